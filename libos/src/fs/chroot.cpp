@@ -1,0 +1,323 @@
+// chroot mounts: a host directory shown through PAL streams. The LibOS walks the path and
+// follows symlinks itself, so a link inside the mount cannot lead outside the manifest.
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/pal.h>
+#include <linux/fcntl.h>
+
+#include "vfs.h"
+
+namespace carbyne::libos::fs {
+
+namespace {
+
+struct linux_dirent64 {
+    uint64_t d_ino;
+    int64_t d_off;
+    uint16_t d_reclen;
+    uint8_t d_type;
+    char d_name[];
+};
+
+uint8_t dtype_of(PalStreamType t) {
+    switch (t) {
+    case PAL_TYPE_FILE: return 8;
+    case PAL_TYPE_DIR: return 4;
+    case PAL_TYPE_SYMLINK: return 10;
+    case PAL_TYPE_CHARDEV:
+    case PAL_TYPE_CONSOLE: return 2;
+    case PAL_TYPE_BLOCKDEV: return 6;
+    case PAL_TYPE_FIFO: return 1;
+    case PAL_TYPE_SOCKET: return 12;
+    default: return 0;
+    }
+}
+
+// A host file (regular or device). The offset is the LibOS's, kept for fork and lseek.
+class HostFile final : public File {
+public:
+    HostFile(PalHandle* h, uint32_t flags, const char* path, bool seekable)
+        : File(flags, path), m_handle(h), m_seekable(seekable) {}
+    ~HostFile() override { g_pal->stream_close(m_handle); }
+
+    Result<size_t> read(IoBuf buf, size_t size) override {
+        TRY(io_check(buf, size));
+        size_t done = 0;
+        if (!m_seekable) {
+            TRY(pal_result(g_pal->stream_read(m_handle, PAL_NO_OFFSET, reinterpret_cast<void*>(buf.addr), size, &done)));
+            return done;
+        }
+        uint64_t pos = position();
+        TRY(pal_result(g_pal->stream_read(m_handle, pos, reinterpret_cast<void*>(buf.addr), size, &done)));
+        advance(pos, done);
+        return done;
+    }
+
+    Result<size_t> write(IoBuf buf, size_t size) override {
+        TRY(io_check(buf, size));
+        size_t done = 0;
+        if (!m_seekable) {
+            TRY(pal_result(g_pal->stream_write(m_handle, PAL_NO_OFFSET, reinterpret_cast<const void*>(buf.addr), size, &done)));
+            return done;
+        }
+        if (flags() & O_APPEND) {
+            // The host file is O_APPEND too: write at its end, then learn where that is.
+            TRY(pal_result(g_pal->stream_write(m_handle, PAL_NO_OFFSET, reinterpret_cast<const void*>(buf.addr), size, &done)));
+            PalStreamAttr attr;
+            if (g_pal->stream_attributes(m_handle, &attr) == PAL_OK)
+                with_pos([&] { m_pos = attr.size; });
+            return done;
+        }
+        uint64_t pos = position();
+        TRY(pal_result(g_pal->stream_write(m_handle, pos, reinterpret_cast<const void*>(buf.addr), size, &done)));
+        advance(pos, done);
+        return done;
+    }
+
+    Result<size_t> pread(IoBuf buf, size_t size, uint64_t offset) override {
+        if (!m_seekable)
+            return Errno(ESPIPE);
+        TRY(io_check(buf, size));
+        size_t done = 0;
+        TRY(pal_result(g_pal->stream_read(m_handle, offset, reinterpret_cast<void*>(buf.addr), size, &done)));
+        return done;
+    }
+
+    Result<size_t> pwrite(IoBuf buf, size_t size, uint64_t offset) override {
+        if (!m_seekable)
+            return Errno(ESPIPE);
+        TRY(io_check(buf, size));
+        size_t done = 0;
+        TRY(pal_result(g_pal->stream_write(m_handle, offset, reinterpret_cast<const void*>(buf.addr), size, &done)));
+        return done;
+    }
+
+    Result<int64_t> seek(int64_t offset, int whence) override {
+        if (!m_seekable)
+            return m_is_chardev ? Result<int64_t>(0) : Result<int64_t>(Errno(ESPIPE));
+        int64_t base = 0;
+        if (whence == 1 /* SEEK_CUR */) {
+            base = int64_t(position());
+        } else if (whence == 2 /* SEEK_END */) {
+            PalStreamAttr attr;
+            TRY(pal_result(g_pal->stream_attributes(m_handle, &attr)));
+            base = int64_t(attr.size);
+        } else if (whence != 0 /* SEEK_SET */) {
+            return Errno(EINVAL);
+        }
+        int64_t target;
+        if (__builtin_add_overflow(base, offset, &target))
+            return Errno(EOVERFLOW);
+        if (target < 0)
+            return Errno(EINVAL);
+        with_pos([&] { m_pos = uint64_t(target); });
+        return target;
+    }
+
+    Result<void> stat(Stat* out) override {
+        PalStreamAttr attr;
+        TRY(pal_result(g_pal->stream_attributes(m_handle, &attr)));
+        stat_from_pal(attr, out);
+        return {};
+    }
+
+    Result<void> sync() override { return pal_result(g_pal->stream_flush(m_handle)); }
+
+    PalHandle* pal_file() override { return m_seekable ? m_handle : nullptr; }
+
+    void set_chardev() { m_is_chardev = true; }
+
+private:
+    template <typename F>
+    void with_pos(F f) {
+        SpinGuard g(m_lock);
+        f();
+    }
+    uint64_t position() {
+        SpinGuard g(m_lock);
+        return m_pos;
+    }
+    // FIXME: two threads reading one description at once may both read at the same
+    // offset; Linux serialises them with f_pos_lock. Needs a sleeping lock (threads issue).
+    void advance(uint64_t from, size_t done) {
+        SpinGuard g(m_lock);
+        if (m_pos == from)
+            m_pos = from + done;
+    }
+
+    PalHandle* m_handle;
+    bool m_seekable;
+    bool m_is_chardev = false;
+    uint64_t m_pos = 0;
+};
+
+// A host directory: entries are read through the PAL and handed out as linux_dirent64.
+class HostDir final : public File {
+public:
+    HostDir(PalHandle* h, uint32_t flags, const char* path) : File(flags, path), m_handle(h) {}
+    ~HostDir() override {
+        g_pal->stream_close(m_handle);
+        kfree(m_buf);
+    }
+
+    Result<size_t> read(IoBuf, size_t) override { return Errno(EISDIR); }
+    Result<size_t> write(IoBuf, size_t) override { return Errno(EISDIR); }
+    Result<size_t> pread(IoBuf, size_t, uint64_t) override { return Errno(EISDIR); }
+
+    Result<void> stat(Stat* out) override {
+        PalStreamAttr attr;
+        TRY(pal_result(g_pal->stream_attributes(m_handle, &attr)));
+        stat_from_pal(attr, out);
+        return {};
+    }
+
+    Result<int64_t> seek(int64_t offset, int whence) override {
+        // Only rewinding is supported: telldir/seekdir cookies need stable offsets.
+        if (whence != 0 || offset != 0)
+            return Errno(EINVAL);
+        SpinGuard g(m_lock);
+        m_restart = true;
+        m_have = m_used = 0;
+        m_index = 0;
+        return 0;
+    }
+
+    // FIXME: one reader at a time; concurrent getdents on one description races (Linux
+    // serialises with f_pos_lock).
+    Result<size_t> getdents64(void* out, size_t size) override {
+        if (!m_buf) {
+            m_buf = static_cast<uint8_t*>(kmalloc(kBufSize));
+            if (!m_buf)
+                return Errno(ENOMEM);
+        }
+        auto* dst = static_cast<uint8_t*>(out);
+        size_t written = 0;
+        for (;;) {
+            if (m_used == m_have) {
+                if (m_eof)
+                    break;
+                size_t got = 0;
+                TRY(pal_result(g_pal->dir_read(m_handle, m_restart, m_buf, kBufSize, &got)));
+                m_restart = false;
+                m_have = got;
+                m_used = 0;
+                if (!got) {
+                    m_eof = true;
+                    break;
+                }
+            }
+            auto* e = reinterpret_cast<PalDirent*>(m_buf + m_used);
+            size_t name_size = strlen(e->name) + 1;
+            size_t rec = (offsetof(linux_dirent64, d_name) + name_size + 7) & ~size_t(7);
+            if (written + rec > size) {
+                if (!written)
+                    return Errno(EINVAL);
+                break;
+            }
+            auto* d = reinterpret_cast<linux_dirent64*>(dst + written);
+            d->d_ino = e->ino;
+            d->d_off = int64_t(++m_index);
+            d->d_reclen = uint16_t(rec);
+            d->d_type = dtype_of(PalStreamType(e->type));
+            memcpy(d->d_name, e->name, name_size);
+            written += rec;
+            m_used += e->size;
+        }
+        return written;
+    }
+
+private:
+    static constexpr size_t kBufSize = 8192;
+    PalHandle* m_handle;
+    uint8_t* m_buf = nullptr;
+    size_t m_have = 0, m_used = 0;
+    uint64_t m_index = 0;
+    bool m_restart = false;
+    bool m_eof = false;
+};
+
+}  // namespace
+
+Result<void> chroot_lookup(const Mount& m, const char* clean_path, char* host, bool* exists, Stat* st) {
+    const char* below = path_below(clean_path, m.path);
+    size_t rlen = strlen(m.host_root);
+    size_t blen = strlen(below);
+    bool root_slash = rlen > 0 && m.host_root[rlen - 1] == '/';
+    if (rlen + 1 + blen + 1 > kPathMax)
+        return Errno(ENAMETOOLONG);
+    memcpy(host, m.host_root, rlen);
+    if (blen) {
+        if (!root_slash)
+            host[rlen++] = '/';
+        memcpy(host + rlen, below, blen);
+    }
+    host[rlen + blen] = '\0';
+    PalStreamAttr attr;
+    PalError e = g_pal->stream_attributes_path(host, 0, &attr);
+    if (e == PAL_E_NOENT) {
+        *exists = false;
+        return {};
+    }
+    TRY(pal_result(e));
+    *exists = true;
+    stat_from_pal(attr, st);
+    return {};
+}
+
+Result<size_t> chroot_readlink(const char* host, char* buf, size_t size) {
+    size_t len = 0;
+    TRY(pal_result(g_pal->stream_readlink(host, buf, size, &len)));
+    return len;
+}
+
+Result<File*> chroot_open(Resolved& r, uint32_t flags, uint32_t mode) {
+    uint32_t acc = flags & O_ACCMODE;
+    uint32_t access = acc == O_WRONLY ? PAL_ACCESS_WRONLY : acc == O_RDWR ? PAL_ACCESS_RDWR : PAL_ACCESS_RDONLY;
+    if (flags & O_PATH)
+        access = PAL_ACCESS_RDONLY;
+    if ((flags & O_CREAT) && !(flags & O_PATH))
+        access |= PAL_OPEN_CREATE;
+    if ((flags & O_EXCL) && !(flags & O_PATH))
+        access |= PAL_OPEN_EXCL;
+    if ((flags & O_TRUNC) && !(flags & O_PATH))
+        access |= PAL_OPEN_TRUNCATE;
+    if (flags & O_APPEND)
+        access |= PAL_OPEN_APPEND;
+    if (flags & O_NONBLOCK)
+        access |= PAL_OPEN_NONBLOCK;
+    // The LibOS resolved every symlink already; the host must not follow one again.
+    access |= PAL_OPEN_NOFOLLOW;
+    if (r.exists && (r.stat.mode & S_IFMT) == S_IFDIR)
+        access |= PAL_OPEN_DIRECTORY;
+    PalHandle* h = nullptr;
+    if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK) {
+        // O_PATH|O_NOFOLLOW on a symlink: nothing to open on the host side.
+        return Errno(ELOOP);
+    }
+    TRY(pal_result(g_pal->stream_open(r.host, access, mode, &h)));
+    PalStreamAttr attr;
+    PalError e = g_pal->stream_attributes(h, &attr);
+    if (e != PAL_OK) {
+        g_pal->stream_close(h);
+        return errno_from_pal(e);
+    }
+    File* f;
+    uint32_t fflags = flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    if (attr.type == PAL_TYPE_DIR) {
+        f = make<HostDir>(h, fflags, r.path);
+    } else {
+        auto* hf = make<HostFile>(h, fflags, r.path, attr.type == PAL_TYPE_FILE);
+        if (hf && attr.type == PAL_TYPE_CHARDEV)
+            hf->set_chardev();
+        f = hf;
+    }
+    if (!f) {
+        g_pal->stream_close(h);
+        return Errno(ENOMEM);
+    }
+    if (flags & O_PATH)
+        f->set_path_only();
+    return f;
+}
+
+}  // namespace carbyne::libos::fs

@@ -1,0 +1,75 @@
+// File: the defaults Linux gives for operations a kind of file does not support.
+#include "file.h"
+
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/user.h>
+
+namespace carbyne::libos::fs {
+
+uint32_t mode_type_of(PalStreamType type) {
+    switch (type) {
+    case PAL_TYPE_FILE: return S_IFREG;
+    case PAL_TYPE_DIR: return S_IFDIR;
+    case PAL_TYPE_SYMLINK: return S_IFLNK;
+    case PAL_TYPE_CHARDEV:
+    case PAL_TYPE_CONSOLE: return S_IFCHR;
+    case PAL_TYPE_BLOCKDEV: return S_IFBLK;
+    case PAL_TYPE_FIFO: return S_IFIFO;
+    case PAL_TYPE_SOCKET: return S_IFSOCK;
+    default: return 0;
+    }
+}
+
+void stat_from_pal(const PalStreamAttr& a, Stat* out) {
+    *out = Stat{mode_type_of(a.type) | a.mode, a.ino, a.dev, a.rdev, a.nlink, a.size, a.blksize, a.blocks,
+                a.uid, a.gid, a.atime_ns, a.mtime_ns, a.ctime_ns};
+}
+
+File::File(uint32_t flags, const char* path) : m_flags(flags) {
+    if (path) {
+        size_t n = strlen(path) + 1;
+        m_path = static_cast<char*>(kmalloc(n));
+        if (m_path)
+            memcpy(m_path, path, n);
+    }
+}
+
+void File::unref() {
+    if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        kfree(m_path);
+        m_path = nullptr;
+        destroy(this);
+    }
+}
+
+Result<size_t> File::read(IoBuf, size_t) { return Errno(EINVAL); }
+Result<size_t> File::write(IoBuf, size_t) { return Errno(EINVAL); }
+Result<size_t> File::pread(IoBuf, size_t, uint64_t) { return Errno(ESPIPE); }
+Result<size_t> File::pwrite(IoBuf, size_t, uint64_t) { return Errno(ESPIPE); }
+
+Result<void> io_copy_out(IoBuf dst, const void* src, size_t size) {
+    if (dst.user)
+        return copy_to_user(dst.addr, src, size);
+    memcpy(reinterpret_cast<void*>(dst.addr), src, size);
+    return {};
+}
+
+Result<void> io_copy_in(void* dst, IoBuf src, size_t size) {
+    if (src.user)
+        return copy_from_user(dst, src.addr, size);
+    memcpy(dst, reinterpret_cast<const void*>(src.addr), size);
+    return {};
+}
+
+Result<void> io_check(IoBuf buf, size_t size) {
+    if (buf.user && size && !user_range_ok(buf.addr, size))
+        return Errno(EFAULT);
+    return {};
+}
+Result<int64_t> File::seek(int64_t, int) { return Errno(ESPIPE); }
+Result<void> File::stat(Stat*) { return Errno(EINVAL); }
+Result<size_t> File::getdents64(void*, size_t) { return Errno(ENOTDIR); }
+Result<void> File::sync() { return Errno(EINVAL); }
+
+}  // namespace carbyne::libos::fs

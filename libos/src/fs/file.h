@@ -1,0 +1,92 @@
+// Open file descriptions: what an fd points at. Shared by dup'ed fds; reference-counted.
+//
+// Lock order: FdTable lock, then File::m_lock. Never hold either across a PAL call that
+// blocks, nor while copying to the application.
+#pragma once
+
+#include <asm/stat.h>
+#include <linux/stat.h>
+#include <libos/result.h>
+#include <libos/spinlock.h>
+#include <pal/pal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace carbyne::libos::fs {
+
+struct Mount;
+
+// File status, the LibOS's own form; converted to struct stat / statx at the syscall edge.
+struct Stat {
+    uint32_t mode;  // type and permission bits (S_IFREG | 0644 ...)
+    uint64_t ino, dev, rdev, nlink, size, blksize, blocks;
+    uint32_t uid, gid;
+    int64_t atime_ns, mtime_ns, ctime_ns;
+};
+
+uint32_t mode_type_of(PalStreamType type);
+void stat_from_pal(const PalStreamAttr& attr, Stat* out);
+
+// A data buffer of a read or write: application memory (checked; a bad address is EFAULT)
+// or LibOS memory.
+struct IoBuf {
+    uint64_t addr;
+    bool user;
+
+    static IoBuf app(uint64_t a) { return IoBuf{a, true}; }
+    static IoBuf kernel(const void* p) { return IoBuf{uint64_t(p), false}; }
+    IoBuf operator+(size_t n) const { return IoBuf{addr + n, user}; }
+};
+
+// Copies between an IoBuf and LibOS memory.
+Result<void> io_copy_out(IoBuf dst, const void* src, size_t size);
+Result<void> io_copy_in(void* dst, IoBuf src, size_t size);
+// Checks an IoBuf before it is handed to the PAL (the host reports EFAULT for unmapped
+// memory; this keeps the PAL and libos.so images out of reach).
+Result<void> io_check(IoBuf buf, size_t size);
+
+class File {
+public:
+    virtual ~File() = default;
+
+    // Data, straight between the file and `buf` (no bounce through the LibOS).
+    virtual Result<size_t> read(IoBuf buf, size_t size);
+    virtual Result<size_t> write(IoBuf buf, size_t size);
+    virtual Result<size_t> pread(IoBuf buf, size_t size, uint64_t offset);
+    virtual Result<size_t> pwrite(IoBuf buf, size_t size, uint64_t offset);
+    virtual Result<int64_t> seek(int64_t offset, int whence);
+    virtual Result<void> stat(Stat* out);
+    // Fills `buf` with linux_dirent64 records; 0 at the end.
+    virtual Result<size_t> getdents64(void* buf, size_t size);
+    virtual Result<void> sync();
+    // The host file behind this one, for mmap; nullptr when it cannot be mapped.
+    virtual PalHandle* pal_file() { return nullptr; }
+    virtual bool is_console() const { return false; }
+
+    // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.
+    uint32_t flags() const { return __atomic_load_n(&m_flags, __ATOMIC_RELAXED); }
+    void set_flags(uint32_t f) { __atomic_store_n(&m_flags, f, __ATOMIC_RELAXED); }
+    bool readable() const { return (flags() & 3) != 1; }   // not O_WRONLY
+    bool writable() const { return (flags() & 3) != 0; }   // O_WRONLY or O_RDWR
+    bool is_path_only() const { return m_path_only; }
+    void set_path_only() { m_path_only = true; }
+
+    // The LibOS path it was opened by (for /proc and logs).
+    const char* path() const { return m_path; }
+
+    void ref() { __atomic_add_fetch(&m_refs, 1, __ATOMIC_RELAXED); }
+    void unref();
+
+protected:
+    File(uint32_t flags, const char* path);
+
+    Spinlock m_lock;
+    uint32_t m_flags;
+    bool m_path_only = false;
+    char* m_path = nullptr;
+
+private:
+    int m_refs = 1;
+};
+
+}  // namespace carbyne::libos::fs

@@ -1,0 +1,250 @@
+// The application's ELF image, interpreter, initial stack and heap (see program.h).
+#include "program.h"
+
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/log.h>
+#include <libos/pal.h>
+#include <linux/auxvec.h>
+#include <linux/fcntl.h>
+
+#include "../fs/vfs.h"
+#include "../proc/process.h"
+#include "elf.h"
+
+namespace carbyne::libos {
+
+namespace {
+
+constexpr uint64_t kPage = 4096;
+// Where a position-independent program goes (Linux's choice without ASLR), so that its
+// addresses are the same on every run and in every process of one Carbyne instance.
+constexpr uint64_t kPieBase = 0x555555554000;
+
+Errno errno_from_elf(elf::Error e) {
+    switch (e) {
+    case elf::Error::NotElf: return Errno(ENOEXEC);
+    case elf::Error::Malformed: return Errno(EINVAL);
+    case elf::Error::TooBig: return Errno(ENOMEM);
+    case elf::Error::Io: return Errno(EIO);
+    default: return Errno(ENOEXEC);
+    }
+}
+
+// Maps through the PAL: file pages from the program's host file.
+class PalMapper final : public elf::Mapper {
+public:
+    explicit PalMapper(PalHandle* h) : m_handle(h) {}
+
+    elf::Error reserve(uint64_t addr, uint64_t size, bool fixed, uint64_t* out) override {
+        void* p;
+        if (g_pal->memory_alloc(reinterpret_cast<void*>(addr), size, PAL_PROT_NONE,
+                                (fixed ? PAL_MEM_NOREPLACE : 0) | PAL_MEM_NORESERVE, &p) != PAL_OK)
+            return elf::Error::TooBig;
+        *out = uint64_t(p);
+        return elf::Error::None;
+    }
+    elf::Error map_file(uint64_t addr, uint64_t size, uint64_t offset, int prot) override {
+        void* p;
+        return g_pal->file_map(m_handle, reinterpret_cast<void*>(addr), size, offset, prot, PAL_MEM_FIXED, &p) ==
+                       PAL_OK
+                   ? elf::Error::None
+                   : elf::Error::Io;
+    }
+    elf::Error map_zero(uint64_t addr, uint64_t size, int prot) override {
+        void* p;
+        return g_pal->memory_alloc(reinterpret_cast<void*>(addr), size, prot, PAL_MEM_FIXED, &p) == PAL_OK
+                   ? elf::Error::None
+                   : elf::Error::TooBig;
+    }
+    elf::Error protect(uint64_t addr, uint64_t size, int prot) override {
+        return g_pal->memory_protect(reinterpret_cast<void*>(addr), size, prot) == PAL_OK ? elf::Error::None
+                                                                                        : elf::Error::Io;
+    }
+
+private:
+    PalHandle* m_handle;
+};
+
+struct Image {
+    elf::Info info;
+    elf::Loaded loaded;
+    char interp[elf::kMaxInterpSize];  // empty when there is none
+};
+
+Result<void> load_image(const char* path, uint64_t hint, Image* out) {
+    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
+    if (!r)
+        return Errno(ENOMEM);
+    struct Freer {
+        void* p;
+        ~Freer() { kfree(p); }
+    } freer{r};
+    TRY(fs::vfs_resolve("/", path, true, r));
+    if (!r->exists)
+        return Errno(ENOENT);
+    if ((r->stat.mode & S_IFMT) == S_IFDIR)
+        return Errno(EACCES);
+    if ((r->stat.mode & S_IFMT) != S_IFREG || !(r->stat.mode & 0111))
+        return Errno(EACCES);
+    fs::File* file = TRY(fs::vfs_open(*r, O_RDONLY, 0));
+    FileRef ref(file);
+    PalHandle* h = file->pal_file();
+    if (!h) {
+        log_error("%s: programs can only be run from chroot mounts for now", path);
+        return Errno(EACCES);
+    }
+    static uint8_t head[4096];
+    size_t n = TRY(file->pread(fs::IoBuf::kernel(head), sizeof(head), 0));
+    elf::Error e = elf::parse(head, n, r->stat.size, &out->info);
+    if (e != elf::Error::None)
+        return errno_from_elf(e);
+    out->interp[0] = '\0';
+    if (out->info.interp_size) {
+        size_t got = TRY(file->pread(fs::IoBuf::kernel(out->interp), out->info.interp_size, out->info.interp_offset));
+        if (got != out->info.interp_size || out->interp[got - 1] != '\0' || strlen(out->interp) + 1 != got)
+            return Errno(ENOEXEC);
+    }
+    PalMapper mapper(h);
+    e = elf::map_image(out->info, mapper, hint, &out->loaded);
+    if (e != elf::Error::None)
+        return errno_from_elf(e);
+    return {};
+}
+
+// Pushes bytes below *sp, returning their address.
+uint64_t push_bytes(uint64_t* sp, const void* data, size_t size) {
+    *sp -= size;
+    memcpy(reinterpret_cast<void*>(*sp), data, size);
+    return *sp;
+}
+
+uint64_t cpuid_edx_1() {
+    uint32_t a = 1, b, c = 0, d;
+    asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+    return d;
+}
+
+Result<uint64_t> build_stack(const ProgramArgs& args, const Image& app, const Image* interp, uint64_t vdso) {
+    void* stack;
+    TRY(pal_result(g_pal->memory_alloc(nullptr, args.stack_size, PAL_PROT_READ | PAL_PROT_WRITE,
+                                       PAL_MEM_NORESERVE, &stack)));
+    uint64_t top = uint64_t(stack) + args.stack_size;
+    uint64_t sp = top;
+
+    size_t argc = 0, envc = 0;
+    while (args.argv[argc])
+        argc++;
+    while (args.envp[envc])
+        envc++;
+    // Room check: strings and pointers must fit well inside the stack.
+    size_t need = 256;
+    for (size_t i = 0; i < argc; i++)
+        need += strlen(args.argv[i]) + 1 + 8;
+    for (size_t i = 0; i < envc; i++)
+        need += strlen(args.envp[i]) + 1 + 8;
+    if (need > args.stack_size / 4)
+        return Errno(E2BIG);
+
+    uint8_t random[16];
+    TRY(pal_result(g_pal->random_bytes(random, sizeof(random))));
+    uint64_t at_random = push_bytes(&sp, random, sizeof(random));
+    uint64_t at_platform = push_bytes(&sp, "x86_64", 7);
+    uint64_t at_execfn = push_bytes(&sp, args.path, strlen(args.path) + 1);
+    auto* argv_ptrs = static_cast<uint64_t*>(kmalloc((argc + envc + 2) * 8));
+    if (!argv_ptrs)
+        return Errno(ENOMEM);
+    struct Freer {
+        void* p;
+        ~Freer() { kfree(p); }
+    } freer{argv_ptrs};
+    uint64_t* envp_ptrs = argv_ptrs + argc + 1;
+    for (size_t i = envc; i-- > 0;)
+        envp_ptrs[i] = push_bytes(&sp, args.envp[i], strlen(args.envp[i]) + 1);
+    for (size_t i = argc; i-- > 0;)
+        argv_ptrs[i] = push_bytes(&sp, args.argv[i], strlen(args.argv[i]) + 1);
+    argv_ptrs[argc] = 0;
+    envp_ptrs[envc] = 0;
+
+    uint64_t auxv[][2] = {
+        {AT_SYSINFO_EHDR, vdso},
+        {AT_HWCAP, cpuid_edx_1()},
+        {AT_PAGESZ, kPage},
+        {AT_CLKTCK, 100},
+        {AT_PHDR, app.loaded.phdr},
+        {AT_PHENT, sizeof(Elf64_Phdr)},
+        {AT_PHNUM, app.info.phnum},
+        {AT_BASE, interp ? interp->loaded.base : 0},
+        {AT_FLAGS, 0},
+        {AT_ENTRY, app.loaded.entry},
+        {AT_UID, g_process.uid},
+        {AT_EUID, g_process.uid},
+        {AT_GID, g_process.gid},
+        {AT_EGID, g_process.gid},
+        {AT_SECURE, 0},
+        {AT_RANDOM, at_random},
+        {AT_HWCAP2, 0},
+        {AT_EXECFN, at_execfn},
+        {AT_PLATFORM, at_platform},
+        {AT_NULL, 0},
+    };
+    size_t auxv_skip = vdso ? 0 : 1;  // no AT_SYSINFO_EHDR without a vDSO
+    size_t words = 1 + argc + 1 + envc + 1 + (sizeof(auxv) / 8 - auxv_skip * 2);
+    sp = (sp - words * 8) & ~uint64_t{15};
+    auto* out = reinterpret_cast<uint64_t*>(sp);
+    *out++ = argc;
+    memcpy(out, argv_ptrs, (argc + 1) * 8);
+    out += argc + 1;
+    memcpy(out, envp_ptrs, (envc + 1) * 8);
+    out += envc + 1;
+    memcpy(out, auxv[auxv_skip], sizeof(auxv) - auxv_skip * 16);
+    return sp;
+}
+
+Result<void> reserve_brk(uint64_t after, uint64_t max_size) {
+    uint64_t start = (after + kPage - 1) & ~(kPage - 1);
+    void* p;
+    if (g_pal->memory_alloc(reinterpret_cast<void*>(start), max_size, PAL_PROT_NONE,
+                            PAL_MEM_NOREPLACE | PAL_MEM_NORESERVE, &p) != PAL_OK) {
+        // Something is mapped right after the program: put the heap elsewhere.
+        TRY(pal_result(g_pal->memory_alloc(nullptr, max_size, PAL_PROT_NONE, PAL_MEM_NORESERVE, &p)));
+        start = uint64_t(p);
+    }
+    SpinGuard g(g_process.lock);
+    g_process.brk = Brk{start, start, start + max_size, start};
+    return {};
+}
+
+}  // namespace
+
+Result<StartState> load_program(const ProgramArgs& args) {
+    auto* app = static_cast<Image*>(kmalloc(sizeof(Image) * 2));
+    if (!app)
+        return Errno(ENOMEM);
+    struct Freer {
+        void* p;
+        ~Freer() { kfree(p); }
+    } freer{app};
+    Image* interp = app + 1;
+    TRY(load_image(args.path, kPieBase, app));
+    bool dynamic = app->interp[0] != '\0';
+    if (dynamic) {
+        auto r = load_image(app->interp, 0, interp);
+        if (!r.ok()) {
+            log_error("%s: cannot load its interpreter %s", args.path, app->interp);
+            return r.error();
+        }
+        if (interp->interp[0])
+            return Errno(ELIBBAD);  // an interpreter with an interpreter
+    }
+    TRY(reserve_brk(app->loaded.end, args.brk_max_size));
+    uint64_t vdso = vdso_map();
+    uint64_t sp = TRY(build_stack(args, *app, dynamic ? interp : nullptr, vdso));
+    {
+        SpinGuard g(g_process.lock);
+        strlcpy(g_process.exe, args.path, sizeof(g_process.exe));
+    }
+    return StartState{dynamic ? interp->loaded.entry : app->loaded.entry, sp};
+}
+
+}  // namespace carbyne::libos

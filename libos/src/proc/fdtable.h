@@ -1,0 +1,70 @@
+// The descriptor table of a process. Installing is two steps (reserve, then commit or
+// cancel) so that a failed copy to the application leaks no descriptor.
+#pragma once
+
+#include <libos/result.h>
+#include <libos/spinlock.h>
+
+#include "../fs/file.h"
+
+namespace carbyne::libos {
+
+inline constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE
+
+// A counted reference to a File, released at scope end.
+class FileRef {
+public:
+    FileRef() = default;
+    explicit FileRef(fs::File* f) : m_file(f) {}
+    FileRef(FileRef&& o) : m_file(o.m_file) { o.m_file = nullptr; }
+    FileRef& operator=(FileRef&& o) {
+        if (this != &o) {
+            if (m_file)
+                m_file->unref();
+            m_file = o.m_file;
+            o.m_file = nullptr;
+        }
+        return *this;
+    }
+    FileRef(const FileRef&) = delete;
+    ~FileRef() {
+        if (m_file)
+            m_file->unref();
+    }
+    fs::File* operator->() const { return m_file; }
+    fs::File* get() const { return m_file; }
+
+private:
+    fs::File* m_file = nullptr;
+};
+
+class FdTable {
+public:
+    // Lowest free descriptor >= min_fd, marked reserved; EMFILE when none.
+    Result<int> reserve(int min_fd);
+    // Puts `file` (its reference moves to the table) at a reserved descriptor.
+    void commit(int fd, fs::File* file, bool cloexec);
+    void cancel(int fd);
+    // reserve + commit; on failure the reference is dropped.
+    Result<int> install(fs::File* file, int min_fd, bool cloexec);
+
+    // A new reference to the file at fd; EBADF when none (O_PATH files only if allowed).
+    Result<FileRef> get(int fd, bool allow_path_only = false);
+    Result<void> close(int fd);
+    // dup2/dup3: makes `newfd` refer to the file at `oldfd`.
+    Result<int> dup_to(int oldfd, int newfd, bool cloexec);
+    Result<bool> get_cloexec(int fd);
+    Result<void> set_cloexec(int fd, bool cloexec);
+
+private:
+    enum class State : uint8_t { Free, Reserved, Used };
+    struct Entry {
+        fs::File* file;
+        State state;
+        bool cloexec;
+    };
+    Spinlock m_lock;
+    Entry m_entries[kMaxFds] = {};
+};
+
+}  // namespace carbyne::libos

@@ -1,0 +1,287 @@
+/* The Platform Abstraction Layer: the whole interface between the LibOS and the host.
+ *
+ * The LibOS reaches the host only through the PalApi table it receives in libos_init();
+ * nothing else in libos.so may touch the host (DESIGN.md section 9). Every call returns a
+ * PalError (never an errno); the LibOS converts it to an errno in exactly one place.
+ *
+ * Threading: every host thread that runs LibOS or application code is a PAL thread. Its
+ * %gs base points at its PalTcb (below); the first two words are public. The application
+ * owns %fs; the PAL and the LibOS never read it.
+ *
+ * Not here yet (they come with their issues): processes (fork/exec), sockets and pipes,
+ * host memory sharing, Landlock confinement.
+ */
+#ifndef CARBYNE_PAL_H
+#define CARBYNE_PAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum PalError {
+    PAL_OK = 0,
+    PAL_E_NOMEM,        /* out of memory or address space */
+    PAL_E_NOENT,        /* no such file or directory */
+    PAL_E_DENIED,       /* permission denied by the host */
+    PAL_E_PERM,         /* operation not permitted */
+    PAL_E_EXISTS,       /* already exists */
+    PAL_E_NOTDIR,       /* a path component is not a directory */
+    PAL_E_ISDIR,        /* is a directory */
+    PAL_E_INVAL,        /* invalid argument */
+    PAL_E_AGAIN,        /* would block */
+    PAL_E_INTR,         /* interrupted by a host signal */
+    PAL_E_BADHANDLE,    /* handle not valid for this operation */
+    PAL_E_NOTEMPTY,     /* directory not empty */
+    PAL_E_ROFS,         /* read-only file system */
+    PAL_E_NOSPC,        /* no space left */
+    PAL_E_NAMETOOLONG,  /* name too long */
+    PAL_E_LOOP,         /* too many symbolic links */
+    PAL_E_XDEV,         /* cross-device link */
+    PAL_E_NOTSUP,       /* not supported by this host object */
+    PAL_E_IO,           /* I/O error */
+    PAL_E_PIPE,         /* peer closed */
+    PAL_E_TIMEDOUT,     /* timeout expired */
+    PAL_E_BUSY,         /* resource busy */
+    PAL_E_TOOMANY,      /* too many open handles */
+    PAL_E_OVERFLOW,     /* value too large */
+    PAL_E_FBIG,         /* file too large */
+    PAL_E_SPIPE,        /* not seekable */
+    PAL_E_NOTTY,        /* not a terminal */
+    PAL_E_TXTBSY,       /* text file busy */
+    PAL_E_MLINK,        /* too many links */
+    PAL_E_RANGE,        /* result out of range */
+    PAL_E_FAULT,        /* a buffer the caller passed is not accessible */
+    PAL_E_UNKNOWN,      /* a host error the PAL has no name for */
+} PalError;
+
+/* Memory protection: same bits as PROT_READ/WRITE/EXEC. */
+enum { PAL_PROT_NONE = 0, PAL_PROT_READ = 1, PAL_PROT_WRITE = 2, PAL_PROT_EXEC = 4 };
+
+/* memory_alloc / file_map flags. */
+enum {
+    PAL_MEM_FIXED = 1u << 0,      /* exactly at addr, replacing what is there */
+    PAL_MEM_NOREPLACE = 1u << 1,  /* exactly at addr, PAL_E_EXISTS if anything is there */
+    PAL_MEM_NORESERVE = 1u << 2,  /* do not reserve swap */
+    PAL_MEM_SHARED = 1u << 3,     /* file_map: writes reach the file */
+};
+
+/* A host object: file, directory, console, event. Owned by the PAL; opaque to the LibOS. */
+typedef struct PalHandle PalHandle;
+
+typedef enum PalStreamType {
+    PAL_TYPE_UNKNOWN = 0,
+    PAL_TYPE_FILE,
+    PAL_TYPE_DIR,
+    PAL_TYPE_SYMLINK,
+    PAL_TYPE_CHARDEV,
+    PAL_TYPE_BLOCKDEV,
+    PAL_TYPE_FIFO,
+    PAL_TYPE_SOCKET,
+    PAL_TYPE_CONSOLE,
+    PAL_TYPE_EVENT,
+} PalStreamType;
+
+/* stream_open access and options. */
+enum {
+    PAL_ACCESS_RDONLY = 0,
+    PAL_ACCESS_WRONLY = 1,
+    PAL_ACCESS_RDWR = 2,
+    PAL_OPEN_CREATE = 1u << 2,     /* create when missing */
+    PAL_OPEN_EXCL = 1u << 3,       /* with CREATE: fail with PAL_E_EXISTS when present */
+    PAL_OPEN_TRUNCATE = 1u << 4,
+    PAL_OPEN_DIRECTORY = 1u << 5,  /* must be a directory */
+    PAL_OPEN_NOFOLLOW = 1u << 6,   /* do not follow a final symlink */
+    PAL_OPEN_NONBLOCK = 1u << 7,
+    PAL_OPEN_APPEND = 1u << 8,
+};
+
+/* Offset argument meaning "the stream's own position" (consoles, FIFOs). */
+#define PAL_NO_OFFSET UINT64_MAX
+
+typedef struct PalStreamAttr {
+    PalStreamType type;
+    uint32_t mode; /* permission bits, S_IRWXU... (no type bits) */
+    uint64_t size;
+    uint64_t ino;
+    uint64_t dev;
+    uint64_t rdev;
+    uint64_t nlink;
+    uint32_t uid;
+    uint32_t gid;
+    uint64_t blksize;
+    uint64_t blocks; /* 512-byte units */
+    int64_t atime_ns, mtime_ns, ctime_ns;
+} PalStreamAttr;
+
+/* One entry of dir_read()'s output; records are 8-byte aligned, `size` long. */
+typedef struct PalDirent {
+    uint64_t ino;
+    uint16_t size;      /* bytes of this record, name and padding included */
+    uint8_t type;       /* PalStreamType */
+    char name[];        /* NUL-terminated */
+} PalDirent;
+
+typedef enum PalConsole { PAL_CONSOLE_IN = 0, PAL_CONSOLE_OUT = 1, PAL_CONSOLE_ERR = 2 } PalConsole;
+
+typedef enum PalClock {
+    PAL_CLOCK_REALTIME = 0,
+    PAL_CLOCK_MONOTONIC,
+    PAL_CLOCK_BOOTTIME,
+    PAL_CLOCK_PROCESS_CPU,
+    PAL_CLOCK_THREAD_CPU,
+} PalClock;
+
+/* Wait readiness bits for wait_for_many. */
+enum { PAL_WAIT_READ = 1u << 0, PAL_WAIT_WRITE = 1u << 1, PAL_WAIT_ERROR = 1u << 2 };
+
+/* Timeout argument meaning "forever". */
+#define PAL_WAIT_FOREVER UINT64_MAX
+
+/* General registers, in the order of the host's ucontext gregs (REG_R8 ... REG_EFL). */
+typedef struct PalContext {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp;
+    uint64_t rip, rflags;
+} PalContext;
+
+typedef enum PalExceptionKind {
+    PAL_EXC_MEMFAULT = 1, /* SIGSEGV / SIGBUS */
+    PAL_EXC_ILLEGAL,      /* SIGILL */
+    PAL_EXC_ARITHMETIC,   /* SIGFPE */
+    PAL_EXC_BREAKPOINT,   /* SIGTRAP */
+    PAL_EXC_INTERRUPT,    /* an asynchronous host signal the LibOS should act on (SIGINT, SIGTERM...) */
+} PalExceptionKind;
+
+typedef struct PalException {
+    PalExceptionKind kind;
+    int host_signal; /* the host signal number, for reports */
+    int code;        /* si_code of the host signal */
+    uint64_t addr;   /* faulting address for MEMFAULT */
+    uint64_t error_code; /* page-fault error code (bit 1: write) when known */
+} PalException;
+
+/* Called on the thread's alternate stack with the interrupted registers, which it may
+ * change (e.g. to resume at a fixup). Returns to resume the context. */
+typedef void (*PalExceptionUpcall)(const PalException* exc, PalContext* ctx);
+
+/* Called, on the thread's PAL stack, for every system call the application makes. `ctx`
+ * holds the application's registers (rip after the syscall instruction, rax the number).
+ * It never returns: the LibOS resumes the application itself. */
+typedef void (*PalSyscallUpcall)(PalContext* ctx);
+
+/* Thread start routine; it must not return (end with thread_exit). */
+typedef void (*PalThreadFn)(void* arg);
+
+/* Public head of the per-thread PAL control block at %gs:0. */
+typedef struct PalTcbPublic {
+    struct PalTcbPublic* self; /* %gs:0 */
+    void* libos_tcb;           /* %gs:8, owned by the LibOS */
+} PalTcbPublic;
+
+/* Everything the PAL knows at boot, for the LibOS. */
+typedef struct PalBootInfo {
+    uint32_t version;
+    const void* boot_config; /* the launcher's boot config (carbyne/boot_config.h) */
+    size_t boot_config_size;
+    uint64_t pal_start, pal_end;     /* where carbyne-pal is mapped */
+    uint64_t libos_start, libos_end; /* where libos.so is mapped */
+    uint32_t host_uid, host_gid;
+    uint64_t cpu_count;
+} PalBootInfo;
+
+#define PAL_API_VERSION 1
+
+typedef struct PalApi {
+    uint32_t version; /* PAL_API_VERSION */
+
+    /* -- Memory ------------------------------------------------------------------------ */
+    /* Maps zeroed anonymous memory of `size` bytes (page multiple). `addr` is a hint unless
+     * PAL_MEM_FIXED/NOREPLACE is given. */
+    PalError (*memory_alloc)(void* addr, size_t size, int prot, uint32_t flags, void** out);
+    PalError (*memory_free)(void* addr, size_t size);
+    PalError (*memory_protect)(void* addr, size_t size, int prot);
+    /* Maps `size` bytes of a file stream from `offset` (page-aligned); PAL_MEM_SHARED makes
+     * writes reach the file. */
+    PalError (*file_map)(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags,
+                         void** out);
+
+    /* -- Threads ----------------------------------------------------------------------- */
+    /* Starts a host thread running fn(arg) on a fresh PAL stack with its own PalTcb and
+     * syscall interception enabled. */
+    PalError (*thread_create)(PalThreadFn fn, void* arg);
+    /* Ends the calling thread; when `clear` is not NULL, stores 0 there as its last act on
+     * LibOS memory. */
+    void (*thread_exit)(int32_t* clear) __attribute__((noreturn));
+    void (*thread_yield)(void);
+
+    /* -- Streams: files, directories, the console ----------------------------------------- */
+    /* Opens a host path; `access` is PAL_ACCESS_* | PAL_OPEN_*; `mode` is used on create. */
+    PalError (*stream_open)(const char* host_path, uint32_t access, uint32_t mode, PalHandle** out);
+    PalError (*console_open)(PalConsole which, PalHandle** out);
+    /* Read/write at `offset` (PAL_NO_OFFSET: the stream's position). `*done` is the byte
+     * count; a short count is not an error. */
+    PalError (*stream_read)(PalHandle* h, uint64_t offset, void* buf, size_t size, size_t* done);
+    PalError (*stream_write)(PalHandle* h, uint64_t offset, const void* buf, size_t size, size_t* done);
+    PalError (*stream_attributes)(PalHandle* h, PalStreamAttr* out);
+    /* Attributes of a host path; `follow` = follow a final symlink. */
+    PalError (*stream_attributes_path)(const char* host_path, int follow, PalStreamAttr* out);
+    PalError (*stream_flush)(PalHandle* h);
+    /* Removes a host path: a file, or an empty directory when `dir` is nonzero. */
+    PalError (*stream_delete)(const char* host_path, int dir);
+    void (*stream_close)(PalHandle* h);
+    /* Fills `buf` with PalDirent records from the directory's current position; *done = 0 at
+     * the end. `restart` rewinds first. */
+    PalError (*dir_read)(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
+    /* Reads a host symlink's target (not NUL-terminated) into buf; *len is its length. */
+    PalError (*stream_readlink)(const char* host_path, char* buf, size_t size, size_t* len);
+
+    /* -- Events and waiting ------------------------------------------------------------ */
+    /* An event is set or clear; waiting on a set auto-clear event clears it. */
+    PalError (*event_create)(int initially_set, int auto_clear, PalHandle** out);
+    void (*event_set)(PalHandle* ev);
+    void (*event_clear)(PalHandle* ev);
+    /* Waits up to *timeout_ns (PAL_WAIT_FOREVER) for the event; PAL_E_TIMEDOUT, PAL_E_INTR. */
+    PalError (*event_wait)(PalHandle* ev, uint64_t timeout_ns);
+    /* Waits until one of `count` handles is ready for events[i] (PAL_WAIT_*); fills
+     * ready[i]. Events count as readable while set. */
+    PalError (*wait_for_many)(size_t count, PalHandle* const* handles, const uint32_t* events, uint32_t* ready,
+                              uint64_t timeout_ns);
+
+    /* -- Exceptions and system calls ------------------------------------------------------ */
+    void (*set_exception_upcall)(PalExceptionUpcall upcall);
+    /* Installs the system-call upcall and turns interception on for every PAL thread:
+     * from now on any `syscall` outside the PAL lands in `upcall`. */
+    PalError (*enable_syscall_interception)(PalSyscallUpcall upcall);
+
+    /* -- Time, randomness, identity -------------------------------------------------------- */
+    PalError (*time_get)(PalClock clock, uint64_t* ns);
+    PalError (*time_resolution)(PalClock clock, uint64_t* ns);
+    /* Sleeps `ns`; PAL_E_INTR with *remaining_ns set when a host signal cut it short. */
+    PalError (*sleep)(uint64_t ns, uint64_t* remaining_ns);
+    PalError (*random_bytes)(void* buf, size_t size);
+    /* The application's %fs base. */
+    PalError (*set_fs_base)(uint64_t base);
+    uint64_t (*get_fs_base)(void);
+
+    /* -- Process ------------------------------------------------------------------------ */
+    /* Ends the process with an exit code, after flushing the log. */
+    void (*process_exit)(int code) __attribute__((noreturn));
+    /* Ends the process as killed by host signal `sig` (core dumps off). */
+    void (*process_kill_self)(int sig) __attribute__((noreturn));
+
+    /* -- Diagnostics -------------------------------------------------------------------- */
+    /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
+    void (*debug_log)(const char* text, size_t size);
+} PalApi;
+
+/* libos.so's ELF entry point. Called once on the main PAL thread; never returns. */
+typedef void (*LibosInitFn)(const PalApi* api, const PalBootInfo* info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CARBYNE_PAL_H */

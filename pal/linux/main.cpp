@@ -1,0 +1,237 @@
+// carbyne-pal's boot: relocate itself, read the boot config, set up the main thread, load
+// libos.so and hand over to it.
+#include <asm/errno.h>
+#include <asm/stat.h>
+#include <asm/unistd.h>
+#include <carbyne/boot_config.h>
+#include <carbyne/string.h>
+#include <linux/auxvec.h>
+#include <linux/fcntl.h>
+#include <linux/mman.h>
+
+#include "elf.h"
+#include "pal_internal.h"
+
+extern "C" {
+extern const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
+extern Elf64_Dyn _DYNAMIC[] __attribute__((visibility("hidden")));
+extern char _end[] __attribute__((visibility("hidden")));
+void pal_switch_stack(uint64_t stack_top, void (*fn)(void*), void* arg) __attribute__((noreturn));
+[[noreturn]] void pal_start(uint64_t* initial_sp);
+}
+
+namespace carbyne::pal {
+
+Globals g_pal;
+
+const PalApi g_api = {
+    .version = PAL_API_VERSION,
+    .memory_alloc = memory_alloc,
+    .memory_free = memory_free,
+    .memory_protect = memory_protect,
+    .file_map = file_map,
+    .thread_create = thread_create,
+    .thread_exit = thread_exit,
+    .thread_yield = thread_yield,
+    .stream_open = stream_open,
+    .console_open = console_open,
+    .stream_read = stream_read,
+    .stream_write = stream_write,
+    .stream_attributes = stream_attributes,
+    .stream_attributes_path = stream_attributes_path,
+    .stream_flush = stream_flush,
+    .stream_delete = stream_delete,
+    .stream_close = stream_close,
+    .dir_read = dir_read,
+    .stream_readlink = stream_readlink,
+    .event_create = event_create,
+    .event_set = event_set,
+    .event_clear = event_clear,
+    .event_wait = event_wait,
+    .wait_for_many = wait_for_many,
+    .set_exception_upcall = set_exception_upcall,
+    .enable_syscall_interception = enable_syscall_interception,
+    .time_get = time_get,
+    .time_resolution = time_resolution,
+    .sleep = sleep,
+    .random_bytes = random_bytes,
+    .set_fs_base = set_fs_base,
+    .get_fs_base = get_fs_base,
+    .process_exit = process_exit,
+    .process_kill_self = process_kill_self,
+    .debug_log = debug_log,
+};
+
+namespace {
+
+PalBootInfo g_boot_info;
+const char* g_libos_path;
+
+// Maps an ELF file through raw host calls; used for libos.so.
+class HostMapper final : public elf::Mapper {
+public:
+    explicit HostMapper(int fd) : m_fd(fd) {}
+
+    elf::Error reserve(uint64_t addr, uint64_t size, bool fixed, uint64_t* out) override {
+        void* p;
+        if (memory_alloc(reinterpret_cast<void*>(addr), size, PAL_PROT_NONE,
+                         (fixed ? PAL_MEM_NOREPLACE : 0) | PAL_MEM_NORESERVE, &p) != PAL_OK)
+            return elf::Error::TooBig;
+        *out = uint64_t(p);
+        return elf::Error::None;
+    }
+    elf::Error map_file(uint64_t addr, uint64_t size, uint64_t offset, int prot) override {
+        long ret = host_syscall6(__NR_mmap, long(addr), long(size), prot, MAP_PRIVATE | MAP_FIXED, m_fd, long(offset));
+        return host_failed(ret) ? elf::Error::Io : elf::Error::None;
+    }
+    elf::Error map_zero(uint64_t addr, uint64_t size, int prot) override {
+        void* p;
+        return memory_alloc(reinterpret_cast<void*>(addr), size, prot, PAL_MEM_FIXED, &p) == PAL_OK
+                   ? elf::Error::None
+                   : elf::Error::TooBig;
+    }
+    elf::Error protect(uint64_t addr, uint64_t size, int prot) override {
+        return memory_protect(reinterpret_cast<void*>(addr), size, prot) == PAL_OK ? elf::Error::None
+                                                                                  : elf::Error::Io;
+    }
+
+private:
+    int m_fd;
+};
+
+LibosInitFn load_libos(const char* path) {
+    long fd = host_syscall4(__NR_openat, AT_FDCWD, long(path), O_RDONLY | O_CLOEXEC, 0);
+    if (host_failed(fd))
+        pal_die("cannot open %s (error %ld)", path, -fd);
+    struct stat st;
+    if (host_failed(host_syscall2(__NR_fstat, fd, long(&st))))
+        pal_die("cannot stat %s", path);
+    static uint8_t head[4096];
+    long n = host_syscall4(__NR_pread64, fd, long(head), sizeof(head), 0);
+    if (n < 0)
+        pal_die("cannot read %s", path);
+    elf::Info info;
+    elf::Error err = elf::parse(head, size_t(n), uint64_t(st.st_size), &info);
+    if (err == elf::Error::None && (info.type != ET_DYN || !info.dynamic_vaddr || info.interp_size || info.has_tls))
+        err = elf::Error::Malformed;
+    if (err != elf::Error::None)
+        pal_die("%s: %s", path, elf::error_name(err));
+    HostMapper mapper{int(fd)};
+    elf::Loaded loaded;
+    err = elf::map_image(info, mapper, 0, &loaded);
+    if (err == elf::Error::None)
+        err = elf::relocate_self_contained(loaded.base,
+                                           reinterpret_cast<const Elf64_Dyn*>(loaded.base + info.dynamic_vaddr),
+                                           loaded.start, loaded.end);
+    if (err != elf::Error::None)
+        pal_die("%s: %s", path, elf::error_name(err));
+    host_syscall1(__NR_close, fd);
+    g_boot_info.libos_start = loaded.start;
+    g_boot_info.libos_end = loaded.end;
+    return reinterpret_cast<LibosInitFn>(loaded.entry);
+}
+
+// Maps the boot config from the fd the launcher passed, and picks what the PAL itself needs.
+void read_boot_config(const char* fd_arg) {
+    uint64_t fd;
+    if (!fd_arg || !parse_u64(fd_arg, &fd) || fd > 1 << 20)
+        pal_die("usage: carbyne-pal BOOT-CONFIG-FD (started by the carbyne launcher)");
+    struct stat st;
+    if (host_failed(host_syscall2(__NR_fstat, long(fd), long(&st))) || st.st_size <= 0)
+        pal_die("cannot read the boot config from fd %lu", fd);
+    long map = host_syscall6(__NR_mmap, 0, st.st_size, PROT_READ, MAP_PRIVATE, long(fd), 0);
+    if (host_failed(map))
+        pal_die("cannot map the boot config");
+    host_syscall1(__NR_close, long(fd));
+    g_boot_info.boot_config = reinterpret_cast<const void*>(map);
+    g_boot_info.boot_config_size = size_t(st.st_size);
+
+    boot::Reader reader(g_boot_info.boot_config, g_boot_info.boot_config_size);
+    if (!reader.valid())
+        pal_die("the boot config is not valid (version mismatch between carbyne and carbyne-pal?)");
+    boot::Record r;
+    while (reader.next(&r)) {
+        if (r.tag == boot::Tag::LibosPath) {
+            g_libos_path = r.as_string();
+        } else if (r.tag == boot::Tag::LogFile) {
+            const char* path = r.as_string();
+            long lfd = path ? host_syscall4(__NR_openat, AT_FDCWD, long(path),
+                                            O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+                            : -EINVAL;
+            if (host_failed(lfd))
+                pal_die("cannot open the log file %s (error %ld)", path ? path : "?", -lfd);
+            g_pal.log_fd = int(lfd);
+        }
+    }
+    if (reader.error() || !g_libos_path)
+        pal_die("the boot config is malformed");
+}
+
+void find_text_range() {
+    uint64_t base = uint64_t(&__ehdr_start);
+    const auto* ph = reinterpret_cast<const Elf64_Phdr*>(base + __ehdr_start.e_phoff);
+    g_pal.pal_start = base;
+    g_pal.pal_end = elf::page_up(uint64_t(_end));
+    for (unsigned i = 0; i < __ehdr_start.e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+            g_pal.pal_text_start = elf::page_down(base + ph[i].p_vaddr);
+            g_pal.pal_text_end = elf::page_up(base + ph[i].p_vaddr + ph[i].p_memsz);
+        }
+    }
+    if (!g_pal.pal_text_start)
+        pal_die("no executable segment in carbyne-pal");
+}
+
+uint64_t count_cpus() {
+    uint8_t mask[128];
+    long n = host_syscall3(__NR_sched_getaffinity, 0, sizeof(mask), long(mask));
+    uint64_t count = 0;
+    for (long i = 0; i < n; i++)
+        count += uint64_t(__builtin_popcount(mask[i]));
+    return count ? count : 1;
+}
+
+[[noreturn]] void boot_on_thread_stack(void*) {
+    LibosInitFn init = load_libos(g_libos_path);
+    g_boot_info.version = PAL_API_VERSION;
+    g_boot_info.pal_start = g_pal.pal_start;
+    g_boot_info.pal_end = g_pal.pal_end;
+    g_boot_info.host_uid = uint32_t(host_syscall0(__NR_getuid));
+    g_boot_info.host_gid = uint32_t(host_syscall0(__NR_getgid));
+    g_boot_info.cpu_count = count_cpus();
+    init(&g_api, &g_boot_info);
+    pal_die("libos_init returned");
+}
+
+}  // namespace
+}  // namespace carbyne::pal
+
+using namespace carbyne::pal;
+
+void pal_start(uint64_t* initial_sp) {
+    g_pal.log_fd = 2;
+    uint64_t base = uint64_t(&__ehdr_start);
+    if (carbyne::elf::relocate_self_contained(base, _DYNAMIC, base, uint64_t(_end)) != carbyne::elf::Error::None)
+        pal_die("cannot relocate carbyne-pal");
+
+    long argc = long(initial_sp[0]);
+    char** argv = reinterpret_cast<char**>(initial_sp + 1);
+    char** envp = argv + argc + 1;
+    while (*envp)
+        envp++;
+    for (auto* av = reinterpret_cast<uint64_t*>(envp + 1); av[0] != AT_NULL; av += 2) {
+        if (av[0] == 26 /* AT_HWCAP2 */)
+            g_pal.have_fsgsbase = (av[1] & 2) != 0;  // HWCAP2_FSGSBASE
+    }
+    read_boot_config(argc >= 2 ? argv[1] : nullptr);
+    find_text_range();
+
+    Tcb* tcb = tcb_allocate();
+    if (!tcb)
+        pal_die("out of memory for the main thread");
+    tcb->exit_word = 1;
+    host_syscall1(__NR_set_tid_address, long(&tcb->exit_word));
+    tcb_install(tcb);
+    exceptions_init();
+    pal_switch_stack(uint64_t(tcb->syscall_ctx) & ~uint64_t{15}, boot_on_thread_stack, nullptr);
+}

@@ -1,0 +1,108 @@
+// Host memory: anonymous mappings, protection, file mappings; the PAL's handle allocator.
+#include <asm/errno.h>
+#include <asm/unistd.h>
+#include <linux/mman.h>
+
+#include "pal_internal.h"
+
+namespace carbyne::pal {
+
+namespace {
+
+bool page_aligned(uint64_t v) { return (v & (kPageSize - 1)) == 0; }
+
+long mmap_flags(uint32_t pal_flags) {
+    long flags = 0;
+    if (pal_flags & PAL_MEM_FIXED)
+        flags |= MAP_FIXED;
+    else if (pal_flags & PAL_MEM_NOREPLACE)
+        flags |= MAP_FIXED_NOREPLACE;
+    if (pal_flags & PAL_MEM_NORESERVE)
+        flags |= MAP_NORESERVE;
+    return flags;
+}
+
+PalError do_mmap(void* addr, size_t size, int prot, long flags, int fd, uint64_t offset, void** out) {
+    if (!size || !page_aligned(size) || !page_aligned(uint64_t(addr)) || !page_aligned(offset))
+        return PAL_E_INVAL;
+    long ret = host_syscall6(__NR_mmap, long(addr), long(size), prot, flags, fd, long(offset));
+    if (host_failed(ret))
+        return error_from_host(ret);
+    if ((flags & MAP_FIXED_NOREPLACE) && ret != long(addr)) {
+        // Kernels before 4.17 treat the flag as a hint: undo and report the collision.
+        host_syscall2(__NR_munmap, ret, long(size));
+        return PAL_E_EXISTS;
+    }
+    *out = reinterpret_cast<void*>(ret);
+    return PAL_OK;
+}
+
+}  // namespace
+
+PalError memory_alloc(void* addr, size_t size, int prot, uint32_t flags, void** out) {
+    return do_mmap(addr, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | mmap_flags(flags), -1, 0, out);
+}
+
+PalError memory_free(void* addr, size_t size) {
+    if (!page_aligned(uint64_t(addr)) || !page_aligned(size))
+        return PAL_E_INVAL;
+    return error_from_host(host_syscall2(__NR_munmap, long(addr), long(size)));
+}
+
+PalError memory_protect(void* addr, size_t size, int prot) {
+    if (!page_aligned(uint64_t(addr)))
+        return PAL_E_INVAL;
+    return error_from_host(host_syscall3(__NR_mprotect, long(addr), long(size), prot));
+}
+
+PalError file_map(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags,
+                  void** out) {
+    if (!file || file->type != PAL_TYPE_FILE)
+        return PAL_E_BADHANDLE;
+    long share = (flags & PAL_MEM_SHARED) ? MAP_SHARED : MAP_PRIVATE;
+    return do_mmap(addr, size, prot, share | mmap_flags(flags), file->fd, offset, out);
+}
+
+// Handles come from a free list refilled a page at a time; they are never unmapped.
+namespace {
+PalHandle* g_free_handles;
+volatile int g_handle_lock;
+
+void lock_handles() {
+    while (__atomic_exchange_n(&g_handle_lock, 1, __ATOMIC_ACQUIRE))
+        asm volatile("pause");
+}
+void unlock_handles() { __atomic_store_n(&g_handle_lock, 0, __ATOMIC_RELEASE); }
+}  // namespace
+
+PalHandle* handle_alloc(PalStreamType type, int fd) {
+    lock_handles();
+    if (!g_free_handles) {
+        void* page = nullptr;
+        if (memory_alloc(nullptr, kPageSize, PAL_PROT_READ | PAL_PROT_WRITE, 0, &page) != PAL_OK) {
+            unlock_handles();
+            return nullptr;
+        }
+        auto* hs = static_cast<PalHandle*>(page);
+        for (size_t i = 0; i < kPageSize / sizeof(PalHandle); i++) {
+            hs[i].next_free = g_free_handles;
+            g_free_handles = &hs[i];
+        }
+    }
+    PalHandle* h = g_free_handles;
+    g_free_handles = h->next_free;
+    unlock_handles();
+    *h = PalHandle{type, fd, false, nullptr};
+    return h;
+}
+
+void handle_free(PalHandle* h) {
+    lock_handles();
+    h->type = PAL_TYPE_UNKNOWN;
+    h->fd = -1;
+    h->next_free = g_free_handles;
+    g_free_handles = h;
+    unlock_handles();
+}
+
+}  // namespace carbyne::pal

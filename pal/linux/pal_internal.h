@@ -1,0 +1,112 @@
+// Internals of the Linux host PAL shared by its files.
+#pragma once
+
+#include <pal/pal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host_syscall.h"
+
+// A host object behind the opaque handle of pal.h.
+struct PalHandle {
+    PalStreamType type;
+    int fd;
+    bool auto_clear;  // events
+    PalHandle* next_free;
+};
+
+namespace carbyne::pal {
+
+inline constexpr size_t kPageSize = 4096;
+inline constexpr size_t kThreadStackSize = 256 * 1024;
+inline constexpr size_t kAltStackSize = 64 * 1024;
+
+// The per-thread control block at %gs:0. Its head is PalTcbPublic (pal.h).
+struct Tcb {
+    PalTcbPublic pub;
+    PalContext* syscall_ctx;   // where the SIGSYS handler saves the application's registers
+    uint64_t stack_top;        // top of this thread's PAL stack (16-aligned)
+    uint8_t sud_selector;      // Syscall User Dispatch selector byte: always BLOCK
+    int32_t host_tid;
+    int32_t exit_word;         // cleared by the host when the thread is gone (CLONE_CHILD_CLEARTID)
+    void* block;               // the mapping holding stack, alternate stack and this TCB
+    size_t block_size;
+    PalThreadFn start_fn;
+    void* start_arg;
+    Tcb* next_dead;            // exited threads whose blocks wait to be unmapped
+};
+
+inline Tcb* current_tcb() {
+    Tcb* t;
+    asm volatile("mov %%gs:0, %0" : "=r"(t));
+    return t;
+}
+
+// Globals of the PAL (g_ prefix); set once at boot, read-only afterwards.
+struct Globals {
+    uint64_t pal_start, pal_end;        // the whole carbyne-pal image
+    uint64_t pal_text_start, pal_text_end;  // its executable part: the syscall-allowed region
+    int log_fd;
+    bool have_fsgsbase;
+    PalSyscallUpcall syscall_upcall;
+    PalExceptionUpcall exception_upcall;
+    bool interception_on;
+};
+extern Globals g_pal;
+
+PalError error_from_host(long ret);
+
+// Writes "carbyne-pal: <message>\n" to the log, formatted like printf.
+void pal_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+[[noreturn]] void pal_die(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Thread blocks: stack, alternate signal stack and TCB in one mapping.
+Tcb* tcb_allocate();
+void tcb_install(Tcb* tcb);     // sets %gs, the alternate stack and, when on, interception
+PalError enable_interception_for_current_thread();
+
+void exceptions_init();
+
+PalHandle* handle_alloc(PalStreamType type, int fd);
+void handle_free(PalHandle* h);
+
+extern const PalApi g_api;
+
+// The PalApi entries, one function each.
+PalError memory_alloc(void* addr, size_t size, int prot, uint32_t flags, void** out);
+PalError memory_free(void* addr, size_t size);
+PalError memory_protect(void* addr, size_t size, int prot);
+PalError file_map(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags, void** out);
+PalError thread_create(PalThreadFn fn, void* arg);
+[[noreturn]] void thread_exit(int32_t* clear);
+void thread_yield();
+PalError stream_open(const char* host_path, uint32_t access, uint32_t mode, PalHandle** out);
+PalError console_open(PalConsole which, PalHandle** out);
+PalError stream_read(PalHandle* h, uint64_t offset, void* buf, size_t size, size_t* done);
+PalError stream_write(PalHandle* h, uint64_t offset, const void* buf, size_t size, size_t* done);
+PalError stream_attributes(PalHandle* h, PalStreamAttr* out);
+PalError stream_attributes_path(const char* host_path, int follow, PalStreamAttr* out);
+PalError stream_flush(PalHandle* h);
+PalError stream_delete(const char* host_path, int dir);
+void stream_close(PalHandle* h);
+PalError dir_read(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
+PalError stream_readlink(const char* host_path, char* buf, size_t size, size_t* len);
+PalError event_create(int initially_set, int auto_clear, PalHandle** out);
+void event_set(PalHandle* ev);
+void event_clear(PalHandle* ev);
+PalError event_wait(PalHandle* ev, uint64_t timeout_ns);
+PalError wait_for_many(size_t count, PalHandle* const* handles, const uint32_t* events, uint32_t* ready,
+                       uint64_t timeout_ns);
+void set_exception_upcall(PalExceptionUpcall upcall);
+PalError enable_syscall_interception(PalSyscallUpcall upcall);
+PalError time_get(PalClock clock, uint64_t* ns);
+PalError time_resolution(PalClock clock, uint64_t* ns);
+PalError sleep(uint64_t ns, uint64_t* remaining_ns);
+PalError random_bytes(void* buf, size_t size);
+PalError set_fs_base(uint64_t base);
+uint64_t get_fs_base();
+[[noreturn]] void process_exit(int code);
+[[noreturn]] void process_kill_self(int sig);
+void debug_log(const char* text, size_t size);
+
+}  // namespace carbyne::pal

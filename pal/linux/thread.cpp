@@ -1,0 +1,124 @@
+// PAL threads: one mapping per thread holds its stack, its alternate signal stack and its
+// TCB; %gs points at the TCB.
+#include <asm/errno.h>
+#include <asm/prctl.h>
+#include <asm/unistd.h>
+#include <linux/mman.h>
+#include <linux/sched.h>
+#include <linux/signal.h>
+
+#include "pal_internal.h"
+
+extern "C" long pal_clone(unsigned long flags, void* stack, int* parent_tid, int* child_tid, void* tls,
+                          void (*start)(carbyne::pal::Tcb*), carbyne::pal::Tcb* tcb);
+
+namespace carbyne::pal {
+
+namespace {
+
+constexpr size_t kGuardSize = kPageSize;
+constexpr size_t kBlockSize = kGuardSize + kThreadStackSize + kAltStackSize + kPageSize;
+
+Tcb* g_dead_threads;
+volatile int g_dead_lock;
+
+void lock_dead() {
+    while (__atomic_exchange_n(&g_dead_lock, 1, __ATOMIC_ACQUIRE))
+        asm volatile("pause");
+}
+void unlock_dead() { __atomic_store_n(&g_dead_lock, 0, __ATOMIC_RELEASE); }
+
+// Unmaps the blocks of threads the host has finished with (exit_word cleared).
+void reap_dead_threads() {
+    lock_dead();
+    Tcb** link = &g_dead_threads;
+    while (*link) {
+        Tcb* t = *link;
+        if (__atomic_load_n(&t->exit_word, __ATOMIC_ACQUIRE) == 0) {
+            *link = t->next_dead;
+            memory_free(t->block, t->block_size);
+        } else {
+            link = &t->next_dead;
+        }
+    }
+    unlock_dead();
+}
+
+void thread_start(Tcb* tcb) {
+    tcb_install(tcb);
+    tcb->start_fn(tcb->start_arg);
+    pal_die("thread start routine returned");
+}
+
+}  // namespace
+
+Tcb* tcb_allocate() {
+    void* block;
+    if (memory_alloc(nullptr, kBlockSize, PAL_PROT_READ | PAL_PROT_WRITE, 0, &block) != PAL_OK)
+        return nullptr;
+    memory_protect(block, kGuardSize, PAL_PROT_NONE);
+    auto* tcb = reinterpret_cast<Tcb*>(static_cast<uint8_t*>(block) + kBlockSize - kPageSize);
+    tcb->pub.self = &tcb->pub;
+    tcb->block = block;
+    tcb->block_size = kBlockSize;
+    uint64_t top = uint64_t(block) + kGuardSize + kThreadStackSize;
+    tcb->stack_top = top;
+    // The syscall upcall's register save area sits at the very top of the stack.
+    tcb->syscall_ctx = reinterpret_cast<PalContext*>((top - sizeof(PalContext)) & ~uint64_t{15});
+    tcb->sud_selector = 1;  // SYSCALL_DISPATCH_FILTER_BLOCK
+    return tcb;
+}
+
+void tcb_install(Tcb* tcb) {
+    if (g_pal.have_fsgsbase)
+        asm volatile("wrgsbase %0" : : "r"(tcb) : "memory");
+    else if (host_failed(host_syscall2(__NR_arch_prctl, ARCH_SET_GS, long(tcb))))
+        pal_die("cannot set the thread's %%gs base");
+    tcb->host_tid = int32_t(host_syscall0(__NR_gettid));
+    struct {
+        void* sp;
+        int flags;
+        size_t size;
+    } ss = {reinterpret_cast<uint8_t*>(tcb->stack_top), 0, kAltStackSize};
+    if (host_failed(host_syscall2(__NR_sigaltstack, long(&ss), 0)))
+        pal_die("cannot install the alternate signal stack");
+    if (g_pal.interception_on && enable_interception_for_current_thread() != PAL_OK)
+        pal_die("cannot enable syscall interception in a new thread");
+}
+
+PalError thread_create(PalThreadFn fn, void* arg) {
+    reap_dead_threads();
+    Tcb* tcb = tcb_allocate();
+    if (!tcb)
+        return PAL_E_NOMEM;
+    tcb->start_fn = fn;
+    tcb->start_arg = arg;
+    tcb->exit_word = 1;
+    unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+                          CLONE_CHILD_CLEARTID;
+    void* stack = reinterpret_cast<void*>(uint64_t(tcb->syscall_ctx) & ~uint64_t{15});
+    long ret = pal_clone(flags, stack, nullptr, &tcb->exit_word, nullptr, thread_start, tcb);
+    if (host_failed(ret)) {
+        memory_free(tcb->block, tcb->block_size);
+        return error_from_host(ret);
+    }
+    return PAL_OK;
+}
+
+void thread_exit(int32_t* clear) {
+    Tcb* tcb = current_tcb();
+    if (clear)
+        __atomic_store_n(clear, 0, __ATOMIC_RELEASE);
+    lock_dead();
+    tcb->next_dead = g_dead_threads;
+    g_dead_threads = tcb;
+    unlock_dead();
+    // Nothing may touch the stack after this: the block can be unmapped once the host
+    // clears exit_word.
+    for (;;)
+        host_syscall1(__NR_exit, 0);
+}
+
+void thread_yield() { host_syscall0(__NR_sched_yield); }
+
+}  // namespace carbyne::pal
