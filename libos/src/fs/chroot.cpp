@@ -177,6 +177,7 @@ public:
             return Errno(EINVAL);
         SpinGuard g(m_lock);
         m_restart = true;
+        m_eof = false;
         m_have = m_used = 0;
         m_index = 0;
         return 0;

@@ -252,8 +252,9 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
 Result<long> sys_getdents64(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
     size_t size = a.u64(2) > 65536 ? 65536 : size_t(a.u64(2));
-    if (!user_range_ok(a.u64(1), size))
-        return Errno(EFAULT);
+    // Probe the whole buffer first: entries handed out are consumed, so a fault while
+    // copying them out would lose them.
+    TRY(clear_user(a.u64(1), size));
     void* buf = kmalloc(size ? size : 1);
     if (!buf)
         return Errno(ENOMEM);
