@@ -63,6 +63,12 @@ void sigsys_handler(int, void* info, void* ucv) {
     auto* uc = static_cast<HostUcontext*>(ucv);
     PalContext* app = context_of(uc);
     Tcb* tcb = current_tcb();
+    if (app->rip >= g_pal.host_vdso_start && app->rip < g_pal.host_vdso_end) {
+        // The host vDSO's fallback, on the PAL's behalf: run it and resume the vDSO.
+        app->rax = uint64_t(host_syscall6(long(app->rax), long(app->rdi), long(app->rsi), long(app->rdx),
+                                          long(app->r10), long(app->r8), long(app->r9)));
+        return;
+    }
     if (!g_pal.syscall_upcall)
         pal_die("system call %lu at %#lx before interception was set up", app->rax, app->rip);
     (void)info;

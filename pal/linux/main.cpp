@@ -222,6 +222,8 @@ void pal_start(uint64_t* initial_sp) {
     for (auto* av = reinterpret_cast<uint64_t*>(envp + 1); av[0] != AT_NULL; av += 2) {
         if (av[0] == 26 /* AT_HWCAP2 */)
             g_pal.have_fsgsbase = (av[1] & 2) != 0;  // HWCAP2_FSGSBASE
+        if (av[0] == AT_SYSINFO_EHDR)
+            host_vdso_init(av[1]);
     }
     read_boot_config(argc >= 2 ? argv[1] : nullptr);
     find_text_range();

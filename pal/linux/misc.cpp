@@ -31,7 +31,8 @@ PalError time_get(PalClock clock, uint64_t* ns) {
     if (!host_clock(clock, &id))
         return PAL_E_INVAL;
     struct __kernel_timespec ts;
-    long ret = host_syscall2(__NR_clock_gettime, id, long(&ts));
+    long ret = g_pal.vdso_clock_gettime ? g_pal.vdso_clock_gettime(id, &ts)
+                                        : host_syscall2(__NR_clock_gettime, id, long(&ts));
     if (host_failed(ret))
         return error_from_host(ret);
     *ns = uint64_t(ts.tv_sec) * kNsPerSec + uint64_t(ts.tv_nsec);

@@ -48,6 +48,8 @@ struct Globals {
     uint64_t pal_text_start, pal_text_end;  // its executable part: the syscall-allowed region
     int log_fd;
     bool have_fsgsbase;
+    uint64_t host_vdso_start, host_vdso_end;  // the host's vDSO (PAL use only)
+    long (*vdso_clock_gettime)(long clock, void* ts);
     PalSyscallUpcall syscall_upcall;
     PalExceptionUpcall exception_upcall;
     bool interception_on;
@@ -66,6 +68,9 @@ void tcb_install(Tcb* tcb);     // sets %gs, the alternate stack and, when on, i
 PalError enable_interception_for_current_thread();
 
 void exceptions_init();
+// Finds the host vDSO's clock_gettime; its rare fallback system calls are run by the
+// SIGSYS handler (the vDSO lies outside the PAL text that Syscall User Dispatch allows).
+void host_vdso_init(uint64_t base);
 
 PalHandle* handle_alloc(PalStreamType type, int fd);
 void handle_free(PalHandle* h);
