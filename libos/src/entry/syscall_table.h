@@ -16,7 +16,8 @@
 #define CARBYNE_SYSCALLS(SYSCALL)                                                                     \
     SYSCALL(0, read, Full, "fpz", "")                                                                 \
     SYSCALL(1, write, Full, "fpz", "")                                                                \
-    SYSCALL(2, open, Full, "sxo", "")                                                                 \
+    SYSCALL(2, open, Partial, "sxo", "chroot and tmpfs files; tmpfs ignores permission bits; no "     \
+                                    "O_TMPFILE; /proc, /dev and /sys are not mounted yet")           \
     SYSCALL(3, close, Full, "f", "")                                                                  \
     SYSCALL(4, stat, Full, "sp", "")                                                                  \
     SYSCALL(5, fstat, Full, "fp", "")                                                                 \
@@ -74,7 +75,7 @@
     SYSCALL(229, clock_getres, Full, "ip", "")                                                        \
     SYSCALL(230, clock_nanosleep, Partial, "ixpp", "not interruptible by signals yet")                \
     SYSCALL(231, exit_group, Full, "i", "")                                                           \
-    SYSCALL(257, openat, Full, "fsxo", "")                                                            \
+    SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \
     SYSCALL(262, newfstatat, Full, "fspx", "")                                                        \
     SYSCALL(267, readlinkat, Full, "fspz", "")                                                        \
     SYSCALL(269, faccessat, Partial, "fso", "checks existence and read-only mounts, not permission "  \
