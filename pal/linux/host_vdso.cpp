@@ -48,6 +48,8 @@ void host_vdso_init(uint64_t base) {
     g_pal.host_vdso_end = base + elf::page_up(end);
     g_pal.vdso_clock_gettime =
         reinterpret_cast<long (*)(long, void*)>(find_symbol(base, "__vdso_clock_gettime"));
+    g_pal.vdso_getcpu =
+        reinterpret_cast<long (*)(unsigned*, unsigned*, void*)>(find_symbol(base, "__vdso_getcpu"));
 }
 
 }  // namespace carbyne::pal

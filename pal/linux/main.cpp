@@ -55,6 +55,7 @@ const PalApi g_api = {
     .time_resolution = time_resolution,
     .sleep = sleep,
     .random_bytes = random_bytes,
+    .get_cpu = get_cpu,
     .set_fs_base = set_fs_base,
     .get_fs_base = get_fs_base,
     .process_exit = process_exit,

@@ -74,6 +74,19 @@ PalError random_bytes(void* buf, size_t size) {
     return PAL_OK;
 }
 
+PalError get_cpu(uint32_t* cpu, uint32_t* node) {
+    unsigned c = 0, n = 0;
+    long ret = g_pal.vdso_getcpu ? g_pal.vdso_getcpu(&c, &n, nullptr)
+                                 : host_syscall3(__NR_getcpu, long(&c), long(&n), 0);
+    if (host_failed(ret))
+        return error_from_host(ret);
+    if (cpu)
+        *cpu = c;
+    if (node)
+        *node = n;
+    return PAL_OK;
+}
+
 PalError set_fs_base(uint64_t base) {
     if (base >= (1ull << 47))
         return PAL_E_PERM;

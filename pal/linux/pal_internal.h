@@ -50,6 +50,7 @@ struct Globals {
     bool have_fsgsbase;
     uint64_t host_vdso_start, host_vdso_end;  // the host's vDSO (PAL use only)
     long (*vdso_clock_gettime)(long clock, void* ts);
+    long (*vdso_getcpu)(unsigned* cpu, unsigned* node, void* unused);
     PalSyscallUpcall syscall_upcall;
     PalExceptionUpcall exception_upcall;
     bool interception_on;
@@ -108,6 +109,7 @@ PalError time_get(PalClock clock, uint64_t* ns);
 PalError time_resolution(PalClock clock, uint64_t* ns);
 PalError sleep(uint64_t ns, uint64_t* remaining_ns);
 PalError random_bytes(void* buf, size_t size);
+PalError get_cpu(uint32_t* cpu, uint32_t* node);
 PalError set_fs_base(uint64_t base);
 uint64_t get_fs_base();
 [[noreturn]] void process_exit(int code);

@@ -30,10 +30,16 @@ void exception_upcall(const PalException* exc, PalContext* ctx) {
     if (exc->kind == PAL_EXC_MEMFAULT && usercopy_fixup(&ctx->rip, &ctx->rax))
         return;
     if (exc->kind == PAL_EXC_INTERRUPT) {
-        // FIXME: signals to the application come with the signals work; until then a host
-        // signal has its default action: the process ends as killed by it.
-        log_debug("host signal %d: terminating", exc->host_signal);
-        g_pal->process_kill_self(exc->host_signal);
+        // A signal sent to the process from the host. Read without the process lock: this
+        // may run while the interrupted code holds it.
+        int sig = exc->host_signal;
+        uint64_t handler = __atomic_load_n(&g_process.actions[sig - 1].handler, __ATOMIC_RELAXED);
+        if (handler == 1 /* SIG_IGN */)
+            return;
+        if (handler != 0)  // FIXME: delivery to the application's handler (signals work)
+            log_warning("signal %d has a handler, but delivering signals is not implemented yet: terminating",
+                        sig);
+        g_pal->process_kill_self(sig);
     }
     bool in_libos = ctx->rip >= g_boot->libos_start && ctx->rip < g_boot->libos_end;
     if (in_libos) {

@@ -84,6 +84,7 @@
                                                 "threads exist")                                     \
     SYSCALL(292, dup3, Full, "ffx", "")                                                               \
     SYSCALL(302, prlimit64, Partial, "iipp", "reports the LibOS's fixed limits; setting is EPERM")    \
+    SYSCALL(309, getcpu, Full, "ppp", "")                                                             \
     SYSCALL(318, getrandom, Full, "pzx", "")                                                          \
     SYSCALL(332, statx, Full, "fsxxp", "")                                                            \
     SYSCALL(334, rseq, Enosys, "pzip", "restartable sequences need preemption notices; glibc falls "  \

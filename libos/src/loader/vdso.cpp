@@ -73,11 +73,14 @@ long vdso_time(long* t) {
 }
 
 long vdso_getcpu(unsigned* cpu, unsigned* node, void*) {
-    // FIXME: the PAL does not report the host CPU a thread runs on; CPU 0 is answered.
+    uint32_t c = 0, n = 0;
+    PalError e = g_pal->get_cpu(&c, &n);
+    if (e != PAL_OK)
+        return -errno_from_pal(e).code;
     if (cpu)
-        *cpu = 0;
+        *cpu = c;
     if (node)
-        *node = 0;
+        *node = n;
     return 0;
 }
 

@@ -1,6 +1,6 @@
 // getpid, getppid, gettid, getuid, getgid, geteuid, getegid, exit, exit_group, uname,
 // arch_prctl, set_tid_address, set_robust_list, prlimit64, getrlimit, sched_yield,
-// sched_getaffinity, getrandom
+// sched_getaffinity, getcpu, getrandom
 #include <asm/prctl.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
@@ -154,6 +154,16 @@ Result<long> sys_sched_getaffinity(const SyscallArgs& a) {
         mask[i / 8] |= uint8_t(1u << (i % 8));
     TRY(copy_to_user(a.u64(2), mask, need));
     return long(need);
+}
+
+Result<long> sys_getcpu(const SyscallArgs& a) {
+    uint32_t cpu = 0, node = 0;
+    TRY(pal_result(g_pal->get_cpu(&cpu, &node)));
+    if (a.u64(0))
+        TRY(UserPtr<uint32_t>(a.u64(0)).write(cpu));
+    if (a.u64(1))
+        TRY(UserPtr<uint32_t>(a.u64(1)).write(node));
+    return 0;
 }
 
 Result<long> sys_getrandom(const SyscallArgs& a) {

@@ -262,6 +262,8 @@ typedef struct PalApi {
     /* Sleeps `ns`; PAL_E_INTR with *remaining_ns set when a host signal cut it short. */
     PalError (*sleep)(uint64_t ns, uint64_t* remaining_ns);
     PalError (*random_bytes)(void* buf, size_t size);
+    /* The host CPU and NUMA node the calling thread runs on (a snapshot). */
+    PalError (*get_cpu)(uint32_t* cpu, uint32_t* node);
     /* The application's %fs base. */
     PalError (*set_fs_base)(uint64_t base);
     uint64_t (*get_fs_base)(void);
