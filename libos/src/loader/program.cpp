@@ -215,9 +215,107 @@ Result<void> reserve_brk(uint64_t after, uint64_t max_size) {
     return {};
 }
 
+// A "#!" script: the interpreter and its one optional argument, as Linux's binfmt_script
+// reads them from the first line (at most 256 bytes, BINPRM_BUF_SIZE).
+struct Shebang {
+    char interp[256];
+    char arg[256];
+};
+
+Result<bool> read_shebang(const char* path, Shebang* out) {
+    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
+    if (!r)
+        return Errno(ENOMEM);
+    struct Freer {
+        void* p;
+        ~Freer() { kfree(p); }
+    } freer{r};
+    TRY(fs::vfs_resolve("/", path, true, r));
+    if (!r->exists)
+        return Errno(ENOENT);
+    if ((r->stat.mode & S_IFMT) != S_IFREG || !(r->stat.mode & 0111))
+        return Errno(EACCES);
+    fs::File* file = TRY(fs::vfs_open(*r, O_RDONLY, 0));
+    FileRef ref(file);
+    char line[256];
+    size_t n = TRY(file->pread(fs::IoBuf::kernel(line), sizeof(line) - 1, 0));
+    if (n < 2 || line[0] != '#' || line[1] != '!')
+        return false;
+    line[n] = '\0';
+    char* end = line + 2;
+    while (*end && *end != '\n')
+        end++;
+    if (!*end && n == sizeof(line) - 1)
+        return Errno(ENOEXEC);  // the interpreter line does not fit
+    *end = '\0';
+    char* p = line + 2;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    char* interp = p;
+    while (*p && *p != ' ' && *p != '\t')
+        p++;
+    if (p == interp)
+        return Errno(ENOEXEC);
+    char* arg_start = p;
+    if (*p)
+        *p++ = '\0';
+    while (*p == ' ' || *p == '\t')
+        p++;
+    arg_start = p;
+    char* arg_end = p + strlen(p);
+    while (arg_end > arg_start && (arg_end[-1] == ' ' || arg_end[-1] == '\t'))
+        *--arg_end = '\0';
+    strlcpy(out->interp, interp, sizeof(out->interp));
+    strlcpy(out->arg, arg_start, sizeof(out->arg));
+    return true;
+}
+
 }  // namespace
 
 Result<StartState> load_program(const ProgramArgs& args) {
+    // Scripts first: each "#!" level puts its interpreter (and argument) in front of argv.
+    constexpr int kMaxScriptDepth = 4;  // BINPRM_MAX_RECURSION
+    struct Levels {
+        Shebang* shebang[kMaxScriptDepth] = {};
+        const char** argv[kMaxScriptDepth] = {};
+        ~Levels() {
+            for (int i = 0; i < kMaxScriptDepth; i++) {
+                kfree(shebang[i]);
+                kfree(argv[i]);
+            }
+        }
+    } levels;
+    ProgramArgs run = args;
+    for (int depth = 0;; depth++) {
+        Shebang probe;
+        bool script = TRY(read_shebang(run.path, &probe));
+        if (!script)
+            break;
+        if (depth == kMaxScriptDepth)
+            return Errno(ELOOP);
+        size_t argc = 0;
+        while (run.argv[argc])
+            argc++;
+        auto* sb = static_cast<Shebang*>(kmalloc(sizeof(Shebang)));
+        auto* argv = static_cast<const char**>(kmalloc((argc + 3) * sizeof(char*)));
+        levels.shebang[depth] = sb;
+        levels.argv[depth] = argv;
+        if (!sb || !argv)
+            return Errno(ENOMEM);
+        *sb = probe;
+        // argv becomes: interpreter [argument] script argv[1..]
+        size_t k = 0;
+        argv[k++] = sb->interp;
+        if (sb->arg[0])
+            argv[k++] = sb->arg;
+        argv[k++] = run.path;
+        for (size_t i = 1; i < argc; i++)
+            argv[k++] = run.argv[i];
+        argv[k] = nullptr;
+        run.argv = argv;
+        run.path = sb->interp;
+    }
+
     auto* app = static_cast<Image*>(kmalloc(sizeof(Image) * 2));
     if (!app)
         return Errno(ENOMEM);
@@ -226,23 +324,26 @@ Result<StartState> load_program(const ProgramArgs& args) {
         ~Freer() { kfree(p); }
     } freer{app};
     Image* interp = app + 1;
-    TRY(load_image(args.path, kPieBase, app));
+    TRY(load_image(run.path, kPieBase, app));
     bool dynamic = app->interp[0] != '\0';
     if (dynamic) {
         auto r = load_image(app->interp, 0, interp);
         if (!r.ok()) {
-            log_error("%s: cannot load its interpreter %s", args.path, app->interp);
+            log_error("%s: cannot load its interpreter %s", run.path, app->interp);
             return r.error();
         }
         if (interp->interp[0])
             return Errno(ELIBBAD);  // an interpreter with an interpreter
     }
-    TRY(reserve_brk(app->loaded.end, args.brk_max_size));
+    TRY(reserve_brk(app->loaded.end, run.brk_max_size));
     uint64_t vdso = vdso_map();
-    uint64_t sp = TRY(build_stack(args, *app, dynamic ? interp : nullptr, vdso));
+    // AT_EXECFN stays the name the program was started by (the script, for a script).
+    ProgramArgs stack_args = run;
+    stack_args.path = args.path;
+    uint64_t sp = TRY(build_stack(stack_args, *app, dynamic ? interp : nullptr, vdso));
     {
         SpinGuard g(g_process.lock);
-        strlcpy(g_process.exe, args.path, sizeof(g_process.exe));
+        strlcpy(g_process.exe, run.path, sizeof(g_process.exe));
     }
     return StartState{dynamic ? interp->loaded.entry : app->loaded.entry, sp};
 }
