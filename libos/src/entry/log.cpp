@@ -79,3 +79,6 @@ Errno errno_from_pal(PalError e) {
 }
 
 }  // namespace carbyne::libos
+
+// A call through an unset virtual function: a LibOS bug.
+extern "C" void __cxa_pure_virtual() { carbyne::libos::libos_panic("pure virtual function called"); }

@@ -237,41 +237,63 @@ private:
     bool m_eof = false;
 };
 
-}  // namespace
+// A host directory (or file) shown at a mount point.
+class ChrootFs final : public FileSystem {
+public:
+    explicit ChrootFs(char* root) : m_root(root) {}
+    ~ChrootFs() override { kfree(m_root); }
 
-Result<void> chroot_lookup(const Mount& m, const char* clean_path, char* host, bool* exists, Stat* st) {
-    const char* below = path_below(clean_path, m.path);
-    size_t rlen = strlen(m.host_root);
-    size_t blen = strlen(below);
-    bool root_slash = rlen > 0 && m.host_root[rlen - 1] == '/';
-    if (rlen + 1 + blen + 1 > kPathMax)
-        return Errno(ENAMETOOLONG);
-    memcpy(host, m.host_root, rlen);
-    if (blen) {
-        if (!root_slash)
-            host[rlen++] = '/';
-        memcpy(host + rlen, below, blen);
-    }
-    host[rlen + blen] = '\0';
-    PalStreamAttr attr;
-    PalError e = g_pal->stream_attributes_path(host, 0, &attr);
-    if (e == PAL_E_NOENT) {
-        *exists = false;
+    const char* type_name() const override { return "chroot"; }
+
+    Result<void> lookup(const char* rel, bool* exists, Stat* st) override {
+        char host[kPathMax];
+        TRY(host_path(rel, host));
+        PalStreamAttr attr;
+        PalError e = g_pal->stream_attributes_path(host, 0, &attr);
+        if (e == PAL_E_NOENT) {
+            *exists = false;
+            return {};
+        }
+        TRY(pal_result(e));
+        *exists = true;
+        stat_from_pal(attr, st);
         return {};
     }
-    TRY(pal_result(e));
-    *exists = true;
-    stat_from_pal(attr, st);
-    return {};
-}
 
-Result<size_t> chroot_readlink(const char* host, char* buf, size_t size) {
-    size_t len = 0;
-    TRY(pal_result(g_pal->stream_readlink(host, buf, size, &len)));
-    return len;
-}
+    Result<size_t> readlink(const char* rel, char* buf, size_t size) override {
+        char host[kPathMax];
+        TRY(host_path(rel, host));
+        size_t len = 0;
+        TRY(pal_result(g_pal->stream_readlink(host, buf, size, &len)));
+        return len;
+    }
 
-Result<File*> chroot_open(Resolved& r, uint32_t flags, uint32_t mode) {
+    Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override;
+
+    // The host path of `rel`: the root joined with it.
+    Result<void> host_path(const char* rel, char* out) const {
+        size_t rlen = strlen(m_root);
+        size_t blen = strlen(rel);
+        bool root_slash = rlen > 0 && m_root[rlen - 1] == '/';
+        if (rlen + 1 + blen + 1 > kPathMax)
+            return Errno(ENAMETOOLONG);
+        memcpy(out, m_root, rlen);
+        if (blen) {
+            if (!root_slash)
+                out[rlen++] = '/';
+            memcpy(out + rlen, rel, blen);
+        }
+        out[rlen + blen] = '\0';
+        return {};
+    }
+
+private:
+    char* m_root;
+};
+
+Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
+    char host[kPathMax];
+    TRY(host_path(r.rel, host));
     uint32_t acc = flags & O_ACCMODE;
     uint32_t access = acc == O_WRONLY ? PAL_ACCESS_WRONLY : acc == O_RDWR ? PAL_ACCESS_RDWR : PAL_ACCESS_RDONLY;
     if (flags & O_PATH)
@@ -290,12 +312,10 @@ Result<File*> chroot_open(Resolved& r, uint32_t flags, uint32_t mode) {
     access |= PAL_OPEN_NOFOLLOW;
     if (r.exists && (r.stat.mode & S_IFMT) == S_IFDIR)
         access |= PAL_OPEN_DIRECTORY;
+    if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK)
+        return Errno(ELOOP);  // O_PATH|O_NOFOLLOW on a symlink: not supported yet
     PalHandle* h = nullptr;
-    if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK) {
-        // O_PATH|O_NOFOLLOW on a symlink: nothing to open on the host side.
-        return Errno(ELOOP);
-    }
-    TRY(pal_result(g_pal->stream_open(r.host, access, mode, &h)));
+    TRY(pal_result(g_pal->stream_open(host, access, mode, &h)));
     PalStreamAttr attr;
     PalError e = g_pal->stream_attributes(h, &attr);
     if (e != PAL_OK) {
@@ -319,6 +339,22 @@ Result<File*> chroot_open(Resolved& r, uint32_t flags, uint32_t mode) {
     if (flags & O_PATH)
         f->set_path_only();
     return f;
+}
+
+}  // namespace
+
+Result<FileSystem*> chroot_create(const char* host_root) {
+    size_t n = strlen(host_root) + 1;
+    auto* root = static_cast<char*>(kmalloc(n));
+    if (!root)
+        return Errno(ENOMEM);
+    memcpy(root, host_root, n);
+    FileSystem* fs = make<ChrootFs>(root);
+    if (!fs) {
+        kfree(root);
+        return Errno(ENOMEM);
+    }
+    return fs;
 }
 
 }  // namespace carbyne::libos::fs

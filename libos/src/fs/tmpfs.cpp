@@ -58,11 +58,11 @@ TmpfsNode* new_node(uint32_t mode, const char* name, size_t name_len) {
     return n;
 }
 
-// Finds the node of a clean path inside the mount; caller holds g_tmpfs_lock.
+// Finds the node of `rel` below `root`; caller holds g_tmpfs_lock.
 // *parent_out gets the directory holding the last component when that exists.
-TmpfsNode* walk_locked(const Mount& m, const char* clean_path, TmpfsNode** parent_out) {
-    const char* p = path_below(clean_path, m.path);
-    TmpfsNode* cur = m.tmpfs_root;
+TmpfsNode* walk_locked(TmpfsNode* root, const char* rel, TmpfsNode** parent_out) {
+    const char* p = rel;
+    TmpfsNode* cur = root;
     TmpfsNode* parent = nullptr;
     while (*p && cur) {
         const char* start = p;
@@ -279,64 +279,75 @@ private:
     uint64_t m_index = 0;
 };
 
+class Tmpfs final : public FileSystem {
+public:
+    explicit Tmpfs(TmpfsNode* root) : m_root(root) {}
+
+    const char* type_name() const override { return "tmpfs"; }
+
+    Result<void> lookup(const char* rel, bool* exists, Stat* st) override {
+        SpinGuard g(g_tmpfs_lock);
+        TmpfsNode* n = walk_locked(m_root, rel, nullptr);
+        *exists = n != nullptr;
+        if (n)
+            node_stat(n, st);
+        return {};
+    }
+
+    Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override {
+        TmpfsNode* node;
+        {
+            SpinGuard g(g_tmpfs_lock);
+            TmpfsNode* parent = nullptr;
+            node = walk_locked(m_root, r.rel, &parent);
+            if (!node) {
+                if (!parent)
+                    return Errno(ENOENT);
+                const char* name = path_basename(r.path);
+                node = new_node(S_IFREG | (mode & 07777), name, strlen(name));
+                if (!node)
+                    return Errno(ENOSPC);
+                node->parent = parent;
+                node->next = parent->children;
+                parent->children = node;
+                parent->mtime_ns = parent->ctime_ns = node->ctime_ns;
+            }
+            if ((node->mode & S_IFMT) == S_IFREG)
+                node->open_count++;
+        }
+        uint32_t fflags = flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+        File* f;
+        if ((node->mode & S_IFMT) == S_IFDIR) {
+            f = make<TmpfsDir>(node, fflags, r.path);
+        } else {
+            auto* tf = make<TmpfsFile>(node, fflags, r.path);
+            if (tf && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
+                tf->truncate_to_zero();
+            f = tf;
+        }
+        if (!f)
+            return Errno(ENOMEM);
+        if (flags & O_PATH)
+            f->set_path_only();
+        return f;
+    }
+
+private:
+    TmpfsNode* m_root;
+};
+
 }  // namespace
 
-Result<TmpfsNode*> tmpfs_create_root() {
+Result<FileSystem*> tmpfs_create() {
     TmpfsNode* root = new_node(S_IFDIR | 01777, "", 0);
     if (!root)
         return Errno(ENOMEM);
-    return root;
-}
-
-Result<void> tmpfs_lookup(const Mount& m, const char* clean_path, bool* exists, Stat* st) {
-    SpinGuard g(g_tmpfs_lock);
-    TmpfsNode* n = walk_locked(m, clean_path, nullptr);
-    *exists = n != nullptr;
-    if (n)
-        node_stat(n, st);
-    return {};
-}
-
-Result<size_t> tmpfs_readlink(const Resolved&, char*, size_t) {
-    return Errno(EINVAL);  // tmpfs has no symlinks until symlink(2) exists
-}
-
-Result<File*> tmpfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
-    TmpfsNode* node;
-    {
-        SpinGuard g(g_tmpfs_lock);
-        TmpfsNode* parent = nullptr;
-        node = walk_locked(*r.mount, r.path, &parent);
-        if (!node) {
-            if (!parent)
-                return Errno(ENOENT);
-            const char* name = path_basename(r.path);
-            node = new_node(S_IFREG | (mode & 07777), name, strlen(name));
-            if (!node)
-                return Errno(ENOSPC);
-            node->parent = parent;
-            node->next = parent->children;
-            parent->children = node;
-            parent->mtime_ns = parent->ctime_ns = node->ctime_ns;
-        }
-        if ((node->mode & S_IFMT) == S_IFREG)
-            node->open_count++;
-    }
-    uint32_t fflags = flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-    File* f;
-    if ((node->mode & S_IFMT) == S_IFDIR) {
-        f = make<TmpfsDir>(node, fflags, r.path);
-    } else {
-        auto* tf = make<TmpfsFile>(node, fflags, r.path);
-        if (tf && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
-            tf->truncate_to_zero();
-        f = tf;
-    }
-    if (!f)
+    FileSystem* fs = make<Tmpfs>(root);
+    if (!fs) {
+        kfree(root);
         return Errno(ENOMEM);
-    if (flags & O_PATH)
-        f->set_path_only();
-    return f;
+    }
+    return fs;
 }
 
 }  // namespace carbyne::libos::fs

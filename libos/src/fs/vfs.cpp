@@ -22,24 +22,40 @@ char* dup_string(const char* s) {
 }
 
 // Looks up one clean path in the file system that holds it.
-Result<void> lookup(const char* clean, char* host, const Mount** mount, bool* exists, Stat* st) {
+Result<void> lookup(const char* clean, const Mount** mount, bool* exists, Stat* st) {
     const Mount* m = vfs_find_mount(clean);
     if (!m)
         return Errno(ENOENT);  // outside every mount
     *mount = m;
-    if (m->type == boot::MountType::Chroot)
-        return chroot_lookup(*m, clean, host, exists, st);
-    host[0] = '\0';
-    return tmpfs_lookup(*m, clean, exists, st);
-}
-
-Result<size_t> readlink_at(const Mount* m, const char* host, const Resolved& r, char* buf, size_t size) {
-    if (m->type == boot::MountType::Chroot)
-        return chroot_readlink(host, buf, size);
-    return tmpfs_readlink(r, buf, size);
+    return m->fs->lookup(path_below(clean, m->path), exists, st);
 }
 
 }  // namespace
+
+Result<void> vfs_add_mount(const char* path, FileSystem* fs, bool readonly, const char* source) {
+    if (g_mount_count == kMaxMounts) {
+        destroy(fs);
+        return Errno(ENOMEM);
+    }
+    char clean[kPathMax];
+    auto normalized = path_normalize("/", path, clean);
+    if (!normalized.ok()) {
+        destroy(fs);
+        return normalized.error();
+    }
+    Mount& m = g_mounts[g_mount_count];
+    m.path = dup_string(clean);
+    m.source = dup_string(source);
+    if (!m.path || !m.source) {
+        destroy(fs);
+        return Errno(ENOMEM);
+    }
+    m.fs = fs;
+    m.readonly = readonly;
+    g_mount_count++;
+    log_debug("mount %s: %s %s%s", m.path, fs->type_name(), m.source, readonly ? " (read-only)" : "");
+    return {};
+}
 
 Result<void> vfs_init(const boot::Reader& config) {
     boot::Reader reader = config;
@@ -48,24 +64,11 @@ Result<void> vfs_init(const boot::Reader& config) {
         if (rec.tag != boot::Tag::Mount)
             continue;
         boot::MountView view;
-        if (!boot::decode_mount(rec, &view) || g_mount_count == kMaxMounts)
+        if (!boot::decode_mount(rec, &view))
             return Errno(EINVAL);
-        Mount& m = g_mounts[g_mount_count];
-        char clean[kPathMax];
-        TRY(path_normalize("/", view.path, clean));
-        m.path = dup_string(clean);
-        m.type = view.type;
-        m.readonly = (view.flags & boot::kMountReadOnly) != 0;
-        if (view.type == boot::MountType::Chroot) {
-            m.host_root = dup_string(view.uri);
-        } else {
-            m.tmpfs_root = TRY(tmpfs_create_root());
-        }
-        if (!m.path || (view.type == boot::MountType::Chroot && !m.host_root))
-            return Errno(ENOMEM);
-        g_mount_count++;
-        log_debug("mount %s: %s%s%s", m.path, m.type == boot::MountType::Chroot ? "chroot " : "tmpfs",
-                  m.host_root ? m.host_root : "", m.readonly ? " (read-only)" : "");
+        bool chroot = view.type == boot::MountType::Chroot;
+        FileSystem* fs = chroot ? TRY(chroot_create(view.uri)) : TRY(tmpfs_create());
+        TRY(vfs_add_mount(view.path, fs, (view.flags & boot::kMountReadOnly) != 0, chroot ? view.uri : "tmpfs"));
     }
     return {};
 }
@@ -124,13 +127,9 @@ Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, R
     unsigned links = 0;
     size_t pos = 0;
     bool exists = true;
-    const Mount* mount = vfs_find_mount("/");
+    const Mount* mount = nullptr;
     Stat st{};
-    st.mode = S_IFDIR | 0755;
-    if (mount)
-        TRY(lookup("/", out->host, &mount, &exists, &st));
-    else
-        return Errno(ENOENT);
+    TRY(lookup("/", &mount, &exists, &st));
 
     for (;;) {
         while (todo[pos] == '/')
@@ -158,7 +157,7 @@ Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, R
             if (done_len > 0)
                 done_len--;
             done[done_len] = '\0';
-            TRY(lookup(done_len ? done : "/", out->host, &mount, &exists, &st));
+            TRY(lookup(done_len ? done : "/", &mount, &exists, &st));
             continue;
         }
         if (done_len + 1 + n + 1 > kPathMax)
@@ -168,14 +167,13 @@ Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, R
         memcpy(done + done_len, todo + start, n);
         done_len += n;
         done[done_len] = '\0';
-        TRY(lookup(done, out->host, &mount, &exists, &st));
+        TRY(lookup(done, &mount, &exists, &st));
         if (!exists || (st.mode & S_IFMT) != S_IFLNK || (last && !follow_last))
             continue;
         // A symlink to follow: the rest of the walk becomes target + "/" + remaining.
         if (++links > kMaxSymlinks)
             return Errno(ELOOP);
-        out->mount = mount;
-        size_t tlen = TRY(readlink_at(mount, out->host, *out, link, kPathMax));
+        size_t tlen = TRY(mount->fs->readlink(path_below(done, mount->path), link, kPathMax));
         if (tlen == 0)
             return Errno(ENOENT);
         size_t rest = strlen(todo + pos);
@@ -187,7 +185,7 @@ Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, R
         pos = 0;
         done_len = link[0] == '/' ? 0 : saved_len;
         done[done_len] = '\0';
-        TRY(lookup(done_len ? done : "/", out->host, &mount, &exists, &st));
+        TRY(lookup(done_len ? done : "/", &mount, &exists, &st));
     }
     if (done_len == 0) {
         done[0] = '/';
@@ -196,6 +194,7 @@ Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, R
     if (must_be_dir && exists && (st.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
     out->mount = mount;
+    out->rel = path_below(out->path, mount->path);
     out->exists = exists;
     out->stat = st;
     return {};
@@ -224,9 +223,7 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
         if (r.mount->readonly)
             return Errno(EROFS);
     }
-    if (r.mount->type == boot::MountType::Chroot)
-        return chroot_open(r, flags, mode);
-    return tmpfs_open(r, flags, mode);
+    return r.mount->fs->open(r, flags, mode);
 }
 
 Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size) {
@@ -234,7 +231,7 @@ Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size) {
         return Errno(ENOENT);
     if ((r.stat.mode & S_IFMT) != S_IFLNK)
         return Errno(EINVAL);
-    return readlink_at(r.mount, r.host, r, buf, size);
+    return r.mount->fs->readlink(r.rel, buf, size);
 }
 
 }  // namespace carbyne::libos::fs

@@ -1,4 +1,4 @@
-// The VFS: the mount table from the manifest, path resolution with symlinks, and opening.
+// The VFS: the mount table, path resolution with symlinks, and the operations on paths.
 //
 // Lock order: the mount table is built at boot and read-only afterwards.
 #pragma once
@@ -8,6 +8,7 @@
 #include <pal/pal.h>
 
 #include "file.h"
+#include "filesystem.h"
 #include "path.h"
 
 namespace carbyne::libos::fs {
@@ -15,33 +16,32 @@ namespace carbyne::libos::fs {
 inline constexpr unsigned kMaxMounts = 64;
 inline constexpr unsigned kMaxSymlinks = 40;
 
-struct TmpfsNode;
-
 struct Mount {
-    char* path;       // clean absolute LibOS path
-    boot::MountType type;
-    char* host_root;  // chroot: the host directory (or file) it shows
+    char* path;  // clean absolute LibOS path
+    FileSystem* fs;
     bool readonly;
-    TmpfsNode* tmpfs_root;
+    const char* source;  // what /proc/mounts shows as the device ("none", a host path)
 };
 
 // What a path names after resolution.
 struct Resolved {
-    char path[kPathMax];   // clean absolute LibOS path, symlinks resolved
-    char host[kPathMax];   // chroot: host path
+    char path[kPathMax];  // clean absolute LibOS path, symlinks resolved
+    const char* rel;      // `path` relative to the mount root (points into `path`)
     const Mount* mount;
     bool exists;
-    Stat stat;             // valid when exists
+    Stat stat;            // valid when exists
 };
 
 Result<void> vfs_init(const boot::Reader& config);
+// Adds a mount (built-in file systems at boot); the table owns `fs` from then on.
+Result<void> vfs_add_mount(const char* path, FileSystem* fs, bool readonly, const char* source);
 const Mount* vfs_find_mount(const char* clean_path);
 unsigned vfs_mount_count();
 const Mount* vfs_mount_at(unsigned i);
 
 // Resolves `path` relative to `base` (an absolute clean directory path). A missing last
 // component is not an error (exists = false); a missing directory on the way is ENOENT.
-// With follow_last, a final symlink is followed.
+// With follow_last, a final symlink is followed. A trailing slash requires a directory.
 Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, Resolved* out);
 
 // open(2) semantics on a resolved path: flags are O_*; `mode` already has the umask applied.
@@ -53,15 +53,8 @@ Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size);
 // Opens the console device (fd 0, 1, 2 at boot).
 Result<File*> console_open(PalConsole which);
 
-// Chroot files (chroot.cpp).
-Result<File*> chroot_open(Resolved& r, uint32_t flags, uint32_t mode);
-Result<void> chroot_lookup(const Mount& m, const char* clean_path, char* host, bool* exists, Stat* st);
-Result<size_t> chroot_readlink(const char* host, char* buf, size_t size);
-
-// Tmpfs (tmpfs.cpp).
-Result<TmpfsNode*> tmpfs_create_root();
-Result<void> tmpfs_lookup(const Mount& m, const char* clean_path, bool* exists, Stat* st);
-Result<File*> tmpfs_open(Resolved& r, uint32_t flags, uint32_t mode);
-Result<size_t> tmpfs_readlink(const Resolved& r, char* buf, size_t size);
+// The file systems a manifest can mount.
+Result<FileSystem*> chroot_create(const char* host_root);
+Result<FileSystem*> tmpfs_create();
 
 }  // namespace carbyne::libos::fs

@@ -1,0 +1,20 @@
+// FileSystem defaults: what a file system without the operation answers.
+#include "filesystem.h"
+
+namespace carbyne::libos::fs {
+
+Result<size_t> FileSystem::readlink(const char*, char*, size_t) { return Errno(EINVAL); }
+Result<void> FileSystem::mkdir(const char*, uint32_t) { return Errno(EPERM); }
+Result<void> FileSystem::unlink(const char*) { return Errno(EPERM); }
+Result<void> FileSystem::rmdir(const char*) { return Errno(EPERM); }
+Result<void> FileSystem::rename(const char*, const char*, uint32_t) { return Errno(EPERM); }
+Result<void> FileSystem::link(const char*, const char*) { return Errno(EPERM); }
+Result<void> FileSystem::symlink(const char*, const char*) { return Errno(EPERM); }
+Result<void> FileSystem::mknod(const char*, uint32_t, uint64_t) { return Errno(EPERM); }
+Result<void> FileSystem::chmod(const char*, uint32_t) { return Errno(EPERM); }
+Result<void> FileSystem::chown(const char*, uint32_t, uint32_t) { return Errno(EPERM); }
+Result<void> FileSystem::truncate(const char*, uint64_t) { return Errno(EPERM); }
+Result<void> FileSystem::utimens(const char*, int64_t, int64_t) { return Errno(EPERM); }
+Result<void> FileSystem::statfs(StatFs*) { return Errno(ENOSYS); }
+
+}  // namespace carbyne::libos::fs

@@ -1,0 +1,61 @@
+// A mounted file system: what the VFS asks of chroot, tmpfs and the pseudo file systems.
+//
+// Paths given to a FileSystem are relative to its mount root ("" is the root itself),
+// clean, and already free of symlinks except possibly the last component: the VFS walks
+// paths and follows symlinks itself, one component at a time, so that no file system can
+// lead a path outside the manifest.
+#pragma once
+
+#include <libos/result.h>
+#include <stdint.h>
+
+#include "file.h"
+
+namespace carbyne::libos::fs {
+
+struct Resolved;
+
+// statfs(2) fields, the LibOS's own form.
+struct StatFs {
+    uint64_t type;  // f_type magic (TMPFS_MAGIC, PROC_SUPER_MAGIC...)
+    uint64_t block_size, blocks, blocks_free, blocks_avail, files, files_free, name_max, flags;
+};
+
+// utimens argument meaning "leave this time as it is" / "set it to now".
+inline constexpr int64_t kTimeOmit = INT64_MIN;
+inline constexpr int64_t kTimeNow = INT64_MIN + 1;
+
+class FileSystem {
+public:
+    virtual ~FileSystem() = default;
+
+    // The type shown in /proc/mounts ("chroot" shows the host file system's own).
+    virtual const char* type_name() const = 0;
+
+    // Attributes of `rel` without following a final symlink; *exists = false when missing.
+    virtual Result<void> lookup(const char* rel, bool* exists, Stat* st) = 0;
+    // The target of the symlink `rel`.
+    virtual Result<size_t> readlink(const char* rel, char* buf, size_t size);
+    // Opens (and with O_CREAT creates) what `r` names. The VFS has checked existence,
+    // O_EXCL, O_DIRECTORY, write access to directories and read-only mounts.
+    virtual Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) = 0;
+
+    // Namespace changes. The defaults answer EPERM (pseudo file systems).
+    virtual Result<void> mkdir(const char* rel, uint32_t mode);
+    virtual Result<void> unlink(const char* rel);
+    virtual Result<void> rmdir(const char* rel);
+    // Renames within this file system; flags are renameat2's (RENAME_NOREPLACE/EXCHANGE).
+    virtual Result<void> rename(const char* from, const char* to, uint32_t flags);
+    virtual Result<void> link(const char* from, const char* to);
+    virtual Result<void> symlink(const char* target, const char* rel);
+    virtual Result<void> mknod(const char* rel, uint32_t mode, uint64_t dev);
+
+    // Attribute changes by path (follow already applied by the VFS).
+    virtual Result<void> chmod(const char* rel, uint32_t mode);
+    virtual Result<void> chown(const char* rel, uint32_t uid, uint32_t gid);  // ~0u: unchanged
+    virtual Result<void> truncate(const char* rel, uint64_t size);
+    virtual Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns);
+    virtual Result<void> statfs(StatFs* out);
+};
+
+}  // namespace carbyne::libos::fs
