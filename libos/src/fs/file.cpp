@@ -71,5 +71,12 @@ Result<int64_t> File::seek(int64_t, int) { return Errno(ESPIPE); }
 Result<void> File::stat(Stat*) { return Errno(EINVAL); }
 Result<size_t> File::getdents64(void*, size_t) { return Errno(ENOTDIR); }
 Result<void> File::sync() { return Errno(EINVAL); }
+Result<void> File::datasync() { return sync(); }
+Result<void> File::truncate(uint64_t) { return Errno(EINVAL); }
+Result<void> File::allocate(int, uint64_t, uint64_t) { return Errno(ENODEV); }
+Result<void> File::chmod(uint32_t) { return Errno(EPERM); }
+Result<void> File::chown(uint32_t, uint32_t) { return Errno(EPERM); }
+Result<void> File::utimens(int64_t, int64_t) { return Errno(EPERM); }
+Result<uint64_t> File::readable_bytes() { return Errno(ENOTTY); }
 
 }  // namespace carbyne::libos::fs

@@ -59,6 +59,18 @@ public:
     // Fills `buf` with linux_dirent64 records; 0 at the end.
     virtual Result<size_t> getdents64(void* buf, size_t size);
     virtual Result<void> sync();
+    // fdatasync(2): data only; defaults to sync().
+    virtual Result<void> datasync();
+    // ftruncate(2); EINVAL for files that cannot be truncated.
+    virtual Result<void> truncate(uint64_t size);
+    // fallocate(2) with its mode bits.
+    virtual Result<void> allocate(int mode, uint64_t offset, uint64_t size);
+    // fchmod/fchown/futimens on the open file (kTimeOmit/kTimeNow from filesystem.h).
+    virtual Result<void> chmod(uint32_t mode);
+    virtual Result<void> chown(uint32_t uid, uint32_t gid);
+    virtual Result<void> utimens(int64_t atime_ns, int64_t mtime_ns);
+    // FIONREAD: bytes that a read would return now without blocking.
+    virtual Result<uint64_t> readable_bytes();
     // The host file behind this one, for mmap; nullptr when it cannot be mapped.
     virtual PalHandle* pal_file() { return nullptr; }
     virtual bool is_console() const { return false; }

@@ -90,6 +90,41 @@ Result<int> FdTable::dup_to(int oldfd, int newfd, bool cloexec) {
     return newfd;
 }
 
+Result<void> FdTable::close_range(unsigned first, unsigned last, bool cloexec_only) {
+    if (first > last)
+        return Errno(EINVAL);
+    for (unsigned fd = first; fd <= last && fd < unsigned(kMaxFds); fd++) {
+        fs::File* f = nullptr;
+        {
+            SpinGuard g(m_lock);
+            Entry& e = m_entries[fd];
+            if (e.state != State::Used)
+                continue;
+            if (cloexec_only) {
+                e.cloexec = true;
+                continue;
+            }
+            f = e.file;
+            e = Entry{nullptr, State::Free, false};
+        }
+        f->unref();
+    }
+    return {};
+}
+
+size_t FdTable::list(int* out, size_t max) {
+    SpinGuard g(m_lock);
+    size_t n = 0;
+    for (int fd = 0; fd < kMaxFds; fd++) {
+        if (m_entries[fd].state != State::Used)
+            continue;
+        if (n < max)
+            out[n] = fd;
+        n++;
+    }
+    return n;
+}
+
 Result<bool> FdTable::get_cloexec(int fd) {
     if (fd < 0 || fd >= kMaxFds)
         return Errno(EBADF);

@@ -53,6 +53,10 @@ public:
     Result<void> close(int fd);
     // dup2/dup3: makes `newfd` refer to the file at `oldfd`.
     Result<int> dup_to(int oldfd, int newfd, bool cloexec);
+    // close_range(2): closes (or, with CLOSE_RANGE_CLOEXEC, marks) [first, last].
+    Result<void> close_range(unsigned first, unsigned last, bool cloexec_only);
+    // The open descriptors in ascending order; returns how many there are (may exceed max).
+    size_t list(int* out, size_t max);
     Result<bool> get_cloexec(int fd);
     Result<void> set_cloexec(int fd, bool cloexec);
 

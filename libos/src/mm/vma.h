@@ -1,0 +1,42 @@
+// The LibOS's own list of the application's memory areas (VMAs): what mmap, munmap,
+// mprotect, mremap and brk change, what /proc/self/maps shows, and what a checkpoint copies.
+//
+// Lock order: the VMA lock is a leaf (nothing else is taken while it is held); PAL calls
+// that change the host mappings are made while it is held, so that the list and the host
+// never disagree.
+#pragma once
+
+#include <libos/result.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace carbyne::libos::fs {
+class File;
+}
+
+namespace carbyne::libos::mm {
+
+enum VmaFlags : uint32_t {
+    kVmaShared = 1u << 0,     // MAP_SHARED
+    kVmaAnonymous = 1u << 1,  // no file behind it
+    kVmaStack = 1u << 2,      // the main thread's stack: "[stack]"
+    kVmaHeap = 1u << 3,       // the brk area: "[heap]"
+    kVmaVdso = 1u << 4,       // the LibOS vDSO: "[vdso]"
+    kVmaGrowsDown = 1u << 5,  // MAP_GROWSDOWN
+    kVmaReserved = 1u << 6,   // address space held inaccessible by the LibOS (brk, gaps)
+    kVmaNoReserve = 1u << 7,  // MAP_NORESERVE
+};
+
+// Formats the list as /proc/self/maps does and returns the length of the whole text (like
+// snprintf: the output is cut at size-1 characters and NUL-terminated).
+size_t format_maps(char* buf, size_t size);
+
+struct Totals {
+    uint64_t size;    // VmSize: every mapping except LibOS reservations
+    uint64_t data;    // VmData: private writable, not stack
+    uint64_t stack;   // VmStk
+    uint64_t exec;    // VmExe: executable file mappings
+};
+Totals totals();
+
+}  // namespace carbyne::libos::mm
