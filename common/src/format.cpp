@@ -22,17 +22,24 @@ struct Out {
     }
 };
 
+// `precision` is the minimum number of digits (-1: none given; 0 with a zero value prints
+// no digits), as in printf.
 void put_number(Out& out, uint64_t value, unsigned base, bool upper, bool negative, int width, bool left,
-                bool zero_pad, const char* prefix) {
+                bool zero_pad, const char* prefix, int precision) {
     char digits[24];
     int n = 0;
     const char* set = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-    do {
-        digits[n++] = set[value % base];
-        value /= base;
-    } while (value);
+    if (value || precision != 0) {
+        do {
+            digits[n++] = set[value % base];
+            value /= base;
+        } while (value);
+    }
+    int zeros = precision > n ? precision - n : 0;
+    if (precision >= 0)
+        zero_pad = false;  // a precision overrides the '0' flag
     int prefix_len = int(strlen(prefix)) + (negative ? 1 : 0);
-    int padding = width > n + prefix_len ? width - n - prefix_len : 0;
+    int padding = width > n + zeros + prefix_len ? width - n - zeros - prefix_len : 0;
     if (!left && !zero_pad)
         out.pad(' ', padding);
     if (negative)
@@ -41,6 +48,7 @@ void put_number(Out& out, uint64_t value, unsigned base, bool upper, bool negati
         out.put(*p);
     if (!left && zero_pad)
         out.pad('0', padding);
+    out.pad('0', zeros);
     while (n)
         out.put(digits[--n]);
     if (left)
@@ -71,6 +79,10 @@ size_t vformat(char* buf, size_t size, const char* fmt, va_list args) {
         int width = 0;
         if (*fmt == '*') {
             width = va_arg(args, int);
+            if (width < 0) {  // a negative width is '-' and the width
+                left = true;
+                width = -width;
+            }
             fmt++;
         } else {
             while (*fmt >= '0' && *fmt <= '9')
@@ -115,26 +127,26 @@ size_t vformat(char* buf, size_t size, const char* fmt, va_list args) {
         case 'i': {
             int64_t v = get_signed();
             uint64_t mag = v < 0 ? uint64_t(0) - uint64_t(v) : uint64_t(v);
-            put_number(out, mag, 10, false, v < 0, width, left, zero_pad, "");
+            put_number(out, mag, 10, false, v < 0, width, left, zero_pad, "", precision);
             break;
         }
         case 'u':
-            put_number(out, get_unsigned(), 10, false, false, width, left, zero_pad, "");
+            put_number(out, get_unsigned(), 10, false, false, width, left, zero_pad, "", precision);
             break;
         case 'x':
         case 'X': {
             uint64_t v = get_unsigned();
             put_number(out, v, 16, *fmt == 'X', false, width, left, zero_pad,
-                       alternate && v ? (*fmt == 'X' ? "0X" : "0x") : "");
+                       alternate && v ? (*fmt == 'X' ? "0X" : "0x") : "", precision);
             break;
         }
         case 'o': {
             uint64_t v = get_unsigned();
-            put_number(out, v, 8, false, false, width, left, zero_pad, alternate && v ? "0" : "");
+            put_number(out, v, 8, false, false, width, left, zero_pad, alternate && v ? "0" : "", precision);
             break;
         }
         case 'p':
-            put_number(out, uintptr_t(va_arg(args, void*)), 16, false, false, width, left, zero_pad, "0x");
+            put_number(out, uintptr_t(va_arg(args, void*)), 16, false, false, width, left, zero_pad, "0x", -1);
             break;
         case 'c': {
             char c = char(va_arg(args, int));

@@ -150,13 +150,15 @@ Error map_image(const Info& info, Mapper& mapper, uint64_t dyn_hint, Loaded* out
         uint64_t file_map_end = page_up(s.vaddr + s.filesz) + base;
         uint64_t mem_end = page_up(s.vaddr + s.memsz) + base;
         if (s.filesz) {
+            // The file's last page may hold bytes past p_filesz that belong to .bss: they are
+            // zeroed, which needs the page writable for a moment.
+            uint64_t bss_start = s.vaddr + s.filesz + base;
+            bool bss_in_last_page = s.memsz > s.filesz && bss_start < file_map_end;
             err = mapper.map_file(map_start, file_map_end - map_start, page_down(s.offset),
-                                  s.prot | (s.memsz > s.filesz ? kProtWrite : 0));
+                                  s.prot | (bss_in_last_page ? kProtWrite : 0));
             if (err != Error::None)
                 return err;
-            // The file's last page holds bytes past p_filesz that belong to .bss: zero them.
-            uint64_t bss_start = s.vaddr + s.filesz + base;
-            if (s.memsz > s.filesz && bss_start < file_map_end) {
+            if (bss_in_last_page) {
                 memset(reinterpret_cast<void*>(bss_start), 0, file_map_end - bss_start);
                 if (!(s.prot & kProtWrite)) {
                     err = mapper.protect(map_start, file_map_end - map_start, s.prot);
@@ -205,8 +207,9 @@ Error relocate_self_contained(uint64_t base, const Elf64_Dyn* dynamic, uint64_t 
             continue;
         const auto* r = reinterpret_cast<const Elf64_Rela*>(base + table[0]);
         for (uint64_t i = 0; i < table[1] / sizeof(Elf64_Rela); i++, r++) {
-            uint64_t where = base + r->r_offset;
-            if (where < span_start || where + 8 > span_end)
+            uint64_t where;
+            if (add_overflows(base, r->r_offset, &where) || where < span_start || span_end < 8 ||
+                where > span_end - 8)
                 return Error::BadRelocation;
             uint32_t type = uint32_t(ELF64_R_TYPE(r->r_info));
             uint64_t value;
@@ -220,7 +223,8 @@ Error relocate_self_contained(uint64_t base, const Elf64_Dyn* dynamic, uint64_t 
                 const auto* sym = reinterpret_cast<const Elf64_Sym*>(base + symtab) + ELF64_R_SYM(r->r_info);
                 if (sym->st_shndx == SHN_UNDEF)
                     return Error::BadRelocation;  // would need a symbol from another object
-                value = base + sym->st_value + (type == kReloc64 ? r->r_addend : 0);
+                uint64_t sym_base = sym->st_shndx == SHN_ABS ? 0 : base;  // absolute symbols do not move
+                value = sym_base + sym->st_value + (type == kReloc64 ? r->r_addend : 0);
             } else {
                 return Error::BadRelocation;
             }

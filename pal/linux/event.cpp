@@ -60,7 +60,8 @@ PalError event_wait(PalHandle* ev, uint64_t timeout_ns) {
     if (timeout_ns != PAL_WAIT_FOREVER) {
         uint64_t now;
         time_get(PAL_CLOCK_MONOTONIC, &now);
-        deadline = now + timeout_ns;
+        // A timeout past the end of time waits forever.
+        deadline = timeout_ns > ~uint64_t{0} - now ? ~uint64_t{0} : now + timeout_ns;
     }
     for (;;) {
         if (ev->auto_clear) {

@@ -148,6 +148,9 @@ PalError enable_interception_for_current_thread() {
 PalError enable_syscall_interception(PalSyscallUpcall upcall) {
     if (!upcall)
         return PAL_E_INVAL;
+    // A thread that is already running would keep its syscalls going to the host.
+    if (__atomic_load_n(&g_pal.live_threads, __ATOMIC_ACQUIRE) != 1)
+        return PAL_E_BUSY;
     g_pal.syscall_upcall = upcall;
     PalError err = enable_interception_for_current_thread();
     if (err == PAL_OK)

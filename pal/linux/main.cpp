@@ -29,6 +29,10 @@ const PalApi g_api = {
     .memory_alloc = memory_alloc,
     .memory_free = memory_free,
     .memory_protect = memory_protect,
+    .memory_remap = memory_remap,
+    .memory_advise = memory_advise,
+    .memory_residency = memory_residency,
+    .memory_sync = memory_sync,
     .file_map = file_map,
     .thread_create = thread_create,
     .thread_exit = thread_exit,
@@ -61,6 +65,21 @@ const PalApi g_api = {
     .process_exit = process_exit,
     .process_kill_self = process_kill_self,
     .debug_log = debug_log,
+    .fs_mkdir = fs_mkdir,
+    .fs_rename = fs_rename,
+    .fs_link = fs_link,
+    .fs_symlink = fs_symlink,
+    .fs_chmod = fs_chmod,
+    .fs_chown = fs_chown,
+    .fs_truncate = fs_truncate,
+    .fs_utimens = fs_utimens,
+    .fs_statfs = fs_statfs,
+    .stream_chmod = stream_chmod,
+    .stream_chown = stream_chown,
+    .stream_utimens = stream_utimens,
+    .stream_truncate = stream_truncate,
+    .stream_allocate = stream_allocate,
+    .stream_sync = stream_sync,
 };
 
 namespace {
@@ -233,6 +252,7 @@ void pal_start(uint64_t* initial_sp) {
     if (!tcb)
         pal_die("out of memory for the main thread");
     tcb->exit_word = 1;
+    g_pal.live_threads = 1;
     host_syscall1(__NR_set_tid_address, long(&tcb->exit_word));
     tcb_install(tcb);
     exceptions_init();

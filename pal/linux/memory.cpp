@@ -55,6 +55,42 @@ PalError memory_protect(void* addr, size_t size, int prot) {
     return error_from_host(host_syscall3(__NR_mprotect, long(addr), long(size), prot));
 }
 
+PalError memory_remap(void* addr, size_t old_size, size_t new_size, uint32_t flags, void* new_addr, void** out) {
+    if (!page_aligned(uint64_t(addr)) || !new_size)
+        return PAL_E_INVAL;
+    long host_flags = ((flags & PAL_REMAP_MAYMOVE) ? MREMAP_MAYMOVE : 0) | ((flags & PAL_REMAP_FIXED) ? MREMAP_FIXED : 0);
+    long ret = host_syscall5(__NR_mremap, long(addr), long(old_size), long(new_size), host_flags, long(new_addr));
+    if (host_failed(ret))
+        return error_from_host(ret);
+    *out = reinterpret_cast<void*>(ret);
+    return PAL_OK;
+}
+
+PalError memory_advise(void* addr, size_t size, int advice) {
+    switch (advice) {
+    case PAL_ADVICE_NORMAL:
+    case PAL_ADVICE_RANDOM:
+    case PAL_ADVICE_SEQUENTIAL:
+    case PAL_ADVICE_WILLNEED:
+    case PAL_ADVICE_DONTNEED:
+    case PAL_ADVICE_FREE:
+        break;
+    default:
+        return PAL_E_INVAL;
+    }
+    return error_from_host(host_syscall3(__NR_madvise, long(addr), long(size), advice));
+}
+
+PalError memory_residency(void* addr, size_t size, uint8_t* vec) {
+    return error_from_host(host_syscall3(__NR_mincore, long(addr), long(size), long(vec)));
+}
+
+PalError memory_sync(void* addr, size_t size, int flags) {
+    long host_flags = ((flags & PAL_SYNC_ASYNC) ? MS_ASYNC : 0) | ((flags & PAL_SYNC_INVALIDATE) ? MS_INVALIDATE : 0) |
+                      ((flags & PAL_SYNC_SYNC) ? MS_SYNC : 0);
+    return error_from_host(host_syscall3(__NR_msync, long(addr), long(size), host_flags));
+}
+
 PalError file_map(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags,
                   void** out) {
     if (!file || file->type != PAL_TYPE_FILE)

@@ -54,6 +54,7 @@ struct Globals {
     PalSyscallUpcall syscall_upcall;
     PalExceptionUpcall exception_upcall;
     bool interception_on;
+    int live_threads;  // PAL threads running, the main thread included (atomic)
 };
 extern Globals g_pal;
 
@@ -82,6 +83,10 @@ extern const PalApi g_api;
 PalError memory_alloc(void* addr, size_t size, int prot, uint32_t flags, void** out);
 PalError memory_free(void* addr, size_t size);
 PalError memory_protect(void* addr, size_t size, int prot);
+PalError memory_remap(void* addr, size_t old_size, size_t new_size, uint32_t flags, void* new_addr, void** out);
+PalError memory_advise(void* addr, size_t size, int advice);
+PalError memory_residency(void* addr, size_t size, uint8_t* vec);
+PalError memory_sync(void* addr, size_t size, int flags);
 PalError file_map(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags, void** out);
 PalError thread_create(PalThreadFn fn, void* arg);
 [[noreturn]] void thread_exit(int32_t* clear);
@@ -115,5 +120,20 @@ uint64_t get_fs_base();
 [[noreturn]] void process_exit(int code);
 [[noreturn]] void process_kill_self(int sig);
 void debug_log(const char* text, size_t size);
+PalError fs_mkdir(const char* host_path, uint32_t mode);
+PalError fs_rename(const char* from, const char* to, uint32_t flags);
+PalError fs_link(const char* from, const char* to);
+PalError fs_symlink(const char* target, const char* host_path);
+PalError fs_chmod(const char* host_path, uint32_t mode);
+PalError fs_chown(const char* host_path, uint32_t uid, uint32_t gid);
+PalError fs_truncate(const char* host_path, uint64_t size);
+PalError fs_utimens(const char* host_path, int64_t atime_ns, int64_t mtime_ns);
+PalError fs_statfs(const char* host_path, PalFsInfo* out);
+PalError stream_chmod(PalHandle* h, uint32_t mode);
+PalError stream_chown(PalHandle* h, uint32_t uid, uint32_t gid);
+PalError stream_utimens(PalHandle* h, int64_t atime_ns, int64_t mtime_ns);
+PalError stream_truncate(PalHandle* h, uint64_t size);
+PalError stream_allocate(PalHandle* h, uint32_t mode, uint64_t offset, uint64_t size);
+PalError stream_sync(PalHandle* h, uint32_t what);
 
 }  // namespace carbyne::pal

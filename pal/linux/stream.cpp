@@ -84,6 +84,8 @@ PalError stream_open(const char* host_path, uint32_t access, uint32_t mode, PalH
         flags |= O_NONBLOCK;
     if (access & PAL_OPEN_APPEND)
         flags |= O_APPEND;
+    if (access & PAL_OPEN_PATH)
+        flags = (flags & (O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW)) | O_PATH;
     long fd = host_syscall4(__NR_openat, AT_FDCWD, long(host_path), flags, mode & 07777);
     if (host_failed(fd))
         return error_from_host(fd);

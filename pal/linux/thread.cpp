@@ -97,8 +97,10 @@ PalError thread_create(PalThreadFn fn, void* arg) {
     unsigned long flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
                           CLONE_CHILD_CLEARTID;
     void* stack = reinterpret_cast<void*>(uint64_t(tcb->syscall_ctx) & ~uint64_t{15});
+    __atomic_add_fetch(&g_pal.live_threads, 1, __ATOMIC_ACQ_REL);
     long ret = pal_clone(flags, stack, nullptr, &tcb->exit_word, nullptr, thread_start, tcb);
     if (host_failed(ret)) {
+        __atomic_sub_fetch(&g_pal.live_threads, 1, __ATOMIC_ACQ_REL);
         memory_free(tcb->block, tcb->block_size);
         return error_from_host(ret);
     }
@@ -109,6 +111,7 @@ void thread_exit(int32_t* clear) {
     Tcb* tcb = current_tcb();
     if (clear)
         __atomic_store_n(clear, 0, __ATOMIC_RELEASE);
+    __atomic_sub_fetch(&g_pal.live_threads, 1, __ATOMIC_ACQ_REL);
     lock_dead();
     tcb->next_dead = g_dead_threads;
     g_dead_threads = tcb;

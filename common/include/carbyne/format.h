@@ -1,5 +1,6 @@
 // A small printf for freestanding code: %d %i %u %x %X %o %p %s %c %% with the l, ll, z and
-// h length modifiers, '-', '0' and '#' flags, field width and precision ("%.*s" included).
+// h length modifiers, '-', '0' and '#' flags, field width and precision (both also as '*';
+// precision is the minimum digit count for integers and the maximum length for %s).
 #pragma once
 
 #include <stdarg.h>

@@ -177,5 +177,6 @@ const char* current_syscall_name() {
 extern "C" void libos_handle_syscall(PalContext* ctx) {
     using namespace carbyne::libos;
     SyscallArgs args = {{ctx->rdi, ctx->rsi, ctx->rdx, ctx->r10, ctx->r8, ctx->r9}};
+    current_thread()->syscall_ctx = ctx;
     ctx->rax = uint64_t(dispatch_syscall(ctx->rax, args));
 }

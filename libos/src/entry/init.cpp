@@ -6,6 +6,7 @@
 #include <libos/pal.h>
 #include <linux/stat.h>
 
+#include "../fs/pseudo.h"
 #include "../fs/vfs.h"
 #include "../loader/program.h"
 #include "../proc/process.h"
@@ -127,6 +128,8 @@ Result<void> open_console() {
     g_main_thread.tid = 1;
     g_main_thread.syscall_nr = -1;
     asm volatile("mov %0, %%gs:8" : : "r"(&g_main_thread) : "memory");
+    if (!threads_init_main(&g_main_thread).ok())
+        libos_panic("cannot set up the main thread");
 
     boot::Reader config(info->boot_config, info->boot_config_size);
     if (!config.valid())
@@ -142,10 +145,14 @@ Result<void> open_console() {
     g_process.gid = info->host_gid;
     g_process.umask = 022;
     g_process.stack_size = s.stack_size;
+    g_process.brk_max_size = s.brk_max_size;
 
     auto mounted = fs::vfs_init(config);
     if (!mounted.ok())
         fail("cannot set up the mounts", nullptr, mounted.error());
+    auto pseudo_mounted = fs::pseudofs_mount_all(config);
+    if (!pseudo_mounted.ok())
+        fail("cannot mount /proc, /dev and /sys", nullptr, pseudo_mounted.error());
     auto* cwd = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
     if (!cwd)
         libos_panic("out of memory at start-up");

@@ -24,36 +24,59 @@
     SYSCALL(6, lstat, Full, "sp", "")                                                                 \
     SYSCALL(8, lseek, Partial, "fix", "directories can only be rewound (offset 0, SEEK_SET)")         \
     SYSCALL(9, mmap, Partial, "pzxxfx",                                                               \
-            "anonymous and private/shared file mappings through the host; no LibOS VMA list yet, "   \
-            "MAP_SHARED|MAP_ANONYMOUS is process-private until fork exists")                         \
+            "chroot files and anonymous memory; tmpfs files give ENODEV; MAP_SHARED|MAP_ANONYMOUS "  \
+            "is shared with no other process until fork exists; no MAP_HUGETLB")                     \
     SYSCALL(10, mprotect, Full, "pzx", "")                                                            \
     SYSCALL(11, munmap, Full, "pz", "")                                                               \
     SYSCALL(12, brk, Full, "p", "")                                                                   \
     SYSCALL(13, rt_sigaction, Partial, "ippz", "dispositions are kept; no signal is delivered to a "   \
                                               "handler yet (host signals with a handler terminate)") \
     SYSCALL(14, rt_sigprocmask, Partial, "ippz", "the mask is kept; nothing is delivered yet")        \
-    SYSCALL(16, ioctl, Partial, "fxp",                                                                \
-            "FIONBIO, FIOCLEX, FIONCLEX; terminal requests answer ENOTTY (the console is not a tty)") \
+    SYSCALL(16, ioctl, Partial, "fxp", "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; terminal requests "     \
+                                       "answer ENOTTY (the console is not a tty)")                    \
     SYSCALL(17, pread64, Full, "fpzi", "")                                                            \
     SYSCALL(18, pwrite64, Full, "fpzi", "")                                                           \
     SYSCALL(19, readv, Full, "fpi", "")                                                               \
     SYSCALL(20, writev, Full, "fpi", "")                                                              \
-    SYSCALL(21, access, Partial, "so", "checks existence and read-only mounts, not permission bits")  \
+    SYSCALL(21, access, Full, "so", "")                                                               \
     SYSCALL(24, sched_yield, Full, "", "")                                                            \
-    SYSCALL(28, madvise, Partial, "pzi", "advice is accepted and ignored; MADV_DONTNEED answers "      \
-                                        "EINVAL until the LibOS keeps its VMA list")                 \
+    SYSCALL(25, mremap, Partial, "pzzxp", "no MREMAP_DONTUNMAP and no old_size 0 (EINVAL)")            \
+    SYSCALL(26, msync, Full, "pzx", "")                                                               \
+    SYSCALL(27, mincore, Full, "pzp", "")                                                             \
+    SYSCALL(28, madvise, Full, "pzi", "")                                                             \
     SYSCALL(32, dup, Full, "f", "")                                                                   \
     SYSCALL(33, dup2, Full, "ff", "")                                                                 \
     SYSCALL(35, nanosleep, Partial, "pp", "not interruptible by signals yet")                         \
     SYSCALL(39, getpid, Full, "", "")                                                                 \
-    SYSCALL(60, exit, Partial, "i", "ends the process: only one thread exists until clone works")     \
+    SYSCALL(40, sendfile, Full, "ffpz", "")                                                           \
+    SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND); new "    \
+                                        "processes answer ENOSYS until the multi-process work")      \
+    SYSCALL(57, fork, Enosys, "", "new processes come with the multi-process work")                  \
+    SYSCALL(58, vfork, Enosys, "", "new processes come with the multi-process work")                 \
+    SYSCALL(60, exit, Full, "i", "")                                                                  \
     SYSCALL(63, uname, Full, "p", "")                                                                 \
     SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "        \
                                        "F_SETFL; no locks yet")                                      \
+    SYSCALL(74, fsync, Full, "f", "")                                                                 \
+    SYSCALL(75, fdatasync, Full, "f", "")                                                             \
+    SYSCALL(76, truncate, Full, "si", "")                                                             \
+    SYSCALL(77, ftruncate, Full, "fi", "")                                                            \
     SYSCALL(79, getcwd, Full, "pz", "")                                                               \
     SYSCALL(80, chdir, Full, "s", "")                                                                 \
     SYSCALL(81, fchdir, Full, "f", "")                                                                \
+    SYSCALL(82, rename, Full, "ss", "")                                                               \
+    SYSCALL(83, mkdir, Full, "so", "")                                                                \
+    SYSCALL(84, rmdir, Full, "s", "")                                                                 \
+    SYSCALL(85, creat, Full, "so", "")                                                                \
+    SYSCALL(86, link, Full, "ss", "")                                                                 \
+    SYSCALL(87, unlink, Full, "s", "")                                                                \
+    SYSCALL(88, symlink, Full, "ss", "")                                                              \
     SYSCALL(89, readlink, Full, "spz", "")                                                            \
+    SYSCALL(90, chmod, Full, "so", "")                                                                \
+    SYSCALL(91, fchmod, Full, "fo", "")                                                               \
+    SYSCALL(92, chown, Full, "suu", "")                                                               \
+    SYSCALL(93, fchown, Full, "fuu", "")                                                              \
+    SYSCALL(94, lchown, Full, "suu", "")                                                              \
     SYSCALL(95, umask, Full, "o", "")                                                                 \
     SYSCALL(96, gettimeofday, Full, "pp", "")                                                         \
     SYSCALL(97, getrlimit, Partial, "ip", "reports the LibOS's fixed limits")                         \
@@ -62,11 +85,20 @@
     SYSCALL(107, geteuid, Full, "", "")                                                               \
     SYSCALL(108, getegid, Full, "", "")                                                               \
     SYSCALL(110, getppid, Full, "", "")                                                               \
+    SYSCALL(132, utime, Full, "sp", "")                                                               \
+    SYSCALL(133, mknod, Partial, "sox", "regular files only: FIFOs (they come with pipes), sockets "  \
+                                        "and devices answer EPERM, as on a file system without them") \
+    SYSCALL(137, statfs, Full, "sp", "")                                                              \
+    SYSCALL(138, fstatfs, Partial, "fp", "files on a mount (chroot: the host file system's own "      \
+                                         "figures and f_type); the console has no mount and answers " \
+                                         "ENOSYS")                                                    \
     SYSCALL(158, arch_prctl, Full, "ip", "")                                                          \
+    SYSCALL(162, sync, Full, "", "")                                                                  \
     SYSCALL(186, gettid, Full, "", "")                                                                \
+    SYSCALL(187, readahead, Full, "fiz", "")                                                          \
     SYSCALL(201, time, Full, "p", "")                                                                 \
-    SYSCALL(202, futex, Partial, "pxipxu", "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET for one thread: "    \
-                                          "nothing else can wake a waiter until threads exist")      \
+    SYSCALL(202, futex, Partial, "pxipxu", "WAIT, WAKE, the BITSET forms, REQUEUE, CMP_REQUEUE, "      \
+                                          "both clocks; no WAKE_OP and no PI futexes (ENOSYS)")      \
     SYSCALL(204, sched_getaffinity, Full, "izp", "")                                                  \
     SYSCALL(217, getdents64, Full, "fpz", "")                                                         \
     SYSCALL(218, set_tid_address, Full, "p", "")                                                      \
@@ -75,19 +107,46 @@
     SYSCALL(229, clock_getres, Full, "ip", "")                                                        \
     SYSCALL(230, clock_nanosleep, Partial, "ixpp", "not interruptible by signals yet")                \
     SYSCALL(231, exit_group, Full, "i", "")                                                           \
+    SYSCALL(235, utimes, Full, "sp", "")                                                              \
     SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \
+    SYSCALL(258, mkdirat, Full, "fso", "")                                                            \
+    SYSCALL(259, mknodat, Partial, "fsox", "as mknod")                                                \
+    SYSCALL(260, fchownat, Full, "fsuux", "")                                                         \
+    SYSCALL(261, futimesat, Full, "fsp", "")                                                          \
     SYSCALL(262, newfstatat, Full, "fspx", "")                                                        \
+    SYSCALL(263, unlinkat, Full, "fsx", "")                                                           \
+    SYSCALL(264, renameat, Full, "fsfs", "")                                                          \
+    SYSCALL(265, linkat, Full, "fsfsx", "")                                                           \
+    SYSCALL(266, symlinkat, Full, "sfs", "")                                                          \
     SYSCALL(267, readlinkat, Full, "fspz", "")                                                        \
-    SYSCALL(269, faccessat, Partial, "fso", "checks existence and read-only mounts, not permission "  \
-                                           "bits")                                                   \
+    SYSCALL(268, fchmodat, Full, "fso", "")                                                           \
+    SYSCALL(269, faccessat, Full, "fso", "")                                                          \
     SYSCALL(273, set_robust_list, Partial, "pz", "recorded; robust futexes are released once "        \
                                                 "threads exist")                                     \
+    SYSCALL(277, sync_file_range, Full, "fiix", "")                                                   \
+    SYSCALL(280, utimensat, Full, "fspx", "")                                                         \
+    SYSCALL(285, fallocate, Full, "fxii", "")                                                         \
     SYSCALL(292, dup3, Full, "ffx", "")                                                               \
+    SYSCALL(295, preadv, Full, "fpii", "")                                                            \
+    SYSCALL(296, pwritev, Full, "fpii", "")                                                           \
     SYSCALL(302, prlimit64, Partial, "iipp", "reports the LibOS's fixed limits; setting is EPERM")    \
+    SYSCALL(306, syncfs, Full, "f", "")                                                               \
     SYSCALL(309, getcpu, Full, "ppp", "")                                                             \
+    SYSCALL(316, renameat2, Full, "fsfsx", "")                                                        \
     SYSCALL(318, getrandom, Full, "pzx", "")                                                          \
+    SYSCALL(435, clone3, Partial, "pz", "threads as clone; process creation answers ENOSYS")          \
+    SYSCALL(319, memfd_create, Partial, "sx", "a private tmpfs file; no file seals (F_ADD_SEALS "     \
+                                              "answers EINVAL) and no MFD_HUGETLB (EINVAL)")          \
+    SYSCALL(326, copy_file_range, Full, "fpfpzx", "")                                                 \
+    SYSCALL(327, preadv2, Partial, "fpiiix", "RWF_NOWAIT is taken as a hint: a read of a host file "  \
+                                             "may wait for its disk")                                 \
+    SYSCALL(328, pwritev2, Partial, "fpiiix", "RWF_NOWAIT answers EOPNOTSUPP; RWF_APPEND on a file "  \
+                                              "without O_APPEND is not atomic against other "         \
+                                              "appenders")                                            \
     SYSCALL(332, statx, Full, "fsxxp", "")                                                            \
     SYSCALL(334, rseq, Enosys, "pzip", "restartable sequences need preemption notices; glibc falls "  \
                                      "back without them")                                             \
-    SYSCALL(439, faccessat2, Partial, "fsox", "checks existence and read-only mounts, not "           \
-                                             "permission bits")
+    SYSCALL(436, close_range, Full, "uux", "")                                                        \
+    SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (there "  \
+                                           "is no lookup cache to answer from)")                      \
+    SYSCALL(439, faccessat2, Full, "fsox", "")

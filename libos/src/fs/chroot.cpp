@@ -121,7 +121,38 @@ public:
         return {};
     }
 
-    Result<void> sync() override { return pal_result(g_pal->stream_flush(m_handle)); }
+    Result<void> sync() override { return pal_result(g_pal->stream_sync(m_handle, PAL_FSYNC_FULL)); }
+    Result<void> datasync() override { return pal_result(g_pal->stream_sync(m_handle, PAL_FSYNC_DATA)); }
+
+    Result<void> truncate(uint64_t size) override {
+        if (!m_seekable)
+            return Errno(EINVAL);
+        return pal_result(g_pal->stream_truncate(m_handle, size));
+    }
+
+    Result<void> allocate(int mode, uint64_t offset, uint64_t size) override {
+        if (!m_seekable)
+            return Errno(m_is_chardev ? ENODEV : ESPIPE);
+        return pal_result(g_pal->stream_allocate(m_handle, uint32_t(mode), offset, size));
+    }
+
+    Result<void> chmod(uint32_t mode) override { return pal_result(g_pal->stream_chmod(m_handle, mode)); }
+    Result<void> chown(uint32_t uid, uint32_t gid) override {
+        return pal_result(g_pal->stream_chown(m_handle, uid, gid));
+    }
+    Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
+        return pal_result(g_pal->stream_utimens(m_handle, atime_ns, mtime_ns));
+    }
+
+    // FIONREAD of a regular file: what is left between the position and the end.
+    Result<uint64_t> readable_bytes() override {
+        if (!m_seekable)
+            return Errno(ENOTTY);
+        PalStreamAttr attr;
+        TRY(pal_result(g_pal->stream_attributes(m_handle, &attr)));
+        uint64_t pos = position();
+        return attr.size > pos ? attr.size - pos : 0;
+    }
 
     PalHandle* pal_file() override { return m_seekable ? m_handle : nullptr; }
 
@@ -169,6 +200,16 @@ public:
         TRY(pal_result(g_pal->stream_attributes(m_handle, &attr)));
         stat_from_pal(attr, out);
         return {};
+    }
+
+    Result<void> sync() override { return pal_result(g_pal->stream_sync(m_handle, PAL_FSYNC_FULL)); }
+    Result<void> datasync() override { return pal_result(g_pal->stream_sync(m_handle, PAL_FSYNC_DATA)); }
+    Result<void> chmod(uint32_t mode) override { return pal_result(g_pal->stream_chmod(m_handle, mode)); }
+    Result<void> chown(uint32_t uid, uint32_t gid) override {
+        return pal_result(g_pal->stream_chown(m_handle, uid, gid));
+    }
+    Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
+        return pal_result(g_pal->stream_utimens(m_handle, atime_ns, mtime_ns));
     }
 
     Result<int64_t> seek(int64_t offset, int whence) override {
@@ -270,8 +311,91 @@ public:
 
     Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override;
 
+    Result<void> mkdir(const char* rel, uint32_t mode) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->fs_mkdir(host.p, mode));
+    }
+    Result<void> unlink(const char* rel) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->stream_delete(host.p, 0));
+    }
+    Result<void> rmdir(const char* rel) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->stream_delete(host.p, 1));
+    }
+    Result<void> rename(const char* from, const char* to, uint32_t flags) override {
+        HostPath host_from, host_to;
+        TRY(host_path(from, host_from.p));
+        TRY(host_path(to, host_to.p));
+        return pal_result(g_pal->fs_rename(host_from.p, host_to.p, flags));
+    }
+    Result<void> link(const char* from, const char* to) override {
+        HostPath host_from, host_to;
+        TRY(host_path(from, host_from.p));
+        TRY(host_path(to, host_to.p));
+        return pal_result(g_pal->fs_link(host_from.p, host_to.p));
+    }
+    Result<void> symlink(const char* target, const char* rel) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->fs_symlink(target, host.p));
+    }
+    // Regular files only (the VFS refuses the other types).
+    Result<void> mknod(const char* rel, uint32_t mode, uint64_t) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        PalHandle* h = nullptr;
+        TRY(pal_result(g_pal->stream_open(host.p, PAL_ACCESS_RDONLY | PAL_OPEN_CREATE | PAL_OPEN_EXCL | PAL_OPEN_NOFOLLOW,
+                                          mode & 07777, &h)));
+        g_pal->stream_close(h);
+        return {};
+    }
+    Result<void> chmod(const char* rel, uint32_t mode) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->fs_chmod(host.p, mode));
+    }
+    Result<void> chown(const char* rel, uint32_t uid, uint32_t gid) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->fs_chown(host.p, uid, gid));
+    }
+    Result<void> truncate(const char* rel, uint64_t size) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->fs_truncate(host.p, size));
+    }
+    Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        return pal_result(g_pal->fs_utimens(host.p, atime_ns, mtime_ns));
+    }
+    Result<void> statfs(StatFs* out) override { return statfs_at("", out); }
+    // The host's own figures and f_type: a host directory may hold other host file systems.
+    Result<void> statfs_at(const char* rel, StatFs* out) override {
+        HostPath host;
+        TRY(host_path(rel, host.p));
+        PalFsInfo info;
+        TRY(pal_result(g_pal->fs_statfs(host.p, &info)));
+        *out = StatFs{info.type, info.block_size, info.blocks, info.blocks_free, info.blocks_avail,
+                      info.files, info.files_free, info.name_max, info.flags};
+        return {};
+    }
+    Result<void> sync() override {
+        PalHandle* h = nullptr;
+        TRY(pal_result(g_pal->stream_open(m_root, PAL_ACCESS_RDONLY, 0, &h)));
+        PalError e = g_pal->stream_sync(h, PAL_FSYNC_FILESYSTEM);
+        g_pal->stream_close(h);
+        return pal_result(e);
+    }
+
     // The host path of `rel`: the root joined with it.
     Result<void> host_path(const char* rel, char* out) const {
+        if (!out)
+            return Errno(ENOMEM);
         size_t rlen = strlen(m_root);
         size_t blen = strlen(rel);
         bool root_slash = rlen > 0 && m_root[rlen - 1] == '/';
@@ -288,6 +412,12 @@ public:
     }
 
 private:
+    // A host path buffer off the syscall stack (two of them would not fit there).
+    struct HostPath {
+        char* p = static_cast<char*>(kmalloc(kPathMax));
+        ~HostPath() { kfree(p); }
+    };
+
     char* m_root;
 };
 
@@ -297,7 +427,7 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
     uint32_t acc = flags & O_ACCMODE;
     uint32_t access = acc == O_WRONLY ? PAL_ACCESS_WRONLY : acc == O_RDWR ? PAL_ACCESS_RDWR : PAL_ACCESS_RDONLY;
     if (flags & O_PATH)
-        access = PAL_ACCESS_RDONLY;
+        access = PAL_ACCESS_RDONLY | PAL_OPEN_PATH;  // names the object; no read access needed
     if ((flags & O_CREAT) && !(flags & O_PATH))
         access |= PAL_OPEN_CREATE;
     if ((flags & O_EXCL) && !(flags & O_PATH))
@@ -312,8 +442,8 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
     access |= PAL_OPEN_NOFOLLOW;
     if (r.exists && (r.stat.mode & S_IFMT) == S_IFDIR)
         access |= PAL_OPEN_DIRECTORY;
-    if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK)
-        return Errno(ELOOP);  // O_PATH|O_NOFOLLOW on a symlink: not supported yet
+    if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK && !(flags & O_PATH))
+        return Errno(ELOOP);
     PalHandle* h = nullptr;
     TRY(pal_result(g_pal->stream_open(host, access, mode, &h)));
     PalStreamAttr attr;

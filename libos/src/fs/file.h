@@ -86,6 +86,11 @@ public:
     // The LibOS path it was opened by (for /proc and logs).
     const char* path() const { return m_path; }
 
+    // The mount it was opened on (set by vfs_open; nullptr for consoles, pipes, memfds...):
+    // read-only mounts refuse fchmod/fchown/futimens, fstatfs/syncfs ask its FileSystem.
+    const Mount* mount() const { return m_mount; }
+    void set_mount(const Mount* m) { m_mount = m; }
+
     void ref() { __atomic_add_fetch(&m_refs, 1, __ATOMIC_RELAXED); }
     void unref();
 
@@ -96,6 +101,7 @@ protected:
     uint32_t m_flags;
     bool m_path_only = false;
     char* m_path = nullptr;
+    const Mount* m_mount = nullptr;
 
 private:
     int m_refs = 1;

@@ -16,5 +16,7 @@ Result<void> FileSystem::chown(const char*, uint32_t, uint32_t) { return Errno(E
 Result<void> FileSystem::truncate(const char*, uint64_t) { return Errno(EPERM); }
 Result<void> FileSystem::utimens(const char*, int64_t, int64_t) { return Errno(EPERM); }
 Result<void> FileSystem::statfs(StatFs*) { return Errno(ENOSYS); }
+Result<void> FileSystem::statfs_at(const char*, StatFs* out) { return statfs(out); }
+Result<void> FileSystem::sync() { return {}; }
 
 }  // namespace carbyne::libos::fs

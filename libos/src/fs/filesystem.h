@@ -56,6 +56,12 @@ public:
     virtual Result<void> truncate(const char* rel, uint64_t size);
     virtual Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns);
     virtual Result<void> statfs(StatFs* out);
+    // statfs(2) of the object at `rel` (a host directory may hold other host file systems);
+    // defaults to statfs().
+    virtual Result<void> statfs_at(const char* rel, StatFs* out);
+    // Writes everything of this file system back to stable storage (sync, syncfs); the
+    // default has nothing to write.
+    virtual Result<void> sync();
 };
 
 }  // namespace carbyne::libos::fs

@@ -7,6 +7,10 @@ namespace carbyne::libos::fs {
 
 namespace {
 
+// Room for the path while it is being cleaned: "a/../b" may be long on the way to a short
+// result, and only the result is limited to kPathMax.
+constexpr size_t kWorkSize = 2 * kPathMax;
+
 // Appends the components of `src` to the clean absolute path in out[0..*len).
 Result<void> append_components(const char* src, char* out, size_t* len) {
     const char* p = src;
@@ -30,7 +34,7 @@ Result<void> append_components(const char* src, char* out, size_t* len) {
                 (*len)--;  // drop the slash too
             continue;
         }
-        if (*len + 1 + n + 1 > kPathMax)
+        if (*len + 1 + n + 1 > kWorkSize)
             return Errno(ENAMETOOLONG);
         out[(*len)++] = '/';
         memcpy(out + *len, start, n);
@@ -44,12 +48,16 @@ Result<void> append_components(const char* src, char* out, size_t* len) {
 Result<void> path_normalize(const char* cwd, const char* path, char* out) {
     if (!path[0])
         return Errno(ENOENT);
+    char work[kWorkSize];
     size_t len = 0;
     if (path[0] != '/')
-        TRY(append_components(cwd, out, &len));
-    TRY(append_components(path, out, &len));
+        TRY(append_components(cwd, work, &len));
+    TRY(append_components(path, work, &len));
     if (len == 0)
-        out[len++] = '/';
+        work[len++] = '/';
+    if (len + 1 > kPathMax)
+        return Errno(ENAMETOOLONG);
+    memcpy(out, work, len);
     out[len] = '\0';
     return {};
 }

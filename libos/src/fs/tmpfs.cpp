@@ -1,353 +1,809 @@
-// tmpfs: files and directories in LibOS memory.
+// tmpfs: a file system in LibOS memory, with Linux tmpfs semantics and errnos. This file is
+// the namespace (lookup, create, mkdir, unlink, rmdir, rename, link, symlink, mknod) and
+// the attribute calls by path; tmpfs_file.cpp has the open files, tmpfs_data.cpp the file
+// data, tmpfs_pages.cpp the page store.
 //
-// Lock order: g_tmpfs_lock (the tree) before TmpfsNode::lock (a file's data).
+// Lock order (tmpfs_node.h has the details):
+//   file position lock -> TmpfsNode::io -> Tmpfs::m_tree -> TmpfsNode::lock -> page pool.
+// The first two are sleeping locks and may be held while copying to or from the
+// application; the others are spinlocks, held only for memory operations: nothing is
+// allocated, copied to the application or asked of the PAL under them (new nodes and
+// entries are allocated first, a directory's hash table grows after the lock is dropped).
+//
+// A node is freed when no name (nlink == 0) and no File or pin (refs == 0) is left, so an
+// unlinked file stays usable until its last close.
 #include <carbyne/string.h>
 #include <libos/heap.h>
-#include <libos/pal.h>
 #include <linux/fcntl.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
 
+#include "../proc/process.h"
+#include "tmpfs_node.h"
 #include "vfs.h"
 
 namespace carbyne::libos::fs {
 
-struct TmpfsNode {
-    uint32_t mode;  // type and permission bits
-    uint64_t ino;
-    uint64_t nlink;
-    int64_t atime_ns, mtime_ns, ctime_ns;
-    char name[kNameMax + 1];
-    TmpfsNode* parent;
-    TmpfsNode* children;  // directories
-    TmpfsNode* next;      // sibling
-    Spinlock lock;        // data of a file
-    uint8_t* data;
-    uint64_t size;
-    uint64_t capacity;
-    int open_count;
-};
+namespace tmpfs {
 
 namespace {
 
-Spinlock g_tmpfs_lock;
-uint64_t g_next_ino = 1;
-constexpr uint64_t kTmpfsDev = 0x2a;
-constexpr uint64_t kMaxFileSize = 1ull << 32;
+constexpr uint64_t kTmpfsMagic = 0x01021994;  // TMPFS_MAGIC
+// Limits shown by statfs and enforced (ENOSPC), like tmpfs's size= and nr_inodes=.
+// FIXME: fixed until the manifest can set them per mount.
+constexpr uint64_t kCapacityPages = 2ull << 20;  // 8 GiB
+constexpr uint64_t kMaxInodes = 1ull << 20;
+constexpr uint32_t kSmallDir = 8;  // entries below which a directory has no hash table
 
-int64_t now_ns() {
-    uint64_t ns = 0;
-    g_pal->time_get(PAL_CLOCK_REALTIME, &ns);
-    return int64_t(ns);
+// Each mount gets its own anonymous device number, major 0 as on Linux; minors start high
+// to stay clear of the host's. FIXME: the pseudo file systems need the same; share one
+// allocator in vfs.cpp when they do.
+uint32_t g_next_dev_minor = 0xc000;
+
+uint64_t encode_dev(uint32_t major, uint32_t minor) {
+    return (minor & 0xff) | (uint64_t(major & 0xfff) << 8) | (uint64_t(minor & ~0xffu) << 12);
 }
 
-void node_stat(const TmpfsNode* n, Stat* out) {
-    *out = Stat{n->mode, n->ino, kTmpfsDev, 0, n->nlink, n->size, 4096, (n->size + 511) / 512,
-                0, 0, n->atime_ns, n->mtime_ns, n->ctime_ns};
+uint64_t name_hash(const char* name, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ uint8_t(name[i])) * 0x100000001b3ull;
+    return h;
 }
 
-TmpfsNode* new_node(uint32_t mode, const char* name, size_t name_len) {
-    auto* n = static_cast<TmpfsNode*>(kzalloc(sizeof(TmpfsNode)));
-    if (!n)
+bool is_dot(const char* name, size_t len) { return len == 1 && name[0] == '.'; }
+bool is_dotdot(const char* name, size_t len) { return len == 2 && name[0] == '.' && name[1] == '.'; }
+
+// The last component of `rel` (a clean relative path; "" is the root).
+void last_component(const char* rel, const char** name, size_t* len) {
+    size_t n = strlen(rel);
+    while (n && rel[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start && rel[start - 1] != '/')
+        start--;
+    *name = rel + start;
+    *len = n - start;
+}
+
+TmpfsDirent* dirent_alloc(const char* name, size_t len) {
+    auto* e = static_cast<TmpfsDirent*>(kzalloc(sizeof(TmpfsDirent) + len + 1));
+    if (!e)
         return nullptr;
-    new (&n->lock) Spinlock();
-    n->mode = mode;
-    n->ino = __atomic_fetch_add(&g_next_ino, 1, __ATOMIC_RELAXED);
-    n->nlink = (mode & S_IFMT) == S_IFDIR ? 2 : 1;
-    n->atime_ns = n->mtime_ns = n->ctime_ns = now_ns();
-    memcpy(n->name, name, name_len);
-    n->name[name_len] = '\0';
-    return n;
+    memcpy(e->name, name, len);
+    e->name[len] = '\0';
+    e->name_len = uint16_t(len);
+    e->hash = name_hash(name, len);
+    return e;
 }
 
-// Finds the node of `rel` below `root`; caller holds g_tmpfs_lock.
-// *parent_out gets the directory holding the last component when that exists.
-TmpfsNode* walk_locked(TmpfsNode* root, const char* rel, TmpfsNode** parent_out) {
-    const char* p = rel;
-    TmpfsNode* cur = root;
-    TmpfsNode* parent = nullptr;
-    while (*p && cur) {
-        const char* start = p;
-        while (*p && *p != '/')
-            p++;
-        size_t n = size_t(p - start);
-        if (*p == '/')
-            p++;
-        if ((cur->mode & S_IFMT) != S_IFDIR) {
-            cur = nullptr;
-            break;
-        }
-        parent = cur;
-        TmpfsNode* child = cur->children;
-        while (child && (strncmp(child->name, start, n) != 0 || child->name[n] != '\0'))
-            child = child->next;
-        cur = child;
+// -- Directory tables: caller holds the tree lock -------------------------------------------
+
+TmpfsDirent* dir_find(TmpfsNode* dir, const char* name, size_t len) {
+    DirTable& t = dir->dir;
+    if (t.buckets) {
+        uint64_t h = name_hash(name, len);
+        for (TmpfsDirent* e = t.buckets[h & (t.bucket_count - 1)]; e; e = e->hash_next)
+            if (e->hash == h && e->name_len == len && memcmp(e->name, name, len) == 0)
+                return e;
+        return nullptr;
     }
-    if (parent_out)
-        *parent_out = *p ? nullptr : parent;
-    return cur;
+    for (TmpfsDirent* e = t.head; e; e = e->next)
+        if (e->name_len == len && memcmp(e->name, name, len) == 0)
+            return e;
+    return nullptr;
 }
 
-class TmpfsFile final : public File {
-public:
-    TmpfsFile(TmpfsNode* n, uint32_t flags, const char* path) : File(flags, path), m_node(n) {}
-    ~TmpfsFile() override {
-        SpinGuard g(g_tmpfs_lock);
-        m_node->open_count--;
+void dir_insert(TmpfsNode* dir, TmpfsDirent* e) {
+    DirTable& t = dir->dir;
+    e->cookie = t.next_cookie++;
+    e->next = nullptr;
+    e->prev = t.tail;
+    if (t.tail)
+        t.tail->next = e;
+    else
+        t.head = e;
+    t.tail = e;
+    if (t.buckets) {
+        TmpfsDirent** b = &t.buckets[e->hash & (t.bucket_count - 1)];
+        e->hash_next = *b;
+        *b = e;
     }
+    t.count++;
+}
 
-    Result<size_t> read(IoBuf buf, size_t size) override {
-        uint64_t pos = m_pos;
-        size_t done = TRY(pread(buf, size, pos));
-        m_pos = pos + done;
-        return done;
+void dir_remove(TmpfsNode* dir, TmpfsDirent* e) {
+    DirTable& t = dir->dir;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        t.head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        t.tail = e->prev;
+    if (t.buckets) {
+        TmpfsDirent** p = &t.buckets[e->hash & (t.bucket_count - 1)];
+        while (*p != e)
+            p = &(*p)->hash_next;
+        *p = e->hash_next;
     }
-    Result<size_t> write(IoBuf buf, size_t size) override {
-        uint64_t pos = m_pos;
-        if (flags() & O_APPEND) {
-            SpinGuard g(m_node->lock);
-            pos = m_node->size;
-        }
-        size_t done = TRY(pwrite(buf, size, pos));
-        m_pos = pos + done;
-        return done;
-    }
-    // The data is copied through a bounce buffer: no copy to or from the application may
-    // happen under the node's spinlock.
-    Result<size_t> pread(IoBuf buf, size_t size, uint64_t offset) override {
-        size_t total = 0;
-        uint8_t bounce[kBounceSize];
-        while (total < size) {
-            size_t want = size - total < kBounceSize ? size - total : kBounceSize;
-            size_t n;
-            {
-                SpinGuard g(m_node->lock);
-                uint64_t at = offset + total;
-                if (at >= m_node->size)
-                    break;
-                n = m_node->size - at < want ? size_t(m_node->size - at) : want;
-                memcpy(bounce, m_node->data + at, n);
-            }
-            auto copied = io_copy_out(buf + total, bounce, n);
-            if (!copied.ok())
-                return total ? Result<size_t>(total) : Result<size_t>(copied.error());
-            total += n;
-            if (n < want)
-                break;
-        }
-        return total;
-    }
-    Result<size_t> pwrite(IoBuf buf, size_t size, uint64_t offset) override {
-        size_t total = 0;
-        uint8_t bounce[kBounceSize];
-        while (total < size) {
-            size_t n = size - total < kBounceSize ? size - total : kBounceSize;
-            auto copied = io_copy_in(bounce, buf + total, n);
-            if (!copied.ok())
-                return total ? Result<size_t>(total) : Result<size_t>(copied.error());
-            auto done = write_locked_chunk(bounce, n, offset + total);
-            if (!done.ok())
-                return total ? Result<size_t>(total) : done;
-            total += n;
-        }
-        return total;
-    }
+    t.count--;
+    t.remove_gen++;
+}
 
-private:
-    static constexpr size_t kBounceSize = 2048;
+bool dir_overloaded(const TmpfsNode* dir) {
+    return dir->dir.count > kSmallDir && dir->dir.count > dir->dir.bucket_count;
+}
 
-    Result<size_t> write_locked_chunk(const void* buf, size_t size, uint64_t offset) {
-        uint64_t end;
-        if (__builtin_add_overflow(offset, size, &end) || end > kMaxFileSize)
-            return Errno(EFBIG);
-        SpinGuard g(m_node->lock);
-        if (end > m_node->capacity) {
-            uint64_t cap = m_node->capacity ? m_node->capacity : 4096;
-            while (cap < end)
-                cap *= 2;
-            auto* data = static_cast<uint8_t*>(kzalloc(cap));
-            if (!data)
-                return Errno(ENOSPC);
-            if (m_node->data)
-                memcpy(data, m_node->data, m_node->size);
-            kfree(m_node->data);
-            m_node->data = data;
-            m_node->capacity = cap;
-        }
-        if (offset > m_node->size)
-            memset(m_node->data + m_node->size, 0, offset - m_node->size);  // a hole reads as zeros
-        memcpy(m_node->data + offset, buf, size);
-        if (end > m_node->size)
-            m_node->size = end;
-        m_node->mtime_ns = m_node->ctime_ns = now_ns();
-        return size;
-    }
-public:
-    Result<int64_t> seek(int64_t offset, int whence) override {
-        int64_t base = whence == 0 ? 0 : whence == 1 ? int64_t(m_pos) : whence == 2 ? int64_t(size()) : -1;
-        if (base < 0)
-            return Errno(EINVAL);
-        int64_t target;
-        if (__builtin_add_overflow(base, offset, &target))
-            return Errno(EOVERFLOW);
-        if (target < 0)
-            return Errno(EINVAL);
-        m_pos = uint64_t(target);
-        return target;
-    }
-    Result<void> stat(Stat* out) override {
-        SpinGuard g(m_node->lock);
-        node_stat(m_node, out);
-        return {};
-    }
-    Result<void> sync() override { return {}; }
+// A directory's size and times after an entry came or went.
+void touch_dir(TmpfsNode* dir, int64_t now) {
+    SpinGuard g(dir->lock);
+    dir->size = (dir->dir.count + 2) * kBogoDirentSize;
+    dir->mtime_ns = dir->ctime_ns = now;
+}
 
-    void truncate_to_zero() {
-        SpinGuard g(m_node->lock);
-        m_node->size = 0;
-    }
+void add_links(TmpfsNode* n, int64_t delta, int64_t now) {
+    SpinGuard g(n->lock);
+    n->nlink = uint64_t(int64_t(n->nlink) + delta);
+    if (now)
+        n->ctime_ns = now;
+}
 
-private:
-    uint64_t size() {
-        SpinGuard g(m_node->lock);
-        return m_node->size;
-    }
-    TmpfsNode* m_node;
-    // FIXME: not atomic against a second thread using the same description.
-    uint64_t m_pos = 0;
-};
+void set_ctime(TmpfsNode* n, int64_t now) {
+    SpinGuard g(n->lock);
+    n->ctime_ns = now;
+}
 
-class TmpfsDir final : public File {
-public:
-    TmpfsDir(TmpfsNode* n, uint32_t flags, const char* path) : File(flags, path), m_node(n) {}
+// True when `a` is `d` or one of its ancestors.
+bool is_ancestor(const TmpfsNode* a, const TmpfsNode* d) {
+    for (; d; d = d->parent)
+        if (d == a)
+            return true;
+    return false;
+}
 
-    Result<size_t> read(IoBuf, size_t) override { return Errno(EISDIR); }
-    Result<size_t> write(IoBuf, size_t) override { return Errno(EISDIR); }
-    Result<void> stat(Stat* out) override {
-        SpinGuard g(g_tmpfs_lock);
-        node_stat(m_node, out);
-        return {};
-    }
-    Result<int64_t> seek(int64_t offset, int whence) override {
-        if (whence != 0 || offset < 0)
-            return Errno(EINVAL);
-        m_index = uint64_t(offset);
-        return offset;
-    }
-    Result<size_t> getdents64(void* out, size_t size) override {
-        SpinGuard g(g_tmpfs_lock);
-        auto* dst = static_cast<uint8_t*>(out);
-        size_t written = 0;
-        // Entry i: 0 is ".", 1 is "..", then the children in list order.
-        for (;; m_index++) {
-            const char* name;
-            uint64_t ino;
-            uint8_t type;
-            if (m_index == 0) {
-                name = ".", ino = m_node->ino, type = 4;
-            } else if (m_index == 1) {
-                name = "..", ino = m_node->parent ? m_node->parent->ino : m_node->ino, type = 4;
-            } else {
-                TmpfsNode* c = m_node->children;
-                for (uint64_t i = 2; c && i < m_index; i++)
-                    c = c->next;
-                if (!c)
-                    break;
-                name = c->name, ino = c->ino;
-                type = (c->mode & S_IFMT) == S_IFDIR ? 4 : (c->mode & S_IFMT) == S_IFLNK ? 10 : 8;
-            }
-            size_t name_size = strlen(name) + 1;
-            size_t rec = (19 + name_size + 7) & ~size_t(7);
-            if (written + rec > size) {
-                if (!written)
-                    return Errno(EINVAL);
-                break;
-            }
-            uint8_t* d = dst + written;
-            uint64_t off = m_index + 1;
-            uint16_t reclen = uint16_t(rec);
-            memcpy(d, &ino, 8);
-            memcpy(d + 8, &off, 8);
-            memcpy(d + 16, &reclen, 2);
-            d[18] = type;
-            memcpy(d + 19, name, name_size);
-            written += rec;
-        }
-        return written;
-    }
-
-private:
-    TmpfsNode* m_node;
-    uint64_t m_index = 0;
-};
-
-class Tmpfs final : public FileSystem {
-public:
-    explicit Tmpfs(TmpfsNode* root) : m_root(root) {}
-
-    const char* type_name() const override { return "tmpfs"; }
-
-    Result<void> lookup(const char* rel, bool* exists, Stat* st) override {
-        SpinGuard g(g_tmpfs_lock);
-        TmpfsNode* n = walk_locked(m_root, rel, nullptr);
-        *exists = n != nullptr;
-        if (n)
-            node_stat(n, st);
-        return {};
-    }
-
-    Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override {
-        TmpfsNode* node;
-        {
-            SpinGuard g(g_tmpfs_lock);
-            TmpfsNode* parent = nullptr;
-            node = walk_locked(m_root, r.rel, &parent);
-            if (!node) {
-                if (!parent)
-                    return Errno(ENOENT);
-                const char* name = path_basename(r.path);
-                node = new_node(S_IFREG | (mode & 07777), name, strlen(name));
-                if (!node)
-                    return Errno(ENOSPC);
-                node->parent = parent;
-                node->next = parent->children;
-                parent->children = node;
-                parent->mtime_ns = parent->ctime_ns = node->ctime_ns;
-            }
-            if ((node->mode & S_IFMT) == S_IFREG)
-                node->open_count++;
-        }
-        uint32_t fflags = flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-        File* f;
-        if ((node->mode & S_IFMT) == S_IFDIR) {
-            f = make<TmpfsDir>(node, fflags, r.path);
-        } else {
-            auto* tf = make<TmpfsFile>(node, fflags, r.path);
-            if (tf && (flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
-                tf->truncate_to_zero();
-            f = tf;
-        }
-        if (!f)
-            return Errno(ENOMEM);
-        if (flags & O_PATH)
-            f->set_path_only();
-        return f;
-    }
-
-private:
-    TmpfsNode* m_root;
-};
+enum class CreateMode { kNew, kOpen, kOpenExclusive };
 
 }  // namespace
 
-Result<FileSystem*> tmpfs_create() {
-    TmpfsNode* root = new_node(S_IFDIR | 01777, "", 0);
-    if (!root)
-        return Errno(ENOMEM);
-    FileSystem* fs = make<Tmpfs>(root);
-    if (!fs) {
-        kfree(root);
+struct Tmpfs::Where {
+    TmpfsNode* dir;    // the directory holding the last component
+    const char* name;  // the last component; name_len 0 when the path is the root
+    size_t name_len;
+};
+
+Tmpfs::~Tmpfs() {
+    // Nothing is open when a mount goes away: free the tree depth first.
+    TmpfsNode* dir = m_root;
+    while (dir) {
+        if (TmpfsDirent* e = dir->dir.head) {
+            dir->dir.head = e->next;
+            TmpfsNode* child = e->node;
+            kfree(e);
+            if (child->type == S_IFDIR) {
+                dir = child;
+            } else if (--child->nlink == 0) {
+                node_free(child);
+            }
+            continue;
+        }
+        TmpfsNode* up = dir->parent;
+        node_free(dir);
+        dir = up;
+    }
+}
+
+bool Tmpfs::reserve_pages(uint64_t count) {
+    if (!count)
+        return true;
+    if (__atomic_add_fetch(&m_pages, count, __ATOMIC_RELAXED) > kCapacityPages) {
+        __atomic_sub_fetch(&m_pages, count, __ATOMIC_RELAXED);
+        return false;
+    }
+    return true;
+}
+
+void Tmpfs::release_pages(uint64_t count) {
+    if (count)
+        __atomic_sub_fetch(&m_pages, count, __ATOMIC_RELAXED);
+}
+
+bool Tmpfs::reserve_inode() {
+    if (__atomic_add_fetch(&m_inodes, 1, __ATOMIC_RELAXED) > kMaxInodes) {
+        __atomic_sub_fetch(&m_inodes, 1, __ATOMIC_RELAXED);
+        return false;
+    }
+    return true;
+}
+
+void Tmpfs::release_inode() { __atomic_sub_fetch(&m_inodes, 1, __ATOMIC_RELAXED); }
+
+void Tmpfs::unpin(TmpfsNode* n) {
+    bool dead;
+    {
+        SpinGuard g(m_tree);
+        dead = --n->refs == 0 && n->nlink == 0;
+    }
+    if (dead)
+        node_free(n);
+}
+
+Result<TmpfsNode*> Tmpfs::new_node(uint32_t type, uint32_t perm, int64_t now) {
+    if (!reserve_inode())
+        return Errno(ENOSPC);
+    void* mem = kzalloc(sizeof(TmpfsNode));
+    if (!mem) {
+        release_inode();
         return Errno(ENOMEM);
     }
-    return fs;
+    auto* n = new (mem) TmpfsNode();
+    n->fs = this;
+    n->ino = __atomic_fetch_add(&m_next_ino, 1, __ATOMIC_RELAXED);
+    n->type = type;
+    n->perm = perm;
+    n->uid = g_process.uid;  // FIXME: the fsuid/fsgid once credentials can change
+    n->gid = g_process.gid;
+    n->nlink = type == S_IFDIR ? 2 : 1;
+    n->atime_ns = n->mtime_ns = n->ctime_ns = now;
+    if (type == S_IFDIR) {
+        n->dir.next_cookie = kFirstCookie;
+        n->size = 2 * kBogoDirentSize;
+    }
+    return n;
+}
+
+Result<void> Tmpfs::init() {
+    // The root is owned by root with mode 1777, as a tmpfs mounted for /tmp.
+    TmpfsNode* root = TRY(new_node(S_IFDIR, 01777, now_ns()));
+    root->uid = root->gid = 0;
+    m_root = root;
+    return {};
+}
+
+// -- Walking: caller holds the tree lock --------------------------------------------------
+
+Result<TmpfsNode*> Tmpfs::walk_range_locked(const char* p, const char* end) {
+    TmpfsNode* cur = m_root;
+    while (p < end) {
+        while (p < end && *p == '/')
+            p++;
+        if (p == end)
+            break;
+        const char* name = p;
+        while (p < end && *p != '/')
+            p++;
+        size_t len = size_t(p - name);
+        if (cur->type != S_IFDIR)
+            return Errno(ENOTDIR);
+        if (is_dot(name, len))
+            continue;
+        if (is_dotdot(name, len)) {
+            if (cur->parent)
+                cur = cur->parent;
+            continue;
+        }
+        TmpfsDirent* e = dir_find(cur, name, len);
+        if (!e)
+            return Errno(ENOENT);
+        cur = e->node;
+    }
+    return cur;
+}
+
+Result<TmpfsNode*> Tmpfs::walk_locked(const char* rel) { return walk_range_locked(rel, rel + strlen(rel)); }
+
+Result<void> Tmpfs::walk_parent_locked(const char* rel, Where* out) {
+    last_component(rel, &out->name, &out->name_len);
+    out->dir = TRY(walk_range_locked(rel, out->name));
+    if (out->dir->type != S_IFDIR)
+        return Errno(ENOTDIR);
+    if (out->name_len > kNameMax)
+        return Errno(ENAMETOOLONG);
+    return {};
+}
+
+Result<TmpfsNode*> Tmpfs::pin(const char* rel) {
+    SpinGuard g(m_tree);
+    TmpfsNode* n = TRY(walk_locked(rel));
+    n->refs++;
+    return n;
+}
+
+void Tmpfs::grow_table(TmpfsNode* dir) {
+    uint32_t want;
+    {
+        SpinGuard g(m_tree);
+        if (!dir_overloaded(dir))
+            return;
+        want = 16;
+        while (want < dir->dir.count * 2 && want < (1u << 30))
+            want *= 2;
+    }
+    auto** table = static_cast<TmpfsDirent**>(kzalloc(want * sizeof(TmpfsDirent*)));
+    if (!table)
+        return;  // lookups stay correct, only slower
+    TmpfsDirent** old = table;
+    {
+        SpinGuard g(m_tree);
+        DirTable& t = dir->dir;
+        if (t.bucket_count < want) {
+            for (TmpfsDirent* e = t.head; e; e = e->next) {
+                TmpfsDirent** b = &table[e->hash & (want - 1)];
+                e->hash_next = *b;
+                *b = e;
+            }
+            old = t.buckets;
+            t.buckets = table;
+            t.bucket_count = want;
+        }
+    }
+    kfree(old);
+}
+
+// Creates a node of `type` at `rel`. kOpen returns an existing regular file or directory
+// instead of EEXIST; with kOpen and kOpenExclusive the node comes back pinned (refs + 1)
+// for the File about to be made, and *created says whether it is new.
+Result<TmpfsNode*> Tmpfs::create(const char* rel, uint32_t type, uint32_t perm, const char* target, int how,
+                                 bool* created) {
+    CreateMode mode = CreateMode(how);
+    const char* name;
+    size_t len;
+    last_component(rel, &name, &len);
+    if (len > kNameMax)
+        return Errno(ENAMETOOLONG);
+    int64_t now = now_ns();
+    TmpfsNode* node = TRY(new_node(type, perm, now));
+    TmpfsDirent* e = len ? dirent_alloc(name, len) : nullptr;
+    if (type == S_IFLNK) {
+        node->target_len = strlen(target);
+        node->target = static_cast<char*>(kmalloc(node->target_len + 1));
+        if (node->target)
+            memcpy(node->target, target, node->target_len + 1);
+    }
+    if ((len && !e) || (type == S_IFLNK && !node->target)) {
+        kfree(e);
+        node_free(node);
+        return Errno(ENOMEM);
+    }
+
+    TmpfsNode* result = nullptr;
+    TmpfsNode* grow = nullptr;
+    auto locked = [&]() -> Result<void> {
+        SpinGuard g(m_tree);
+        Where w;
+        TRY(walk_parent_locked(rel, &w));
+        TmpfsDirent* old = w.name_len ? dir_find(w.dir, w.name, w.name_len) : nullptr;
+        if (!w.name_len || is_dot(w.name, w.name_len) || is_dotdot(w.name, w.name_len) || old) {
+            TmpfsNode* existing = old ? old->node : w.dir;
+            if (mode != CreateMode::kOpen)
+                return Errno(EEXIST);
+            if (existing->type == S_IFLNK)
+                return Errno(EEXIST);  // the VFS follows links; one appearing since is a race
+            existing->refs++;
+            result = existing;
+            return {};
+        }
+        if (w.dir->nlink == 0)
+            return Errno(ENOENT);  // the directory was removed
+        // A set-group-ID directory passes its group on, and the bit to subdirectories.
+        {
+            SpinGuard dg(w.dir->lock);
+            if (w.dir->perm & S_ISGID) {
+                node->gid = w.dir->gid;
+                if (type == S_IFDIR)
+                    node->perm |= S_ISGID;
+            }
+        }
+        e->node = node;
+        dir_insert(w.dir, e);
+        if (type == S_IFDIR) {
+            node->parent = w.dir;
+            w.dir->dir.subdirs++;
+            add_links(w.dir, 1, 0);
+        }
+        touch_dir(w.dir, now);
+        if (mode != CreateMode::kNew)
+            node->refs = 1;
+        result = node;
+        if (dir_overloaded(w.dir)) {
+            w.dir->refs++;
+            grow = w.dir;
+        }
+        return {};
+    }();
+    if (!locked.ok() || result != node) {
+        kfree(e);
+        node_free(node);
+        TRY(locked);
+    }
+    if (grow) {
+        grow_table(grow);
+        unpin(grow);
+    }
+    if (created)
+        *created = result == node;
+    return result;
+}
+
+// -- FileSystem ----------------------------------------------------------------------------
+
+Result<void> Tmpfs::lookup(const char* rel, bool* exists, Stat* st) {
+    SpinGuard g(m_tree);
+    auto n = walk_locked(rel);
+    if (!n.ok()) {
+        if (n.error() != Errno(ENOENT))
+            return n.error();
+        *exists = false;
+        return {};
+    }
+    *exists = true;
+    node_stat(n.value(), st);
+    return {};
+}
+
+Result<size_t> Tmpfs::readlink(const char* rel, char* buf, size_t size) {
+    SpinGuard g(m_tree);
+    TmpfsNode* n = TRY(walk_locked(rel));
+    if (n->type != S_IFLNK)
+        return Errno(EINVAL);
+    size_t len = n->target_len < size ? size_t(n->target_len) : size;
+    memcpy(buf, n->target, len);  // LibOS memory: the caller copies it out
+    return len;
+}
+
+Result<File*> Tmpfs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
+    // O_PATH ignores O_CREAT and O_TRUNC, as on Linux.
+    bool path_only = (flags & O_PATH) != 0;
+    bool created = false;
+    TmpfsNode* n;
+    if ((flags & O_CREAT) && !path_only) {
+        CreateMode how = (flags & O_EXCL) ? CreateMode::kOpenExclusive : CreateMode::kOpen;
+        n = TRY(create(r.rel, S_IFREG, mode & 07777, nullptr, int(how), &created));
+        if (n->type == S_IFDIR) {
+            unpin(n);
+            return Errno(EISDIR);
+        }
+    } else {
+        n = TRY(pin(r.rel));
+    }
+    // O_TRUNC on an existing file, even opened read-only (Linux truncates when allowed to write).
+    if ((flags & O_TRUNC) && !path_only && !created && n->type == S_IFREG) {
+        auto truncated = node_truncate(n, 0, true);
+        if (!truncated.ok()) {
+            unpin(n);
+            return truncated.error();
+        }
+    }
+    return file_open(n, flags, r.path);
+}
+
+Result<void> Tmpfs::mkdir(const char* rel, uint32_t mode) {
+    TRY(create(rel, S_IFDIR, mode & 01777, nullptr, int(CreateMode::kNew), nullptr));
+    return {};
+}
+
+Result<void> Tmpfs::symlink(const char* target, const char* rel) {
+    if (!target[0])
+        return Errno(ENOENT);
+    if (strnlen(target, kPathMax) >= kPathMax)
+        return Errno(ENAMETOOLONG);
+    TRY(create(rel, S_IFLNK, 0777, target, int(CreateMode::kNew), nullptr));
+    return {};
+}
+
+Result<void> Tmpfs::mknod(const char* rel, uint32_t mode, uint64_t) {
+    uint32_t type = mode & S_IFMT;
+    switch (type) {
+    case 0:
+    case S_IFREG:
+        TRY(create(rel, S_IFREG, mode & 07777, nullptr, int(CreateMode::kNew), nullptr));
+        return {};
+    case S_IFCHR:
+    case S_IFBLK:
+    case S_IFIFO:
+    case S_IFSOCK: {
+        // FIXME: device nodes, FIFOs and sockets in tmpfs come with their file types.
+        SpinGuard g(m_tree);
+        Where w;
+        TRY(walk_parent_locked(rel, &w));
+        if (!w.name_len || dir_find(w.dir, w.name, w.name_len))
+            return Errno(EEXIST);
+        return Errno(EPERM);
+    }
+    default:
+        return Errno(EINVAL);
+    }
+}
+
+Result<void> Tmpfs::unlink(const char* rel) {
+    int64_t now = now_ns();
+    TmpfsDirent* gone = nullptr;
+    TmpfsNode* dead = nullptr;
+    {
+        SpinGuard g(m_tree);
+        Where w;
+        TRY(walk_parent_locked(rel, &w));
+        if (!w.name_len || is_dot(w.name, w.name_len) || is_dotdot(w.name, w.name_len))
+            return Errno(EISDIR);
+        TmpfsDirent* e = dir_find(w.dir, w.name, w.name_len);
+        if (!e)
+            return Errno(ENOENT);
+        TmpfsNode* n = e->node;
+        if (n->type == S_IFDIR)
+            return Errno(EISDIR);  // Linux's unlink(2) answer; POSIX allows EPERM
+        dir_remove(w.dir, e);
+        touch_dir(w.dir, now);
+        add_links(n, -1, now);
+        gone = e;
+        if (n->nlink == 0 && n->refs == 0)
+            dead = n;
+    }
+    kfree(gone);
+    if (dead)
+        node_free(dead);
+    return {};
+}
+
+Result<void> Tmpfs::rmdir(const char* rel) {
+    int64_t now = now_ns();
+    TmpfsDirent* gone = nullptr;
+    TmpfsNode* dead = nullptr;
+    {
+        SpinGuard g(m_tree);
+        Where w;
+        TRY(walk_parent_locked(rel, &w));
+        if (!w.name_len)
+            return Errno(EBUSY);  // the mount root
+        if (is_dot(w.name, w.name_len))
+            return Errno(EINVAL);
+        if (is_dotdot(w.name, w.name_len))
+            return Errno(ENOTEMPTY);
+        TmpfsDirent* e = dir_find(w.dir, w.name, w.name_len);
+        if (!e)
+            return Errno(ENOENT);
+        TmpfsNode* n = e->node;
+        if (n->type != S_IFDIR)
+            return Errno(ENOTDIR);
+        if (n->dir.count)
+            return Errno(ENOTEMPTY);
+        dir_remove(w.dir, e);
+        w.dir->dir.subdirs--;
+        add_links(w.dir, -1, 0);
+        touch_dir(w.dir, now);
+        add_links(n, -int64_t(n->nlink), now);
+        n->parent = nullptr;
+        gone = e;
+        if (n->refs == 0)
+            dead = n;
+    }
+    kfree(gone);
+    if (dead)
+        node_free(dead);
+    return {};
+}
+
+Result<void> Tmpfs::link(const char* from, const char* to) {
+    const char* name;
+    size_t len;
+    last_component(to, &name, &len);
+    if (len > kNameMax)
+        return Errno(ENAMETOOLONG);
+    TmpfsDirent* e = len ? dirent_alloc(name, len) : nullptr;
+    if (len && !e)
+        return Errno(ENOMEM);
+    int64_t now = now_ns();
+    TmpfsNode* grow = nullptr;
+    auto locked = [&]() -> Result<void> {
+        SpinGuard g(m_tree);
+        TmpfsNode* n = TRY(walk_locked(from));
+        Where w;
+        TRY(walk_parent_locked(to, &w));
+        if (!w.name_len || is_dot(w.name, w.name_len) || is_dotdot(w.name, w.name_len) ||
+            dir_find(w.dir, w.name, w.name_len))
+            return Errno(EEXIST);
+        if (n->type == S_IFDIR)
+            return Errno(EPERM);
+        if (w.dir->nlink == 0)
+            return Errno(ENOENT);
+        e->node = n;
+        dir_insert(w.dir, e);
+        touch_dir(w.dir, now);
+        add_links(n, 1, now);
+        if (dir_overloaded(w.dir)) {
+            w.dir->refs++;
+            grow = w.dir;
+        }
+        return {};
+    }();
+    if (!locked.ok()) {
+        kfree(e);
+        return locked.error();
+    }
+    if (grow) {
+        grow_table(grow);
+        unpin(grow);
+    }
+    return {};
+}
+
+Result<void> Tmpfs::rename(const char* from, const char* to, uint32_t flags) {
+    if (flags & ~uint32_t(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+        return Errno(EINVAL);
+    if ((flags & RENAME_EXCHANGE) && (flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)))
+        return Errno(EINVAL);
+    if (flags & RENAME_WHITEOUT)
+        return Errno(EINVAL);  // FIXME: whiteouts need character devices (overlay file systems)
+    bool exchange = (flags & RENAME_EXCHANGE) != 0;
+    const char* name;
+    size_t len;
+    last_component(to, &name, &len);
+    if (len > kNameMax)
+        return Errno(ENAMETOOLONG);
+    // The moved entry gets a new cookie in its new directory, like a new name.
+    TmpfsDirent* fresh = len && !exchange ? dirent_alloc(name, len) : nullptr;
+    if (len && !exchange && !fresh)
+        return Errno(ENOMEM);
+    int64_t now = now_ns();
+    TmpfsDirent* gone[2] = {nullptr, nullptr};
+    TmpfsNode* dead = nullptr;
+    TmpfsNode* grow = nullptr;
+    auto locked = [&]() -> Result<void> {
+        SpinGuard g(m_tree);
+        Where src, dst;
+        TRY(walk_parent_locked(from, &src));
+        TRY(walk_parent_locked(to, &dst));
+        // In do_renameat2's order: ".", ".." and the root first, then the lookups.
+        if (!src.name_len || is_dot(src.name, src.name_len) || is_dotdot(src.name, src.name_len))
+            return Errno(EBUSY);
+        if (!dst.name_len || is_dot(dst.name, dst.name_len) || is_dotdot(dst.name, dst.name_len))
+            return Errno((flags & RENAME_NOREPLACE) ? EEXIST : EBUSY);
+        TmpfsDirent* se = dir_find(src.dir, src.name, src.name_len);
+        if (!se)
+            return Errno(ENOENT);
+        TmpfsDirent* de = dir_find(dst.dir, dst.name, dst.name_len);
+        if ((flags & RENAME_NOREPLACE) && de)
+            return Errno(EEXIST);
+        if (exchange && !de)
+            return Errno(ENOENT);
+        TmpfsNode* sn = se->node;
+        TmpfsNode* dn = de ? de->node : nullptr;
+        bool s_dir = sn->type == S_IFDIR;
+        bool d_dir = dn && dn->type == S_IFDIR;
+        if (s_dir && is_ancestor(sn, dst.dir))
+            return Errno(EINVAL);  // a directory into its own subtree
+        if (d_dir && is_ancestor(dn, src.dir))
+            return Errno(exchange ? EINVAL : ENOTEMPTY);  // over one of its ancestors
+        if (sn == dn)
+            return {};  // the same inode (one name, or two hard links): nothing happens
+        if (dst.dir->nlink == 0)
+            return Errno(ENOENT);
+
+        if (exchange) {
+            se->node = dn;
+            de->node = sn;
+            if (src.dir != dst.dir) {
+                if (s_dir)
+                    sn->parent = dst.dir;
+                if (d_dir)
+                    dn->parent = src.dir;
+                if (s_dir != d_dir) {
+                    TmpfsNode* gains = s_dir ? dst.dir : src.dir;
+                    TmpfsNode* loses = s_dir ? src.dir : dst.dir;
+                    gains->dir.subdirs++;
+                    add_links(gains, 1, 0);
+                    loses->dir.subdirs--;
+                    add_links(loses, -1, 0);
+                }
+            }
+            set_ctime(sn, now);
+            set_ctime(dn, now);
+            touch_dir(src.dir, now);
+            touch_dir(dst.dir, now);
+            return {};
+        }
+
+        if (dn) {
+            if (s_dir && !d_dir)
+                return Errno(ENOTDIR);
+            if (!s_dir && d_dir)
+                return Errno(EISDIR);
+            if (d_dir && dn->dir.count)
+                return Errno(ENOTEMPTY);
+            dir_remove(dst.dir, de);
+            gone[0] = de;
+            if (d_dir) {
+                add_links(dn, -int64_t(dn->nlink), now);
+                dn->parent = nullptr;
+                dst.dir->dir.subdirs--;
+                add_links(dst.dir, -1, 0);
+            } else {
+                add_links(dn, -1, now);
+            }
+            if (dn->nlink == 0 && dn->refs == 0)
+                dead = dn;
+        }
+        dir_remove(src.dir, se);
+        gone[1] = se;
+        fresh->node = sn;
+        dir_insert(dst.dir, fresh);
+        fresh = nullptr;
+        if (s_dir && src.dir != dst.dir) {
+            src.dir->dir.subdirs--;
+            add_links(src.dir, -1, 0);
+            dst.dir->dir.subdirs++;
+            add_links(dst.dir, 1, 0);
+            sn->parent = dst.dir;
+        }
+        set_ctime(sn, now);
+        touch_dir(src.dir, now);
+        touch_dir(dst.dir, now);
+        if (dir_overloaded(dst.dir)) {
+            dst.dir->refs++;
+            grow = dst.dir;
+        }
+        return {};
+    }();
+    kfree(fresh);
+    kfree(gone[0]);
+    kfree(gone[1]);
+    if (dead)
+        node_free(dead);
+    if (grow) {
+        grow_table(grow);
+        unpin(grow);
+    }
+    return locked;
+}
+
+Result<void> Tmpfs::chmod(const char* rel, uint32_t mode) {
+    int64_t now = now_ns();
+    SpinGuard g(m_tree);
+    return node_chmod(TRY(walk_locked(rel)), mode, now);
+}
+
+Result<void> Tmpfs::chown(const char* rel, uint32_t uid, uint32_t gid) {
+    int64_t now = now_ns();
+    SpinGuard g(m_tree);
+    return node_chown(TRY(walk_locked(rel)), uid, gid, now);
+}
+
+Result<void> Tmpfs::utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns) {
+    int64_t now = now_ns();
+    SpinGuard g(m_tree);
+    return node_utimens(TRY(walk_locked(rel)), atime_ns, mtime_ns, now);
+}
+
+Result<void> Tmpfs::truncate(const char* rel, uint64_t size) {
+    TmpfsNode* n = TRY(pin(rel));
+    auto done = node_truncate(n, size, false);  // truncate(2) keeps the times at the same size
+    unpin(n);
+    return done;
+}
+
+Result<void> Tmpfs::statfs(StatFs* out) {
+    uint64_t pages = __atomic_load_n(&m_pages, __ATOMIC_RELAXED);
+    uint64_t inodes = __atomic_load_n(&m_inodes, __ATOMIC_RELAXED);
+    uint64_t free_pages = pages < kCapacityPages ? kCapacityPages - pages : 0;
+    uint64_t free_inodes = inodes < kMaxInodes ? kMaxInodes - inodes : 0;
+    *out = StatFs{kTmpfsMagic, kPageSize, kCapacityPages, free_pages, free_pages,
+                  kMaxInodes, free_inodes, kNameMax, 0};
+    return {};
+}
+
+}  // namespace tmpfs
+
+Result<FileSystem*> tmpfs_create() {
+    uint32_t minor = __atomic_fetch_add(&tmpfs::g_next_dev_minor, 1, __ATOMIC_RELAXED);
+    auto* fs = make<tmpfs::Tmpfs>(tmpfs::encode_dev(0, minor));
+    if (!fs)
+        return Errno(ENOMEM);
+    auto ready = fs->init();
+    if (!ready.ok()) {
+        destroy(fs);
+        return ready.error();
+    }
+    return static_cast<FileSystem*>(fs);
 }
 
 }  // namespace carbyne::libos::fs

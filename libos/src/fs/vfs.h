@@ -23,6 +23,10 @@ struct Mount {
     const char* source;  // what /proc/mounts shows as the device ("none", a host path)
 };
 
+// The last component of a path as written (before resolution): namespace operations
+// answer "." , ".." and "/" as Linux does (EISDIR, EINVAL, ENOTEMPTY, EBUSY, EEXIST).
+enum class LastKind : uint8_t { Normal, Dot, DotDot, Root };
+
 // What a path names after resolution.
 struct Resolved {
     char path[kPathMax];  // clean absolute LibOS path, symlinks resolved
@@ -30,6 +34,19 @@ struct Resolved {
     const Mount* mount;
     bool exists;
     Stat stat;            // valid when exists
+    LastKind last;        // the written path's last component
+    bool trailing_slash;  // the written path ended in '/' after a component
+};
+
+// vfs_resolve_with flags: openat2's RESOLVE_* rules, and the namespace operations' own.
+enum : uint32_t {
+    kResolveNoSymlinks = 1u << 0,  // a symlink anywhere on the way: ELOOP
+    kResolveBeneath = 1u << 1,     // never leave `base` (absolute path, "..", symlink): EXDEV
+    kResolveInRoot = 1u << 2,      // `base` is "/" for the path, its ".." and its symlinks
+    kResolveNoXdev = 1u << 3,      // never cross a mount: EXDEV
+    kResolveLastRaw = 1u << 4,     // a trailing slash neither follows nor checks the last
+                                   // component (mkdir, unlink, rmdir, rename, link...)
+    kResolveNoMagicLinks = 1u << 5,  // /proc's per-process links (fd/N, exe, cwd...): ELOOP
 };
 
 Result<void> vfs_init(const boot::Reader& config);
@@ -43,6 +60,10 @@ const Mount* vfs_mount_at(unsigned i);
 // component is not an error (exists = false); a missing directory on the way is ENOENT.
 // With follow_last, a final symlink is followed. A trailing slash requires a directory.
 Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, Resolved* out);
+// The same with kResolve* flags. The walk starts at `base` for relative paths (and, with
+// kResolveInRoot, for absolute ones).
+Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_last, uint32_t flags,
+                              Resolved* out);
 
 // open(2) semantics on a resolved path: flags are O_*; `mode` already has the umask applied.
 Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode);
@@ -50,11 +71,45 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode);
 // readlink(2) of a resolved (not followed) path.
 Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size);
 
+// Namespace changes on resolved paths (resolved with kResolveLastRaw and without following
+// the last component). Each checks what Linux checks before the file system is asked, in
+// Linux's order: the last component's kind, existence, read-only mounts (EROFS), mounts
+// crossed (EXDEV), mount points (EBUSY), types (EISDIR/ENOTDIR). `mode` has the umask
+// applied already.
+Result<void> vfs_mkdir(const Resolved& r, uint32_t mode);
+// mknod(2): regular files only; FIFOs, sockets and devices are EPERM (mode has its type).
+Result<void> vfs_mknod(const Resolved& r, uint32_t mode, uint64_t dev);
+Result<void> vfs_unlink(const Resolved& r);
+Result<void> vfs_rmdir(const Resolved& r);
+// renameat2 flags (RENAME_NOREPLACE / RENAME_EXCHANGE, validated by the caller).
+Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags);
+// `from` is resolved with or without following (AT_SYMLINK_FOLLOW); `to` is created.
+Result<void> vfs_link(const Resolved& from, const Resolved& to);
+Result<void> vfs_symlink(const char* target, const Resolved& r);
+
+// Attribute changes on resolved paths (follow already applied).
+Result<void> vfs_chmod(const Resolved& r, uint32_t mode);
+Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid);
+Result<void> vfs_truncate(const Resolved& r, uint64_t size);
+Result<void> vfs_utimens(const Resolved& r, int64_t atime_ns, int64_t mtime_ns);
+
+// statfs(2) of `rel` in a mount, with ST_RDONLY set for read-only mounts.
+Result<void> vfs_statfs(const Mount* m, const char* rel, StatFs* out);
+// sync(2): every mounted file system.
+void vfs_sync_all();
+// The mount that holds the directory entry `r` names: r.mount, or for a mount point the
+// mount its parent directory is on.
+const Mount* vfs_parent_mount(const Resolved& r);
+
 // Opens the console device (fd 0, 1, 2 at boot).
 Result<File*> console_open(PalConsole which);
 
 // The file systems a manifest can mount.
 Result<FileSystem*> chroot_create(const char* host_root);
 Result<FileSystem*> tmpfs_create();
+
+// memfd_create(2): an anonymous read-write file in a private tmpfs, shown as
+// "/memfd:NAME (deleted)"; mode 0777, or 0666 with `noexec`.
+Result<File*> memfd_open(const char* name, bool noexec);
 
 }  // namespace carbyne::libos::fs

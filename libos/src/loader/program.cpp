@@ -7,8 +7,10 @@
 #include <libos/pal.h>
 #include <linux/auxvec.h>
 #include <linux/fcntl.h>
+#include <linux/mman.h>
 
 #include "../fs/vfs.h"
+#include "../mm/mm.h"
 #include "../proc/process.h"
 #include "elf.h"
 
@@ -31,39 +33,34 @@ Errno errno_from_elf(elf::Error e) {
     }
 }
 
-// Maps through the PAL: file pages from the program's host file.
-class PalMapper final : public elf::Mapper {
+// Maps through the memory manager, so that every segment is in the VMA list.
+class VmaMapper final : public elf::Mapper {
 public:
-    explicit PalMapper(PalHandle* h) : m_handle(h) {}
+    explicit VmaMapper(fs::File* file) : m_file(file) {}
 
     elf::Error reserve(uint64_t addr, uint64_t size, bool fixed, uint64_t* out) override {
-        void* p;
-        if (g_pal->memory_alloc(reinterpret_cast<void*>(addr), size, PAL_PROT_NONE,
-                                (fixed ? PAL_MEM_NOREPLACE : 0) | PAL_MEM_NORESERVE, &p) != PAL_OK)
+        uint32_t flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (fixed ? MAP_FIXED_NOREPLACE : 0);
+        auto r = mm::map(addr, size, PROT_NONE, flags, nullptr, 0);
+        if (!r.ok())
             return elf::Error::TooBig;
-        *out = uint64_t(p);
+        *out = r.value();
         return elf::Error::None;
     }
     elf::Error map_file(uint64_t addr, uint64_t size, uint64_t offset, int prot) override {
-        void* p;
-        return g_pal->file_map(m_handle, reinterpret_cast<void*>(addr), size, offset, prot, PAL_MEM_FIXED, &p) ==
-                       PAL_OK
-                   ? elf::Error::None
-                   : elf::Error::Io;
+        return mm::map(addr, size, prot, MAP_PRIVATE | MAP_FIXED, m_file, offset).ok() ? elf::Error::None
+                                                                                      : elf::Error::Io;
     }
     elf::Error map_zero(uint64_t addr, uint64_t size, int prot) override {
-        void* p;
-        return g_pal->memory_alloc(reinterpret_cast<void*>(addr), size, prot, PAL_MEM_FIXED, &p) == PAL_OK
+        return mm::map(addr, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, nullptr, 0).ok()
                    ? elf::Error::None
                    : elf::Error::TooBig;
     }
     elf::Error protect(uint64_t addr, uint64_t size, int prot) override {
-        return g_pal->memory_protect(reinterpret_cast<void*>(addr), size, prot) == PAL_OK ? elf::Error::None
-                                                                                        : elf::Error::Io;
+        return mm::protect(addr, size, prot).ok() ? elf::Error::None : elf::Error::Io;
     }
 
 private:
-    PalHandle* m_handle;
+    fs::File* m_file;
 };
 
 struct Image {
@@ -89,8 +86,7 @@ Result<void> load_image(const char* path, uint64_t hint, Image* out) {
         return Errno(EACCES);
     fs::File* file = TRY(fs::vfs_open(*r, O_RDONLY, 0));
     FileRef ref(file);
-    PalHandle* h = file->pal_file();
-    if (!h) {
+    if (!file->pal_file()) {
         log_error("%s: programs can only be run from chroot mounts for now", path);
         return Errno(EACCES);
     }
@@ -105,7 +101,7 @@ Result<void> load_image(const char* path, uint64_t hint, Image* out) {
         if (got != out->info.interp_size || out->interp[got - 1] != '\0' || strlen(out->interp) + 1 != got)
             return Errno(ENOEXEC);
     }
-    PalMapper mapper(h);
+    VmaMapper mapper(file);
     e = elf::map_image(out->info, mapper, hint, &out->loaded);
     if (e != elf::Error::None)
         return errno_from_elf(e);
@@ -126,10 +122,11 @@ uint64_t cpuid_edx_1() {
 }
 
 Result<uint64_t> build_stack(const ProgramArgs& args, const Image& app, const Image* interp, uint64_t vdso) {
-    void* stack;
-    TRY(pal_result(g_pal->memory_alloc(nullptr, args.stack_size, PAL_PROT_READ | PAL_PROT_WRITE,
-                                       PAL_MEM_NORESERVE, &stack)));
-    uint64_t top = uint64_t(stack) + args.stack_size;
+    uint64_t stack = TRY(mm::map(0, args.stack_size, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, nullptr, 0));
+    TRY(mm::record(stack, stack + args.stack_size, PROT_READ | PROT_WRITE, mm::kVmaStack | mm::kVmaAnonymous,
+                   nullptr, 0));
+    uint64_t top = stack + args.stack_size;
     uint64_t sp = top;
 
     size_t argc = 0, envc = 0;
@@ -199,20 +196,6 @@ Result<uint64_t> build_stack(const ProgramArgs& args, const Image& app, const Im
     out += envc + 1;
     memcpy(out, auxv[auxv_skip], sizeof(auxv) - auxv_skip * 16);
     return sp;
-}
-
-Result<void> reserve_brk(uint64_t after, uint64_t max_size) {
-    uint64_t start = (after + kPage - 1) & ~(kPage - 1);
-    void* p;
-    if (g_pal->memory_alloc(reinterpret_cast<void*>(start), max_size, PAL_PROT_NONE,
-                            PAL_MEM_NOREPLACE | PAL_MEM_NORESERVE, &p) != PAL_OK) {
-        // Something is mapped right after the program: put the heap elsewhere.
-        TRY(pal_result(g_pal->memory_alloc(nullptr, max_size, PAL_PROT_NONE, PAL_MEM_NORESERVE, &p)));
-        start = uint64_t(p);
-    }
-    SpinGuard g(g_process.lock);
-    g_process.brk = Brk{start, start, start + max_size, start};
-    return {};
 }
 
 // A "#!" script: the interpreter and its one optional argument, as Linux's binfmt_script
@@ -335,7 +318,7 @@ Result<StartState> load_program(const ProgramArgs& args) {
         if (interp->interp[0])
             return Errno(ELIBBAD);  // an interpreter with an interpreter
     }
-    TRY(reserve_brk(app->loaded.end, run.brk_max_size));
+    TRY(mm::heap_init(mm::page_up(app->loaded.end), run.brk_max_size));
     uint64_t vdso = vdso_map();
     // AT_EXECFN stays the name the program was started by (the script, for a script).
     ProgramArgs stack_args = run;

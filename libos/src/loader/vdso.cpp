@@ -4,6 +4,7 @@
 #include <libos/pal.h>
 #include <linux/time.h>
 
+#include "../mm/mm.h"
 #include "program.h"
 #include "vdso_image.h"
 #include "vdso_table.h"
@@ -97,6 +98,12 @@ uint64_t vdso_map() {
     VdsoTable table = {vdso_clock_gettime, vdso_clock_getres, vdso_gettimeofday, vdso_time, vdso_getcpu};
     memcpy(static_cast<uint8_t*>(p) + kVdsoTableOffset, &table, sizeof(table));
     g_pal->memory_protect(p, size, PAL_PROT_READ | PAL_PROT_EXEC);
+    if (!mm::record(uint64_t(p), uint64_t(p) + size, PAL_PROT_READ | PAL_PROT_EXEC, mm::kVmaVdso | mm::kVmaAnonymous,
+                    nullptr, 0)
+             .ok()) {
+        g_pal->memory_free(p, size);
+        return 0;
+    }
     return uint64_t(p);
 }
 

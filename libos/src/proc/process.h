@@ -21,7 +21,18 @@ struct Thread {
     uint64_t robust_list;       // set_robust_list head and length
     uint64_t robust_list_size;
     long syscall_nr;            // the system call in progress (for fault reports), -1 when none
+    PalContext* syscall_ctx;    // the application's registers during a system call
+    PalHandle* wait_event;      // auto-clear event this thread blocks on (futexes)
+    Thread* next;               // in the process's thread list
+    PalContext start_ctx;       // where a new thread enters the application
+    uint64_t start_fs_base;
 };
+
+// The threads of the process (proc/thread.cpp).
+Result<void> threads_init_main(Thread* main);
+size_t thread_count();
+// The tids of the process's threads in ascending order; returns how many (may exceed max).
+size_t thread_list(int* out, size_t max);
 
 // The LibOS's per-thread pointer (%gs:8 of the PAL TCB).
 inline Thread* current_thread() {
@@ -29,13 +40,6 @@ inline Thread* current_thread() {
     asm volatile("mov %%gs:8, %0" : "=r"(t));
     return t;
 }
-
-struct Brk {
-    uint64_t start;  // first byte of the heap
-    uint64_t end;    // current break
-    uint64_t limit;  // start + sys.brk.max_size: the reservation's end
-    uint64_t mapped; // end of the part mapped read-write
-};
 
 inline constexpr int kNumSignals = 64;
 
@@ -57,7 +61,7 @@ struct Process {
     Spinlock lock;  // guards the fields below
     char cwd[fs::kPathMax];
     uint32_t umask;
-    Brk brk;
+    uint64_t brk_max_size;  // sys.brk.max_size (RLIMIT_DATA)
     char exe[fs::kPathMax];  // the program's LibOS path
     SignalAction actions[kNumSignals];  // index n - 1 for signal n
 };

@@ -1,13 +1,16 @@
-// read, write, pread64, pwrite64, readv, writev, lseek, open, openat, close, dup, dup2, dup3,
-// fcntl, ioctl, getdents64, fadvise64
+// read, write, pread64, pwrite64, readv, writev, preadv, pwritev, preadv2, pwritev2, lseek,
+// open, openat, openat2, creat, close, close_range, dup, dup2, dup3, fcntl, ioctl,
+// getdents64, fadvise64
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
+#include <linux/openat2.h>
 #include <linux/uio.h>
 
 #include "../fs/vfs.h"
 #include "../proc/process.h"
+#include "fs_common.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
@@ -60,6 +63,8 @@ Result<long> vector_io(uint64_t iov_addr, int iovcnt, Op op) {
     return total;
 }
 
+}  // namespace
+
 Result<void> dirfd_base(int dirfd, char* out) {
     if (dirfd == AT_FDCWD) {
         process_get_cwd(out);
@@ -74,25 +79,38 @@ Result<void> dirfd_base(int dirfd, char* out) {
     return {};
 }
 
-}  // namespace
+Result<void> copy_path_from_user(uint64_t user_path, PathBuf* out) {
+    if (!out)
+        return Errno(ENOMEM);
+    TRY(copy_string_from_user(out->s, user_path, fs::kPathMax));
+    return {};
+}
+
+uint32_t current_umask() {
+    SpinGuard g(g_process.lock);
+    return g_process.umask;
+}
+
+Result<void> resolve_path_at(int dirfd, const char* path, bool follow, uint32_t flags, fs::Resolved* out) {
+    if (!out)
+        return Errno(ENOMEM);
+    if (!path[0])
+        return Errno(ENOENT);
+    HeapBox<PathBuf> base;
+    if (!base.get())
+        return Errno(ENOMEM);
+    // With RESOLVE_IN_ROOT an absolute path starts at dirfd too.
+    if (path[0] != '/' || (flags & fs::kResolveInRoot))
+        TRY(dirfd_base(dirfd, base.get()->s));
+    else
+        strlcpy(base.get()->s, "/", fs::kPathMax);
+    return fs::vfs_resolve_with(base.get()->s, path, follow, flags, out);
+}
 
 Result<void> resolve_user_path(int dirfd, uint64_t user_path, bool follow, fs::Resolved* out) {
-    char* buf = static_cast<char*>(kmalloc(fs::kPathMax * 2));
-    if (!buf)
-        return Errno(ENOMEM);
-    struct Freer {
-        char* p;
-        ~Freer() { kfree(p); }
-    } freer{buf};
-    char* base = buf + fs::kPathMax;
-    TRY(copy_string_from_user(buf, user_path, fs::kPathMax));
-    if (!buf[0])
-        return Errno(ENOENT);
-    if (buf[0] != '/')
-        TRY(dirfd_base(dirfd, base));
-    else
-        base[0] = '/', base[1] = '\0';
-    return fs::vfs_resolve(base, buf, follow, out);
+    HeapBox<PathBuf> path;
+    TRY(copy_path_from_user(user_path, path.get()));
+    return resolve_path_at(dirfd, path.get()->s, follow, 0, out);
 }
 
 Result<long> sys_read(const SyscallArgs& a) {
@@ -129,34 +147,112 @@ Result<long> sys_writev(const SyscallArgs& a) {
     return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->write(b, n); });
 }
 
+namespace {
+
+constexpr uint32_t kRwfHipri = 0x01, kRwfDsync = 0x02, kRwfSync = 0x04, kRwfNowait = 0x08, kRwfAppend = 0x10;
+
+// pread/pwrite at `offset` of a vector; ESPIPE for unseekable files even with no iovec.
+template <bool kWrite>
+Result<long> positioned_vector_io(FileRef& f, uint64_t iov, int iovcnt, int64_t offset) {
+    if (offset < 0)
+        return Errno(EINVAL);
+    if constexpr (kWrite) {
+        TRY(f->pwrite(IoBuf::kernel(nullptr), 0, uint64_t(offset)));
+        return vector_io(iov, iovcnt,
+                         [&](IoBuf b, size_t n, long done) { return f->pwrite(b, n, uint64_t(offset) + done); });
+    } else {
+        TRY(f->pread(IoBuf::kernel(nullptr), 0, uint64_t(offset)));
+        return vector_io(iov, iovcnt,
+                         [&](IoBuf b, size_t n, long done) { return f->pread(b, n, uint64_t(offset) + done); });
+    }
+}
+
+}  // namespace
+
+Result<long> sys_preadv(const SyscallArgs& a) {
+    if (a.i64(3) < 0)
+        return Errno(EINVAL);
+    FileRef f = TRY(readable_file(a.fd(0)));
+    return positioned_vector_io<false>(f, a.u64(1), a.i32(2), a.i64(3));
+}
+
+Result<long> sys_pwritev(const SyscallArgs& a) {
+    if (a.i64(3) < 0)
+        return Errno(EINVAL);
+    FileRef f = TRY(writable_file(a.fd(0)));
+    return positioned_vector_io<true>(f, a.u64(1), a.i32(2), a.i64(3));
+}
+
+// preadv2: offset -1 is the file position. The RWF_* flags only concern writes or are
+// hints (HIPRI, NOWAIT: a read of a host file may wait for the disk).
+Result<long> sys_preadv2(const SyscallArgs& a) {
+    uint32_t flags = a.u32(5);
+    if (a.i64(3) < -1)
+        return Errno(EINVAL);
+    FileRef f = TRY(readable_file(a.fd(0)));
+    if (flags & ~(kRwfHipri | kRwfDsync | kRwfSync | kRwfNowait | kRwfAppend))
+        return Errno(EOPNOTSUPP);
+    if (a.i64(3) == -1)
+        return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
+    return positioned_vector_io<false>(f, a.u64(1), a.i32(2), a.i64(3));
+}
+
+// pwritev2: RWF_DSYNC/RWF_SYNC write back after the write, RWF_APPEND writes at the end.
+Result<long> sys_pwritev2(const SyscallArgs& a) {
+    uint32_t flags = a.u32(5);
+    int64_t offset = a.i64(3);
+    if (offset < -1)
+        return Errno(EINVAL);
+    FileRef f = TRY(writable_file(a.fd(0)));
+    if (flags & ~(kRwfHipri | kRwfDsync | kRwfSync | kRwfNowait | kRwfAppend))
+        return Errno(EOPNOTSUPP);
+    if (flags & kRwfNowait)
+        return Errno(EOPNOTSUPP);  // no write here can promise not to wait
+    long done;
+    if ((flags & kRwfAppend) && !(f->flags() & O_APPEND)) {
+        // FIXME: not atomic against another writer appending at the same time.
+        fs::Stat st;
+        TRY(f->stat(&st));
+        done = TRY(positioned_vector_io<true>(f, a.u64(1), a.i32(2), int64_t(st.size)));
+        if (offset == -1)
+            TRY(f->seek(0, 2 /* SEEK_END */));
+    } else if (offset == -1 || (flags & kRwfAppend)) {
+        done = TRY(vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->write(b, n); }));
+    } else {
+        done = TRY(positioned_vector_io<true>(f, a.u64(1), a.i32(2), offset));
+    }
+    if (done > 0 && (flags & (kRwfDsync | kRwfSync)))
+        TRY((flags & kRwfSync) ? f->sync() : f->datasync());
+    return done;
+}
+
 Result<long> sys_lseek(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
     return long(TRY(f->seek(a.i64(1), a.i32(2))));
 }
 
-Result<long> sys_openat(const SyscallArgs& a) {
-    uint32_t flags = a.u32(2);
-    uint32_t mode = a.u32(3) & 07777;
+namespace {
+
+// The O_* bits open(2) knows (VALID_OPEN_FLAGS); openat ignores others, openat2 refuses them.
+constexpr uint32_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK |
+                                     __O_SYNC | O_DSYNC | FASYNC | O_DIRECT | O_LARGEFILE | O_DIRECTORY |
+                                     O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_PATH | __O_TMPFILE;
+// What O_PATH keeps (O_PATH_FLAGS).
+constexpr uint32_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+
+// open/openat/openat2/creat after their own argument checks: resolve, reserve, open, commit.
+Result<long> open_at(int dirfd, uint64_t user_path, uint32_t flags, uint32_t mode, uint32_t resolve) {
     if ((flags & O_TMPFILE) == O_TMPFILE)
         return Errno(EOPNOTSUPP);
     if ((flags & O_CREAT) && (flags & O_DIRECTORY))
         return Errno(EINVAL);
-    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
-    if (!r)
-        return Errno(ENOMEM);
-    struct Freer {
-        void* p;
-        ~Freer() { kfree(p); }
-    } freer{r};
-    bool follow = !(flags & O_NOFOLLOW);
-    TRY(resolve_user_path(a.fd(0), a.u64(1), follow, r));
-    uint32_t umask;
-    {
-        SpinGuard g(g_process.lock);
-        umask = g_process.umask;
-    }
+    HeapBox<PathBuf> path;
+    TRY(copy_path_from_user(user_path, path.get()));
+    ResolvedBox r;
+    TRY(resolve_path_at(dirfd, path.get()->s, !(flags & O_NOFOLLOW), resolve, r.get()));
+    uint32_t umask = current_umask();
     int fd = TRY(g_process.fds.reserve(0));
-    auto file = fs::vfs_open(*r, flags, mode & ~umask);
+    auto file = fs::vfs_open(*r.get(), flags, mode & ~umask);
     if (!file.ok()) {
         g_process.fds.cancel(fd);
         return file.error();
@@ -165,13 +261,92 @@ Result<long> sys_openat(const SyscallArgs& a) {
     return fd;
 }
 
+}  // namespace
+
+Result<long> sys_openat(const SyscallArgs& a) {
+    uint32_t flags = a.u32(2) & kValidOpenFlags;
+    if (flags & O_PATH)
+        flags &= kPathFlags;
+    return open_at(a.fd(0), a.u64(1), flags, a.u32(3) & 07777, 0);
+}
+
 Result<long> sys_open(const SyscallArgs& a) {
     SyscallArgs at = {{uint64_t(int64_t(AT_FDCWD)), a.a[0], a.a[1], a.a[2], 0, 0}};
     return sys_openat(at);
 }
 
+Result<long> sys_creat(const SyscallArgs& a) {
+    SyscallArgs at = {{uint64_t(int64_t(AT_FDCWD)), a.a[0], O_CREAT | O_WRONLY | O_TRUNC, a.a[1], 0, 0}};
+    return sys_openat(at);
+}
+
+Result<long> sys_openat2(const SyscallArgs& a) {
+    constexpr size_t kHowSizeVer0 = 24;
+    constexpr size_t kPageSize = 4096;
+    constexpr uint64_t kResolveNoXdev = 0x01, kResolveNoMagicLinks = 0x02, kResolveNoSymlinks = 0x04,
+                       kResolveBeneath = 0x08, kResolveInRoot = 0x10, kResolveCached = 0x20;
+    size_t size = size_t(a.u64(3));
+    if (size < kHowSizeVer0)
+        return Errno(EINVAL);
+    if (size > kPageSize)
+        return Errno(E2BIG);
+    struct open_how how;
+    TRY(copy_from_user(&how, a.u64(2), sizeof(how)));
+    // A newer, larger struct is fine as long as what this LibOS does not know is zero.
+    for (size_t off = sizeof(how); off < size; off += 8) {
+        uint64_t word = 0;
+        size_t n = size - off < 8 ? size - off : 8;
+        TRY(copy_from_user(&word, a.u64(2) + off, n));
+        if (word)
+            return Errno(E2BIG);
+    }
+    if (how.flags & ~uint64_t(kValidOpenFlags))
+        return Errno(EINVAL);
+    if (how.resolve & ~uint64_t(kResolveNoXdev | kResolveNoMagicLinks | kResolveNoSymlinks | kResolveBeneath |
+                                 kResolveInRoot | kResolveCached))
+        return Errno(EINVAL);
+    if ((how.resolve & kResolveBeneath) && (how.resolve & kResolveInRoot))
+        return Errno(EINVAL);
+    uint32_t flags = uint32_t(how.flags);
+    bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+    if (creates ? (how.mode & ~uint64_t(07777)) != 0 : how.mode != 0)
+        return Errno(EINVAL);
+    if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+        return Errno(EINVAL);
+    if ((flags & O_PATH) && (flags & ~kPathFlags))
+        return Errno(EINVAL);
+    // No lookup cache to answer from: every RESOLVE_CACHED lookup "would block", which
+    // callers (io_uring-style) take as "retry without it".
+    if (how.resolve & kResolveCached)
+        return Errno(EAGAIN);
+    uint32_t resolve = 0;
+    if (how.resolve & kResolveNoXdev)
+        resolve |= fs::kResolveNoXdev;
+    if (how.resolve & kResolveNoSymlinks)
+        resolve |= fs::kResolveNoSymlinks;
+    if (how.resolve & kResolveNoMagicLinks)
+        resolve |= fs::kResolveNoMagicLinks;
+    if (how.resolve & kResolveBeneath)
+        resolve |= fs::kResolveBeneath;
+    if (how.resolve & kResolveInRoot)
+        resolve |= fs::kResolveInRoot;
+    return open_at(a.fd(0), a.u64(1), flags, uint32_t(how.mode), resolve);
+}
+
 Result<long> sys_close(const SyscallArgs& a) {
     TRY(g_process.fds.close(a.fd(0)));
+    return 0;
+}
+
+Result<long> sys_close_range(const SyscallArgs& a) {
+    constexpr uint32_t kUnshare = 1u << 1, kCloexec = 1u << 2;  // CLOSE_RANGE_*
+    if (a.u32(2) & ~(kUnshare | kCloexec))
+        return Errno(EINVAL);
+    if (a.u32(0) > a.u32(1))
+        return Errno(EINVAL);
+    // CLOSE_RANGE_UNSHARE: the table is the process's only one (no thread has its own),
+    // so there is nothing to unshare. FIXME: revisit when clone(CLONE_FILES) exists.
+    TRY(g_process.fds.close_range(a.u32(0), a.u32(1), (a.u32(2) & kCloexec) != 0));
     return 0;
 }
 
@@ -229,6 +404,24 @@ Result<long> sys_fcntl(const SyscallArgs& a) {
     }
 }
 
+namespace {
+
+// FIONREAD: what the file says; for a regular file that does not say, Linux's own answer
+// (size minus position), which needs nothing of the file system.
+Result<uint64_t> readable_bytes(FileRef& f) {
+    auto n = f->readable_bytes();
+    if (n.ok() || n.error() != Errno(ENOTTY))
+        return n;
+    fs::Stat st;
+    TRY(f->stat(&st));
+    if ((st.mode & S_IFMT) != S_IFREG)
+        return Errno(ENOTTY);
+    int64_t pos = TRY(f->seek(0, 1 /* SEEK_CUR */));
+    return st.size > uint64_t(pos) ? st.size - uint64_t(pos) : 0;
+}
+
+}  // namespace
+
 Result<long> sys_ioctl(const SyscallArgs& a) {
     int fd = a.fd(0);
     FileRef f = TRY(g_process.fds.get(fd));
@@ -242,6 +435,12 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
     case 0x5421: {  // FIONBIO
         int on = TRY(UserPtr<int>(a.u64(2)).read());
         f->set_flags(on ? (f->flags() | O_NONBLOCK) : (f->flags() & ~uint32_t(O_NONBLOCK)));
+        return 0;
+    }
+    case 0x541b: {  // FIONREAD
+        uint64_t n = TRY(readable_bytes(f));
+        int count = n > 0x7fffffff ? 0x7fffffff : int(n);
+        TRY(UserPtr<int>(a.u64(2)).write(count));
         return 0;
     }
     default:

@@ -9,22 +9,12 @@
 
 #include "../fs/vfs.h"
 #include "../proc/process.h"
+#include "fs_common.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
 
 namespace {
-
-// A heap-allocated Resolved (it is too big for the syscall stack), freed at scope end.
-class ResolvedBox {
-public:
-    ResolvedBox() : m_r(static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)))) {}
-    ~ResolvedBox() { kfree(m_r); }
-    fs::Resolved* get() { return m_r; }
-
-private:
-    fs::Resolved* m_r;
-};
 
 struct stat to_kernel_stat(const fs::Stat& s) {
     struct stat k;
@@ -86,23 +76,45 @@ Result<long> put_stat(uint64_t user, const fs::Stat& s) {
     return 0;
 }
 
+// access(2) against the LibOS's credentials (uid/gid; there are no supplementary groups):
+// root may read and write anything and execute what has an x bit (any directory).
 Result<long> access_at(int dirfd, uint64_t path, int mode, uint32_t flags) {
+    constexpr int kExec = 1, kWrite = 2;
     if (mode & ~7)
         return Errno(EINVAL);
     if (flags & ~uint32_t(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH))
         return Errno(EINVAL);
-    ResolvedBox box;
-    if (!box.get())
-        return Errno(ENOMEM);
-    TRY(resolve_user_path(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), box.get()));
-    fs::Resolved& r = *box.get();
-    if (!r.exists)
-        return Errno(ENOENT);
-    if ((mode & 2 /* W_OK */) && r.mount->readonly)
+    HeapBox<PathBuf> p;
+    TRY(copy_path_from_user(path, p.get()));
+    fs::Stat st;
+    const fs::Mount* mount;
+    if (!p.get()->s[0] && (flags & AT_EMPTY_PATH) && dirfd != AT_FDCWD) {
+        FileRef f = TRY(g_process.fds.get(dirfd, true));
+        TRY(f->stat(&st));
+        mount = f->mount();
+    } else {
+        if (!p.get()->s[0] && (flags & AT_EMPTY_PATH))
+            strlcpy(p.get()->s, ".", sizeof(p.get()->s));
+        ResolvedBox box;
+        TRY(resolve_path_at(dirfd, p.get()->s, !(flags & AT_SYMLINK_NOFOLLOW), 0, box.get()));
+        if (!box.get()->exists)
+            return Errno(ENOENT);
+        st = box.get()->stat;
+        mount = box.get()->mount;
+    }
+    if (!mode)
+        return 0;  // F_OK
+    uint32_t type = st.mode & S_IFMT;
+    if ((mode & kWrite) && mount && mount->readonly && (type == S_IFREG || type == S_IFDIR || type == S_IFLNK))
         return Errno(EROFS);
-    // FIXME: permission bits against the LibOS credentials come with the memory-and-files
-    // work; root-like behaviour is reported for now, except X_OK on files without any x bit.
-    if ((mode & 1 /* X_OK */) && (r.stat.mode & S_IFMT) != S_IFDIR && !(r.stat.mode & 0111))
+    uint32_t uid = g_process.uid, gid = g_process.gid;
+    if (uid == 0) {
+        if ((mode & kExec) && type != S_IFDIR && !(st.mode & 0111))
+            return Errno(EACCES);
+        return 0;
+    }
+    uint32_t granted = (uid == st.uid ? st.mode >> 6 : gid == st.gid ? st.mode >> 3 : st.mode) & 7;
+    if ((uint32_t(mode) & granted) != uint32_t(mode))
         return Errno(EACCES);
     return 0;
 }

@@ -1,143 +1,126 @@
-// mmap, mprotect, munmap, brk, madvise
-#include <libos/pal.h>
+// mmap, mprotect, munmap, mremap, madvise, msync, mincore, brk
+#include <libos/heap.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 
+#include "../mm/mm.h"
 #include "../proc/process.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
 
-namespace {
-
-constexpr uint64_t kPage = 4096;
-constexpr uint64_t kUserTop = 1ull << 47;
-
-uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
-
-bool aligned(uint64_t v) { return (v & (kPage - 1)) == 0; }
-
-// The application may only change its own memory: ranges touching the PAL or libos.so
-// images are refused. FIXME: the LibOS heap and stacks need the VMA list to be protected.
-Result<void> check_range(uint64_t addr, uint64_t size) {
-    if (!aligned(addr))
-        return Errno(EINVAL);
-    if (!size || size > kUserTop || addr > kUserTop - size)
-        return Errno(size ? ENOMEM : EINVAL);
-    if (!user_range_ok(addr, size))
-        return Errno(EINVAL);
-    return {};
-}
-
-}  // namespace
+using mm::page_aligned;
+using mm::page_up;
 
 Result<long> sys_mmap(const SyscallArgs& a) {
     uint64_t addr = a.u64(0);
     uint64_t size = a.u64(1);
     int prot = a.i32(2);
     uint32_t flags = a.u32(3);
-    int fd = a.fd(4);
     uint64_t offset = a.u64(5);
     if (!size)
         return Errno(EINVAL);
     uint64_t len = page_up(size);
-    if (len < size || len > kUserTop)
+    if (len < size || len > mm::kUserTop)
         return Errno(ENOMEM);
-    if (!aligned(offset) || (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
+    if (!page_aligned(offset))
+        return Errno(EINVAL);
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
         return Errno(EINVAL);
     uint32_t type = flags & MAP_TYPE;
     if (type != MAP_PRIVATE && type != MAP_SHARED && type != MAP_SHARED_VALIDATE)
         return Errno(EINVAL);
-    bool fixed = (flags & MAP_FIXED) != 0;
-    bool noreplace = (flags & MAP_FIXED_NOREPLACE) != 0;
-    if ((fixed || noreplace) && !aligned(addr))
+    if (type == MAP_SHARED_VALIDATE &&
+        (flags & ~uint32_t(MAP_TYPE | MAP_FIXED | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |
+                           MAP_STACK | MAP_GROWSDOWN | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_LOCKED |
+                           MAP_FIXED_NOREPLACE | MAP_HUGETLB)))
+        return Errno(EOPNOTSUPP);
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) && !page_aligned(addr))
         return Errno(EINVAL);
-    if (fixed || noreplace)
-        TRY(check_range(addr, len));
-    uint32_t pal_flags = (fixed ? PAL_MEM_FIXED : noreplace ? PAL_MEM_NOREPLACE : 0) |
-                         ((flags & MAP_NORESERVE) ? PAL_MEM_NORESERVE : 0);
-    void* hint = (fixed || noreplace || user_range_ok(addr, len)) ? reinterpret_cast<void*>(addr & ~(kPage - 1))
-                                                                   : nullptr;
-    void* out = nullptr;
-    if (flags & MAP_ANONYMOUS) {
-        // FIXME: MAP_SHARED anonymous memory is shared with nobody until fork exists.
-        TRY(pal_result(g_pal->memory_alloc(hint, len, prot, pal_flags, &out)));
-        return long(out);
-    }
-    FileRef f = TRY(g_process.fds.get(fd));
-    if (int64_t(offset) < 0 || offset + len < offset)
+    if (flags & MAP_HUGETLB)
+        return Errno(EINVAL);  // no huge pages in the LibOS
+    if (flags & MAP_ANONYMOUS)
+        return long(TRY(mm::map(addr, len, prot, flags, nullptr, 0)));
+    FileRef f = TRY(g_process.fds.get(a.fd(4)));
+    if (offset + len < offset || int64_t(offset + len) < 0)
         return Errno(EOVERFLOW);
-    PalHandle* h = f->pal_file();
-    if (!h)
+    if (!f->pal_file())
         return Errno(ENODEV);
     if (!f->readable())
         return Errno(EACCES);
-    bool shared = type != MAP_PRIVATE;
-    if (shared && (prot & PROT_WRITE) && (f->flags() & O_ACCMODE) != O_RDWR)
+    if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags() & O_ACCMODE) != O_RDWR)
         return Errno(EACCES);
-    if (shared)
-        pal_flags |= PAL_MEM_SHARED;
-    TRY(pal_result(g_pal->file_map(h, hint, len, offset, prot, pal_flags, &out)));
-    return long(out);
+    return long(TRY(mm::map(addr, len, prot, flags, f.get(), offset)));
 }
 
 Result<long> sys_mprotect(const SyscallArgs& a) {
     if (a.i32(2) & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP))
         return Errno(EINVAL);
-    if (!a.u64(1))
-        return aligned(a.u64(0)) ? Result<long>(0) : Result<long>(Errno(EINVAL));
-    TRY(check_range(a.u64(0), page_up(a.u64(1))));
-    TRY(pal_result(g_pal->memory_protect(reinterpret_cast<void*>(a.u64(0)), page_up(a.u64(1)),
-                                         a.i32(2) & (PROT_READ | PROT_WRITE | PROT_EXEC))));
+    if (!page_aligned(a.u64(0)))
+        return Errno(EINVAL);
+    uint64_t len = page_up(a.u64(1));
+    if (len < a.u64(1))
+        return Errno(ENOMEM);
+    TRY(mm::protect(a.u64(0), len, a.i32(2) & (PROT_READ | PROT_WRITE | PROT_EXEC)));
     return 0;
 }
 
 Result<long> sys_munmap(const SyscallArgs& a) {
-    TRY(check_range(a.u64(0), page_up(a.u64(1))));
-    TRY(pal_result(g_pal->memory_free(reinterpret_cast<void*>(a.u64(0)), page_up(a.u64(1)))));
+    uint64_t len = page_up(a.u64(1));
+    if (len < a.u64(1))
+        return Errno(EINVAL);
+    TRY(mm::unmap(a.u64(0), len));
     return 0;
+}
+
+Result<long> sys_mremap(const SyscallArgs& a) {
+    uint64_t old_addr = a.u64(0);
+    uint64_t old_len = page_up(a.u64(1));
+    uint64_t new_len = page_up(a.u64(2));
+    uint32_t flags = a.u32(3);
+    if (!page_aligned(old_addr) || (flags & ~uint32_t(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)))
+        return Errno(EINVAL);
+    if ((flags & MREMAP_FIXED) && !(flags & MREMAP_MAYMOVE))
+        return Errno(EINVAL);
+    if (flags & MREMAP_DONTUNMAP)
+        return Errno(EINVAL);  // FIXME: needs the VMA to stay with fresh pages; rarely used
+    if (!new_len || new_len < a.u64(2))
+        return Errno(EINVAL);
+    if (!old_len)
+        return Errno(EINVAL);  // duplicating a shared mapping (old_size 0) is not supported
+    if ((flags & MREMAP_FIXED) && !page_aligned(a.u64(4)))
+        return Errno(EINVAL);
+    return long(TRY(mm::remap(old_addr, old_len, new_len, flags, a.u64(4))));
 }
 
 Result<long> sys_madvise(const SyscallArgs& a) {
-    uint64_t addr = a.u64(0);
-    if (!aligned(addr))
+    TRY(mm::advise(a.u64(0), a.u64(1), a.i32(2)));
+    return 0;
+}
+
+Result<long> sys_msync(const SyscallArgs& a) {
+    TRY(mm::sync(a.u64(0), a.u64(1), a.i32(2)));
+    return 0;
+}
+
+Result<long> sys_mincore(const SyscallArgs& a) {
+    if (!page_aligned(a.u64(0)))
         return Errno(EINVAL);
-    if (!a.u64(1))
-        return 0;
-    uint64_t len = page_up(a.u64(1));
-    TRY(check_range(addr, len));
-    if (a.i32(2) == MADV_DONTNEED) {
-        // Anonymous private memory reads back as zeros: map fresh zero pages over it.
-        // FIXME: for file mappings this must re-read the file (needs the VMA list).
-        return Errno(EINVAL);
+    uint64_t pages = page_up(a.u64(1)) / mm::kPageSize;
+    if (!user_range_ok(a.u64(2), pages ? pages : 1))
+        return Errno(EFAULT);
+    constexpr uint64_t kChunk = 4096;  // pages per round
+    uint8_t vec[kChunk];
+    for (uint64_t done = 0; done < pages;) {
+        uint64_t n = pages - done < kChunk ? pages - done : kChunk;
+        TRY(mm::residency(a.u64(0) + done * mm::kPageSize, n * mm::kPageSize, vec));
+        TRY(copy_to_user(a.u64(2) + done, vec, n));
+        done += n;
     }
     return 0;
 }
 
-// The heap: [start, limit) is reserved inaccessible at load; the break maps pages in.
-Result<long> sys_brk(const SyscallArgs& a) {
-    uint64_t want = a.u64(0);
-    SpinGuard g(g_process.lock);
-    Brk& b = g_process.brk;
-    if (want < b.start || want > b.limit)
-        return long(b.end);
-    uint64_t need = page_up(want);
-    if (need > b.mapped) {
-        void* out;
-        if (g_pal->memory_alloc(reinterpret_cast<void*>(b.mapped), need - b.mapped, PAL_PROT_READ | PAL_PROT_WRITE,
-                                PAL_MEM_FIXED, &out) != PAL_OK)
-            return long(b.end);
-        b.mapped = need;
-    } else if (need < b.mapped) {
-        void* out;
-        // Give the pages back: the next growth must see zeros, as on Linux.
-        if (g_pal->memory_alloc(reinterpret_cast<void*>(need), b.mapped - need, PAL_PROT_NONE,
-                                PAL_MEM_FIXED | PAL_MEM_NORESERVE, &out) == PAL_OK)
-            b.mapped = need;
-    }
-    b.end = want;
-    return long(want);
-}
+Result<long> sys_brk(const SyscallArgs& a) { return long(mm::heap_brk(a.u64(0))); }
 
 }  // namespace carbyne::libos

@@ -1,4 +1,4 @@
-// getpid, getppid, gettid, getuid, getgid, geteuid, getegid, exit, exit_group, uname,
+// getpid, getppid, gettid, getuid, getgid, geteuid, getegid, exit_group, uname,
 // arch_prctl, set_tid_address, set_robust_list, prlimit64, getrlimit, sched_yield,
 // sched_getaffinity, getcpu, getrandom
 #include <asm/prctl.h>
@@ -24,7 +24,6 @@ Result<long> sys_geteuid(const SyscallArgs&) { return long(g_process.uid); }
 Result<long> sys_getgid(const SyscallArgs&) { return long(g_process.gid); }
 Result<long> sys_getegid(const SyscallArgs&) { return long(g_process.gid); }
 
-Result<long> sys_exit(const SyscallArgs& a) { process_exit(a.i32(0) & 0xff); }
 Result<long> sys_exit_group(const SyscallArgs& a) { process_exit(a.i32(0) & 0xff); }
 
 Result<long> sys_uname(const SyscallArgs& a) {
@@ -84,11 +83,7 @@ Result<void> get_limit(int resource, struct rlimit64* out) {
     switch (resource) {
     case RLIMIT_NOFILE: *out = {uint64_t(kMaxFds), uint64_t(kMaxFds)}; return {};
     case RLIMIT_STACK: *out = {g_process.stack_size, kInf}; return {};
-    case RLIMIT_DATA: {
-        SpinGuard g(g_process.lock);
-        *out = {g_process.brk.limit - g_process.brk.start, g_process.brk.limit - g_process.brk.start};
-        return {};
-    }
+    case RLIMIT_DATA: *out = {g_process.brk_max_size, g_process.brk_max_size}; return {};
     case RLIMIT_CORE: *out = {0, 0}; return {};
     case RLIMIT_CPU:
     case RLIMIT_FSIZE:

@@ -68,6 +68,22 @@ enum {
     PAL_MEM_SHARED = 1u << 3,     /* file_map: writes reach the file */
 };
 
+/* memory_remap flags. */
+enum { PAL_REMAP_MAYMOVE = 1u << 0, PAL_REMAP_FIXED = 1u << 1 };
+
+/* memory_advise advice (the MADV_* the PAL passes on). */
+enum {
+    PAL_ADVICE_NORMAL = 0,
+    PAL_ADVICE_RANDOM = 1,
+    PAL_ADVICE_SEQUENTIAL = 2,
+    PAL_ADVICE_WILLNEED = 3,
+    PAL_ADVICE_DONTNEED = 4,
+    PAL_ADVICE_FREE = 8,
+};
+
+/* memory_sync flags. */
+enum { PAL_SYNC_ASYNC = 1, PAL_SYNC_INVALIDATE = 2, PAL_SYNC_SYNC = 4 };
+
 /* A host object: file, directory, console, event. Owned by the PAL; opaque to the LibOS. */
 typedef struct PalHandle PalHandle;
 
@@ -96,7 +112,44 @@ enum {
     PAL_OPEN_NOFOLLOW = 1u << 6,   /* do not follow a final symlink */
     PAL_OPEN_NONBLOCK = 1u << 7,
     PAL_OPEN_APPEND = 1u << 8,
+    PAL_OPEN_PATH = 1u << 9,       /* a handle naming the object only (O_PATH): attributes,
+                                      and the stream_ch* and stream_utimens calls */
 };
+
+/* fs_rename flags: the same bits as renameat2(2)'s RENAME_*. */
+enum { PAL_RENAME_NOREPLACE = 1u << 0, PAL_RENAME_EXCHANGE = 1u << 1 };
+
+/* stream_allocate modes: the same bits as fallocate(2)'s FALLOC_FL_*. */
+enum {
+    PAL_ALLOC_KEEP_SIZE = 0x01,
+    PAL_ALLOC_PUNCH_HOLE = 0x02,
+    PAL_ALLOC_COLLAPSE_RANGE = 0x08,
+    PAL_ALLOC_ZERO_RANGE = 0x10,
+    PAL_ALLOC_INSERT_RANGE = 0x20,
+    PAL_ALLOC_UNSHARE_RANGE = 0x40,
+    PAL_ALLOC_WRITE_ZEROES = 0x80,
+};
+
+/* stream_sync: what to write back. */
+enum {
+    PAL_FSYNC_FULL = 0,        /* data and metadata of the file (fsync) */
+    PAL_FSYNC_DATA = 1,        /* data and the metadata needed to read it (fdatasync) */
+    PAL_FSYNC_FILESYSTEM = 2,  /* everything of the host file system holding it (syncfs) */
+};
+
+/* fs_utimens / stream_utimens time values meaning "leave as is" and "the host's now". */
+#define PAL_TIME_OMIT INT64_MIN
+#define PAL_TIME_NOW (INT64_MIN + 1)
+
+/* A host file system's statfs(2) figures. */
+typedef struct PalFsInfo {
+    uint64_t type;        /* the host's f_type magic (EXT4_SUPER_MAGIC, TMPFS_MAGIC...) */
+    uint64_t block_size;  /* f_bsize */
+    uint64_t blocks, blocks_free, blocks_avail; /* in f_frsize units */
+    uint64_t files, files_free;
+    uint64_t name_max;
+    uint64_t flags;       /* the host's ST_* mount flags */
+} PalFsInfo;
 
 /* Offset argument meaning "the stream's own position" (consoles, FIFOs). */
 #define PAL_NO_OFFSET UINT64_MAX
@@ -203,6 +256,17 @@ typedef struct PalApi {
     PalError (*memory_alloc)(void* addr, size_t size, int prot, uint32_t flags, void** out);
     PalError (*memory_free)(void* addr, size_t size);
     PalError (*memory_protect)(void* addr, size_t size, int prot);
+    /* Resizes or moves a mapping as mremap(2) does (flags: PAL_REMAP_*); the pages move, no
+     * copy is made. */
+    PalError (*memory_remap)(void* addr, size_t old_size, size_t new_size, uint32_t flags, void* new_addr,
+                             void** out);
+    /* Gives the host advice about a range (PAL_ADVICE_*); DONTNEED drops private pages so
+     * that they read back as zeros (anonymous) or as the file's bytes. */
+    PalError (*memory_advise)(void* addr, size_t size, int advice);
+    /* One byte per page, bit 0 set when the page is resident (mincore(2)). */
+    PalError (*memory_residency)(void* addr, size_t size, uint8_t* vec);
+    /* Writes a shared file mapping's dirty pages back (msync(2) flags PAL_SYNC_*). */
+    PalError (*memory_sync)(void* addr, size_t size, int flags);
     /* Maps `size` bytes of a file stream from `offset` (page-aligned); PAL_MEM_SHARED makes
      * writes reach the file. */
     PalError (*file_map)(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags,
@@ -252,8 +316,9 @@ typedef struct PalApi {
 
     /* -- Exceptions and system calls ------------------------------------------------------ */
     void (*set_exception_upcall)(PalExceptionUpcall upcall);
-    /* Installs the system-call upcall and turns interception on for every PAL thread:
-     * from now on any `syscall` outside the PAL lands in `upcall`. */
+    /* Installs the system-call upcall and turns interception on: from now on any `syscall`
+     * outside the PAL, on this thread and on every thread created later, lands in `upcall`.
+     * Call it while the caller is the only PAL thread (PAL_E_BUSY otherwise). */
     PalError (*enable_syscall_interception)(PalSyscallUpcall upcall);
 
     /* -- Time, randomness, identity -------------------------------------------------------- */
@@ -277,6 +342,40 @@ typedef struct PalApi {
     /* -- Diagnostics -------------------------------------------------------------------- */
     /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
     void (*debug_log)(const char* text, size_t size);
+
+    /* -- File-system operations on host paths and handles ---------------------------------- */
+    /* Typed calls for the namespace and attribute changes of chroot mounts. The LibOS has
+     * resolved every symlink of a path already, so none of the path calls follows a final
+     * symlink: each acts on exactly what the path names (a symlink itself, if it is one). */
+    /* Creates a directory with permission bits `mode` (the host's umask is 0). */
+    PalError (*fs_mkdir)(const char* host_path, uint32_t mode);
+    /* Renames `from` to `to`; flags are PAL_RENAME_*. */
+    PalError (*fs_rename)(const char* from, const char* to, uint32_t flags);
+    /* Makes `to` a new hard link of `from` (of a symlink itself when `from` is one). */
+    PalError (*fs_link)(const char* from, const char* to);
+    /* Creates the symlink `host_path` holding `target` (stored as given, not resolved). */
+    PalError (*fs_symlink)(const char* target, const char* host_path);
+    /* Sets the permission bits (07777); PAL_E_NOTSUP for a symlink. */
+    PalError (*fs_chmod)(const char* host_path, uint32_t mode);
+    /* Sets owner and group; UINT32_MAX leaves one as it is. */
+    PalError (*fs_chown)(const char* host_path, uint32_t uid, uint32_t gid);
+    /* Sets a regular file's size (needs write access to it, as truncate(2)). */
+    PalError (*fs_truncate)(const char* host_path, uint64_t size);
+    /* Sets access and modification times, ns since the epoch, or PAL_TIME_OMIT/NOW. */
+    PalError (*fs_utimens)(const char* host_path, int64_t atime_ns, int64_t mtime_ns);
+    /* The figures of the host file system that holds `host_path`. */
+    PalError (*fs_statfs)(const char* host_path, PalFsInfo* out);
+    /* The same changes through an open handle (a PAL_OPEN_PATH handle too). */
+    PalError (*stream_chmod)(PalHandle* h, uint32_t mode);
+    PalError (*stream_chown)(PalHandle* h, uint32_t uid, uint32_t gid);
+    PalError (*stream_utimens)(PalHandle* h, int64_t atime_ns, int64_t mtime_ns);
+    /* Sets the size of a file opened for writing. */
+    PalError (*stream_truncate)(PalHandle* h, uint64_t size);
+    /* Allocates or deallocates (PAL_ALLOC_*) the byte range of a file opened for writing. */
+    PalError (*stream_allocate)(PalHandle* h, uint32_t mode, uint64_t offset, uint64_t size);
+    /* Writes the file (PAL_FSYNC_FULL/DATA) or its whole file system (PAL_FSYNC_FILESYSTEM)
+     * back to stable storage. */
+    PalError (*stream_sync)(PalHandle* h, uint32_t what);
 } PalApi;
 
 /* libos.so's ELF entry point. Called once on the main PAL thread; never returns. */

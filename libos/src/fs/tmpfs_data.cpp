@@ -1,0 +1,378 @@
+// tmpfs nodes: attributes and the data of regular files (read, write, truncate, fallocate,
+// SEEK_DATA/SEEK_HOLE), and the sleeping locks. Lock order: tmpfs_node.h.
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/pal.h>
+#include <libos/user.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <linux/stat.h>
+
+#include "tmpfs_node.h"
+
+namespace carbyne::libos::fs::tmpfs {
+
+namespace {
+
+constexpr int64_t kNsPerSec = 1000000000;
+constexpr int64_t kRelatimeLimitNs = 24 * 3600 * kNsPerSec;
+
+// Spins a little, then gives the CPU away: the holder may be copying a large buffer.
+void backoff(unsigned* spins) {
+    if (++*spins < 64)
+        asm volatile("pause");
+    else
+        g_pal->thread_yield();
+}
+
+Result<void> io_clear(IoBuf dst, size_t size) {
+    if (dst.user)
+        return clear_user(dst.addr, size);
+    memset(reinterpret_cast<void*>(dst.addr), 0, size);
+    return {};
+}
+
+uint64_t page_count_in(uint64_t first, uint64_t last) { return first > last ? 0 : last - first + 1; }
+
+}  // namespace
+
+void SleepLock::lock() {
+    unsigned spins = 0;
+    while (__atomic_exchange_n(&m_held, 1, __ATOMIC_ACQUIRE))
+        backoff(&spins);
+}
+
+void RwSleepLock::lock_shared() {
+    unsigned spins = 0;
+    for (;;) {
+        int s = __atomic_load_n(&m_state, __ATOMIC_RELAXED);
+        if (s >= 0 && !__atomic_load_n(&m_writers_waiting, __ATOMIC_RELAXED) &&
+            __atomic_compare_exchange_n(&m_state, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            return;
+        backoff(&spins);
+    }
+}
+
+void RwSleepLock::lock() {
+    unsigned spins = 0;
+    __atomic_add_fetch(&m_writers_waiting, 1, __ATOMIC_RELAXED);
+    for (;;) {
+        int s = 0;
+        if (__atomic_compare_exchange_n(&m_state, &s, -1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            break;
+        backoff(&spins);
+    }
+    __atomic_sub_fetch(&m_writers_waiting, 1, __ATOMIC_RELAXED);
+}
+
+int64_t now_ns() {
+    uint64_t ns = 0;
+    g_pal->time_get(PAL_CLOCK_REALTIME, &ns);
+    return int64_t(ns);
+}
+
+void node_stat(TmpfsNode* n, Stat* out) {
+    SpinGuard g(n->lock);
+    uint64_t size = n->type == S_IFLNK ? n->target_len : n->size;
+    uint64_t blocks = n->page_count * (kPageSize / 512);
+    *out = Stat{n->type | n->perm, n->ino, n->fs->dev(), 0, n->nlink, size, kPageSize, blocks,
+                n->uid, n->gid, n->atime_ns, n->mtime_ns, n->ctime_ns};
+}
+
+Result<void> node_chmod(TmpfsNode* n, uint32_t mode, int64_t now) {
+    if (n->type == S_IFLNK)
+        return Errno(EOPNOTSUPP);  // Linux has no mode for symlinks (fchmodat AT_SYMLINK_NOFOLLOW)
+    SpinGuard g(n->lock);
+    n->perm = mode & 07777;
+    n->ctime_ns = now;
+    return {};
+}
+
+Result<void> node_chown(TmpfsNode* n, uint32_t uid, uint32_t gid, int64_t now) {
+    SpinGuard g(n->lock);
+    if (uid != ~0u)
+        n->uid = uid;
+    if (gid != ~0u)
+        n->gid = gid;
+    // As chown_common: set-user-ID goes, set-group-ID too when group-executable.
+    if (n->type != S_IFDIR) {
+        n->perm &= ~uint32_t(S_ISUID);
+        if ((n->perm & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
+            n->perm &= ~uint32_t(S_ISGID);
+    }
+    n->ctime_ns = now;
+    return {};
+}
+
+Result<void> node_utimens(TmpfsNode* n, int64_t atime_ns, int64_t mtime_ns, int64_t now) {
+    if (atime_ns == kTimeOmit && mtime_ns == kTimeOmit)
+        return {};
+    SpinGuard g(n->lock);
+    if (atime_ns != kTimeOmit)
+        n->atime_ns = atime_ns == kTimeNow ? now : atime_ns;
+    if (mtime_ns != kTimeOmit)
+        n->mtime_ns = mtime_ns == kTimeNow ? now : mtime_ns;
+    n->ctime_ns = now;
+    return {};
+}
+
+Result<size_t> node_read(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset) {
+    if (!size)
+        return size_t(0);
+    int64_t now = now_ns();
+    size_t done = 0;
+    Result<void> status;
+    {
+        SharedLocked io(n->io);
+        uint64_t file_size = n->size;  // stable while `io` is held
+        while (done < size && offset + done < file_size) {
+            uint64_t pos = offset + done;
+            size_t in_page = size_t(pos & (kPageSize - 1));
+            size_t chunk = size_t(kPageSize) - in_page;
+            if (chunk > size - done)
+                chunk = size - done;
+            if (chunk > file_size - pos)
+                chunk = size_t(file_size - pos);
+            uintptr_t slot = n->pages.get(pos >> kPageShift);
+            status = slot ? io_copy_out(buf + done, PageTree::page_of(slot) + in_page, chunk)
+                          : io_clear(buf + done, chunk);  // a hole reads as zeros
+            if (!status.ok())
+                break;
+            done += chunk;
+        }
+    }
+    if (!done && !status.ok())
+        return status.error();
+    // relatime: only when the last access predates the last change, or is a day old.
+    SpinGuard g(n->lock);
+    if (n->atime_ns <= n->mtime_ns || n->atime_ns <= n->ctime_ns || now - n->atime_ns >= kRelatimeLimitNs)
+        n->atime_ns = now;
+    return done;
+}
+
+Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset, bool append, uint64_t* end) {
+    if (!size) {
+        *end = offset;
+        return size_t(0);
+    }
+    int64_t now = now_ns();
+    Locked<RwSleepLock> io(n->io);  // one writer at a time: appends and writes are atomic
+    if (append)
+        offset = n->size;
+    if (offset >= kMaxFileSize)
+        return Errno(EFBIG);
+    if (size > kMaxFileSize - offset)
+        size = size_t(kMaxFileSize - offset);
+    size_t done = 0;
+    uint64_t added = 0;
+    Result<void> status;
+    while (done < size) {
+        uint64_t pos = offset + done;
+        size_t in_page = size_t(pos & (kPageSize - 1));
+        size_t chunk = size_t(kPageSize) - in_page;
+        if (chunk > size - done)
+            chunk = size - done;
+        uintptr_t* slot = n->pages.slot(pos >> kPageShift);
+        if (!slot) {
+            status = Errno(ENOMEM);
+            break;
+        }
+        if (!*slot) {
+            if (!n->fs->reserve_pages(1)) {
+                status = Errno(ENOSPC);
+                break;
+            }
+            void* page = page_alloc();
+            if (!page) {
+                n->fs->release_pages(1);
+                status = Errno(ENOMEM);
+                break;
+            }
+            *slot = reinterpret_cast<uintptr_t>(page);
+            added++;
+        }
+        *slot &= ~PageTree::kUnwritten;
+        status = io_copy_in(PageTree::page_of(*slot) + in_page, buf + done, chunk);
+        if (!status.ok())
+            break;
+        done += chunk;
+    }
+    {
+        SpinGuard g(n->lock);
+        n->page_count += added;
+        if (done) {
+            if (offset + done > n->size)
+                n->size = offset + done;
+            n->mtime_ns = n->ctime_ns = now;
+        }
+    }
+    if (!done)
+        return status.error();
+    *end = offset + done;
+    return done;
+}
+
+Result<void> node_truncate(TmpfsNode* n, uint64_t size, bool touch) {
+    if (n->type == S_IFDIR)
+        return Errno(EISDIR);
+    if (n->type != S_IFREG)
+        return Errno(EINVAL);
+    if (size > kMaxFileSize)
+        return Errno(EFBIG);
+    int64_t now = now_ns();
+    Locked<RwSleepLock> io(n->io);
+    uint64_t old = n->size;
+    uint64_t freed = 0;
+    if (size < old) {
+        // The tail of the last page must read as zeros if the file grows again.
+        if (size & (kPageSize - 1)) {
+            if (uintptr_t slot = n->pages.get(size >> kPageShift)) {
+                size_t in_page = size_t(size & (kPageSize - 1));
+                memset(PageTree::page_of(slot) + in_page, 0, size_t(kPageSize) - in_page);
+            }
+        }
+        // Everything past the new end goes, pages fallocated beyond the old end included.
+        freed = n->pages.remove((size + kPageSize - 1) >> kPageShift, kMaxPageIndex);
+    }
+    n->fs->release_pages(freed);
+    SpinGuard g(n->lock);
+    n->size = size;
+    n->page_count -= freed;
+    if (size != old || touch)
+        n->mtime_ns = n->ctime_ns = now;
+    return {};
+}
+
+Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t size) {
+    if (n->type == S_IFDIR)
+        return Errno(EISDIR);
+    if (n->type != S_IFREG)
+        return Errno(ENODEV);
+    // tmpfs supports no other mode; a hole punched must keep the size (vfs_fallocate).
+    if (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE))
+        return Errno(EOPNOTSUPP);
+    if ((mode & FALLOC_FL_PUNCH_HOLE) && !(mode & FALLOC_FL_KEEP_SIZE))
+        return Errno(EOPNOTSUPP);
+    if (int64_t(offset) < 0 || int64_t(size) <= 0)
+        return Errno(EINVAL);
+    uint64_t end;
+    if (__builtin_add_overflow(offset, size, &end) || end > kMaxFileSize)
+        return Errno(EFBIG);
+    int64_t now = now_ns();
+    Locked<RwSleepLock> io(n->io);
+
+    if (mode & FALLOC_FL_PUNCH_HOLE) {
+        // Whole pages go; the partial ones at either end are zeroed in place.
+        uint64_t first_full = (offset + kPageSize - 1) >> kPageShift;
+        uint64_t end_full = end >> kPageShift;  // exclusive
+        auto zero = [&](uint64_t from, uint64_t to) {
+            if (from >= to)
+                return;
+            if (uintptr_t slot = n->pages.get(from >> kPageShift))
+                memset(PageTree::page_of(slot) + (from & (kPageSize - 1)), 0, size_t(to - from));
+        };
+        if (first_full > end_full) {
+            zero(offset, end);  // inside one page
+        } else {
+            zero(offset, first_full << kPageShift);
+            zero(end_full << kPageShift, end);
+        }
+        uint64_t freed = end_full > first_full ? n->pages.remove(first_full, end_full - 1) : 0;
+        n->fs->release_pages(freed);
+        SpinGuard g(n->lock);
+        n->page_count -= freed;
+        n->mtime_ns = n->ctime_ns = now;
+        return {};
+    }
+
+    // Reserve what is missing up front (ENOSPC before any change); an allocation failure
+    // part-way undoes the pages this call added, as shmem_fallocate does.
+    uint64_t first = offset >> kPageShift, last = (end - 1) >> kPageShift;
+    uint64_t present = 0;
+    n->pages.for_each(first, last, [&](uint64_t, uintptr_t&) {
+        present++;
+        return true;
+    });
+    uint64_t missing = page_count_in(first, last) - present;
+    if (!n->fs->reserve_pages(missing))
+        return Errno(ENOSPC);
+    uint64_t added = 0;
+    for (uint64_t i = first; added < missing && i <= last; i++) {
+        uintptr_t* slot = n->pages.slot(i);
+        if (slot && *slot)
+            continue;
+        void* page = slot ? page_alloc() : nullptr;
+        if (!page) {
+            n->pages.remove(first, last, PageTree::kFresh);
+            n->fs->release_pages(missing);
+            return Errno(ENOMEM);
+        }
+        *slot = reinterpret_cast<uintptr_t>(page) | PageTree::kUnwritten | PageTree::kFresh;
+        added++;
+    }
+    n->pages.for_each(first, last, [](uint64_t, uintptr_t& slot) {
+        slot &= ~PageTree::kFresh;
+        return true;
+    });
+    SpinGuard g(n->lock);
+    n->page_count += added;
+    if (!(mode & FALLOC_FL_KEEP_SIZE) && end > n->size) {
+        n->size = end;
+        n->mtime_ns = now;
+    }
+    n->ctime_ns = now;
+    return {};
+}
+
+Result<int64_t> node_seek_data(TmpfsNode* n, int64_t offset, int whence) {
+    if (offset < 0)
+        return Errno(ENXIO);
+    SharedLocked io(n->io);
+    uint64_t size = n->size;
+    uint64_t start = uint64_t(offset);
+    if (start >= size)
+        return Errno(ENXIO);
+    // Written pages are data; holes and fallocated pages never written are holes.
+    uint64_t first = start >> kPageShift;
+    if (whence == SEEK_DATA) {
+        uint64_t found = UINT64_MAX;
+        n->pages.for_each(first, kMaxPageIndex, [&](uint64_t i, uintptr_t& slot) {
+            if (slot & PageTree::kUnwritten)
+                return true;
+            found = i;
+            return false;
+        });
+        if (found == UINT64_MAX)
+            return Errno(ENXIO);
+        uint64_t pos = found << kPageShift;
+        if (pos < start)
+            pos = start;
+        if (pos >= size)
+            return Errno(ENXIO);
+        return int64_t(pos);
+    }
+    uint64_t expected = first;
+    n->pages.for_each(first, kMaxPageIndex, [&](uint64_t i, uintptr_t& slot) {
+        if (i != expected || (slot & PageTree::kUnwritten))
+            return false;
+        expected++;
+        return true;
+    });
+    uint64_t hole = expected << kPageShift;
+    if (hole < start)
+        hole = start;
+    return int64_t(hole < size ? hole : size);
+}
+
+void node_free(TmpfsNode* n) {
+    Tmpfs* fs = n->fs;
+    if (n->type == S_IFREG)
+        fs->release_pages(n->pages.remove(0, kMaxPageIndex));
+    kfree(n->target);
+    kfree(n->dir.buckets);
+    fs->release_inode();
+    n->~TmpfsNode();
+    kfree(n);
+}
+
+}  // namespace carbyne::libos::fs::tmpfs

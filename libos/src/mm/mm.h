@@ -1,0 +1,38 @@
+// The memory manager: the system calls' view of the VMA list (vma.h) and the host mappings
+// behind it. Every change of the application's address space goes through here.
+#pragma once
+
+#include <libos/result.h>
+#include <stdint.h>
+
+#include "vma.h"
+
+namespace carbyne::libos::mm {
+
+inline constexpr uint64_t kPageSize = 4096;
+inline constexpr uint64_t kUserTop = 1ull << 47;
+
+inline uint64_t page_up(uint64_t v) { return (v + kPageSize - 1) & ~(kPageSize - 1); }
+inline uint64_t page_down(uint64_t v) { return v & ~(kPageSize - 1); }
+inline bool page_aligned(uint64_t v) { return (v & (kPageSize - 1)) == 0; }
+
+// mmap(2) after argument checks: `len` page-aligned and nonzero; `map_flags` are MAP_*;
+// `file` is null for anonymous mappings (the VMA takes its own reference).
+Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, fs::File* file, uint64_t offset);
+Result<void> unmap(uint64_t addr, uint64_t len);
+Result<void> protect(uint64_t addr, uint64_t len, int prot);
+Result<uint64_t> remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags, uint64_t new_addr);
+Result<void> advise(uint64_t addr, uint64_t len, int advice);
+Result<void> sync(uint64_t addr, uint64_t len, int flags);
+// mincore(2): one byte per page into LibOS memory `vec`.
+Result<void> residency(uint64_t addr, uint64_t len, uint8_t* vec);
+
+// Records a mapping made by the LibOS itself for the application (ELF segments, the
+// stack, the vDSO, the heap reservation); `name` for areas without a file ("[stack]").
+Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset);
+
+// The heap: set up once at load, then moved by brk(2).
+Result<void> heap_init(uint64_t start, uint64_t max_size);
+uint64_t heap_brk(uint64_t want);
+
+}  // namespace carbyne::libos::mm

@@ -1,0 +1,185 @@
+// The process's threads: creation for clone(CLONE_THREAD), exit with CLONE_CHILD_CLEARTID
+// and robust futexes, and the thread list.
+//
+// Lock order: g_threads_lock is a leaf.
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/log.h>
+#include <libos/pal.h>
+#include <libos/spinlock.h>
+#include <libos/user.h>
+
+#include "futex.h"
+#include "process.h"
+#include "thread.h"
+
+extern "C" [[noreturn]] void libos_return_to_app(const PalContext* ctx);
+
+namespace carbyne::libos {
+
+[[noreturn]] void process_exit(int code);
+
+namespace {
+
+Spinlock g_threads_lock;
+Thread* g_threads;  // sorted by tid
+int g_next_tid = 2;
+size_t g_thread_count;
+
+void insert_locked(Thread* t) {
+    Thread** link = &g_threads;
+    while (*link && (*link)->tid < t->tid)
+        link = &(*link)->next;
+    t->next = *link;
+    *link = t;
+    g_thread_count++;
+}
+
+// Removes t; returns the number of threads left.
+size_t remove(Thread* t) {
+    SpinGuard g(g_threads_lock);
+    for (Thread** link = &g_threads; *link; link = &(*link)->next) {
+        if (*link == t) {
+            *link = t->next;
+            g_thread_count--;
+            break;
+        }
+    }
+    return g_thread_count;
+}
+
+[[noreturn]] void thread_start(void* arg) {
+    auto* t = static_cast<Thread*>(arg);
+    asm volatile("mov %0, %%gs:8" : : "r"(t) : "memory");
+    if (t->start_fs_base)
+        g_pal->set_fs_base(t->start_fs_base);
+    libos_return_to_app(&t->start_ctx);
+}
+
+// The robust-futex list of a dying thread (set_robust_list(2)): every lock it still holds
+// gets FUTEX_OWNER_DIED and one waiter is woken.
+void release_robust_futexes(Thread* t) {
+    constexpr uint32_t kOwnerDied = 0x40000000, kWaiters = 0x80000000, kTidMask = 0x3fffffff;
+    constexpr int kMaxLocks = 2048;  // ROBUST_LIST_LIMIT
+    if (!t->robust_list)
+        return;
+    struct Head {
+        uint64_t next;
+        int64_t offset;
+        uint64_t pending;
+    } head;
+    if (!copy_from_user(&head, t->robust_list, sizeof(head)).ok())
+        return;
+    auto release = [&](uint64_t entry) {
+        uint64_t word = (entry & ~uint64_t{1}) + uint64_t(head.offset);
+        uint32_t value;
+        if (!copy_from_user(&value, word, sizeof(value)).ok() || (value & kTidMask) != uint32_t(t->tid))
+            return;
+        uint32_t died = (value & kWaiters) | kOwnerDied;
+        if (copy_to_user(word, &died, sizeof(died)).ok() && (value & kWaiters))
+            (void)futex_wake(word, 1, kFutexBitsetAll);
+    };
+    uint64_t entry = head.next;
+    for (int i = 0; entry != t->robust_list && i < kMaxLocks; i++) {
+        uint64_t next;
+        if (!copy_from_user(&next, entry & ~uint64_t{1}, sizeof(next)).ok())
+            break;
+        if (entry != head.pending)
+            release(entry);
+        entry = next;
+    }
+    if (head.pending)
+        release(head.pending);
+}
+
+}  // namespace
+
+Result<void> threads_init_main(Thread* main) {
+    TRY(pal_result(g_pal->event_create(0, 1, &main->wait_event)));
+    SpinGuard g(g_threads_lock);
+    insert_locked(main);
+    return {};
+}
+
+size_t thread_count() {
+    SpinGuard g(g_threads_lock);
+    return g_thread_count;
+}
+
+size_t thread_list(int* out, size_t max) {
+    SpinGuard g(g_threads_lock);
+    size_t n = 0;
+    for (Thread* t = g_threads; t; t = t->next, n++)
+        if (n < max)
+            out[n] = t->tid;
+    return n;
+}
+
+Result<int> thread_clone(const CloneRequest& req) {
+    Thread* parent = current_thread();
+    auto* t = static_cast<Thread*>(kzalloc(sizeof(Thread)));
+    if (!t)
+        return Errno(ENOMEM);
+    auto created = pal_result(g_pal->event_create(0, 1, &t->wait_event));
+    if (!created.ok()) {
+        kfree(t);
+        return created.error();
+    }
+    {
+        SpinGuard g(g_threads_lock);
+        t->tid = g_next_tid++;
+    }
+    t->syscall_nr = -1;
+    t->sigmask = parent->sigmask;
+    // The child resumes where the parent made the call, with 0 in rax and its own stack.
+    t->start_ctx = *parent->syscall_ctx;
+    t->start_ctx.rax = 0;
+    if (req.stack)
+        t->start_ctx.rsp = req.stack;
+    t->start_fs_base = req.set_tls ? req.tls : g_pal->get_fs_base();
+    if (req.child_cleartid)
+        t->clear_child_tid = req.child_tid;
+    uint32_t tid = uint32_t(t->tid);
+    auto fail = [&](Errno e) -> Result<int> {
+        g_pal->stream_close(t->wait_event);
+        kfree(t);
+        return e;
+    };
+    if (req.parent_settid) {
+        auto r = copy_to_user(req.parent_tid, &tid, sizeof(tid));
+        if (!r.ok())
+            return fail(r.error());
+    }
+    if (req.child_settid) {
+        auto r = copy_to_user(req.child_tid, &tid, sizeof(tid));
+        if (!r.ok())
+            return fail(r.error());
+    }
+    {
+        SpinGuard g(g_threads_lock);
+        insert_locked(t);
+    }
+    PalError e = g_pal->thread_create(thread_start, t);
+    if (e != PAL_OK) {
+        remove(t);
+        return fail(e == PAL_E_NOMEM ? Errno(EAGAIN) : errno_from_pal(e));
+    }
+    return t->tid;
+}
+
+[[noreturn]] void thread_exit(int code) {
+    Thread* t = current_thread();
+    release_robust_futexes(t);
+    if (t->clear_child_tid) {
+        uint32_t zero = 0;
+        if (copy_to_user(t->clear_child_tid, &zero, sizeof(zero)).ok())
+            (void)futex_wake(t->clear_child_tid, 1, kFutexBitsetAll);
+    }
+    if (remove(t) == 0)
+        process_exit(code);  // the last thread: the process ends with its status
+    // FIXME: the Thread and its event are kept: a signal or /proc reader may still hold
+    // the pointer. Reclaiming them needs reference counts (signals work).
+    g_pal->thread_exit(nullptr);
+}
+
+}  // namespace carbyne::libos

@@ -1,0 +1,23 @@
+// Creating and ending threads (clone with CLONE_THREAD, exit).
+#pragma once
+
+#include <libos/result.h>
+#include <stdint.h>
+
+namespace carbyne::libos {
+
+struct CloneRequest {
+    uint64_t stack;  // the new thread's stack pointer (0: the parent's)
+    bool set_tls;
+    uint64_t tls;    // its %fs base
+    bool parent_settid, child_settid, child_cleartid;
+    uint64_t parent_tid, child_tid;
+};
+
+// Starts a thread of this process that returns 0 from the clone call; returns its tid.
+Result<int> thread_clone(const CloneRequest& req);
+
+// Ends the calling thread (exit(2)); the last one ends the process with `code`.
+[[noreturn]] void thread_exit(int code);
+
+}  // namespace carbyne::libos

@@ -1,0 +1,181 @@
+// sendfile, copy_file_range: copies between two open files through a LibOS buffer, so
+// that any readable File can feed any writable one (host files, tmpfs, the console).
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/user.h>
+#include <linux/fcntl.h>
+#include <linux/stat.h>
+
+#include "../proc/process.h"
+#include "fs_common.h"
+#include "syscall.h"
+
+namespace carbyne::libos {
+
+using fs::IoBuf;
+
+namespace {
+
+constexpr size_t kMaxRw = 0x7ffff000;  // MAX_RW_COUNT
+constexpr size_t kChunkSize = 64 * 1024;
+
+struct Chunk {
+    uint8_t bytes[kChunkSize];
+};
+
+// Where a copy reads or writes: at an explicit position (pread/pwrite), or at the file's
+// own position (read/write) when the file cannot seek.
+struct End {
+    FileRef* file;
+    bool positioned;
+    int64_t pos;
+
+    Result<size_t> read(void* buf, size_t size) {
+        return positioned ? (*file)->pread(IoBuf::kernel(buf), size, uint64_t(pos)) : (*file)->read(IoBuf::kernel(buf), size);
+    }
+    Result<size_t> write(const void* buf, size_t size) {
+        return positioned ? (*file)->pwrite(IoBuf::kernel(buf), size, uint64_t(pos))
+                          : (*file)->write(IoBuf::kernel(buf), size);
+    }
+};
+
+// Moves up to `count` bytes; stops at the end of the input or at a short write. An error
+// after some bytes moved is a short count (Linux semantics).
+Result<size_t> copy_between(End& in, End& out, size_t count) {
+    HeapBox<Chunk> chunk;
+    if (!chunk.get())
+        return Errno(ENOMEM);
+    size_t total = 0;
+    while (total < count) {
+        size_t want = count - total < kChunkSize ? count - total : kChunkSize;
+        auto got = in.read(chunk.get()->bytes, want);
+        if (!got.ok())
+            return total ? Result<size_t>(total) : got;
+        if (got.value() == 0)
+            break;
+        size_t n = got.value();
+        size_t written = 0;
+        while (written < n) {
+            auto w = out.write(chunk.get()->bytes + written, n - written);
+            if (!w.ok() || w.value() == 0) {
+                // The bytes read but not written are not lost for a positioned input: the
+                // caller moves its position by what was written only.
+                total += written;
+                if (in.positioned)
+                    in.pos += int64_t(written);
+                if (!w.ok() && !total)
+                    return w.error();
+                return total;
+            }
+            written += w.value();
+            if (out.positioned)
+                out.pos += int64_t(w.value());
+        }
+        if (in.positioned)
+            in.pos += int64_t(n);
+        total += n;
+        if (n < want)
+            break;
+    }
+    return total;
+}
+
+bool is_directory(FileRef& f) {
+    fs::Stat st;
+    return f->stat(&st).ok() && (st.mode & S_IFMT) == S_IFDIR;
+}
+
+}  // namespace
+
+Result<long> sys_sendfile(const SyscallArgs& a) {
+    uint64_t user_offset = a.u64(2);
+    size_t count = a.u64(3) > kMaxRw ? kMaxRw : size_t(a.u64(3));
+    int64_t offset = 0;
+    if (user_offset)
+        TRY(copy_from_user(&offset, user_offset, sizeof(offset)));
+    FileRef in = TRY(g_process.fds.get(a.fd(1)));
+    if (!in->readable())
+        return Errno(EBADF);
+    End src{&in, false, 0};
+    if (user_offset) {
+        TRY(in->pread(IoBuf::kernel(nullptr), 0, 0));  // ESPIPE when it cannot read at an offset
+        if (offset < 0)
+            return Errno(EINVAL);
+        src = End{&in, true, offset};
+    } else {
+        // A seekable input is read at its position, which then moves by what was written.
+        auto pos = in->seek(0, 1 /* SEEK_CUR */);
+        if (pos.ok())
+            src = End{&in, true, pos.value()};
+    }
+    FileRef out = TRY(g_process.fds.get(a.fd(0)));
+    if (!out->writable())
+        return Errno(EBADF);
+    if (out->flags() & O_APPEND)
+        return Errno(EINVAL);
+    if (is_directory(in))
+        return Errno(EINVAL);  // nothing to splice from
+    End dst{&out, false, 0};
+    auto done = count ? copy_between(src, dst, count) : Result<size_t>(size_t(0));
+    if (user_offset) {
+        TRY(copy_to_user(user_offset, &src.pos, sizeof(src.pos)));
+    } else if (src.positioned) {
+        TRY(in->seek(src.pos, 0 /* SEEK_SET */));
+    }
+    return long(TRY(done));
+}
+
+Result<long> sys_copy_file_range(const SyscallArgs& a) {
+    FileRef in = TRY(g_process.fds.get(a.fd(0)));
+    FileRef out = TRY(g_process.fds.get(a.fd(2)));
+    uint64_t user_off_in = a.u64(1), user_off_out = a.u64(3);
+    size_t len = a.u64(4) > kMaxRw ? kMaxRw : size_t(a.u64(4));
+    int64_t pos_in = 0, pos_out = 0;
+    if (user_off_in)
+        TRY(copy_from_user(&pos_in, user_off_in, sizeof(pos_in)));
+    if (user_off_out)
+        TRY(copy_from_user(&pos_out, user_off_out, sizeof(pos_out)));
+    if (a.u32(5))
+        return Errno(EINVAL);
+    // generic_copy_file_checks, in its order.
+    fs::Stat st_in, st_out;
+    TRY(in->stat(&st_in));
+    TRY(out->stat(&st_out));
+    if ((st_in.mode & S_IFMT) == S_IFDIR || (st_out.mode & S_IFMT) == S_IFDIR)
+        return Errno(EISDIR);
+    if ((st_in.mode & S_IFMT) != S_IFREG || (st_out.mode & S_IFMT) != S_IFREG)
+        return Errno(EINVAL);
+    if (!in->readable() || !out->writable() || (out->flags() & O_APPEND))
+        return Errno(EBADF);
+    // Regular files both: their positions can be read now.
+    if (!user_off_in)
+        pos_in = TRY(in->seek(0, 1 /* SEEK_CUR */));
+    if (!user_off_out)
+        pos_out = TRY(out->seek(0, 1 /* SEEK_CUR */));
+    // Linux compares as unsigned: a negative offset wraps here already.
+    if (uint64_t(pos_in) + len < uint64_t(pos_in) || uint64_t(pos_out) + len < uint64_t(pos_out))
+        return Errno(EOVERFLOW);
+    size_t count = pos_in >= int64_t(st_in.size) ? 0 : len;
+    if (count && uint64_t(pos_in) + count > st_in.size)
+        count = size_t(st_in.size - uint64_t(pos_in));
+    bool same = st_in.dev == st_out.dev && st_in.ino == st_out.ino;
+    if (same && pos_out + int64_t(count) > pos_in && pos_out < pos_in + int64_t(count))
+        return Errno(EINVAL);  // overlapping ranges of one file
+    if (pos_in < 0 || pos_out < 0)
+        return Errno(EINVAL);
+    End src{&in, true, pos_in}, dst{&out, true, pos_out};
+    auto done = count ? copy_between(src, dst, count) : Result<size_t>(size_t(0));
+    if (!done.ok())
+        return done.error();
+    if (user_off_in)
+        TRY(copy_to_user(user_off_in, &src.pos, sizeof(src.pos)));
+    else
+        TRY(in->seek(src.pos, 0 /* SEEK_SET */));
+    if (user_off_out)
+        TRY(copy_to_user(user_off_out, &dst.pos, sizeof(dst.pos)));
+    else
+        TRY(out->seek(dst.pos, 0 /* SEEK_SET */));
+    return long(done.value());
+}
+
+}  // namespace carbyne::libos

@@ -1,0 +1,216 @@
+// Host file-system operations for chroot mounts: namespace changes (mkdir, rename, link,
+// symlink), attributes (mode, owner, times, size), space allocation, write-back and statfs.
+//
+// The LibOS hands over paths whose symlinks it has resolved itself, so no call here follows
+// a final symlink: each acts on what the path names, never on what a symlink planted there
+// by someone else would point at (AT_SYMLINK_NOFOLLOW / O_NOFOLLOW on every path call).
+#include <asm/errno.h>
+#include <asm/stat.h>
+#include <asm/statfs.h>
+#include <asm/unistd.h>
+#include <carbyne/format.h>
+#include <linux/fcntl.h>
+#include <linux/stat.h>
+#include <linux/time_types.h>
+
+#include "pal_internal.h"
+
+namespace carbyne::pal {
+
+namespace {
+
+constexpr long kUtimeNow = (1l << 30) - 1;
+constexpr long kUtimeOmit = (1l << 30) - 2;
+constexpr long kNrFchmodat2 = 452;  // Linux 6.6; not in older uapi headers
+
+long close_fd(long fd) { return host_syscall1(__NR_close, fd); }
+
+// Opens what `host_path` names (a symlink itself) as an O_PATH descriptor.
+long open_path_nofollow(const char* host_path) {
+    return host_syscall4(__NR_openat, AT_FDCWD, long(host_path), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+}
+
+__kernel_timespec host_time(int64_t ns) {
+    __kernel_timespec ts;
+    if (ns == PAL_TIME_OMIT) {
+        ts.tv_sec = 0;
+        ts.tv_nsec = kUtimeOmit;
+    } else if (ns == PAL_TIME_NOW) {
+        ts.tv_sec = 0;
+        ts.tv_nsec = kUtimeNow;
+    } else {
+        // Floor division: times before 1970 have a negative second and a positive ns part.
+        ts.tv_sec = ns / 1000000000;
+        ts.tv_nsec = ns % 1000000000;
+        if (ts.tv_nsec < 0) {
+            ts.tv_sec -= 1;
+            ts.tv_nsec += 1000000000;
+        }
+    }
+    return ts;
+}
+
+void info_from_statfs(const struct statfs& s, PalFsInfo* out) {
+    out->type = uint64_t(s.f_type);
+    out->block_size = uint64_t(s.f_bsize);
+    out->blocks = uint64_t(s.f_blocks);
+    out->blocks_free = uint64_t(s.f_bfree);
+    out->blocks_avail = uint64_t(s.f_bavail);
+    out->files = uint64_t(s.f_files);
+    out->files_free = uint64_t(s.f_ffree);
+    out->name_max = uint64_t(s.f_namelen);
+    out->flags = uint64_t(s.f_flags);
+}
+
+// chmod of an O_PATH descriptor on hosts without fchmodat2: through its /proc/self/fd link,
+// which names the object itself (a magic link, not a path that could be swapped).
+long chmod_opath_fallback(long fd, uint32_t mode) {
+    struct stat st;
+    long ret = host_syscall2(__NR_fstat, fd, long(&st));
+    if (host_failed(ret))
+        return ret;
+    if ((st.st_mode & S_IFMT) == S_IFLNK)
+        return -EOPNOTSUPP;
+    char proc[32];
+    format(proc, sizeof(proc), "/proc/self/fd/%ld", fd);
+    return host_syscall3(__NR_fchmodat, AT_FDCWD, long(proc), mode & 07777);
+}
+
+bool is_open_file(PalHandle* h) { return h && h->type != PAL_TYPE_EVENT && h->type != PAL_TYPE_CONSOLE; }
+
+}  // namespace
+
+PalError fs_mkdir(const char* host_path, uint32_t mode) {
+    return error_from_host(host_syscall3(__NR_mkdirat, AT_FDCWD, long(host_path), mode & 07777));
+}
+
+PalError fs_rename(const char* from, const char* to, uint32_t flags) {
+    if (flags & ~uint32_t(PAL_RENAME_NOREPLACE | PAL_RENAME_EXCHANGE))
+        return PAL_E_INVAL;
+    return error_from_host(host_syscall5(__NR_renameat2, AT_FDCWD, long(from), AT_FDCWD, long(to), flags));
+}
+
+PalError fs_link(const char* from, const char* to) {
+    return error_from_host(host_syscall5(__NR_linkat, AT_FDCWD, long(from), AT_FDCWD, long(to), 0));
+}
+
+PalError fs_symlink(const char* target, const char* host_path) {
+    return error_from_host(host_syscall3(__NR_symlinkat, long(target), AT_FDCWD, long(host_path)));
+}
+
+PalError fs_chmod(const char* host_path, uint32_t mode) {
+    long ret = host_syscall4(kNrFchmodat2, AT_FDCWD, long(host_path), mode & 07777, AT_SYMLINK_NOFOLLOW);
+    if (ret != -ENOSYS)
+        return error_from_host(ret);
+    long fd = open_path_nofollow(host_path);
+    if (host_failed(fd))
+        return error_from_host(fd);
+    ret = chmod_opath_fallback(fd, mode);
+    close_fd(fd);
+    return error_from_host(ret);
+}
+
+PalError fs_chown(const char* host_path, uint32_t uid, uint32_t gid) {
+    return error_from_host(host_syscall5(__NR_fchownat, AT_FDCWD, long(host_path), long(int32_t(uid)),
+                                         long(int32_t(gid)), AT_SYMLINK_NOFOLLOW));
+}
+
+PalError fs_truncate(const char* host_path, uint64_t size) {
+    if (int64_t(size) < 0)
+        return PAL_E_INVAL;
+    // truncate(2) follows symlinks; opening with O_NOFOLLOW does not. O_NONBLOCK keeps a
+    // FIFO swapped in meanwhile from blocking the open; anything but a file is refused.
+    long fd = host_syscall4(__NR_openat, AT_FDCWD, long(host_path),
+                            O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_LARGEFILE, 0);
+    if (host_failed(fd))
+        return error_from_host(fd);
+    struct stat st;
+    long ret = host_syscall2(__NR_fstat, fd, long(&st));
+    if (!host_failed(ret))
+        ret = (st.st_mode & S_IFMT) == S_IFREG ? host_syscall2(__NR_ftruncate, fd, long(size)) : -EINVAL;
+    close_fd(fd);
+    return error_from_host(ret);
+}
+
+PalError fs_utimens(const char* host_path, int64_t atime_ns, int64_t mtime_ns) {
+    __kernel_timespec ts[2] = {host_time(atime_ns), host_time(mtime_ns)};
+    return error_from_host(
+        host_syscall4(__NR_utimensat, AT_FDCWD, long(host_path), long(ts), AT_SYMLINK_NOFOLLOW));
+}
+
+PalError fs_statfs(const char* host_path, PalFsInfo* out) {
+    long fd = open_path_nofollow(host_path);
+    if (host_failed(fd))
+        return error_from_host(fd);
+    struct statfs s;
+    long ret = host_syscall2(__NR_fstatfs, fd, long(&s));
+    close_fd(fd);
+    if (host_failed(ret))
+        return error_from_host(ret);
+    info_from_statfs(s, out);
+    return PAL_OK;
+}
+
+PalError stream_chmod(PalHandle* h, uint32_t mode) {
+    if (!is_open_file(h))
+        return PAL_E_BADHANDLE;
+    // fchmodat2(fd, "", AT_EMPTY_PATH) works on O_PATH handles too; fchmod does not.
+    long ret = host_syscall4(kNrFchmodat2, h->fd, long(""), mode & 07777, AT_EMPTY_PATH);
+    if (ret == -ENOSYS) {
+        ret = host_syscall2(__NR_fchmod, h->fd, mode & 07777);
+        if (ret == -EBADF)
+            ret = chmod_opath_fallback(h->fd, mode);
+    }
+    return error_from_host(ret);
+}
+
+PalError stream_chown(PalHandle* h, uint32_t uid, uint32_t gid) {
+    if (!is_open_file(h))
+        return PAL_E_BADHANDLE;
+    return error_from_host(host_syscall5(__NR_fchownat, h->fd, long(""), long(int32_t(uid)), long(int32_t(gid)),
+                                         AT_EMPTY_PATH));
+}
+
+PalError stream_utimens(PalHandle* h, int64_t atime_ns, int64_t mtime_ns) {
+    if (!is_open_file(h))
+        return PAL_E_BADHANDLE;
+    __kernel_timespec ts[2] = {host_time(atime_ns), host_time(mtime_ns)};
+    // An empty path with AT_EMPTY_PATH reaches O_PATH handles as well (Linux 5.8+).
+    long ret = host_syscall4(__NR_utimensat, h->fd, long(""), long(ts), AT_EMPTY_PATH);
+    if (ret == -EINVAL || ret == -ENOENT)
+        ret = host_syscall4(__NR_utimensat, h->fd, 0, long(ts), 0);
+    return error_from_host(ret);
+}
+
+PalError stream_truncate(PalHandle* h, uint64_t size) {
+    if (!is_open_file(h))
+        return PAL_E_BADHANDLE;
+    if (int64_t(size) < 0)
+        return PAL_E_INVAL;
+    return error_from_host(host_syscall2(__NR_ftruncate, h->fd, long(size)));
+}
+
+PalError stream_allocate(PalHandle* h, uint32_t mode, uint64_t offset, uint64_t size) {
+    if (!is_open_file(h))
+        return PAL_E_BADHANDLE;
+    if (int64_t(offset) < 0 || int64_t(size) <= 0)
+        return PAL_E_INVAL;
+    long ret;
+    do {
+        ret = host_syscall4(__NR_fallocate, h->fd, long(mode), long(offset), long(size));
+    } while (ret == -EINTR);
+    return error_from_host(ret);
+}
+
+PalError stream_sync(PalHandle* h, uint32_t what) {
+    if (!h || h->type == PAL_TYPE_EVENT)
+        return PAL_E_BADHANDLE;
+    switch (what) {
+    case PAL_FSYNC_FULL: return error_from_host(host_syscall1(__NR_fsync, h->fd));
+    case PAL_FSYNC_DATA: return error_from_host(host_syscall1(__NR_fdatasync, h->fd));
+    case PAL_FSYNC_FILESYSTEM: return error_from_host(host_syscall1(__NR_syncfs, h->fd));
+    default: return PAL_E_INVAL;
+    }
+}
+
+}  // namespace carbyne::pal
