@@ -105,7 +105,8 @@ void exception_handler(int sig, void* infov, void* ucv) {
     if (!g_pal.exception_upcall)
         pal_die("fatal: host signal %d at rip %#lx, address %#lx, before the LibOS took exceptions", sig,
                 ctx->rip, info->addr);
-    PalException exc = {kind, sig, info->code, kind == PAL_EXC_MEMFAULT ? info->addr : 0, uc->mcontext.err};
+    PalException exc = {kind,          sig, info->code, kind == PAL_EXC_MEMFAULT ? info->addr : 0, uc->mcontext.err,
+                        uc->mcontext.trapno, uc->mcontext.fpstate};
     g_pal.exception_upcall(&exc, ctx);
 }
 

@@ -8,6 +8,7 @@
 #include <linux/fcntl.h>
 
 #include "../proc/process.h"
+#include "../signal/signal.h"
 #include "../sys/syscall.h"
 #include "syscall_names.h"
 
@@ -178,5 +179,9 @@ extern "C" void libos_handle_syscall(PalContext* ctx) {
     using namespace carbyne::libos;
     SyscallArgs args = {{ctx->rdi, ctx->rsi, ctx->rdx, ctx->r10, ctx->r8, ctx->r9}};
     current_thread()->syscall_ctx = ctx;
+    // What the syscall instruction leaves in rcx and r11, as a signal frame must show them.
+    ctx->rcx = ctx->rip;
+    ctx->r11 = ctx->rflags;
     ctx->rax = uint64_t(dispatch_syscall(ctx->rax, args));
+    signal_deliver_pending(ctx, nullptr);
 }

@@ -61,4 +61,34 @@ libos_return_to_app:
     mov RFLAGS(%r11), %r11
     jmp *%rcx
 
+/* void libos_return_to_app_full(const PalContext* ctx): resumes with every register from
+ * ctx, %rcx and %r11 included (rt_sigreturn). The caller has written ctx->rip at
+ * ctx->rsp - 136, below the application's red zone; `ret $128` pops it and leaves %rsp at
+ * ctx->rsp. */
+    .globl libos_return_to_app_full
+    .hidden libos_return_to_app_full
+    .type libos_return_to_app_full, @function
+libos_return_to_app_full:
+    mov %rdi, %r11
+    pushq RFLAGS(%r11)
+    popfq
+    mov R8(%r11), %r8
+    mov R9(%r11), %r9
+    mov R10(%r11), %r10
+    mov R12(%r11), %r12
+    mov R13(%r11), %r13
+    mov R14(%r11), %r14
+    mov R15(%r11), %r15
+    mov RDI(%r11), %rdi
+    mov RSI(%r11), %rsi
+    mov RBP(%r11), %rbp
+    mov RBX(%r11), %rbx
+    mov RDX(%r11), %rdx
+    mov RCX(%r11), %rcx
+    mov RSP(%r11), %rax
+    lea -136(%rax), %rsp
+    mov RAX(%r11), %rax
+    mov R11(%r11), %r11
+    ret $128
+
     .section .note.GNU-stack, "", @progbits

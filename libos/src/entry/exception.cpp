@@ -1,11 +1,13 @@
 // The exception upcall: faults in the copy routines become EFAULT; faults in the
 // application end it as Linux would without a handler; faults in the LibOS are bugs and
 // are reported as such.
+#include <carbyne/string.h>
 #include <libos/log.h>
 #include <libos/pal.h>
 #include <libos/user.h>
 
 #include "../proc/process.h"
+#include "../signal/signal.h"
 
 namespace carbyne::libos {
 
@@ -29,30 +31,29 @@ const char* signal_name(int sig) {
 void exception_upcall(const PalException* exc, PalContext* ctx) {
     if (exc->kind == PAL_EXC_MEMFAULT && usercopy_fixup(&ctx->rip, &ctx->rax))
         return;
-    if (exc->kind == PAL_EXC_INTERRUPT) {
-        // A signal sent to the process from the host. Read without the process lock: this
-        // may run while the interrupted code holds it.
-        int sig = exc->host_signal;
-        uint64_t handler = __atomic_load_n(&g_process.actions[sig - 1].handler, __ATOMIC_RELAXED);
-        if (handler == 1 /* SIG_IGN */)
-            return;
-        if (handler != 0)  // FIXME: delivery to the application's handler (signals work)
-            log_warning("signal %d has a handler, but delivering signals is not implemented yet: terminating",
-                        sig);
-        g_pal->process_kill_self(sig);
-    }
     bool in_libos = ctx->rip >= g_boot->libos_start && ctx->rip < g_boot->libos_end;
-    if (in_libos) {
+    bool in_pal = ctx->rip >= g_boot->pal_start && ctx->rip < g_boot->pal_end;
+    if (exc->kind == PAL_EXC_INTERRUPT) {
+        // A signal sent to the process from the host: pending like a kill(); delivered now
+        // when it interrupted the application, else on the way back from the system call.
+        SigInfo info;
+        memset(&info, 0, sizeof(info));
+        info.signo = exc->host_signal;
+        info.code = 0;  // SI_USER
+        (void)signal_send(nullptr, exc->host_signal, info);
+        if (!in_libos && !in_pal)
+            signal_deliver_pending(ctx, exc->fpstate);
+        return;
+    }
+    if (in_libos || in_pal) {
         const char* sc = current_syscall_name();
-        log_error("LibOS internal fault (%s) at libos.so+%#lx, address %#lx, during %s%s; this is a Carbyne bug",
-                  signal_name(exc->host_signal), ctx->rip - g_boot->libos_start, exc->addr,
+        log_error("LibOS internal fault (%s) at %s+%#lx, address %#lx, during %s%s; this is a Carbyne bug",
+                  signal_name(exc->host_signal), in_libos ? "libos.so" : "carbyne-pal",
+                  ctx->rip - (in_libos ? g_boot->libos_start : g_boot->pal_start), exc->addr,
                   sc ? "system call " : "start-up", sc ? sc : "");
         g_pal->process_kill_self(exc->host_signal);
     }
-    // FIXME: delivery to the application's handlers comes with the signals work.
-    log_debug("application fault (%s) at %#lx, address %#lx: terminating", signal_name(exc->host_signal), ctx->rip,
-              exc->addr);
-    g_pal->process_kill_self(exc->host_signal);
+    signal_deliver_fault(exc->host_signal, exc->code, exc->addr, ctx, exc->fpstate);
 }
 
 }  // namespace carbyne::libos

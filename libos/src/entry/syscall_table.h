@@ -29,9 +29,9 @@
     SYSCALL(10, mprotect, Full, "pzx", "")                                                            \
     SYSCALL(11, munmap, Full, "pz", "")                                                               \
     SYSCALL(12, brk, Full, "p", "")                                                                   \
-    SYSCALL(13, rt_sigaction, Partial, "ippz", "dispositions are kept; no signal is delivered to a "   \
-                                              "handler yet (host signals with a handler terminate)") \
-    SYSCALL(14, rt_sigprocmask, Partial, "ippz", "the mask is kept; nothing is delivered yet")        \
+    SYSCALL(13, rt_sigaction, Full, "ippz", "")                                                       \
+    SYSCALL(14, rt_sigprocmask, Full, "ippz", "")                                                     \
+    SYSCALL(15, rt_sigreturn, Full, "", "")                                                           \
     SYSCALL(16, ioctl, Partial, "fxp", "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; terminal requests "     \
                                        "answer ENOTTY (the console is not a tty)")                    \
     SYSCALL(17, pread64, Full, "fpzi", "")                                                            \
@@ -47,6 +47,7 @@
     SYSCALL(32, dup, Full, "f", "")                                                                   \
     SYSCALL(33, dup2, Full, "ff", "")                                                                 \
     SYSCALL(35, nanosleep, Partial, "pp", "not interruptible by signals yet")                         \
+    SYSCALL(34, pause, Full, "", "")                                                                  \
     SYSCALL(39, getpid, Full, "", "")                                                                 \
     SYSCALL(40, sendfile, Full, "ffpz", "")                                                           \
     SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND); new "    \
@@ -54,6 +55,8 @@
     SYSCALL(57, fork, Enosys, "", "new processes come with the multi-process work")                  \
     SYSCALL(58, vfork, Enosys, "", "new processes come with the multi-process work")                 \
     SYSCALL(60, exit, Full, "i", "")                                                                  \
+    SYSCALL(62, kill, Partial, "ii", "to this process only (other pids: ESRCH) until the multi-process " \
+                                    "work; a thread blocked in a host wait is not interrupted")    \
     SYSCALL(63, uname, Full, "p", "")                                                                 \
     SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "        \
                                        "F_SETFL; no locks yet")                                      \
@@ -94,7 +97,12 @@
                                          "ENOSYS")                                                    \
     SYSCALL(158, arch_prctl, Full, "ip", "")                                                          \
     SYSCALL(162, sync, Full, "", "")                                                                  \
+    SYSCALL(127, rt_sigpending, Full, "pz", "")                                                       \
+    SYSCALL(129, rt_sigqueueinfo, Partial, "iip", "to this process only")                             \
+    SYSCALL(130, rt_sigsuspend, Full, "pz", "")                                                       \
+    SYSCALL(131, sigaltstack, Full, "pp", "")                                                         \
     SYSCALL(186, gettid, Full, "", "")                                                                \
+    SYSCALL(200, tkill, Full, "ii", "")                                                               \
     SYSCALL(187, readahead, Full, "fiz", "")                                                          \
     SYSCALL(201, time, Full, "p", "")                                                                 \
     SYSCALL(202, futex, Partial, "pxipxu", "WAIT, WAKE, the BITSET forms, REQUEUE, CMP_REQUEUE, "      \
@@ -105,6 +113,8 @@
     SYSCALL(221, fadvise64, Full, "fiix", "")                                                         \
     SYSCALL(228, clock_gettime, Full, "ip", "")                                                       \
     SYSCALL(229, clock_getres, Full, "ip", "")                                                        \
+    SYSCALL(234, tgkill, Partial, "iii", "threads of this process; a thread blocked in a host wait "     \
+                                        "(read, sleep) gets the signal when the wait ends")           \
     SYSCALL(230, clock_nanosleep, Partial, "ixpp", "not interruptible by signals yet")                \
     SYSCALL(231, exit_group, Full, "i", "")                                                           \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \

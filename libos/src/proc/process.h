@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../fs/path.h"
+#include "../signal/signal.h"
 #include "fdtable.h"
 
 namespace carbyne::libos {
@@ -26,6 +27,14 @@ struct Thread {
     Thread* next;               // in the process's thread list
     PalContext start_ctx;       // where a new thread enters the application
     uint64_t start_fs_base;
+
+    // Signals (signal/signal.cpp), under g_process.lock.
+    uint64_t pending;               // thread-directed signals
+    SigInfo pending_info[64];
+    uint64_t saved_sigmask;         // restored after the handler when restore_sigmask
+    bool restore_sigmask;           // (rt_sigsuspend)
+    uint64_t altstack_sp, altstack_size;
+    int altstack_flags;             // SS_DISABLE, SS_AUTODISARM
 };
 
 // The threads of the process (proc/thread.cpp).
@@ -64,6 +73,8 @@ struct Process {
     uint64_t brk_max_size;  // sys.brk.max_size (RLIMIT_DATA)
     char exe[fs::kPathMax];  // the program's LibOS path
     SignalAction actions[kNumSignals];  // index n - 1 for signal n
+    uint64_t pending;                   // process-directed signals
+    SigInfo pending_info[kNumSignals];
 };
 
 extern Process g_process;

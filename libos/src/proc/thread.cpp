@@ -106,6 +106,14 @@ size_t thread_count() {
     return g_thread_count;
 }
 
+Thread* thread_by_tid(int tid) {
+    SpinGuard g(g_threads_lock);
+    for (Thread* t = g_threads; t; t = t->next)
+        if (t->tid == tid)
+            return t;
+    return nullptr;
+}
+
 size_t thread_list(int* out, size_t max) {
     SpinGuard g(g_threads_lock);
     size_t n = 0;

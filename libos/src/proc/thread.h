@@ -6,6 +6,8 @@
 
 namespace carbyne::libos {
 
+struct Thread;
+
 struct CloneRequest {
     uint64_t stack;  // the new thread's stack pointer (0: the parent's)
     bool set_tls;
@@ -16,6 +18,10 @@ struct CloneRequest {
 
 // Starts a thread of this process that returns 0 from the clone call; returns its tid.
 Result<int> thread_clone(const CloneRequest& req);
+
+// The thread with this tid, or nullptr. FIXME: the pointer stays valid because Thread
+// objects are never freed yet (see thread_exit).
+Thread* thread_by_tid(int tid);
 
 // Ends the calling thread (exit(2)); the last one ends the process with `code`.
 [[noreturn]] void thread_exit(int code);

@@ -1,7 +1,10 @@
-// rt_sigaction, rt_sigprocmask: the dispositions and the mask (delivery comes later)
+// rt_sigaction, rt_sigprocmask: the dispositions and the mask
+#include <carbyne/string.h>
+#include <libos/pal.h>
 #include <libos/user.h>
 
 #include "../proc/process.h"
+#include "../proc/thread.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
@@ -58,6 +61,152 @@ Result<long> sys_rt_sigprocmask(const SyscallArgs& a) {
             return r.error();
         }
     }
+    return 0;
+}
+
+}  // namespace carbyne::libos
+
+// rt_sigreturn, kill, tkill, tgkill, rt_sigqueueinfo, rt_sigpending, rt_sigsuspend, pause,
+// sigaltstack
+namespace carbyne::libos {
+
+namespace {
+
+SigInfo user_info(int sig) {
+    SigInfo info;
+    memset(&info, 0, sizeof(info));
+    info.signo = sig;
+    info.code = 0;  // SI_USER
+    info.kill.pid = g_process.pid;
+    info.kill.uid = g_process.uid;
+    return info;
+}
+
+Thread* find_thread(int tid) { return thread_by_tid(tid); }
+
+// Blocks the thread until a signal is deliverable, with `mask` as its mask meanwhile;
+// the old mask comes back after the handler (rt_sigsuspend(2)).
+Result<long> suspend_with(uint64_t mask) {
+    Thread* t = current_thread();
+    {
+        SpinGuard g(g_process.lock);
+        t->saved_sigmask = t->sigmask;
+        t->restore_sigmask = true;
+        t->sigmask = mask & ~kUnblockable;
+    }
+    while (!signal_deliverable())
+        g_pal->event_wait(t->wait_event, PAL_WAIT_FOREVER);
+    return Errno(EINTR);
+}
+
+}  // namespace
+
+Result<long> sys_rt_sigreturn(const SyscallArgs&) { signal_return(current_thread()->syscall_ctx); }
+
+Result<long> sys_kill(const SyscallArgs& a) {
+    int pid = a.i32(0);
+    int sig = a.i32(1);
+    if (sig < 0 || sig > kNumSignals)
+        return Errno(EINVAL);
+    // One process for now: itself, its group (0) or everyone it may signal (-1).
+    if (pid != g_process.pid && pid != 0 && pid != -1 && pid != -g_process.pid)
+        return Errno(ESRCH);
+    TRY(signal_send(nullptr, sig, user_info(sig)));
+    return 0;
+}
+
+Result<long> sys_tgkill(const SyscallArgs& a) {
+    int tgid = a.i32(0), tid = a.i32(1), sig = a.i32(2);
+    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > kNumSignals)
+        return Errno(EINVAL);
+    Thread* t = tgid == g_process.pid ? find_thread(tid) : nullptr;
+    if (!t)
+        return Errno(ESRCH);
+    SigInfo info = user_info(sig);
+    info.code = -6;  // SI_TKILL
+    TRY(signal_send(t, sig, info));
+    return 0;
+}
+
+Result<long> sys_tkill(const SyscallArgs& a) {
+    SyscallArgs tg = {{uint64_t(g_process.pid), a.a[0], a.a[1], 0, 0, 0}};
+    return sys_tgkill(tg);
+}
+
+Result<long> sys_rt_sigqueueinfo(const SyscallArgs& a) {
+    int sig = a.i32(1);
+    if (a.i32(0) != g_process.pid)
+        return Errno(ESRCH);
+    if (sig < 0 || sig > kNumSignals)
+        return Errno(EINVAL);
+    SigInfo info;
+    TRY(copy_from_user(&info, a.u64(2), sizeof(info)));
+    // A process may not pretend to be the kernel or kill() (rt_sigqueueinfo(2)).
+    if (info.code >= 0 || info.code == -6)
+        return Errno(EPERM);
+    info.signo = sig;
+    TRY(signal_send(nullptr, sig, info));
+    return 0;
+}
+
+Result<long> sys_rt_sigpending(const SyscallArgs& a) {
+    if (a.u64(1) > 8)
+        return Errno(EINVAL);
+    Thread* t = current_thread();
+    uint64_t set;
+    {
+        SpinGuard g(g_process.lock);
+        set = (t->pending | g_process.pending) & t->sigmask;
+    }
+    TRY(copy_to_user(a.u64(0), &set, a.u64(1)));
+    return 0;
+}
+
+Result<long> sys_rt_sigsuspend(const SyscallArgs& a) {
+    if (a.u64(1) != 8)
+        return Errno(EINVAL);
+    uint64_t mask = TRY(UserPtr<uint64_t>(a.u64(0)).read());
+    return suspend_with(mask);
+}
+
+Result<long> sys_pause(const SyscallArgs&) { return suspend_with(current_thread()->sigmask); }
+
+Result<long> sys_sigaltstack(const SyscallArgs& a) {
+    constexpr int kSsOnstack = 1, kSsDisable = 2, kSsAutodisarm = 1 << 31;
+    constexpr uint64_t kMinSigstksz = 2048;
+    struct Stack {
+        uint64_t sp;
+        int32_t flags;
+        int32_t pad;
+        uint64_t size;
+    };
+    Thread* t = current_thread();
+    uint64_t sp = t->syscall_ctx->rsp;
+    bool on = t->altstack_size && !(t->altstack_flags & kSsDisable) && sp > t->altstack_sp &&
+              sp <= t->altstack_sp + t->altstack_size;
+    Stack old = {t->altstack_sp, t->altstack_flags | (on ? kSsOnstack : 0), 0, t->altstack_size};
+    if (!t->altstack_size)
+        old.flags = kSsDisable;
+    if (a.u64(0)) {
+        Stack want = TRY(UserPtr<Stack>(a.u64(0)).read());
+        if (on)
+            return Errno(EPERM);
+        int mode = want.flags & ~kSsAutodisarm;
+        if (mode != 0 && mode != kSsDisable && mode != kSsOnstack)
+            return Errno(EINVAL);
+        if (mode == kSsDisable) {
+            t->altstack_sp = t->altstack_size = 0;
+            t->altstack_flags = kSsDisable;
+        } else {
+            if (want.size < kMinSigstksz)
+                return Errno(ENOMEM);
+            t->altstack_sp = want.sp;
+            t->altstack_size = want.size;
+            t->altstack_flags = want.flags & kSsAutodisarm;
+        }
+    }
+    if (a.u64(1))
+        TRY(UserPtr<Stack>(a.u64(1)).write(old));
     return 0;
 }
 

@@ -214,6 +214,8 @@ typedef struct PalException {
     int code;        /* si_code of the host signal */
     uint64_t addr;   /* faulting address for MEMFAULT */
     uint64_t error_code; /* page-fault error code (bit 1: write) when known */
+    uint64_t trapno;     /* the CPU's trap number */
+    const void* fpstate; /* the interrupted FPU/vector state (XSAVE layout), NULL if none */
 } PalException;
 
 /* Called on the thread's alternate stack with the interrupted registers, which it may

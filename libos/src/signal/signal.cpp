@@ -1,0 +1,361 @@
+// Signal delivery inside a process (see signal.h). Frames follow the x86-64 Linux layout
+// (struct rt_sigframe), so that handlers can inspect and change the interrupted registers
+// and siglongjmp out, and glibc's restorer reaches our rt_sigreturn.
+#include "signal.h"
+
+#include <asm/sigcontext.h>
+#include <carbyne/string.h>
+#include <libos/log.h>
+#include <libos/pal.h>
+#include <libos/spinlock.h>
+#include <libos/user.h>
+
+#include "../proc/process.h"
+
+extern "C" [[noreturn]] void libos_return_to_app_full(const PalContext* ctx);
+
+namespace carbyne::libos {
+
+namespace {
+
+constexpr uint64_t kSaSiginfo = 0x4, kSaOnstack = 0x08000000, kSaRestart = 0x10000000, kSaNodefer = 0x40000000,
+                   kSaResethand = 0x80000000, kSaRestorer = 0x04000000;
+constexpr int kSsOnstack = 1, kSsDisable = 2;
+constexpr uint64_t kUnblockable = (1ull << (9 - 1)) | (1ull << (19 - 1));  // SIGKILL, SIGSTOP
+constexpr size_t kRedZone = 128;
+constexpr size_t kMaxXsave = 4096;
+
+struct StackT {
+    uint64_t sp;
+    int32_t flags;
+    int32_t pad;
+    uint64_t size;
+};
+
+struct UContext {
+    uint64_t flags;
+    uint64_t link;
+    StackT stack;
+    struct sigcontext mcontext;
+    uint64_t sigmask;
+};
+
+struct RtSigframe {
+    uint64_t pretcode;
+    UContext uc;
+    SigInfo info;
+};
+
+// What Linux's default action for each signal is.
+enum class Default { Terminate, Core, Ignore, Stop, Continue };
+
+Default default_of(int sig) {
+    switch (sig) {
+    case 17:  // SIGCHLD
+    case 23:  // SIGURG
+    case 28:  // SIGWINCH
+        return Default::Ignore;
+    case 18: return Default::Continue;  // SIGCONT
+    case 19:  // SIGSTOP
+    case 20:  // SIGTSTP
+    case 21:  // SIGTTIN
+    case 22:  // SIGTTOU
+        return Default::Stop;
+    case 3: case 4: case 5: case 6: case 7: case 8: case 11: case 24: case 25: case 31:
+        return Default::Core;  // QUIT ILL TRAP ABRT BUS FPE SEGV XCPU XFSZ SYS
+    default: return Default::Terminate;
+    }
+}
+
+// The size of the XSAVE area for the enabled features (or the legacy 512-byte FXSAVE).
+size_t xsave_size() {
+    static size_t size;  // constant-initialized; computed on first use
+    if (!size) {
+        uint32_t a = 1, b, c = 0, d;
+        asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+        bool osxsave = (c >> 27) & 1;
+        if (osxsave) {
+            a = 0xd, c = 0;
+            asm volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+            size = b <= kMaxXsave ? b : kMaxXsave;
+        } else {
+            size = 512;
+        }
+    }
+    return size;
+}
+
+bool have_xsave() { return xsave_size() != 512; }
+
+uint64_t xcr0() {
+    uint32_t lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return uint64_t(hi) << 32 | lo;
+}
+
+// Saves the current (application's) vector state into buf (64-byte aligned).
+void save_fpu(uint8_t* buf) {
+    memset(buf, 0, xsave_size());
+    if (have_xsave()) {
+        uint64_t mask = xcr0();
+        asm volatile("xsave64 (%0)" : : "r"(buf), "a"(uint32_t(mask)), "d"(uint32_t(mask >> 32)) : "memory");
+    } else {
+        asm volatile("fxsave64 (%0)" : : "r"(buf) : "memory");
+    }
+}
+
+// Restores a vector state the application handed back, after checking it cannot make the
+// restore instruction fault (reserved MXCSR bits, unknown XSAVE features).
+bool restore_fpu(uint8_t* buf) {
+    uint32_t mxcsr;
+    memcpy(&mxcsr, buf + 24, 4);
+    if (mxcsr & 0xffff0000)
+        return false;
+    if (have_xsave()) {
+        uint64_t xstate_bv, xcomp_bv;
+        memcpy(&xstate_bv, buf + 512, 8);
+        memcpy(&xcomp_bv, buf + 520, 8);
+        uint64_t mask = xcr0();
+        if ((xstate_bv & ~mask) || xcomp_bv)
+            return false;
+        for (int i = 528; i < 576; i++)
+            if (buf[i])
+                return false;
+        asm volatile("xrstor64 (%0)" : : "r"(buf), "a"(uint32_t(mask)), "d"(uint32_t(mask >> 32)) : "memory");
+    } else {
+        asm volatile("fxrstor64 (%0)" : : "r"(buf) : "memory");
+    }
+    return true;
+}
+
+bool on_altstack(const Thread* t, uint64_t sp) {
+    return t->altstack_size && !(t->altstack_flags & kSsDisable) && sp > t->altstack_sp &&
+           sp <= t->altstack_sp + t->altstack_size;
+}
+
+[[noreturn]] void die_by(int sig) {
+    log_debug("terminated by signal %d", sig);
+    g_pal->process_kill_self(sig);
+}
+
+// Builds the handler frame for `sig` on the application's stack and points ctx at the
+// handler. false when the frame cannot be written (the caller then kills with SIGSEGV).
+bool setup_frame(Thread* t, int sig, const SigInfo& info, const SignalAction& action, PalContext* ctx,
+                 const void* fpstate, uint64_t old_mask) {
+    uint64_t sp = ctx->rsp;
+    if ((action.flags & kSaOnstack) && t->altstack_size && !(t->altstack_flags & kSsDisable) &&
+        !on_altstack(t, sp))
+        sp = t->altstack_sp + t->altstack_size;
+    else
+        sp -= kRedZone;
+    size_t fp_size = xsave_size();
+    sp = (sp - fp_size) & ~uint64_t{63};
+    uint64_t fp_addr = sp;
+    sp = ((sp - sizeof(RtSigframe)) & ~uint64_t{15}) - 8;
+
+    alignas(64) uint8_t fpu[kMaxXsave];
+    if (fpstate)
+        memcpy(fpu, fpstate, fp_size);
+    else
+        save_fpu(fpu);
+    if (!copy_to_user(fp_addr, fpu, fp_size).ok())
+        return false;
+
+    RtSigframe frame;
+    memset(&frame, 0, sizeof(frame));
+    frame.pretcode = action.restorer;
+    frame.uc.flags = 0x7;  // UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+    frame.uc.stack = StackT{t->altstack_sp, t->altstack_flags | (on_altstack(t, ctx->rsp) ? kSsOnstack : 0), 0,
+                            t->altstack_size};
+    static_assert(sizeof(PalContext) == 18 * 8);
+    memcpy(&frame.uc.mcontext, ctx, sizeof(PalContext));  // r8 ... rip, eflags: the same order
+    frame.uc.mcontext.cs = 0x33;
+    frame.uc.mcontext.ss = 0x2b;
+    frame.uc.mcontext.fpstate = reinterpret_cast<struct _fpstate*>(fp_addr);
+    frame.uc.sigmask = old_mask;
+    frame.info = info;
+    if (!copy_to_user(sp, &frame, sizeof(frame)).ok())
+        return false;
+
+    ctx->rip = action.handler;
+    ctx->rsp = sp;
+    ctx->rdi = uint64_t(sig);
+    ctx->rsi = sp + offsetof(RtSigframe, info);
+    ctx->rdx = sp + offsetof(RtSigframe, uc);
+    ctx->rax = 0;
+    ctx->rflags &= ~uint64_t(0x400 | 0x100 | 0x10000);  // DF, TF, RF
+    return true;
+}
+
+// Takes the lowest deliverable signal off the thread's or the process's pending set.
+bool dequeue(Thread* t, uint64_t allowed, int* sig, SigInfo* info) {
+    uint64_t mine = t->pending & allowed;
+    uint64_t shared = g_process.pending & allowed;
+    // Synchronous signals first, as Linux does (SEGV, BUS, ILL, TRAP, FPE, SYS).
+    constexpr uint64_t kSync = (1ull << 10) | (1ull << 6) | (1ull << 3) | (1ull << 4) | (1ull << 7) | (1ull << 30);
+    uint64_t pick = (mine & kSync) ? (mine & kSync) : mine ? mine : (shared & kSync) ? (shared & kSync) : shared;
+    if (!pick)
+        return false;
+    int s = __builtin_ctzll(pick) + 1;
+    if (mine & sig_bit(s)) {
+        t->pending &= ~sig_bit(s);
+        *info = t->pending_info[s - 1];
+    } else {
+        g_process.pending &= ~sig_bit(s);
+        *info = g_process.pending_info[s - 1];
+    }
+    *sig = s;
+    return true;
+}
+
+// Runs the action for one dequeued signal: true when a handler frame was built into ctx.
+bool act(Thread* t, int sig, const SigInfo& info, PalContext* ctx, const void* fpstate) {
+    SignalAction action;
+    uint64_t old_mask;
+    {
+        SpinGuard g(g_process.lock);
+        action = g_process.actions[sig - 1];
+        old_mask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+        if (action.handler > 1) {
+            t->sigmask |= (action.mask | ((action.flags & kSaNodefer) ? 0 : sig_bit(sig))) & ~kUnblockable;
+            if (action.flags & kSaResethand)
+                g_process.actions[sig - 1].handler = 0;
+        }
+    }
+    if (action.handler == 1)
+        return false;  // SIG_IGN
+    if (action.handler == 0) {
+        signal_default_action(sig);
+        return false;
+    }
+    if (!(action.flags & kSaRestorer) || !setup_frame(t, sig, info, action, ctx, fpstate, old_mask)) {
+        log_debug("cannot deliver signal %d: no restorer or the stack is not writable", sig);
+        die_by(11);
+    }
+    t->restore_sigmask = false;
+    return true;
+}
+
+}  // namespace
+
+void signal_default_action(int sig) {
+    switch (default_of(sig)) {
+    case Default::Ignore:
+    case Default::Continue:
+        return;
+    case Default::Stop:
+        // FIXME: stopping needs a parent to report to (multi-process work); ignored.
+        log_warning("signal %d would stop the process; stopping is not supported yet", sig);
+        return;
+    case Default::Terminate:
+    case Default::Core:
+        die_by(sig);
+    }
+}
+
+Result<void> signal_send(Thread* t, int sig, const SigInfo& info) {
+    if (sig < 0 || sig > kNumSignals)
+        return Errno(EINVAL);
+    if (sig == 0)
+        return {};
+    {
+        SpinGuard g(g_process.lock);
+        const SignalAction& action = g_process.actions[sig - 1];
+        bool blocked = t ? (t->sigmask & sig_bit(sig)) != 0 : false;
+        bool ignored = action.handler == 1 || (action.handler == 0 && default_of(sig) == Default::Ignore);
+        if (ignored && !blocked)
+            return {};  // discarded at once, as Linux does
+        if (t) {
+            t->pending |= sig_bit(sig);
+            t->pending_info[sig - 1] = info;
+        } else {
+            g_process.pending |= sig_bit(sig);
+            g_process.pending_info[sig - 1] = info;
+        }
+    }
+    // A thread blocked in a LibOS wait notices (sigsuspend, futex waits).
+    Thread* target = t ? t : current_thread();
+    if (target && target->wait_event)
+        g_pal->event_set(target->wait_event);
+    return {};
+}
+
+bool signal_deliverable() {
+    Thread* t = current_thread();
+    SpinGuard g(g_process.lock);
+    return ((t->pending | g_process.pending) & ~t->sigmask) != 0;
+}
+
+void signal_deliver_pending(PalContext* ctx, const void* fpstate) {
+    Thread* t = current_thread();
+    if (!(__atomic_load_n(&t->pending, __ATOMIC_RELAXED) | __atomic_load_n(&g_process.pending, __ATOMIC_RELAXED)) &&
+        !t->restore_sigmask)
+        return;
+    for (;;) {
+        int sig;
+        SigInfo info;
+        {
+            SpinGuard g(g_process.lock);
+            if (!dequeue(t, ~t->sigmask, &sig, &info))
+                break;
+        }
+        if (act(t, sig, info, ctx, fpstate))
+            return;  // one handler frame per return to the application
+    }
+    if (t->restore_sigmask) {
+        SpinGuard g(g_process.lock);
+        t->sigmask = t->saved_sigmask;
+        t->restore_sigmask = false;
+    }
+}
+
+void signal_deliver_fault(int sig, int code, uint64_t addr, PalContext* ctx, const void* fpstate) {
+    Thread* t = current_thread();
+    SigInfo info;
+    memset(&info, 0, sizeof(info));
+    info.signo = sig;
+    info.code = code;
+    info.addr = addr;
+    SignalAction action;
+    bool blocked;
+    {
+        SpinGuard g(g_process.lock);
+        action = g_process.actions[sig - 1];
+        blocked = (t->sigmask & sig_bit(sig)) != 0;
+    }
+    // A blocked or ignored fault signal cannot be held back: Linux kills the process.
+    if (blocked || action.handler <= 1)
+        die_by(sig);
+    if (!act(t, sig, info, ctx, fpstate))
+        die_by(sig);
+}
+
+void signal_return(PalContext* ctx) {
+    Thread* t = current_thread();
+    uint64_t frame = ctx->rsp - 8;  // the handler's `ret` popped pretcode
+    UContext uc;
+    if (!copy_from_user(&uc, frame + offsetof(RtSigframe, uc), sizeof(uc)).ok())
+        die_by(11);
+    PalContext restored;
+    memcpy(&restored, &uc.mcontext, sizeof(restored));
+    // Only the flags an application may set (Linux's FIX_EFLAGS).
+    constexpr uint64_t kUserFlags = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
+    restored.rflags = (ctx->rflags & ~kUserFlags) | (uc.mcontext.eflags & kUserFlags);
+    if (uc.mcontext.fpstate) {
+        alignas(64) uint8_t fpu[kMaxXsave];
+        if (!copy_from_user(fpu, uint64_t(uc.mcontext.fpstate), xsave_size()).ok() || !restore_fpu(fpu))
+            die_by(11);
+    }
+    {
+        SpinGuard g(g_process.lock);
+        t->sigmask = uc.sigmask & ~kUnblockable;
+    }
+    signal_deliver_pending(&restored, nullptr);
+    // The full restore writes the resume address just below the red zone.
+    uint64_t slot = restored.rsp - kRedZone - 8;
+    if (!copy_to_user(slot, &restored.rip, 8).ok())
+        die_by(11);
+    libos_return_to_app_full(&restored);
+}
+
+}  // namespace carbyne::libos
