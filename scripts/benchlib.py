@@ -12,9 +12,9 @@ DEFAULT_CARBYNE = os.path.join(REPO_ROOT, "build", "loader", "launcher", "carbyn
 RUN_TIMEOUT_S = 300
 
 
-def build(cc, source, directory):
+def build(cc, source, directory, extra_flags=()):
     output = os.path.join(directory, os.path.splitext(os.path.basename(source))[0])
-    subprocess.run([cc, "-O2", "-Wall", "-o", output, source], check=True)
+    subprocess.run([cc, "-O2", "-Wall", *extra_flags, "-o", output, source], check=True)
     return output
 
 

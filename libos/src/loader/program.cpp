@@ -9,6 +9,7 @@
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 
+#include "../fs/pseudo.h"
 #include "../fs/vfs.h"
 #include "../mm/mm.h"
 #include "../proc/process.h"
@@ -328,6 +329,8 @@ Result<StartState> load_program(const ProgramArgs& args) {
         SpinGuard g(g_process.lock);
         strlcpy(g_process.exe, run.path, sizeof(g_process.exe));
     }
+    // /proc/self/cmdline shows the argv the program really got (interpreter first).
+    TRY(fs::procfs_set_args(run.argv, run.envp));
     return StartState{dynamic ? interp->loaded.entry : app->loaded.entry, sp};
 }
 
