@@ -70,7 +70,9 @@ struct Image {
     char interp[elf::kMaxInterpSize];  // empty when there is none
 };
 
-Result<void> load_image(const char* path, uint64_t hint, Image* out) {
+// Opens a program file for execution: a regular file with an execute bit (execve(2)'s
+// EACCES otherwise); *size gets its size.
+Result<FileRef> open_executable(const char* path, uint64_t* size) {
     auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
     if (!r)
         return Errno(ENOMEM);
@@ -81,19 +83,23 @@ Result<void> load_image(const char* path, uint64_t hint, Image* out) {
     TRY(fs::vfs_resolve("/", path, true, r));
     if (!r->exists)
         return Errno(ENOENT);
-    if ((r->stat.mode & S_IFMT) == S_IFDIR)
-        return Errno(EACCES);
     if ((r->stat.mode & S_IFMT) != S_IFREG || !(r->stat.mode & 0111))
         return Errno(EACCES);
-    fs::File* file = TRY(fs::vfs_open(*r, O_RDONLY, 0));
-    FileRef ref(file);
+    *size = r->stat.size;
+    return FileRef(TRY(fs::vfs_open(*r, O_RDONLY, 0)));
+}
+
+Result<void> load_image(const char* path, uint64_t hint, Image* out) {
+    uint64_t size;
+    FileRef ref = TRY(open_executable(path, &size));
+    fs::File* file = ref.get();
     if (!file->pal_file()) {
         log_error("%s: programs can only be run from chroot mounts for now", path);
         return Errno(EACCES);
     }
     static uint8_t head[4096];
     size_t n = TRY(file->pread(fs::IoBuf::kernel(head), sizeof(head), 0));
-    elf::Error e = elf::parse(head, n, r->stat.size, &out->info);
+    elf::Error e = elf::parse(head, n, size, &out->info);
     if (e != elf::Error::None)
         return errno_from_elf(e);
     out->interp[0] = '\0';
@@ -207,20 +213,8 @@ struct Shebang {
 };
 
 Result<bool> read_shebang(const char* path, Shebang* out) {
-    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
-    if (!r)
-        return Errno(ENOMEM);
-    struct Freer {
-        void* p;
-        ~Freer() { kfree(p); }
-    } freer{r};
-    TRY(fs::vfs_resolve("/", path, true, r));
-    if (!r->exists)
-        return Errno(ENOENT);
-    if ((r->stat.mode & S_IFMT) != S_IFREG || !(r->stat.mode & 0111))
-        return Errno(EACCES);
-    fs::File* file = TRY(fs::vfs_open(*r, O_RDONLY, 0));
-    FileRef ref(file);
+    uint64_t size;
+    FileRef file = TRY(open_executable(path, &size));
     char line[256];
     size_t n = TRY(file->pread(fs::IoBuf::kernel(line), sizeof(line) - 1, 0));
     if (n < 2 || line[0] != '#' || line[1] != '!')
