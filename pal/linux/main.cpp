@@ -245,6 +245,8 @@ void pal_start(uint64_t* initial_sp) {
         if (av[0] == AT_SYSINFO_EHDR)
             host_vdso_init(av[1]);
     }
+    // The LibOS applies the application's umask itself; the host's must not mask again.
+    host_syscall1(__NR_umask, 0);
     read_boot_config(argc >= 2 ? argv[1] : nullptr);
     find_text_range();
 

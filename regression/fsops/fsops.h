@@ -45,10 +45,19 @@ __attribute__((unused)) static void remove_tree_at(int parent, const char *name)
 
 static char g_scratch[256];
 
-// Creates an empty scratch directory ./fsops-NAME.scratch and makes it the working
+// Creates an empty scratch directory ./fsops-NAME[-TAG].scratch and makes it the working
 // directory. Exits when that fails: nothing else can be checked then.
+// FSOPS_SCRATCH_BASE=DIR puts it below DIR instead (e.g. a tmpfs, by hand).
 __attribute__((unused)) static void scratch_enter(const char *name) {
-  snprintf(g_scratch, sizeof(g_scratch), "fsops-%s.scratch", name);
+  const char *base = getenv("FSOPS_SCRATCH_BASE");
+  if (base && chdir(base) != 0) {
+    printf("FAIL scratch: cannot enter %s: %s\n", base, strerrorname_np(errno));
+    exit(1);
+  }
+  // FSOPS_SCRATCH_TAG keeps runs that may overlap (the native-only test and the compared
+  // pair) in different directories.
+  const char *tag = getenv("FSOPS_SCRATCH_TAG");
+  snprintf(g_scratch, sizeof(g_scratch), "fsops-%s%s%s.scratch", name, tag ? "-" : "", tag ? tag : "");
   remove_tree_at(AT_FDCWD, g_scratch);
   if (mkdir(g_scratch, 0755) != 0 || chdir(g_scratch) != 0) {
     printf("FAIL scratch: cannot create and enter %s: %s\n", g_scratch, strerrorname_np(errno));

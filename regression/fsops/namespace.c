@@ -27,6 +27,14 @@ static void check_mkdir(void) {
   CHECK_OK("mkdir-umask", mkdir("d-umask", 0777));
   check("mkdir-umask-applied", stat("d-umask", &st) == 0 && (st.st_mode & 0777) == 0755, "mode %o",
         st.st_mode & 0777);
+  umask(0);
+  CHECK_OK("mkdir-umask-zero", mkdir("d-0777", 0777));
+  check("mkdir-umask-zero-result", stat("d-0777", &st) == 0 && (st.st_mode & 0777) == 0777, "mode %o",
+        st.st_mode & 0777);
+  CHECK_OK("mknod-umask-zero", mknod("f-0666", S_IFREG | 0666, 0));
+  check("mknod-umask-zero-result", stat("f-0666", &st) == 0 && (st.st_mode & 0777) == 0666, "mode %o",
+        st.st_mode & 0777);
+  umask(022);
   CHECK_OK("mkdir-trailing-slash", mkdir("d-slash/", 0755));
   CHECK_FAILS_WITH("mkdir-exists", mkdir("d", 0755), EEXIST);
   CHECK_FAILS_WITH("mkdir-exists-slash", mkdir("d/", 0755), EEXIST);

@@ -133,6 +133,9 @@ static void check_fionread(void) {
   lseek(fd, 0, SEEK_END);
   ioctl(fd, FIONREAD, &n);
   check("fionread-at-end", n == 0, "%d", n);
+  lseek(fd, 25, SEEK_SET);
+  ioctl(fd, FIONREAD, &n);
+  check("fionread-past-end-is-negative", n == -15, "%d", n);  // Linux: size - position, as an int
   CHECK_FAILS_WITH("fionread-efault", ioctl(fd, FIONREAD, BAD_PTR), EFAULT);
   close(fd);
   fd = open(".", O_RDONLY | O_DIRECTORY);

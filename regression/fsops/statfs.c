@@ -21,7 +21,10 @@ static void check_same_as_native(const struct statfs *s) {
   char now[128], before[128] = {0};
   snprintf(now, sizeof(now), "%lu %lx %ld %ld\n", (unsigned long)st.st_dev, (unsigned long)s->f_type,
            (long)s->f_bsize, (long)s->f_namelen);
-  FILE *f = fopen(EXPECTED_FILE, "r");
+  char expected_file[128];
+  const char *tag = getenv("FSOPS_SCRATCH_TAG");
+  snprintf(expected_file, sizeof(expected_file), "%s%s%s", EXPECTED_FILE, tag ? "." : "", tag ? tag : "");
+  FILE *f = fopen(expected_file, "r");
   if (f) {
     if (!fgets(before, sizeof(before), f))
       before[0] = '\0';
@@ -30,7 +33,7 @@ static void check_same_as_native(const struct statfs *s) {
   unsigned long dev_before = strtoul(before, NULL, 10);
   if (!before[0] || dev_before != (unsigned long)st.st_dev) {
     // First run on this device: record.
-    f = fopen(EXPECTED_FILE, "w");
+    f = fopen(expected_file, "w");
     check("statfs-same-as-native", f && fputs(now, f) >= 0 && fclose(f) == 0, "cannot record");
     return;
   }

@@ -74,7 +74,7 @@ static int list_dir(int fd, size_t size, struct names *out) {
       if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
         out->dots++;
       else if (out->count < k_max_names) {
-        snprintf(out->name[out->count], sizeof(out->name[0]), "%s", d->d_name);
+        snprintf(out->name[out->count], sizeof(out->name[0]), "%.31s", d->d_name);
         out->type[out->count++] = d->d_type;
       }
       at += d->d_reclen;

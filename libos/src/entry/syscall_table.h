@@ -16,8 +16,8 @@
 #define CARBYNE_SYSCALLS(SYSCALL)                                                                     \
     SYSCALL(0, read, Full, "fpz", "")                                                                 \
     SYSCALL(1, write, Full, "fpz", "")                                                                \
-    SYSCALL(2, open, Partial, "sxo", "chroot and tmpfs files; tmpfs ignores permission bits; no "     \
-                                    "O_TMPFILE; /proc, /dev and /sys are not mounted yet")           \
+    SYSCALL(2, open, Partial, "sxo", "no O_TMPFILE (EOPNOTSUPP); permission bits are checked by the " \
+                                    "host on chroot mounts only")                                    \
     SYSCALL(3, close, Full, "f", "")                                                                  \
     SYSCALL(4, stat, Full, "sp", "")                                                                  \
     SYSCALL(5, fstat, Full, "fp", "")                                                                 \

@@ -144,14 +144,14 @@ public:
         return pal_result(g_pal->stream_utimens(m_handle, atime_ns, mtime_ns));
     }
 
-    // FIONREAD of a regular file: what is left between the position and the end.
+    // FIONREAD of a regular file: size minus position (wrapping past the end: Linux
+    // reports that as a negative int).
     Result<uint64_t> readable_bytes() override {
         if (!m_seekable)
             return Errno(ENOTTY);
         PalStreamAttr attr;
         TRY(pal_result(g_pal->stream_attributes(m_handle, &attr)));
-        uint64_t pos = position();
-        return attr.size > pos ? attr.size - pos : 0;
+        return attr.size - position();
     }
 
     PalHandle* pal_file() override { return m_seekable ? m_handle : nullptr; }

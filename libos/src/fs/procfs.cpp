@@ -10,6 +10,7 @@
 
 #include "../mm/vma.h"
 #include "../proc/process.h"
+#include "../proc/thread.h"
 #include "pseudo.h"
 
 namespace carbyne::libos::fs {
@@ -119,9 +120,12 @@ void signal_masks(uint64_t* ignored, uint64_t* caught) {
     }
 }
 
-// The thread a per-thread file shows. FIXME: the LibOS keeps no thread list yet; the
-// calling thread stands for every thread it is asked about.
-Thread* thread_of(const Ctx&) { return current_thread(); }
+// The thread a per-thread file shows: task/<tid>'s, or the main thread (tid = pid).
+// FIXME: thread_by_tid's pointer stays valid only because Thread objects are never freed.
+Thread* thread_of(const Ctx& ctx) {
+    Thread* t = thread_by_tid(ctx.tid ? ctx.tid : ctx.pid);
+    return t ? t : current_thread();
+}
 
 // --- Dynamic entries ---------------------------------------------------------------------
 
@@ -132,24 +136,8 @@ size_t list_pids(const Ctx&, int* ids, size_t max) {
 }
 bool pid_exists(const Ctx&, int id) { return id == g_process.pid; }
 
-// FIXME: without a thread list, task/ shows the main thread (tid = pid) and the caller.
-size_t list_tids(const Ctx& ctx, int* ids, size_t max) {
-    int main = ctx.pid;
-    int self = current_thread()->tid;
-    int first = main < self ? main : self;
-    int second = main < self ? self : main;
-    size_t n = 0;
-    if (n < max)
-        ids[n] = first;
-    n++;
-    if (second != first) {
-        if (n < max)
-            ids[n] = second;
-        n++;
-    }
-    return n;
-}
-bool tid_exists(const Ctx& ctx, int id) { return id == ctx.pid || id == current_thread()->tid; }
+size_t list_tids(const Ctx&, int* ids, size_t max) { return thread_list(ids, max); }
+bool tid_exists(const Ctx&, int id) { return thread_by_tid(id) != nullptr; }
 
 size_t list_fds(const Ctx&, int* ids, size_t max) { return g_process.fds.list(ids, max); }
 bool fd_exists(const Ctx&, int id) { return g_process.fds.get(id, true).ok(); }
@@ -332,6 +320,13 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     }
     uint64_t ignored, caught;
     signal_masks(&ignored, &caught);
+    Thread* thread = thread_of(ctx);
+    uint64_t thread_pending, shared_pending;
+    {
+        SpinGuard g(g_process.lock);
+        thread_pending = thread->pending;
+        shared_pending = g_process.pending;
+    }
     mm::Totals t = mm::totals();
     uint32_t uid = g_process.uid, gid = g_process.gid;
     out->puts("Name:\t");
@@ -344,9 +339,10 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
                ctx.pid, ctx.pid);
     out->print("VmSize:\t%8lu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\nVmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n",
                t.size / 1024, 0, 0, t.data / 1024, t.stack / 1024, t.exec / 1024);
-    out->print("Threads:\t%zu\n", list_tids(ctx, nullptr, 0));
-    out->print("SigQ:\t0/%lu\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
-               kRlimInfinity, 0, 0, thread_of(ctx)->sigmask, ignored, caught);
+    out->print("Threads:\t%zu\n", thread_count());
+    out->print("SigQ:\t%d/%lu\nSigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
+               __builtin_popcountll(thread_pending | shared_pending), kRlimInfinity, thread_pending, shared_pending,
+               thread->sigmask, ignored, caught);
     out->puts("NoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t");
     put_cpu_mask(out);
     out->puts("\nCpus_allowed_list:\t");
@@ -370,11 +366,17 @@ Result<void> gen_stat(const Ctx& ctx, Text* out) {
     // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     out->print(") R %d %d %d 0 -1 0 0 0 0 0 ", g_process.ppid, ctx.pid, ctx.pid);
     // utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss rsslim
-    out->print("%lu 0 0 0 20 0 %zu 0 %lu %lu 0 %lu ", ticks, list_tids(ctx, nullptr, 0), start, t.size,
+    out->print("%lu 0 0 0 20 0 %zu 0 %lu %lu 0 %lu ", ticks, thread_count(), start, t.size,
                kRlimInfinity);
     // startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
     // nswap cnswap exit_signal processor
-    out->print("0 0 0 0 0 0 %lu %lu %lu 0 0 0 17 %u ", thread_of(ctx)->sigmask, ignored, caught, cpu);
+    Thread* thread = thread_of(ctx);
+    uint64_t pending;
+    {
+        SpinGuard g(g_process.lock);
+        pending = thread->pending | g_process.pending;
+    }
+    out->print("0 0 0 0 0 %lu %lu %lu %lu 0 0 0 17 %u ", pending, thread->sigmask, ignored, caught, cpu);
     // rt_priority policy delayacct_blkio_ticks guest_time cguest_time start_data end_data
     // start_brk arg_start arg_end env_start env_end exit_code
     out->puts("0 0 0 0 0 0 0 0 0 0 0 0 0\n");
@@ -644,11 +646,9 @@ Result<void> gen_uptime(const Ctx&, Text* out) {
     return {};
 }
 
-Result<void> gen_loadavg(const Ctx& ctx, Text* out) {
+Result<void> gen_loadavg(const Ctx&, Text* out) {
     // The host's load is not known to the LibOS; the task counts are this process's.
-    size_t threads = list_tids(Ctx{g_process.pid}, nullptr, 0);
-    (void)ctx;
-    out->print("0.00 0.00 0.00 1/%zu %d\n", threads, g_process.pid);
+    out->print("0.00 0.00 0.00 1/%zu %d\n", thread_count(), g_process.pid);
     return {};
 }
 

@@ -21,7 +21,7 @@ Text::~Text() { kfree(m_data); }
 char* Text::reserve(size_t size) {
     if (m_failed)
         return nullptr;
-    if (m_capacity - m_size >= size)
+    if (m_data && m_capacity - m_size >= size)
         return m_data + m_size;
     size_t want = m_capacity ? m_capacity : 256;
     while (want - m_size < size) {
@@ -275,6 +275,8 @@ public:
     }
     Result<size_t> write(IoBuf, size_t) override { return m_write_error; }
     Result<size_t> pwrite(IoBuf, size_t, uint64_t) override { return m_write_error; }
+    // SEEK_END is relative to the snapshot's end. (Linux's seq_file files answer EINVAL
+    // there; a program written for Linux handles both.)
     Result<int64_t> seek(int64_t offset, int whence) override {
         SpinGuard g(m_lock);
         int64_t base = whence == 0 ? 0 : whence == 1 ? int64_t(m_pos) : whence == 2 ? int64_t(m_size) : -1;

@@ -33,7 +33,8 @@ constexpr uint64_t kTmpfsMagic = 0x01021994;  // TMPFS_MAGIC
 // FIXME: fixed until the manifest can set them per mount.
 constexpr uint64_t kCapacityPages = 2ull << 20;  // 8 GiB
 constexpr uint64_t kMaxInodes = 1ull << 20;
-constexpr uint32_t kSmallDir = 8;  // entries below which a directory has no hash table
+constexpr uint32_t kSmallDir = 8;         // entries up to which a directory has no hash table
+constexpr uint64_t kStRelatime = 0x1000;  // ST_RELATIME: atime as node_read keeps it
 
 // Each mount gets its own anonymous device number, major 0 as on Linux; minors start high
 // to stay clear of the host's. FIXME: the pseudo file systems need the same; share one
@@ -94,16 +95,18 @@ TmpfsDirent* dir_find(TmpfsNode* dir, const char* name, size_t len) {
     return nullptr;
 }
 
+// New entries go first: listings run newest to oldest, as Linux's tmpfs does, so that a
+// name made or renamed during a listing lands behind the cursor and is never listed twice.
 void dir_insert(TmpfsNode* dir, TmpfsDirent* e) {
     DirTable& t = dir->dir;
     e->cookie = t.next_cookie++;
-    e->next = nullptr;
-    e->prev = t.tail;
-    if (t.tail)
-        t.tail->next = e;
+    e->prev = nullptr;
+    e->next = t.head;
+    if (t.head)
+        t.head->prev = e;
     else
-        t.head = e;
-    t.tail = e;
+        t.tail = e;
+    t.head = e;
     if (t.buckets) {
         TmpfsDirent** b = &t.buckets[e->hash & (t.bucket_count - 1)];
         e->hash_next = *b;
@@ -456,10 +459,20 @@ Result<File*> Tmpfs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
     // O_PATH ignores O_CREAT and O_TRUNC, as on Linux.
     bool path_only = (flags & O_PATH) != 0;
     bool created = false;
-    TmpfsNode* n;
+    TmpfsNode* n = nullptr;
     if ((flags & O_CREAT) && !path_only) {
-        CreateMode how = (flags & O_EXCL) ? CreateMode::kOpenExclusive : CreateMode::kOpen;
-        n = TRY(create(r.rel, S_IFREG, mode & 07777, nullptr, int(how), &created));
+        if (r.exists && !(flags & O_EXCL)) {
+            // The common case of O_CREAT: the file is there already.
+            auto pinned = pin(r.rel);
+            if (pinned.ok())
+                n = pinned.value();
+            else if (pinned.error() != Errno(ENOENT))
+                return pinned.error();
+        }
+        if (!n) {
+            CreateMode how = (flags & O_EXCL) ? CreateMode::kOpenExclusive : CreateMode::kOpen;
+            n = TRY(create(r.rel, S_IFREG, mode & 07777, nullptr, int(how), &created));
+        }
         if (n->type == S_IFDIR) {
             unpin(n);
             return Errno(EISDIR);
@@ -787,7 +800,7 @@ Result<void> Tmpfs::statfs(StatFs* out) {
     uint64_t free_pages = pages < kCapacityPages ? kCapacityPages - pages : 0;
     uint64_t free_inodes = inodes < kMaxInodes ? kMaxInodes - inodes : 0;
     *out = StatFs{kTmpfsMagic, kPageSize, kCapacityPages, free_pages, free_pages,
-                  kMaxInodes, free_inodes, kNameMax, 0};
+                  kMaxInodes, free_inodes, kNameMax, kStRelatime};
     return {};
 }
 

@@ -16,6 +16,7 @@ namespace {
 
 constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kRelatimeLimitNs = 24 * 3600 * kNsPerSec;
+constexpr uint64_t kShortSymlinkSize = 128;  // SHORT_SYMLINK_LEN: targets kept inline
 
 // Spins a little, then gives the CPU away: the holder may be copying a large buffer.
 void backoff(unsigned* spins) {
@@ -33,6 +34,29 @@ Result<void> io_clear(IoBuf dst, size_t size) {
 }
 
 uint64_t page_count_in(uint64_t first, uint64_t last) { return first > last ? 0 : last - first + 1; }
+
+// Runs copy(at, n) over [0, size) of an application buffer `buf`. When the whole fails, it
+// goes again up to each page edge of `buf`, so that the bytes before a fault still count
+// (*moved), as Linux's partial reads and writes do. The error is the fault's.
+template <typename Copy>
+Result<void> move_chunk(IoBuf buf, size_t size, size_t* moved, Copy copy) {
+    *moved = 0;
+    Result<void> whole = copy(size_t(0), size);
+    if (whole.ok() || !buf.user) {
+        *moved = whole.ok() ? size : 0;
+        return whole;
+    }
+    size_t at = 0;
+    while (at < size) {
+        size_t n = size_t(kPageSize - ((buf.addr + at) & (kPageSize - 1)));
+        if (n > size - at)
+            n = size - at;
+        TRY(copy(at, n));
+        at += n;
+        *moved = at;
+    }
+    return whole;
+}
 
 }  // namespace
 
@@ -75,6 +99,8 @@ void node_stat(TmpfsNode* n, Stat* out) {
     SpinGuard g(n->lock);
     uint64_t size = n->type == S_IFLNK ? n->target_len : n->size;
     uint64_t blocks = n->page_count * (kPageSize / 512);
+    if (n->type == S_IFLNK && n->target_len + 1 > kShortSymlinkSize)
+        blocks = kPageSize / 512;  // Linux keeps a long target in a page of its own
     *out = Stat{n->type | n->perm, n->ino, n->fs->dev(), 0, n->nlink, size, kPageSize, blocks,
                 n->uid, n->gid, n->atime_ns, n->mtime_ns, n->ctime_ns};
 }
@@ -119,6 +145,8 @@ Result<void> node_utimens(TmpfsNode* n, int64_t atime_ns, int64_t mtime_ns, int6
 Result<size_t> node_read(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset) {
     if (!size)
         return size_t(0);
+    if (offset > kMaxFileSize - size)
+        return Errno(EINVAL);  // rw_verify_area: the range must not pass the largest offset
     int64_t now = now_ns();
     size_t done = 0;
     Result<void> status;
@@ -134,11 +162,15 @@ Result<size_t> node_read(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset) 
             if (chunk > file_size - pos)
                 chunk = size_t(file_size - pos);
             uintptr_t slot = n->pages.get(pos >> kPageShift);
-            status = slot ? io_copy_out(buf + done, PageTree::page_of(slot) + in_page, chunk)
-                          : io_clear(buf + done, chunk);  // a hole reads as zeros
+            const uint8_t* src = slot ? PageTree::page_of(slot) + in_page : nullptr;
+            size_t moved;
+            status = move_chunk(buf + done, chunk, &moved, [&](size_t at, size_t count) {
+                return src ? io_copy_out(buf + done + at, src + at, count)
+                           : io_clear(buf + done + at, count);  // a hole reads as zeros
+            });
+            done += moved;
             if (!status.ok())
                 break;
-            done += chunk;
         }
     }
     if (!done && !status.ok())
@@ -155,6 +187,8 @@ Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset,
         *end = offset;
         return size_t(0);
     }
+    if (offset > kMaxFileSize - size)
+        return Errno(EINVAL);  // rw_verify_area checks the offset given, even for an append
     int64_t now = now_ns();
     Locked<RwSleepLock> io(n->io);  // one writer at a time: appends and writes are atomic
     if (append)
@@ -192,10 +226,20 @@ Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset,
             added++;
         }
         *slot &= ~PageTree::kUnwritten;
-        status = io_copy_in(PageTree::page_of(*slot) + in_page, buf + done, chunk);
-        if (!status.ok())
+        uint8_t* dst = PageTree::page_of(*slot) + in_page;
+        size_t moved;
+        status = move_chunk(buf + done, chunk, &moved,
+                            [&](size_t at, size_t count) { return io_copy_in(dst + at, buf + done + at, count); });
+        done += moved;
+        if (!status.ok()) {
+            // The bytes a fault left half-copied past the end of the file must read as
+            // zeros if the file grows later.
+            uint64_t inside = n->size > pos ? n->size - pos : 0;
+            size_t keep = inside > moved ? size_t(inside < chunk ? inside : chunk) : moved;
+            if (keep < chunk)
+                memset(dst + keep, 0, chunk - keep);
             break;
-        done += chunk;
+        }
     }
     {
         SpinGuard g(n->lock);
@@ -310,8 +354,10 @@ Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t siz
         *slot = reinterpret_cast<uintptr_t>(page) | PageTree::kUnwritten | PageTree::kFresh;
         added++;
     }
+    // This call's pages stay holes to SEEK_DATA until written; pages an earlier fallocate
+    // left so become data now (shmem_fallocate initialises them).
     n->pages.for_each(first, last, [](uint64_t, uintptr_t& slot) {
-        slot &= ~PageTree::kFresh;
+        slot = (slot & PageTree::kFresh) ? slot & ~PageTree::kFresh : slot & ~PageTree::kUnwritten;
         return true;
     });
     SpinGuard g(n->lock);

@@ -21,6 +21,9 @@ struct linux_dirent64 {
     char d_name[];
 };
 
+// The position after the last entry, and the last record's d_off.
+constexpr uint64_t kEndOfDir = INT64_MAX;
+
 uint8_t dtype_of(const TmpfsNode* n) {
     switch (n->type) {
     case S_IFDIR: return 4;   // DT_DIR
@@ -125,12 +128,13 @@ public:
         return uint64_t(int64_t(st.size) - int64_t(m_pos));
     }
 
-    // FIXME: mmap of tmpfs files answers ENODEV until the memory work can map these pages.
-    // It needs the node's pages as host-shareable memory: e.g. a PAL call that creates an
-    // anonymous shared host object (memfd) per node to hold its pages (PageTree would then
-    // index offsets into it instead of pool pages), or a page-granular mapping call that
-    // maps pool pages at an address (MAP_PRIVATE could copy; MAP_SHARED must alias, and
-    // truncate/punch must then unmap). Until then pal_file() has nothing to offer.
+    // FIXME: mmap of tmpfs files (and so of memfds) answers ENODEV until the memory work
+    // can map these pages. It needs the node's data as host-shareable memory: e.g. a PAL
+    // call making an anonymous shared host object (a host memfd) per node, which PageTree
+    // would index instead of pool pages and pal_file() would return, or a call mapping
+    // pool pages at an address (MAP_PRIVATE may copy; MAP_SHARED must alias them, and
+    // truncate and hole punching must then unmap). A fault handler filling such mappings
+    // must not take TmpfsNode::io: a reader holds it while copying to the application.
     PalHandle* pal_file() override { return nullptr; }
 
 private:
@@ -172,7 +176,6 @@ public:
             m_pos = uint64_t(target);
             m_hint = nullptr;
         }
-        m_eod = false;  // seeking, even to the same place, lets new entries be seen again
         return target;
     }
 
@@ -191,25 +194,28 @@ private:
     TmpfsNode* m_node;
     SleepLock m_pos_lock;
     // Guarded by m_pos_lock.
-    uint64_t m_pos = 0;   // 0 ".", 1 "..", then the cookie of the next entry to return
-    bool m_eod = false;   // the end was reached: stay there until a seek (Linux 6.12+)
-    // Where the last call stopped: the entry with the first cookie >= m_pos, valid while the
-    // directory's remove_gen is m_hint_gen (no entry left since). Read under the tree lock.
+    // 0 ".", 1 "..", then a cookie: the entries below it are still to come; kEndOfDir once
+    // the end was reached (as Linux 6.12+).
+    uint64_t m_pos = 0;
+    // Where the last call stopped: the first entry with a cookie below m_pos, valid while
+    // the directory's remove_gen is m_hint_gen (no entry left since); dereferenced only
+    // under the tree lock.
     TmpfsDirent* m_hint = nullptr;
     uint64_t m_hint_gen = 0;
 };
 
 Result<size_t> TmpfsDir::getdents64(void* out, size_t size) {
     Locked<SleepLock> pos(m_pos_lock);
-    if (m_eod)
-        return size_t(0);
     Tmpfs* fs = m_node->fs;
     SpinGuard tree(fs->m_tree);
     // A removed directory has no entries, not even "." and ".." (IS_DEADDIR).
     if (m_node->nlink == 0)
         return Errno(ENOENT);
+    if (m_pos >= kEndOfDir)
+        return size_t(0);
     auto* dst = static_cast<uint8_t*>(out);
     size_t written = 0;
+    linux_dirent64* last = nullptr;
     auto emit = [&](uint64_t ino, uint64_t next_pos, uint8_t type, const char* name, size_t name_len) {
         size_t rec = (offsetof(linux_dirent64, d_name) + name_len + 1 + 7) & ~size_t(7);
         if (written + rec > size)
@@ -222,6 +228,7 @@ Result<size_t> TmpfsDir::getdents64(void* out, size_t size) {
         memcpy(d->d_name, name, name_len);
         memset(d->d_name + name_len, 0, rec - offsetof(linux_dirent64, d_name) - name_len);
         written += rec;
+        last = d;
         return true;
     };
 
@@ -235,37 +242,40 @@ Result<size_t> TmpfsDir::getdents64(void* out, size_t size) {
     if (!full && m_pos == 1) {
         // The mount root is its own parent here, as in Linux's dcache ("..": parent_ino).
         TmpfsNode* parent = m_node->parent ? m_node->parent : m_node;
-        if (!emit(parent->ino, kFirstCookie, 4, "..", 2))
+        uint64_t all = m_node->dir.next_cookie;  // every entry so far has a smaller cookie
+        if (!emit(parent->ino, all, 4, "..", 2))
             full = true;
         else
-            m_pos = kFirstCookie;
+            m_pos = all;
     }
     if (!full) {
+        // Newest first: resume at the first entry with a cookie below the position.
         DirTable& table = m_node->dir;
         TmpfsDirent* e;
-        if (m_hint && m_hint_gen == table.remove_gen && m_hint->cookie >= m_pos) {
+        if (m_hint && m_hint_gen == table.remove_gen && m_hint->cookie < m_pos) {
             e = m_hint;
         } else {
             e = table.head;
-            while (e && e->cookie < m_pos)
+            while (e && e->cookie >= m_pos)
                 e = e->next;
         }
         for (; e; e = e->next) {
-            if (!emit(e->node->ino, e->cookie + 1, dtype_of(e->node), e->name, e->name_len)) {
+            if (!emit(e->node->ino, e->cookie, dtype_of(e->node), e->name, e->name_len)) {
                 full = true;
                 break;
             }
-            m_pos = e->cookie + 1;
+            m_pos = e->cookie;
         }
         m_hint = e;
         m_hint_gen = table.remove_gen;
-        if (!full)
-            m_hint = nullptr;  // at the end: the next call scans for newer entries
     }
     if (full && !written)
         return Errno(EINVAL);  // the buffer cannot hold one record
-    if (!written)
-        m_eod = true;
+    if (!full) {
+        m_pos = kEndOfDir;
+        if (last)
+            last->d_off = int64_t(kEndOfDir);
+    }
     return written;
 }
 

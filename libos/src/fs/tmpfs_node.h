@@ -151,8 +151,9 @@ private:
 class Tmpfs;
 struct TmpfsNode;
 
-// A name in a directory. Entries are listed in creation order, which is also the order of
-// their cookies; getdents64 positions are cookies, so a cursor survives any removal.
+// A name in a directory. Entries are kept newest first, in decreasing cookie order; a
+// getdents64 position is "the entries with a cookie below this", so a cursor survives any
+// removal and never meets a name made after it.
 struct TmpfsDirent {
     TmpfsDirent* next;
     TmpfsDirent* prev;
@@ -172,7 +173,7 @@ struct DirTable {
     uint32_t bucket_count;
     uint64_t count;
     uint64_t subdirs;
-    uint64_t next_cookie;   // positions 0 and 1 are "." and ".."
+    uint64_t next_cookie;   // from kFirstCookie: positions 0 and 1 are "." and ".."
     uint64_t remove_gen;    // bumped when an entry leaves: invalidates cached cursors
 };
 

@@ -59,7 +59,8 @@ Result<size_t> copy_between(End& in, End& out, size_t count) {
             auto w = out.write(chunk.get()->bytes + written, n - written);
             if (!w.ok() || w.value() == 0) {
                 // The bytes read but not written are not lost for a positioned input: the
-                // caller moves its position by what was written only.
+                // caller moves its position by what was written only. FIXME: from a stream
+                // (a pipe, the console) they are; Linux splices without consuming them.
                 total += written;
                 if (in.positioned)
                     in.pos += int64_t(written);

@@ -344,8 +344,9 @@ Result<long> sys_close_range(const SyscallArgs& a) {
         return Errno(EINVAL);
     if (a.u32(0) > a.u32(1))
         return Errno(EINVAL);
-    // CLOSE_RANGE_UNSHARE: the table is the process's only one (no thread has its own),
-    // so there is nothing to unshare. FIXME: revisit when clone(CLONE_FILES) exists.
+    // CLOSE_RANGE_UNSHARE: the LibOS keeps one table per process, shared by all its
+    // threads, so there is nothing to unshare. FIXME: per-thread tables (clone without
+    // CLONE_FILES) would need it.
     TRY(g_process.fds.close_range(a.u32(0), a.u32(1), (a.u32(2) & kCloexec) != 0));
     return 0;
 }
@@ -417,7 +418,7 @@ Result<uint64_t> readable_bytes(FileRef& f) {
     if ((st.mode & S_IFMT) != S_IFREG)
         return Errno(ENOTTY);
     int64_t pos = TRY(f->seek(0, 1 /* SEEK_CUR */));
-    return st.size > uint64_t(pos) ? st.size - uint64_t(pos) : 0;
+    return st.size - uint64_t(pos);  // negative past the end, as Linux reports it
 }
 
 }  // namespace
@@ -438,8 +439,9 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
         return 0;
     }
     case 0x541b: {  // FIONREAD
-        uint64_t n = TRY(readable_bytes(f));
-        int count = n > 0x7fffffff ? 0x7fffffff : int(n);
+        // Linux stores the count as an int: a regular file's size minus its position
+        // is negative past the end.
+        int count = int(TRY(readable_bytes(f)));
         TRY(UserPtr<int>(a.u64(2)).write(count));
         return 0;
     }

@@ -349,7 +349,8 @@ typedef struct PalApi {
     /* Typed calls for the namespace and attribute changes of chroot mounts. The LibOS has
      * resolved every symlink of a path already, so none of the path calls follows a final
      * symlink: each acts on exactly what the path names (a symlink itself, if it is one). */
-    /* Creates a directory with permission bits `mode` (the host's umask is 0). */
+    /* Creates a directory with permission bits `mode` (exactly: the PAL runs with a host
+     * umask of 0, the LibOS applies the application's). */
     PalError (*fs_mkdir)(const char* host_path, uint32_t mode);
     /* Renames `from` to `to`; flags are PAL_RENAME_*. */
     PalError (*fs_rename)(const char* from, const char* to, uint32_t flags);
