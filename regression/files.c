@@ -143,7 +143,9 @@ static void check_bad_paths(void) {
 // A write from an unmapped buffer to a regular file fails with EFAULT and writes nothing.
 // The file is created in the working directory (read-write under `carbyne exec`).
 static void check_write_fault(void) {
-  const char *path = "files-write-fault.tmp";
+  // Named per process: the native and Carbyne runs of this test may overlap.
+  char path[64];
+  snprintf(path, sizeof(path), "files-write-fault-%d.tmp", (int)getpid());
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   check("create_in_cwd", fd >= 0, "open(O_CREAT) failed: %s", strerrorname_np(errno));
   CHECK_FAILS_WITH("write_bad_buffer_efault", write(fd, BAD_POINTER, 8), EFAULT);
@@ -151,6 +153,7 @@ static void check_write_fault(void) {
   check("write_fault_wrote_nothing", fstat(fd, &st) == 0 && st.st_size == 0,
         "the file has %lld bytes", (long long)st.st_size);
   close(fd);
+  unlink(path);
 }
 
 // The fields of the linux_dirent64 record at `record`, read without assuming alignment

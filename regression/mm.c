@@ -157,7 +157,10 @@ int main(int argc, char **argv) {
   check_errors();
   check_protect();
   check_mremap();
-  check_file(argv[1]);
+  // Named per process: the native and Carbyne runs of this test may overlap.
+  char path[4096];
+  snprintf(path, sizeof(path), "%s.%d", argv[1], (int)getpid());
+  check_file(path);
   check_brk();
   return check_exit_status();
 }

@@ -58,8 +58,9 @@
     SYSCALL(62, kill, Partial, "ii", "to this process only (other pids: ESRCH) until the multi-process " \
                                     "work; a thread blocked in a host wait is not interrupted")    \
     SYSCALL(63, uname, Full, "p", "")                                                                 \
-    SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, "        \
-                                       "F_SETFL; no locks yet")                                      \
+    SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; POSIX locks "  \
+                                       "(F_GETLK/SETLK/SETLKW) are granted as within one process; "  \
+                                       "no OFD locks, leases or F_SETPIPE_SZ (EINVAL)")              \
     SYSCALL(74, fsync, Full, "f", "")                                                                 \
     SYSCALL(75, fdatasync, Full, "f", "")                                                             \
     SYSCALL(76, truncate, Full, "si", "")                                                             \

@@ -373,6 +373,31 @@ Result<long> sys_dup3(const SyscallArgs& a) {
     return TRY(g_process.fds.dup_to(a.fd(0), a.fd(1), (a.u32(2) & O_CLOEXEC) != 0));
 }
 
+namespace {
+
+// POSIX record locks. A process's own locks never conflict with each other, so while
+// Carbyne runs one process a lock is always granted and F_GETLK finds nothing; only the
+// checks Linux makes remain. FIXME: locks across Carbyne processes go through the IPC
+// leader (multi-process work).
+Result<long> posix_lock(int fd, int cmd, uint64_t user_lock) {
+    FileRef f = TRY(g_process.fds.get(fd));
+    struct flock lock = TRY(UserPtr<struct flock>(user_lock).read());
+    if (lock.l_type != F_RDLCK && lock.l_type != F_WRLCK && lock.l_type != F_UNLCK)
+        return Errno(EINVAL);
+    if (lock.l_whence != 0 && lock.l_whence != 1 && lock.l_whence != 2)
+        return Errno(EINVAL);
+    if (cmd == F_GETLK) {
+        lock.l_type = F_UNLCK;
+        TRY(UserPtr<struct flock>(user_lock).write(lock));
+        return 0;
+    }
+    if ((lock.l_type == F_RDLCK && !f->readable()) || (lock.l_type == F_WRLCK && !f->writable()))
+        return Errno(EBADF);
+    return 0;
+}
+
+}  // namespace
+
 Result<long> sys_fcntl(const SyscallArgs& a) {
     int fd = a.fd(0);
     switch (a.i32(1)) {
@@ -400,6 +425,10 @@ Result<long> sys_fcntl(const SyscallArgs& a) {
         f->set_flags((f->flags() & ~kSettable) | (a.u32(2) & kSettable));
         return 0;
     }
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+        return posix_lock(fd, a.i32(1), a.u64(2));
     default:
         return Errno(EINVAL);
     }
