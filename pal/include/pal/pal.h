@@ -247,7 +247,9 @@ typedef struct PalBootInfo {
     uint64_t cpu_count;
 } PalBootInfo;
 
-#define PAL_API_VERSION 1
+/* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
+ * carbyne-pal from different builds refuse each other. */
+#define PAL_API_VERSION 2
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
