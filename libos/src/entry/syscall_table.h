@@ -22,7 +22,8 @@
     SYSCALL(4, stat, Full, "sp", "")                                                                  \
     SYSCALL(5, fstat, Full, "fp", "")                                                                 \
     SYSCALL(6, lstat, Full, "sp", "")                                                                 \
-    SYSCALL(8, lseek, Partial, "fix", "directories can only be rewound (offset 0, SEEK_SET)")         \
+    SYSCALL(8, lseek, Partial, "fix", "directories on chroot mounts can only be rewound (offset 0); "  \
+                                     "tmpfs and /proc directories seek to any returned d_off")      \
     SYSCALL(9, mmap, Partial, "pzxxfx",                                                               \
             "chroot files and anonymous memory; tmpfs files give ENODEV; MAP_SHARED|MAP_ANONYMOUS "  \
             "is shared with no other process until fork exists; no MAP_HUGETLB")                     \
