@@ -27,6 +27,18 @@ T* make(Args&&... args) {
     return p ? new (p) T(static_cast<Args&&>(args)...) : nullptr;
 }
 
+// Frees a kmalloc'ed block when the scope ends (a null block is fine).
+class HeapGuard {
+public:
+    explicit HeapGuard(void* p) : m_p(p) {}
+    ~HeapGuard() { kfree(m_p); }
+    HeapGuard(const HeapGuard&) = delete;
+    HeapGuard& operator=(const HeapGuard&) = delete;
+
+private:
+    void* m_p;
+};
+
 template <typename T>
 void destroy(T* p) {
     if (p) {

@@ -22,6 +22,26 @@
 #define RIP 128
 #define RFLAGS 136
 
+/* With %rdi = ctx: loads rflags and every register but %rax, %rcx, %rsp, %r11 from ctx;
+ * leaves ctx in %r11. Both ways back to the application start with it. */
+.macro RESTORE_FLAGS_AND_MOST_REGISTERS
+    mov %rdi, %r11
+    pushq RFLAGS(%r11)
+    popfq
+    mov R8(%r11), %r8
+    mov R9(%r11), %r9
+    mov R10(%r11), %r10
+    mov R12(%r11), %r12
+    mov R13(%r11), %r13
+    mov R14(%r11), %r14
+    mov R15(%r11), %r15
+    mov RDI(%r11), %rdi
+    mov RSI(%r11), %rsi
+    mov RBP(%r11), %rbp
+    mov RBX(%r11), %rbx
+    mov RDX(%r11), %rdx
+.endm
+
     .text
     .globl libos_syscall_entry
     .hidden libos_syscall_entry
@@ -40,21 +60,7 @@ libos_syscall_entry:
     .hidden libos_return_to_app
     .type libos_return_to_app, @function
 libos_return_to_app:
-    mov %rdi, %r11
-    pushq RFLAGS(%r11)
-    popfq
-    mov R8(%r11), %r8
-    mov R9(%r11), %r9
-    mov R10(%r11), %r10
-    mov R12(%r11), %r12
-    mov R13(%r11), %r13
-    mov R14(%r11), %r14
-    mov R15(%r11), %r15
-    mov RDI(%r11), %rdi
-    mov RSI(%r11), %rsi
-    mov RBP(%r11), %rbp
-    mov RBX(%r11), %rbx
-    mov RDX(%r11), %rdx
+    RESTORE_FLAGS_AND_MOST_REGISTERS
     mov RAX(%r11), %rax
     mov RSP(%r11), %rsp
     mov RIP(%r11), %rcx
@@ -69,21 +75,7 @@ libos_return_to_app:
     .hidden libos_return_to_app_full
     .type libos_return_to_app_full, @function
 libos_return_to_app_full:
-    mov %rdi, %r11
-    pushq RFLAGS(%r11)
-    popfq
-    mov R8(%r11), %r8
-    mov R9(%r11), %r9
-    mov R10(%r11), %r10
-    mov R12(%r11), %r12
-    mov R13(%r11), %r13
-    mov R14(%r11), %r14
-    mov R15(%r11), %r15
-    mov RDI(%r11), %rdi
-    mov RSI(%r11), %rsi
-    mov RBP(%r11), %rbp
-    mov RBX(%r11), %rbx
-    mov RDX(%r11), %rdx
+    RESTORE_FLAGS_AND_MOST_REGISTERS
     mov RCX(%r11), %rcx
     mov RSP(%r11), %rax
     lea -136(%rax), %rsp

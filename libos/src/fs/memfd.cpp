@@ -78,14 +78,8 @@ Result<File*> memfd_open(const char* name, bool noexec) {
     FileSystem* fs = TRY(memfd_fs());
     auto* r = static_cast<Resolved*>(kzalloc(sizeof(Resolved)));
     auto* shown = static_cast<char*>(kmalloc(kPathMax));
-    struct Freer {
-        void* a;
-        void* b;
-        ~Freer() {
-            kfree(a);
-            kfree(b);
-        }
-    } freer{r, shown};
+    HeapGuard r_guard{r};
+    HeapGuard shown_guard{shown};
     if (!r || !shown)
         return Errno(ENOMEM);
     uint64_t serial = __atomic_fetch_add(&g_memfd_serial, 1, __ATOMIC_RELAXED);

@@ -166,10 +166,7 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
     if (!todo)
         return Errno(ENOMEM);
     char* link = todo + kPathMax;
-    struct Freer {
-        char* p;
-        ~Freer() { kfree(p); }
-    } freer{todo};
+    HeapGuard guard{todo};
     memcpy(todo, path, plen + 1);
 
     // The walk starts at the root, or at `base` (relative paths; every path in a root jail).

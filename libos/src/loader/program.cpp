@@ -76,10 +76,7 @@ Result<FileRef> open_executable(const char* path, uint64_t* size) {
     auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
     if (!r)
         return Errno(ENOMEM);
-    struct Freer {
-        void* p;
-        ~Freer() { kfree(p); }
-    } freer{r};
+    HeapGuard guard{r};
     TRY(fs::vfs_resolve("/", path, true, r));
     if (!r->exists)
         return Errno(ENOENT);
@@ -158,10 +155,7 @@ Result<uint64_t> build_stack(const ProgramArgs& args, const Image& app, const Im
     auto* argv_ptrs = static_cast<uint64_t*>(kmalloc((argc + envc + 2) * 8));
     if (!argv_ptrs)
         return Errno(ENOMEM);
-    struct Freer {
-        void* p;
-        ~Freer() { kfree(p); }
-    } freer{argv_ptrs};
+    HeapGuard guard{argv_ptrs};
     uint64_t* envp_ptrs = argv_ptrs + argc + 1;
     for (size_t i = envc; i-- > 0;)
         envp_ptrs[i] = push_bytes(&sp, args.envp[i], strlen(args.envp[i]) + 1);
@@ -297,10 +291,7 @@ Result<StartState> load_program(const ProgramArgs& args) {
     auto* app = static_cast<Image*>(kmalloc(sizeof(Image) * 2));
     if (!app)
         return Errno(ENOMEM);
-    struct Freer {
-        void* p;
-        ~Freer() { kfree(p); }
-    } freer{app};
+    HeapGuard guard{app};
     Image* interp = app + 1;
     TRY(load_image(run.path, kPieBase, app));
     bool dynamic = app->interp[0] != '\0';

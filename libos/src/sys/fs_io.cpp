@@ -488,10 +488,7 @@ Result<long> sys_getdents64(const SyscallArgs& a) {
     void* buf = kmalloc(size ? size : 1);
     if (!buf)
         return Errno(ENOMEM);
-    struct Freer {
-        void* p;
-        ~Freer() { kfree(p); }
-    } freer{buf};
+    HeapGuard guard{buf};
     size_t n = TRY(f->getdents64(buf, size));
     TRY(copy_to_user(a.u64(1), buf, n));
     return long(n);
