@@ -9,6 +9,7 @@
 #include <linux/fcntl.h>
 
 #include "../mm/vma.h"
+#include "../proc/identity.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "pseudo.h"
@@ -23,11 +24,6 @@ using pseudo::Kind;
 using pseudo::Node;
 using pseudo::Slot;
 using pseudo::Text;
-
-// What uname(2) reports (sys/proc.cpp); the two must agree.
-constexpr const char* kOsRelease = "6.1.0-carbyne";
-constexpr const char* kOsVersion = "#1 SMP Carbyne library OS";
-constexpr const char* kHostname = "carbyne";
 
 // The manifest sets no memory limit yet, so there is no honest "total memory" to show:
 // /proc/meminfo reports this fixed amount (8 GiB) and counts the process's mappings as used.

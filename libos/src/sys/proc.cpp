@@ -9,6 +9,7 @@
 #include <linux/resource.h>
 #include <linux/utsname.h>
 
+#include "../proc/identity.h"
 #include "../proc/process.h"
 #include "syscall.h"
 
@@ -30,10 +31,9 @@ Result<long> sys_uname(const SyscallArgs& a) {
     struct new_utsname u;
     memset(&u, 0, sizeof(u));
     strlcpy(u.sysname, "Linux", sizeof(u.sysname));
-    strlcpy(u.nodename, "carbyne", sizeof(u.nodename));
-    // The Linux ABI Carbyne implements: the uapi headers it is built against.
-    strlcpy(u.release, "6.1.0-carbyne", sizeof(u.release));
-    strlcpy(u.version, "#1 SMP Carbyne library OS", sizeof(u.version));
+    strlcpy(u.nodename, kHostname, sizeof(u.nodename));
+    strlcpy(u.release, kOsRelease, sizeof(u.release));
+    strlcpy(u.version, kOsVersion, sizeof(u.version));
     strlcpy(u.machine, "x86_64", sizeof(u.machine));
     strlcpy(u.domainname, "(none)", sizeof(u.domainname));
     TRY(copy_to_user(a.u64(0), &u, sizeof(u)));
