@@ -90,6 +90,7 @@ PalExceptionKind kind_of(int sig) {
     case SIGILL: return PAL_EXC_ILLEGAL;
     case SIGFPE: return PAL_EXC_ARITHMETIC;
     case SIGTRAP: return PAL_EXC_BREAKPOINT;
+    case kWakeSignal: return PAL_EXC_WAKE;
     default: return PAL_EXC_INTERRUPT;
     }
 }
@@ -99,7 +100,8 @@ void exception_handler(int sig, void* infov, void* ucv) {
     auto* uc = static_cast<HostUcontext*>(ucv);
     PalContext* ctx = context_of(uc);
     PalExceptionKind kind = kind_of(sig);
-    if (kind != PAL_EXC_INTERRUPT && in_range(ctx->rip, g_pal.pal_text_start, g_pal.pal_text_end))
+    bool async = kind == PAL_EXC_INTERRUPT || kind == PAL_EXC_WAKE;
+    if (!async && in_range(ctx->rip, g_pal.pal_text_start, g_pal.pal_text_end))
         pal_die("fatal: host signal %d in the PAL at rip %#lx (PAL offset %#lx), address %#lx", sig, ctx->rip,
                 ctx->rip - g_pal.pal_start, info->addr);
     if (!g_pal.exception_upcall)
@@ -126,12 +128,15 @@ void exceptions_init() {
     uint64_t async_mask = 0;
     for (int s : async_signals)
         async_mask |= bit(s);
+    async_mask |= bit(kWakeSignal);
     install(SIGSYS, sigsys_handler, async_mask, 0);
     const int fault_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
     for (int s : fault_signals)
         install(s, exception_handler, async_mask, 0);
     for (int s : async_signals)
         install(s, exception_handler, async_mask, kSaRestart);
+    // No SA_RESTART: the wake-up must cut a blocking host call short.
+    install(kWakeSignal, exception_handler, async_mask, 0);
     // Broken pipes are reported as PAL_E_PIPE; the LibOS raises SIGPIPE itself.
     HostSigaction ignore = {reinterpret_cast<void (*)(int, void*, void*)>(1), kSaRestorer, pal_signal_restorer, 0};
     host_syscall4(__NR_rt_sigaction, SIGPIPE, long(&ignore), 0, 8);

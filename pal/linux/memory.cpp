@@ -99,6 +99,21 @@ PalError file_map(PalHandle* file, void* addr, size_t size, uint64_t offset, int
     return do_mmap(addr, size, prot, share | mmap_flags(flags), file->fd, offset, out);
 }
 
+PalError shm_create(size_t size, PalHandle** out) {
+    constexpr long kMfdCloexec = 1;  // MFD_CLOEXEC
+    long fd = host_syscall2(__NR_memfd_create, long("carbyne-shm"), kMfdCloexec);
+    if (host_failed(fd))
+        return error_from_host(fd);
+    long ret = host_syscall2(__NR_ftruncate, fd, long(size));
+    PalHandle* h = host_failed(ret) ? nullptr : handle_alloc(PAL_TYPE_FILE, int(fd));
+    if (!h) {
+        host_syscall1(__NR_close, fd);
+        return host_failed(ret) ? error_from_host(ret) : PAL_E_NOMEM;
+    }
+    *out = h;
+    return PAL_OK;
+}
+
 // Handles come from a free list refilled a page at a time; they are never unmapped.
 namespace {
 PalHandle* g_free_handles;

@@ -74,6 +74,25 @@ PalError random_bytes(void* buf, size_t size) {
     return PAL_OK;
 }
 
+PalError resource_usage(int thread_only, PalUsage* out) {
+    struct {
+        struct { long sec, usec; } utime, stime;
+        long maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv, nsignals, nvcsw,
+            nivcsw;
+    } ru;
+    long ret = host_syscall2(__NR_getrusage, thread_only ? 1 /* RUSAGE_THREAD */ : 0 /* RUSAGE_SELF */, long(&ru));
+    if (host_failed(ret))
+        return error_from_host(ret);
+    out->user_ns = uint64_t(ru.utime.sec) * kNsPerSec + uint64_t(ru.utime.usec) * 1000;
+    out->system_ns = uint64_t(ru.stime.sec) * kNsPerSec + uint64_t(ru.stime.usec) * 1000;
+    out->max_rss_kib = uint64_t(ru.maxrss);
+    out->minor_faults = uint64_t(ru.minflt);
+    out->major_faults = uint64_t(ru.majflt);
+    out->voluntary_switches = uint64_t(ru.nvcsw);
+    out->involuntary_switches = uint64_t(ru.nivcsw);
+    return PAL_OK;
+}
+
 PalError get_cpu(uint32_t* cpu, uint32_t* node) {
     unsigned c = 0, n = 0;
     long ret = g_pal.vdso_getcpu ? g_pal.vdso_getcpu(&c, &n, nullptr)

@@ -20,6 +20,8 @@ namespace carbyne::pal {
 inline constexpr size_t kPageSize = 4096;
 inline constexpr size_t kThreadStackSize = 256 * 1024;
 inline constexpr size_t kAltStackSize = 64 * 1024;
+// The host signal thread_interrupt sends (the last real-time one; nothing else uses it).
+inline constexpr int kWakeSignal = 64;
 
 // The per-thread control block at %gs:0. Its head is PalTcbPublic (pal.h).
 struct Tcb {
@@ -91,6 +93,10 @@ PalError file_map(PalHandle* file, void* addr, size_t size, uint64_t offset, int
 PalError thread_create(PalThreadFn fn, void* arg);
 [[noreturn]] void thread_exit(int32_t* clear);
 void thread_yield();
+int64_t thread_id();
+PalError thread_interrupt(int64_t id);
+PalError shm_create(size_t size, PalHandle** out);
+PalError resource_usage(int thread_only, PalUsage* out);
 PalError stream_open(const char* host_path, uint32_t access, uint32_t mode, PalHandle** out);
 PalError console_open(PalConsole which, PalHandle** out);
 PalError stream_read(PalHandle* h, uint64_t offset, void* buf, size_t size, size_t* done);

@@ -124,4 +124,13 @@ void thread_exit(int32_t* clear) {
 
 void thread_yield() { host_syscall0(__NR_sched_yield); }
 
+int64_t thread_id() { return current_tcb()->host_tid; }
+
+PalError thread_interrupt(int64_t id) {
+    if (id <= 0 || id > INT32_MAX)
+        return PAL_E_INVAL;
+    long ret = host_syscall3(__NR_tgkill, host_syscall0(__NR_getpid), long(id), kWakeSignal);
+    return error_from_host(ret);
+}
+
 }  // namespace carbyne::pal

@@ -28,7 +28,7 @@ void exception_handler(const PalException* exc, PalContext* ctx) {
         {pal_test_divide_insn, pal_test_divide_done},
     };
     uint64_t fault_rip = ctx->rip;
-    bool resumable = exc->kind == PAL_EXC_INTERRUPT ||
+    bool resumable = exc->kind == PAL_EXC_INTERRUPT || exc->kind == PAL_EXC_WAKE ||
                      (exc->kind == PAL_EXC_BREAKPOINT && fault_rip == uint64_t(pal_test_int3_done));
     for (const Fixup& fix : fixups) {
         if (fault_rip == uint64_t(fix.insn)) {

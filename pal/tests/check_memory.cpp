@@ -191,6 +191,40 @@ void check_memory() {
             g_api->memory_free(p, kPages * kPageSize);
         }
     }
+    {
+        // Shared memory: two shared maps alias each other and the stream's data.
+        Check c("shm-alias");
+        PalHandle* shm = nullptr;
+        if (c.expect_ok(g_api->shm_create(2 * kPageSize, &shm), "shm_create")) {
+            void* a = nullptr;
+            void* b = nullptr;
+            int rw = PAL_PROT_READ | PAL_PROT_WRITE;
+            if (c.expect_ok(g_api->file_map(shm, nullptr, 2 * kPageSize, 0, rw, PAL_MEM_SHARED, &a), "map a") &&
+                c.expect_ok(g_api->file_map(shm, nullptr, kPageSize, kPageSize, rw, PAL_MEM_SHARED, &b), "map b")) {
+                auto* pa = static_cast<uint8_t*>(a);
+                auto* pb = static_cast<uint8_t*>(b);
+                c.expect(pa[0] == 0 && pa[2 * kPageSize - 1] == 0, "fresh shared memory is not zero");
+                pa[kPageSize + 5] = 42;
+                c.expect(pb[5] == 42, "the second map sees %d, not 42", pb[5]);
+                uint8_t byte = 0;
+                size_t done = 0;
+                if (c.expect_ok(g_api->stream_read(shm, kPageSize + 5, &byte, 1, &done), "stream_read"))
+                    c.expect(done == 1 && byte == 42, "stream_read gave %zu bytes, %d", done, byte);
+                byte = 7;
+                if (c.expect_ok(g_api->stream_write(shm, 3, &byte, 1, &done), "stream_write"))
+                    c.expect(pa[3] == 7, "the map sees %d after a stream_write of 7", pa[3]);
+                PalStreamAttr attr = {};
+                if (c.expect_ok(g_api->stream_attributes(shm, &attr), "stream_attributes"))
+                    c.expect(attr.size == 2 * kPageSize, "size %lu", attr.size);
+                c.expect_ok(g_api->stream_truncate(shm, 3 * kPageSize), "stream_truncate");
+            }
+            if (a)
+                g_api->memory_free(a, 2 * kPageSize);
+            if (b)
+                g_api->memory_free(b, kPageSize);
+            g_api->stream_close(shm);
+        }
+    }
 }
 
 }  // namespace pal_test

@@ -51,6 +51,21 @@ void check_time() {
         c.expect(took >= kSec + 5 * kMsec, "sleep(1.005 s) took %lu ns", took);
     }
     {
+        Check c("resource-usage");
+        PalUsage before = {}, after = {}, thread = {};
+        c.expect_ok(g_api->resource_usage(0, &before), "resource_usage(process)");
+        volatile uint64_t x = 0;
+        for (uint64_t i = 0; i < 50000000; i++)
+            x = x + i;
+        c.expect_ok(g_api->resource_usage(0, &after), "resource_usage(process)");
+        c.expect_ok(g_api->resource_usage(1, &thread), "resource_usage(thread)");
+        c.expect(after.user_ns + after.system_ns > before.user_ns + before.system_ns,
+                 "CPU time did not grow over a busy loop (%lu -> %lu ns)", before.user_ns, after.user_ns);
+        c.expect(after.max_rss_kib > 0, "max RSS %lu KiB", after.max_rss_kib);
+        c.expect(thread.user_ns <= after.user_ns + kMsec, "thread user time %lu > process %lu", thread.user_ns,
+                 after.user_ns);
+    }
+    {
         Check c("time-resolution");
         uint64_t res = 0;
         if (c.expect_ok(g_api->time_resolution(PAL_CLOCK_MONOTONIC, &res), "MONOTONIC"))

@@ -134,6 +134,21 @@ void waiting_thread(void* arg) {
     g_api->thread_exit(&w->exited);
 }
 
+// Waits on an event that nobody sets; the main thread interrupts it with thread_interrupt.
+struct Interrupted {
+    PalHandle* ev;
+    int64_t id;          // its thread_id, published before it waits
+    PalError result;
+    int32_t exited;      // cleared by thread_exit
+};
+
+void interrupted_thread(void* arg) {
+    auto* w = static_cast<Interrupted*>(arg);
+    __atomic_store_n(&w->id, g_api->thread_id(), __ATOMIC_RELEASE);
+    w->result = g_api->event_wait(w->ev, kWaitLimitNs);
+    g_api->thread_exit(&w->exited);
+}
+
 // Polls until *word >= want, at most kWaitLimitNs.
 bool wait_at_least(const int32_t* word, int32_t want) {
     uint64_t deadline = monotonic_ns() + kWaitLimitNs;
@@ -340,6 +355,36 @@ void check_events() {
             for (int i = 0; i < 10 && g_api->sleep(kMsec, nullptr) == PAL_E_INTR; i++) {
             }
         }
+    }
+    {
+        // thread_interrupt wakes exactly the thread it names, with a PAL_EXC_WAKE upcall.
+        Check c("thread-interrupt");
+        Interrupted w = {nullptr, 0, PAL_OK, 1};
+        int64_t self = g_api->thread_id();
+        c.expect(self > 0, "thread_id %ld", self);
+        c.expect_error(g_api->thread_interrupt(0), PAL_E_INVAL, "thread_interrupt(0)");
+        if (c.expect_ok(g_api->event_create(0, 1, &w.ev), "event_create") &&
+            c.expect_ok(g_api->thread_create(interrupted_thread, &w), "thread_create")) {
+            uint64_t deadline = monotonic_ns() + kWaitLimitNs;
+            while (!__atomic_load_n(&w.id, __ATOMIC_ACQUIRE) && monotonic_ns() < deadline)
+                g_api->sleep(kMsec, nullptr);
+            c.expect(w.id > 0 && w.id != self, "the new thread's id %ld (main %ld)", w.id, self);
+            g_api->sleep(20 * kMsec, nullptr);  // let it block
+            int faults_before = last_fault().count;
+            uint64_t start = monotonic_ns();
+            // Interrupt until it has left its wait (the first one may land before it blocks).
+            while (__atomic_load_n(&w.exited, __ATOMIC_ACQUIRE) && monotonic_ns() - start < kWaitLimitNs) {
+                c.expect_ok(g_api->thread_interrupt(w.id), "thread_interrupt");
+                g_api->sleep(5 * kMsec, nullptr);
+            }
+            c.expect(wait_for_word(&w.exited, 0), "the interrupted thread did not exit");
+            c.expect_error(w.result, PAL_E_INTR, "the interrupted event_wait");
+            Fault f = last_fault();
+            c.expect(f.count > faults_before && f.exc.kind == PAL_EXC_WAKE, "no PAL_EXC_WAKE upcall (kind %d)",
+                     f.exc.kind);
+        }
+        if (w.ev)
+            g_api->stream_close(w.ev);
     }
     if (ev)
         g_api->stream_close(ev);

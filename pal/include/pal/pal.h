@@ -151,6 +151,14 @@ typedef struct PalFsInfo {
     uint64_t flags;       /* the host's ST_* mount flags */
 } PalFsInfo;
 
+/* CPU time and counters of the process or of one thread (getrusage(2)). */
+typedef struct PalUsage {
+    uint64_t user_ns, system_ns;
+    uint64_t max_rss_kib;
+    uint64_t minor_faults, major_faults;
+    uint64_t voluntary_switches, involuntary_switches;
+} PalUsage;
+
 /* Offset argument meaning "the stream's own position" (consoles, FIFOs). */
 #define PAL_NO_OFFSET UINT64_MAX
 
@@ -206,6 +214,7 @@ typedef enum PalExceptionKind {
     PAL_EXC_ARITHMETIC,   /* SIGFPE */
     PAL_EXC_BREAKPOINT,   /* SIGTRAP */
     PAL_EXC_INTERRUPT,    /* an asynchronous host signal the LibOS should act on (SIGINT, SIGTERM...) */
+    PAL_EXC_WAKE,         /* thread_interrupt() aimed at this thread */
 } PalExceptionKind;
 
 typedef struct PalException {
@@ -249,7 +258,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 2
+#define PAL_API_VERSION 3
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -275,6 +284,10 @@ typedef struct PalApi {
      * writes reach the file. */
     PalError (*file_map)(PalHandle* file, void* addr, size_t size, uint64_t offset, int prot, uint32_t flags,
                          void** out);
+    /* Host shared memory of `size` zeroed bytes, as a stream: stream_read/stream_write at
+     * offsets, stream_truncate, stream_attributes, stream_close, and file_map, where
+     * PAL_MEM_SHARED mappings of it alias each other (and the data of the reads and writes). */
+    PalError (*shm_create)(size_t size, PalHandle** out);
 
     /* -- Threads ----------------------------------------------------------------------- */
     /* Starts a host thread running fn(arg) on a fresh PAL stack with its own PalTcb and
@@ -284,6 +297,12 @@ typedef struct PalApi {
      * LibOS memory. */
     void (*thread_exit)(int32_t* clear) __attribute__((noreturn));
     void (*thread_yield)(void);
+    /* The calling thread's id, for thread_interrupt. */
+    int64_t (*thread_id)(void);
+    /* Interrupts thread `id` of this process: it takes an exception upcall of kind
+     * PAL_EXC_WAKE wherever it runs, and a blocking PAL call it is in (event_wait,
+     * wait_for_many, sleep) returns PAL_E_INTR. */
+    PalError (*thread_interrupt)(int64_t id);
 
     /* -- Streams: files, directories, the console ----------------------------------------- */
     /* Opens a host path; `access` is PAL_ACCESS_* | PAL_OPEN_*; `mode` is used on create. */
@@ -331,6 +350,8 @@ typedef struct PalApi {
     /* Sleeps `ns`; PAL_E_INTR with *remaining_ns set when a host signal cut it short. */
     PalError (*sleep)(uint64_t ns, uint64_t* remaining_ns);
     PalError (*random_bytes)(void* buf, size_t size);
+    /* CPU time and counters of the whole process, or of the calling thread only. */
+    PalError (*resource_usage)(int thread_only, PalUsage* out);
     /* The host CPU and NUMA node the calling thread runs on (a snapshot). */
     PalError (*get_cpu)(uint32_t* cpu, uint32_t* node);
     /* The application's %fs base. */
