@@ -8,6 +8,7 @@
 #include <linux/fcntl.h>
 
 #include "../proc/process.h"
+#include "../proc/wait.h"
 #include "../signal/signal.h"
 #include "../sys/syscall.h"
 #include "syscall_names.h"
@@ -72,6 +73,8 @@ const char* errno_name(long e) {
     case ENOENT: return "ENOENT";
     case ESRCH: return "ESRCH";
     case EINTR: return "EINTR";
+    case ERESTARTSYS: return "ERESTARTSYS";
+    case ERESTARTNOHAND: return "ERESTARTNOHAND";
     case EIO: return "EIO";
     case EBADF: return "EBADF";
     case EAGAIN: return "EAGAIN";
@@ -182,6 +185,15 @@ extern "C" void libos_handle_syscall(PalContext* ctx) {
     // What the syscall instruction leaves in rcx and r11, as a signal frame must show them.
     ctx->rcx = ctx->rip;
     ctx->r11 = ctx->rflags;
-    ctx->rax = uint64_t(dispatch_syscall(ctx->rax, args));
+    uint64_t nr = ctx->rax;
+    long ret = dispatch_syscall(nr, args);
+    if (ret == -ERESTARTSYS || ret == -ERESTARTNOHAND) {
+        // Interrupted by a signal: EINTR, unless delivery restarts the call.
+        Thread* t = current_thread();
+        t->restart = int(-ret);
+        t->restart_nr = nr;
+        ret = -EINTR;
+    }
+    ctx->rax = uint64_t(ret);
     signal_deliver_pending(ctx, nullptr);
 }

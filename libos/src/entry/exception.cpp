@@ -33,15 +33,18 @@ void exception_upcall(const PalException* exc, PalContext* ctx) {
         return;
     bool in_libos = ctx->rip >= g_boot->libos_start && ctx->rip < g_boot->libos_end;
     bool in_pal = ctx->rip >= g_boot->pal_start && ctx->rip < g_boot->pal_end;
+    if (exc->kind == PAL_EXC_WAKE) {
+        // Another thread made a signal pending for this one. In the application's code it
+        // is delivered now; in the LibOS the system call's return path delivers it.
+        if (!in_libos && !in_pal && current_thread())
+            signal_deliver_pending(ctx, exc->fpstate);
+        return;
+    }
     if (exc->kind == PAL_EXC_INTERRUPT) {
-        // A signal sent to the process from the host: pending like a kill(); delivered now
-        // when it interrupted the application, else on the way back from the system call.
-        SigInfo info;
-        memset(&info, 0, sizeof(info));
-        info.signo = exc->host_signal;
-        info.code = 0;  // SI_USER
-        (void)signal_send(nullptr, exc->host_signal, info);
-        if (!in_libos && !in_pal)
+        // A signal sent to the process from the host: pending like a kill(). The LibOS or
+        // PAL code it interrupted may hold locks, so there it is only noted.
+        signal_note_host(exc->host_signal);
+        if (!in_libos && !in_pal && current_thread())
             signal_deliver_pending(ctx, exc->fpstate);
         return;
     }

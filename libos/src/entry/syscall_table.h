@@ -47,7 +47,10 @@
     SYSCALL(28, madvise, Full, "pzi", "")                                                             \
     SYSCALL(32, dup, Full, "f", "")                                                                   \
     SYSCALL(33, dup2, Full, "ff", "")                                                                 \
-    SYSCALL(35, nanosleep, Partial, "pp", "not interruptible by signals yet")                         \
+    SYSCALL(35, nanosleep, Full, "pp", "")                                                            \
+    SYSCALL(36, getitimer, Full, "ip", "")                                                            \
+    SYSCALL(37, alarm, Full, "u", "")                                                                 \
+    SYSCALL(38, setitimer, Partial, "ipp", "ITIMER_VIRTUAL counts system time too")                   \
     SYSCALL(34, pause, Full, "", "")                                                                  \
     SYSCALL(39, getpid, Full, "", "")                                                                 \
     SYSCALL(40, sendfile, Full, "ffpz", "")                                                           \
@@ -85,6 +88,8 @@
     SYSCALL(95, umask, Full, "o", "")                                                                 \
     SYSCALL(96, gettimeofday, Full, "pp", "")                                                         \
     SYSCALL(97, getrlimit, Partial, "ip", "reports the LibOS's fixed limits")                         \
+    SYSCALL(98, getrusage, Partial, "ip", "RUSAGE_CHILDREN is all zero until child processes exist")  \
+    SYSCALL(100, times, Partial, "p", "children's times are zero until child processes exist")        \
     SYSCALL(102, getuid, Full, "", "")                                                                \
     SYSCALL(104, getgid, Full, "", "")                                                                \
     SYSCALL(107, geteuid, Full, "", "")                                                               \
@@ -100,6 +105,7 @@
     SYSCALL(158, arch_prctl, Full, "ip", "")                                                          \
     SYSCALL(162, sync, Full, "", "")                                                                  \
     SYSCALL(127, rt_sigpending, Full, "pz", "")                                                       \
+    SYSCALL(128, rt_sigtimedwait, Full, "pppz", "")                                                   \
     SYSCALL(129, rt_sigqueueinfo, Partial, "iip", "to this process only")                             \
     SYSCALL(130, rt_sigsuspend, Full, "pz", "")                                                       \
     SYSCALL(131, sigaltstack, Full, "pp", "")                                                         \
@@ -125,11 +131,16 @@
     SYSCALL(217, getdents64, Full, "fpz", "")                                                         \
     SYSCALL(218, set_tid_address, Full, "p", "")                                                      \
     SYSCALL(221, fadvise64, Full, "fiix", "")                                                         \
+    SYSCALL(222, timer_create, Partial, "ipp", "no CLOCK_THREAD_CPUTIME_ID timers (EOPNOTSUPP)")      \
+    SYSCALL(223, timer_settime, Full, "ixpp", "")                                                     \
+    SYSCALL(224, timer_gettime, Full, "ip", "")                                                       \
+    SYSCALL(225, timer_getoverrun, Full, "i", "")                                                     \
+    SYSCALL(226, timer_delete, Full, "i", "")                                                         \
     SYSCALL(228, clock_gettime, Full, "ip", "")                                                       \
     SYSCALL(229, clock_getres, Full, "ip", "")                                                        \
-    SYSCALL(234, tgkill, Partial, "iii", "threads of this process; a thread blocked in a host wait "     \
-                                        "(read, sleep) gets the signal when the wait ends")           \
-    SYSCALL(230, clock_nanosleep, Partial, "ixpp", "not interruptible by signals yet")                \
+    SYSCALL(234, tgkill, Partial, "iii", "threads of this process")                                   \
+    SYSCALL(230, clock_nanosleep, Partial, "ixpp", "an absolute REALTIME sleep ignores later clock " \
+                                                  "changes")                                       \
     SYSCALL(231, exit_group, Full, "i", "")                                                           \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \
     SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \

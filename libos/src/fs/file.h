@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+namespace carbyne::libos {
+class WaitQueue;
+}
+
 namespace carbyne::libos::fs {
 
 struct Mount;
@@ -71,8 +75,24 @@ public:
     virtual Result<void> utimens(int64_t atime_ns, int64_t mtime_ns);
     // FIONREAD: bytes that a read would return now without blocking.
     virtual Result<uint64_t> readable_bytes();
+    // Readiness for poll/select/epoll: the POLL* bits true now (POLLIN, POLLOUT, POLLHUP,
+    // POLLERR...). The default is a regular file's: always readable and writable.
+    virtual uint32_t poll_events() { return 0x1 | 0x4 | 0x40 | 0x100; }  // POLLIN|POLLOUT|RDNORM|WRNORM
+    // Files whose readiness changes inside the LibOS (pipes, eventfds, timerfds...) wake
+    // this queue with the POLL* bits that became true; nullptr for files that never change.
+    virtual WaitQueue* poll_queue() { return nullptr; }
+    // Files whose readiness comes from the host (consoles, host sockets): the PAL handle to
+    // wait on with wait_for_many; nullptr otherwise.
+    virtual PalHandle* poll_handle() { return nullptr; }
     // The host file behind this one, for mmap; nullptr when it cannot be mapped.
     virtual PalHandle* pal_file() { return nullptr; }
+    // The host object mmap maps (ENODEV when none): pal_file(), or for files whose data
+    // moves to host memory when first mapped (tmpfs, memfd), that memory.
+    virtual Result<PalHandle*> map_handle() {
+        if (PalHandle* h = pal_file())
+            return h;
+        return Errno(ENODEV);
+    }
     virtual bool is_console() const { return false; }
 
     // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.

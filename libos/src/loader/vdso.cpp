@@ -5,13 +5,13 @@
 #include <linux/time.h>
 
 #include "../mm/mm.h"
+#include "../proc/timer.h"
 #include "program.h"
 #include "vdso_image.h"
 #include "vdso_table.h"
 
 namespace carbyne::libos {
 
-Result<uint64_t> clock_now(int clock);
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <libos/user.h>
 
 #include "process.h"
+#include "wait.h"
 
 namespace carbyne::libos {
 
@@ -60,16 +61,18 @@ Result<void> futex_wait(uint64_t uaddr, uint32_t expected, uint64_t timeout_ns, 
         w.next = b.head;
         b.head = &w;
     }
-    PalError e = g_pal->event_wait(self->wait_event, timeout_ns);
+    uint64_t deadline = timeout_ns == PAL_WAIT_FOREVER ? kNoDeadline : deadline_after(timeout_ns);
+    Result<void> r;
+    while (__atomic_load_n(&w.queued, __ATOMIC_ACQUIRE)) {
+        r = thread_block(deadline);
+        if (!r.ok())
+            break;
+    }
     SpinGuard g(b.lock);
     if (!w.queued)
-        return {};  // woken, even if the wait also timed out
+        return {};  // woken, even if the wait also timed out or a signal came
     unlink_locked(b, &w);
-    if (e == PAL_E_TIMEDOUT)
-        return Errno(ETIMEDOUT);
-    if (e == PAL_E_INTR)
-        return Errno(EINTR);
-    return e == PAL_OK ? Result<void>() : Result<void>(errno_from_pal(e));
+    return r;  // ETIMEDOUT, or ERESTARTSYS for a signal
 }
 
 Result<long> futex_wake(uint64_t uaddr, uint32_t count, uint32_t bitset) {

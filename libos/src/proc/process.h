@@ -23,7 +23,10 @@ struct Thread {
     uint64_t robust_list_size;
     long syscall_nr;            // the system call in progress (for fault reports), -1 when none
     PalContext* syscall_ctx;    // the application's registers during a system call
-    PalHandle* wait_event;      // auto-clear event this thread blocks on (futexes)
+    PalHandle* wait_event;      // auto-clear event this thread blocks on (wait.h)
+    int64_t pal_id;             // the PAL's id of its host thread (thread_interrupt); 0 once gone
+    int restart;                // ERESTARTSYS/ERESTARTNOHAND: the call just ended may restart
+    uint64_t restart_nr;        // ... and its number
     Thread* next;               // in the process's thread list
     PalContext start_ctx;       // where a new thread enters the application
     uint64_t start_fs_base;
@@ -31,6 +34,7 @@ struct Thread {
     // Signals (signal/signal.cpp), under g_process.lock.
     uint64_t pending;               // thread-directed signals
     SigInfo pending_info[64];
+    uint64_t sigwait_set;           // signals it waits for in rt_sigtimedwait (taken, not delivered)
     uint64_t saved_sigmask;         // restored after the handler when restore_sigmask
     bool restore_sigmask;           // (rt_sigsuspend)
     uint64_t altstack_sp, altstack_size;
@@ -42,6 +46,9 @@ Result<void> threads_init_main(Thread* main);
 size_t thread_count();
 // The tids of the process's threads in ascending order; returns how many (may exceed max).
 size_t thread_list(int* out, size_t max);
+// A thread that does not block signal `sig` or waits for it in rt_sigtimedwait (the caller
+// first if it qualifies), or nullptr.
+Thread* thread_pick_for_signal(Thread* caller, int sig);
 
 // The LibOS's per-thread pointer (%gs:8 of the PAL TCB).
 inline Thread* current_thread() {

@@ -41,6 +41,7 @@ size_t remove(Thread* t) {
     for (Thread** link = &g_threads; *link; link = &(*link)->next) {
         if (*link == t) {
             *link = t->next;
+            __atomic_store_n(&t->pal_id, 0, __ATOMIC_RELEASE);
             g_thread_count--;
             break;
         }
@@ -51,6 +52,7 @@ size_t remove(Thread* t) {
 [[noreturn]] void thread_start(void* arg) {
     auto* t = static_cast<Thread*>(arg);
     asm volatile("mov %0, %%gs:8" : : "r"(t) : "memory");
+    __atomic_store_n(&t->pal_id, g_pal->thread_id(), __ATOMIC_RELEASE);
     if (t->start_fs_base)
         g_pal->set_fs_base(t->start_fs_base);
     libos_return_to_app(&t->start_ctx);
@@ -96,6 +98,7 @@ void release_robust_futexes(Thread* t) {
 
 Result<void> threads_init_main(Thread* main) {
     TRY(pal_result(g_pal->event_create(0, 1, &main->wait_event)));
+    main->pal_id = g_pal->thread_id();
     SpinGuard g(g_threads_lock);
     insert_locked(main);
     return {};
@@ -110,6 +113,21 @@ Thread* thread_by_tid(int tid) {
     SpinGuard g(g_threads_lock);
     for (Thread* t = g_threads; t; t = t->next)
         if (t->tid == tid)
+            return t;
+    return nullptr;
+}
+
+Thread* thread_pick_for_signal(Thread* caller, int sig) {
+    uint64_t bit = sig_bit(sig);
+    auto takes = [bit](Thread* t) {
+        return !(__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & bit) ||
+               (__atomic_load_n(&t->sigwait_set, __ATOMIC_RELAXED) & bit);
+    };
+    if (caller && takes(caller))
+        return caller;
+    SpinGuard g(g_threads_lock);
+    for (Thread* t = g_threads; t; t = t->next)
+        if (takes(t))
             return t;
     return nullptr;
 }

@@ -11,6 +11,8 @@
 #include <libos/user.h>
 
 #include "../proc/process.h"
+#include "../proc/timer.h"
+#include "../proc/wait.h"
 
 extern "C" [[noreturn]] void libos_return_to_app_full(const PalContext* ctx);
 
@@ -133,6 +135,10 @@ bool on_altstack(const Thread* t, uint64_t sp) {
            sp <= t->altstack_sp + t->altstack_size;
 }
 
+// Host signals noted by signal_note_host, not yet pending.
+constinit uint64_t g_host_pending = 0;
+constinit WaitQueue g_signal_waiters;
+
 [[noreturn]] void die_by(int sig) {
     log_debug("terminated by signal %d", sig);
     g_pal->process_kill_self(sig);
@@ -228,6 +234,14 @@ bool act(Thread* t, int sig, const SigInfo& info, PalContext* ctx, const void* f
         signal_default_action(sig);
         return false;
     }
+    if (t->restart) {
+        // The interrupted call: restarted under SA_RESTART, else it fails with EINTR (in rax).
+        if (t->restart == ERESTARTSYS && (action.flags & kSaRestart)) {
+            ctx->rax = t->restart_nr;
+            ctx->rip -= 2;  // back onto the syscall instruction
+        }
+        t->restart = 0;
+    }
     if (!(action.flags & kSaRestorer) || !setup_frame(t, sig, info, action, ctx, fpstate, old_mask)) {
         log_debug("cannot deliver signal %d: no restorer or the stack is not writable", sig);
         die_by(11);
@@ -273,23 +287,80 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info) {
             g_process.pending_info[sig - 1] = info;
         }
     }
-    // A thread blocked in a LibOS wait notices (sigsuspend, futex waits).
-    Thread* target = t ? t : current_thread();
-    if (target && target->wait_event)
+    // The thread that will take it: woken from a LibOS wait, and interrupted when it runs
+    // the application's code (the wake-up upcall delivers it there).
+    Thread* self = current_thread();
+    Thread* target = t ? t : thread_pick_for_signal(self, sig);
+    if (target) {
         g_pal->event_set(target->wait_event);
+        int64_t id = __atomic_load_n(&target->pal_id, __ATOMIC_ACQUIRE);
+        if (target != self && id)
+            g_pal->thread_interrupt(id);
+    }
+    g_signal_waiters.wake(~0u);
     return {};
+}
+
+SigInfo signal_user_info(int sig) {
+    SigInfo info;
+    memset(&info, 0, sizeof(info));
+    info.signo = sig;
+    info.code = 0;  // SI_USER
+    info.kill.pid = g_process.pid;
+    info.kill.uid = g_process.uid;
+    return info;
+}
+
+WaitQueue& signal_wait_queue() { return g_signal_waiters; }
+
+void signal_note_host(int sig) {
+    __atomic_fetch_or(&g_host_pending, sig_bit(sig), __ATOMIC_RELEASE);
+    if (Thread* self = current_thread())
+        g_pal->event_set(self->wait_event);
+    else
+        timer_service_kick();  // the LibOS's own service thread
+}
+
+void signal_fold_host() {
+    if (!__atomic_load_n(&g_host_pending, __ATOMIC_RELAXED))
+        return;
+    uint64_t bits = __atomic_exchange_n(&g_host_pending, 0, __ATOMIC_ACQ_REL);
+    while (bits) {
+        int sig = __builtin_ctzll(bits) + 1;
+        bits &= bits - 1;
+        SigInfo info = signal_user_info(sig);
+        info.kill.pid = 0;  // from outside the LibOS's processes
+        info.kill.uid = 0;
+        (void)signal_send(nullptr, sig, info);
+    }
 }
 
 bool signal_deliverable() {
     Thread* t = current_thread();
+    signal_fold_host();
     SpinGuard g(g_process.lock);
-    return ((t->pending | g_process.pending) & ~t->sigmask) != 0;
+    return ((t->pending | g_process.pending) & (~t->sigmask | t->sigwait_set)) != 0;
+}
+
+uint64_t signal_pending_set() {
+    Thread* t = current_thread();
+    signal_fold_host();
+    SpinGuard g(g_process.lock);
+    return t->pending | g_process.pending;
+}
+
+bool signal_take(uint64_t set, int* sig, SigInfo* info) {
+    Thread* t = current_thread();
+    signal_fold_host();
+    SpinGuard g(g_process.lock);
+    return dequeue(t, set, sig, info);
 }
 
 void signal_deliver_pending(PalContext* ctx, const void* fpstate) {
     Thread* t = current_thread();
+    signal_fold_host();
     if (!(__atomic_load_n(&t->pending, __ATOMIC_RELAXED) | __atomic_load_n(&g_process.pending, __ATOMIC_RELAXED)) &&
-        !t->restore_sigmask)
+        !t->restore_sigmask && !t->restart)
         return;
     for (;;) {
         int sig;
@@ -301,6 +372,12 @@ void signal_deliver_pending(PalContext* ctx, const void* fpstate) {
         }
         if (act(t, sig, info, ctx, fpstate))
             return;  // one handler frame per return to the application
+    }
+    if (t->restart) {
+        // No handler ran: the call starts again, as if never interrupted.
+        ctx->rax = t->restart_nr;
+        ctx->rip -= 2;
+        t->restart = 0;
     }
     if (t->restore_sigmask) {
         SpinGuard g(g_process.lock);

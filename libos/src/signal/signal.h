@@ -25,10 +25,16 @@ struct SigInfo {
         struct {
             int32_t pid;
             uint32_t uid;
+            uint64_t value;  // sigqueue's value
         } kill;
-        uint64_t addr;  // faults
+        struct {
+            int32_t id;
+            int32_t overrun;
+            uint64_t value;  // the sigevent's value
+        } timer;            // SI_TIMER
+        uint64_t addr;      // faults
     };
-    uint8_t rest[128 - 24];
+    uint8_t rest[128 - 32];
 };
 static_assert(sizeof(SigInfo) == 128);
 
@@ -48,8 +54,26 @@ void signal_deliver_fault(int sig, int code, uint64_t addr, PalContext* ctx, con
 // rt_sigreturn: restores the context saved in the frame at ctx->rsp; never returns.
 [[noreturn]] void signal_return(PalContext* ctx);
 
-// What the current thread would deliver now (pending & ~blocked), for sigsuspend/pause.
+// What the current thread would deliver now (pending & ~blocked): ends LibOS waits.
 bool signal_deliverable();
+
+// The signals pending for the calling thread (its own and the process's).
+uint64_t signal_pending_set();
+// Takes the lowest pending signal in `set` off the calling thread's or the process's
+// pending set (rt_sigtimedwait, signalfd): false when none is.
+bool signal_take(uint64_t set, int* sig, SigInfo* info);
+
+// A host signal that arrived while the thread ran LibOS or PAL code, where no lock may be
+// taken: noted at once, made pending at the next safe point (signal_fold_host).
+void signal_note_host(int sig);
+void signal_fold_host();
+
+class WaitQueue;
+// Woken on every signal sent (signalfd readers).
+WaitQueue& signal_wait_queue();
+
+// The siginfo of a signal sent by kill(2) from this process.
+SigInfo signal_user_info(int sig);
 
 // The default action of a signal: terminates the process, or nothing.
 void signal_default_action(int sig);

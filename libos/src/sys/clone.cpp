@@ -8,11 +8,11 @@
 #include "../proc/futex.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
+#include "../proc/timer.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
 
-Result<uint64_t> clock_now(int clock);
 
 namespace {
 

@@ -5,6 +5,8 @@
 
 #include "../proc/process.h"
 #include "../proc/thread.h"
+#include "../proc/wait.h"
+#include "timespec.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
@@ -72,15 +74,7 @@ namespace carbyne::libos {
 
 namespace {
 
-SigInfo user_info(int sig) {
-    SigInfo info;
-    memset(&info, 0, sizeof(info));
-    info.signo = sig;
-    info.code = 0;  // SI_USER
-    info.kill.pid = g_process.pid;
-    info.kill.uid = g_process.uid;
-    return info;
-}
+SigInfo user_info(int sig) { return signal_user_info(sig); }
 
 Thread* find_thread(int tid) { return thread_by_tid(tid); }
 
@@ -94,9 +88,11 @@ Result<long> suspend_with(uint64_t mask) {
         t->restore_sigmask = true;
         t->sigmask = mask & ~kUnblockable;
     }
-    while (!signal_deliverable())
-        g_pal->event_wait(t->wait_event, PAL_WAIT_FOREVER);
-    return Errno(EINTR);
+    for (;;) {
+        auto r = thread_block(kNoDeadline);
+        if (!r.ok() && r.error().code == ERESTARTSYS)
+            return Errno(ERESTARTNOHAND);  // a handler runs: EINTR
+    }
 }
 
 }  // namespace
@@ -170,6 +166,43 @@ Result<long> sys_rt_sigsuspend(const SyscallArgs& a) {
 }
 
 Result<long> sys_pause(const SyscallArgs&) { return suspend_with(current_thread()->sigmask); }
+
+Result<long> sys_rt_sigtimedwait(const SyscallArgs& a) {
+    if (a.u64(3) != 8)
+        return Errno(EINVAL);
+    uint64_t set = TRY(UserPtr<uint64_t>(a.u64(0)).read()) & ~kUnblockable;
+    uint64_t deadline = kNoDeadline;
+    if (a.u64(2))
+        deadline = deadline_after(TRY(read_timespec(a.u64(2))));
+    Thread* t = current_thread();
+    int sig = 0;
+    SigInfo info;
+    // Waiting makes the set's signals pick this thread and end its wait, not be delivered.
+    __atomic_store_n(&t->sigwait_set, set, __ATOMIC_RELEASE);
+    Result<void> r;
+    bool got;
+    for (;;) {
+        got = signal_take(set, &sig, &info);
+        if (got)
+            break;
+        r = thread_block(deadline);
+        if (!r.ok()) {
+            got = signal_take(set, &sig, &info);
+            break;
+        }
+    }
+    __atomic_store_n(&t->sigwait_set, 0, __ATOMIC_RELEASE);
+    if (!got)
+        return r.error().code == ETIMEDOUT ? Errno(EAGAIN) : Errno(EINTR);
+    if (a.u64(1)) {
+        auto w = copy_to_user(a.u64(1), &info, sizeof(info));
+        if (!w.ok()) {
+            (void)signal_send(t, sig, info);  // not lost: pending again
+            return w.error();
+        }
+    }
+    return sig;
+}
 
 Result<long> sys_sigaltstack(const SyscallArgs& a) {
     constexpr int kSsOnstack = 1, kSsDisable = 2, kSsAutodisarm = 1 << 31;

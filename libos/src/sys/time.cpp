@@ -4,13 +4,14 @@
 #include <linux/time.h>
 
 #include "../proc/process.h"
+#include "../proc/timer.h"
+#include "../proc/wait.h"
 #include "syscall.h"
+#include "timespec.h"
 
 namespace carbyne::libos {
 
 namespace {
-
-constexpr uint64_t kNsPerSec = 1000000000ull;
 
 Result<PalClock> pal_clock(int clock) {
     switch (clock) {
@@ -27,26 +28,24 @@ Result<PalClock> pal_clock(int clock) {
     }
 }
 
-struct __kernel_timespec to_timespec(uint64_t ns) {
-    return {long(ns / kNsPerSec), long(ns % kNsPerSec)};
-}
-
-Result<uint64_t> read_timespec(uint64_t user) {
-    struct __kernel_timespec ts = TRY(UserPtr<struct __kernel_timespec>(user).read());
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= long(kNsPerSec))
-        return Errno(EINVAL);
-    if (uint64_t(ts.tv_sec) > (~uint64_t{0} - kNsPerSec) / kNsPerSec)
-        return ~uint64_t{0} - 1;
-    return uint64_t(ts.tv_sec) * kNsPerSec + uint64_t(ts.tv_nsec);
-}
-
-Result<long> sleep_ns(uint64_t ns, uint64_t rem_user) {
-    uint64_t remaining = 0;
-    PalError e = g_pal->sleep(ns, &remaining);
-    if (e == PAL_E_INTR && rem_user)
-        TRY(UserPtr<struct __kernel_timespec>(rem_user).write(to_timespec(remaining)));
-    TRY(pal_result(e));
-    return 0;
+// Sleeps until `deadline` (monotonic); a signal ends it early with EINTR and, when
+// rem_user is given, the time that was left.
+Result<long> sleep_until(uint64_t deadline, uint64_t rem_user) {
+    for (;;) {
+        auto r = thread_block(deadline);
+        if (r.ok())
+            continue;  // a wake-up meant for something else
+        if (r.error().code == ETIMEDOUT)
+            return 0;
+        if (r.error().code != ERESTARTSYS)
+            return r.error();
+        if (rem_user) {
+            uint64_t now = monotonic_now();
+            uint64_t left = deadline == kNoDeadline ? kForeverNs : deadline > now ? deadline - now : 0;
+            TRY(UserPtr<struct __kernel_timespec>(rem_user).write(to_timespec(left)));
+        }
+        return Errno(EINTR);
+    }
 }
 
 }  // namespace
@@ -97,7 +96,7 @@ Result<long> sys_time(const SyscallArgs& a) {
 
 Result<long> sys_nanosleep(const SyscallArgs& a) {
     uint64_t ns = TRY(read_timespec(a.u64(0)));
-    return sleep_ns(ns, a.u64(1));
+    return sleep_until(deadline_after(ns), a.u64(1));
 }
 
 Result<long> sys_clock_nanosleep(const SyscallArgs& a) {
@@ -107,10 +106,12 @@ Result<long> sys_clock_nanosleep(const SyscallArgs& a) {
     TRY(pal_clock(clock));
     uint64_t ns = TRY(read_timespec(a.u64(2)));
     if (a.u32(1) & TIMER_ABSTIME) {
+        // FIXME: a REALTIME deadline becomes a monotonic one now; a later clock change
+        // does not move it.
         uint64_t now = TRY(clock_now(clock));
-        return ns > now ? sleep_ns(ns - now, 0) : Result<long>(0);
+        return ns > now ? sleep_until(deadline_after(ns - now), 0) : Result<long>(0);
     }
-    return sleep_ns(ns, a.u64(3));
+    return sleep_until(deadline_after(ns), a.u64(3));
 }
 
 }  // namespace carbyne::libos

@@ -1,0 +1,164 @@
+// Timers and the LibOS's timer service thread (see timer.h).
+#include "timer.h"
+
+#include <libos/log.h>
+#include <libos/pal.h>
+#include <libos/spinlock.h>
+#include <linux/time.h>
+
+#include "../signal/signal.h"
+
+namespace carbyne::libos {
+
+namespace {
+
+constexpr uint64_t kMsec = 1000000;
+
+struct Service {
+    Spinlock lock;
+    Timer* armed;      // unordered: few timers are armed at once
+    PalHandle* event;  // set to make the thread look again
+    bool started;
+};
+
+constinit Service g_service = {};
+
+bool cpu_clock(int clock) { return clock == CLOCK_PROCESS_CPUTIME_ID; }
+
+void unlink_locked(Timer* t) {
+    for (Timer** link = &g_service.armed; *link; link = &(*link)->next) {
+        if (*link == t) {
+            *link = t->next;
+            t->next = nullptr;
+            return;
+        }
+    }
+}
+
+// How long the service may sleep before `t` is due (a CPU-time timer is polled: CPU time
+// runs at most cpu_count times faster than wall time).
+uint64_t wait_for(const Timer* t, uint64_t now) {
+    if (t->deadline <= now)
+        return 0;
+    uint64_t left = t->deadline - now;
+    if (cpu_clock(t->clock)) {
+        uint64_t cpus = g_boot->cpu_count ? g_boot->cpu_count : 1;
+        left /= cpus;
+        if (left < kMsec)
+            left = kMsec;
+    }
+    return left;
+}
+
+// Fires one due timer, if any; returns false when none is due. `sleep` gets the time to
+// the earliest deadline otherwise.
+bool fire_one(uint64_t* sleep) {
+    Timer* due = nullptr;
+    uint64_t count = 0;
+    *sleep = PAL_WAIT_FOREVER;
+    {
+        SpinGuard g(g_service.lock);
+        for (Timer* t = g_service.armed; t; t = t->next) {
+            auto now = clock_now(t->clock);
+            if (!now.ok())
+                continue;
+            uint64_t w = wait_for(t, now.value());
+            if (w == 0) {
+                due = t;
+                count = 1;
+                if (t->interval) {
+                    uint64_t late = now.value() - t->deadline;
+                    count += late / t->interval;
+                    t->deadline += count * t->interval;
+                } else {
+                    t->deadline = 0;
+                    unlink_locked(t);
+                }
+                t->firing = true;
+                break;
+            }
+            if (w < *sleep)
+                *sleep = w;
+        }
+    }
+    if (!due)
+        return false;
+    due->expire(due, count);
+    __atomic_store_n(&due->firing, false, __ATOMIC_RELEASE);
+    return true;
+}
+
+[[noreturn]] void service_main(void*) {
+    for (;;) {
+        signal_fold_host();
+        uint64_t sleep;
+        while (fire_one(&sleep)) {
+        }
+        g_pal->event_wait(g_service.event, sleep);
+    }
+}
+
+Result<void> start_service_locked() {
+    if (g_service.started)
+        return {};
+    if (!g_service.event)
+        TRY(pal_result(g_pal->event_create(0, 1, &g_service.event)));
+    TRY(pal_result(g_pal->thread_create(service_main, nullptr)));
+    g_service.started = true;
+    return {};
+}
+
+uint64_t remaining_locked(const Timer* t) {
+    if (!t->deadline)
+        return 0;
+    auto now = clock_now(t->clock);
+    if (!now.ok() || t->deadline <= now.value())
+        return 1;  // due now: still armed, as Linux reports it
+    return t->deadline - now.value();
+}
+
+}  // namespace
+
+Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t* old_remaining,
+                       uint64_t* old_interval) {
+    {
+        SpinGuard g(g_service.lock);
+        if (deadline)
+            TRY(start_service_locked());
+        if (old_remaining)
+            *old_remaining = remaining_locked(t);
+        if (old_interval)
+            *old_interval = t->interval;
+        bool was_armed = t->deadline != 0;
+        t->deadline = deadline;
+        t->interval = deadline ? interval : 0;
+        if (deadline && !was_armed) {
+            t->next = g_service.armed;
+            g_service.armed = t;
+        } else if (!deadline && was_armed) {
+            unlink_locked(t);
+        }
+    }
+    if (deadline)
+        g_pal->event_set(g_service.event);
+    return {};
+}
+
+void timer_get(Timer* t, uint64_t* remaining, uint64_t* interval) {
+    SpinGuard g(g_service.lock);
+    *remaining = remaining_locked(t);
+    *interval = t->interval;
+}
+
+void timer_cancel(Timer* t) {
+    (void)timer_set(t, 0, 0, nullptr, nullptr);
+    while (__atomic_load_n(&t->firing, __ATOMIC_ACQUIRE))
+        g_pal->thread_yield();
+}
+
+void timer_service_kick() {
+    if (g_service.event)
+        g_pal->event_set(g_service.event);
+}
+
+}  // namespace carbyne::libos

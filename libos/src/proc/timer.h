@@ -1,0 +1,41 @@
+// Timers: a deadline on a clock, an optional period, and what expiry does. One LibOS
+// service thread, started with the first armed timer, sleeps until the earliest deadline
+// and fires what is due. alarm/setitimer, POSIX timers and timerfds are built on these.
+//
+// Lock order: the timer lock is a leaf; expire callbacks run without it.
+#pragma once
+
+#include <libos/result.h>
+#include <stdint.h>
+
+namespace carbyne::libos {
+
+// The current time on a Linux clock (CLOCK_*), in ns; EINVAL for an unknown clock.
+Result<uint64_t> clock_now(int clock);
+
+struct Timer {
+    // Set by the owner before the first timer_set.
+    int clock;  // CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME or CLOCK_PROCESS_CPUTIME_ID
+    // Runs on the service thread with `count` >= 1 expirations since the last call.
+    void (*expire)(Timer* timer, uint64_t count);
+
+    // Guarded by the timer lock.
+    uint64_t deadline;  // absolute, on `clock`; 0: disarmed
+    uint64_t interval;  // 0: one-shot
+    Timer* next;        // in the armed list
+    bool firing;        // expire() is running
+};
+
+// Arms the timer at an absolute `deadline` on its clock (0 disarms), repeating every
+// `interval` ns. The previous setting comes back in old_remaining/old_interval (when given).
+Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t* old_remaining,
+                       uint64_t* old_interval);
+// Time left until the next expiry (0: disarmed) and the interval.
+void timer_get(Timer* t, uint64_t* remaining, uint64_t* interval);
+// Disarms and waits out an expire() in progress: after it the Timer may be freed.
+void timer_cancel(Timer* t);
+
+// Wakes the service thread to fold host signals noted while it ran (signal_note_host).
+void timer_service_kick();
+
+}  // namespace carbyne::libos

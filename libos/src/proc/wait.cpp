@@ -1,0 +1,122 @@
+// Blocking inside the LibOS (see wait.h).
+#include "wait.h"
+
+#include <libos/pal.h>
+
+#include "../signal/signal.h"
+#include "process.h"
+
+namespace carbyne::libos {
+
+Thread* current_thread_or_null() { return current_thread(); }
+
+uint64_t monotonic_now() {
+    uint64_t ns = 0;
+    g_pal->time_get(PAL_CLOCK_MONOTONIC, &ns);
+    return ns;
+}
+
+uint64_t deadline_after(uint64_t ns) {
+    uint64_t now = monotonic_now();
+    return ns >= kNoDeadline - now ? kNoDeadline : now + ns;
+}
+
+namespace {
+
+// How long a PAL wait may last before `deadline`; false when it has passed.
+bool time_left(uint64_t deadline, uint64_t* timeout) {
+    if (deadline == kNoDeadline) {
+        *timeout = PAL_WAIT_FOREVER;
+        return true;
+    }
+    uint64_t now = monotonic_now();
+    if (now >= deadline)
+        return false;
+    *timeout = deadline - now;
+    return true;
+}
+
+}  // namespace
+
+Result<void> thread_block(uint64_t deadline) {
+    Thread* t = current_thread();
+    if (signal_deliverable())
+        return Errno(ERESTARTSYS);
+    uint64_t timeout;
+    if (!time_left(deadline, &timeout))
+        return Errno(ETIMEDOUT);
+    PalError e = g_pal->event_wait(t->wait_event, timeout);
+    if (signal_deliverable())
+        return Errno(ERESTARTSYS);
+    if (e == PAL_E_TIMEDOUT)
+        return Errno(ETIMEDOUT);
+    // PAL_E_INTR: a host signal or a wake-up aimed at the application's code; look again.
+    return {};
+}
+
+Result<void> thread_block_on(size_t count, PalHandle* const* handles, const uint32_t* events, uint32_t* ready,
+                             uint64_t deadline) {
+    constexpr size_t kMax = 16;
+    if (count + 1 > kMax)
+        return Errno(EINVAL);
+    Thread* t = current_thread();
+    if (signal_deliverable())
+        return Errno(ERESTARTSYS);
+    uint64_t timeout;
+    if (!time_left(deadline, &timeout))
+        return Errno(ETIMEDOUT);
+    PalHandle* all[kMax];
+    uint32_t want[kMax], got[kMax] = {};
+    for (size_t i = 0; i < count; i++) {
+        all[i] = handles[i];
+        want[i] = events[i];
+    }
+    all[count] = t->wait_event;
+    want[count] = PAL_WAIT_READ;
+    PalError e = g_pal->wait_for_many(count + 1, all, want, got, timeout);
+    for (size_t i = 0; i < count; i++)
+        ready[i] = e == PAL_OK ? got[i] : 0;
+    if (e == PAL_OK && (got[count] & PAL_WAIT_READ))
+        g_pal->event_clear(t->wait_event);
+    if (signal_deliverable())
+        return Errno(ERESTARTSYS);
+    if (e == PAL_E_TIMEDOUT)
+        return Errno(ETIMEDOUT);
+    if (e != PAL_OK && e != PAL_E_INTR)
+        return errno_from_pal(e);
+    return {};
+}
+
+void WaitQueue::add(WaitLink* link) {
+    SpinGuard g(m_lock);
+    link->prev = nullptr;
+    link->next = m_head;
+    if (m_head)
+        m_head->prev = link;
+    m_head = link;
+}
+
+void WaitQueue::remove(WaitLink* link) {
+    SpinGuard g(m_lock);
+    if (link->prev)
+        link->prev->next = link->next;
+    else if (m_head == link)
+        m_head = link->next;
+    if (link->next)
+        link->next->prev = link->prev;
+    link->prev = link->next = nullptr;
+}
+
+void WaitQueue::wake(uint32_t events) {
+    SpinGuard g(m_lock);
+    for (WaitLink* l = m_head; l; l = l->next) {
+        if (l->events && !(l->events & events))
+            continue;
+        if (l->callback)
+            l->callback(l, events);
+        else if (l->thread)
+            g_pal->event_set(l->thread->wait_event);
+    }
+}
+
+}  // namespace carbyne::libos
