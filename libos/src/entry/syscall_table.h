@@ -160,7 +160,13 @@
                                                 "threads exist")                                     \
     SYSCALL(277, sync_file_range, Full, "fiix", "")                                                   \
     SYSCALL(280, utimensat, Full, "fspx", "")                                                         \
+    SYSCALL(282, signalfd, Full, "fpz", "")                                                           \
+    SYSCALL(283, timerfd_create, Full, "ix", "")                                                      \
     SYSCALL(285, fallocate, Full, "fxii", "")                                                         \
+    SYSCALL(286, timerfd_settime, Partial, "fxpp", "TFD_TIMER_CANCEL_ON_SET is accepted; a clock "    \
+                                                   "change never cancels")                            \
+    SYSCALL(287, timerfd_gettime, Full, "fp", "")                                                     \
+    SYSCALL(289, signalfd4, Full, "fpzx", "")                                                         \
     SYSCALL(292, dup3, Full, "ffx", "")                                                               \
     SYSCALL(295, preadv, Full, "fpii", "")                                                            \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                           \

@@ -49,6 +49,10 @@ Result<void> io_copy_in(void* dst, IoBuf src, size_t size);
 // memory; this keeps the PAL and libos.so images out of reach).
 Result<void> io_check(IoBuf buf, size_t size);
 
+// The special files some calls act on alone (timerfd_settime, epoll_ctl...): after a
+// kind() check, a static_cast to the class is safe (there is no RTTI in the LibOS).
+enum class FileKind : uint8_t { Other, TimerFd, SignalFd, EventFd, Epoll, Pipe, Socket };
+
 class File {
 public:
     virtual ~File() = default;
@@ -94,6 +98,7 @@ public:
         return Errno(ENODEV);
     }
     virtual bool is_console() const { return false; }
+    virtual FileKind kind() const { return FileKind::Other; }
 
     // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.
     uint32_t flags() const { return __atomic_load_n(&m_flags, __ATOMIC_RELAXED); }

@@ -13,7 +13,7 @@ namespace carbyne::libos {
 
 struct Thread;
 
-inline uint64_t sig_bit(int sig) { return 1ull << (sig - 1); }
+constexpr uint64_t sig_bit(int sig) { return 1ull << (sig - 1); }
 
 // Siginfo as the kernel lays it out (128 bytes); the LibOS fills the common fields.
 struct SigInfo {

@@ -3,6 +3,7 @@
 #include <libos/pal.h>
 #include <libos/user.h>
 
+#include "../fs/signalfd.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "../proc/wait.h"
@@ -69,7 +70,7 @@ Result<long> sys_rt_sigprocmask(const SyscallArgs& a) {
 }  // namespace carbyne::libos
 
 // rt_sigreturn, kill, tkill, tgkill, rt_sigqueueinfo, rt_sigpending, rt_sigsuspend, pause,
-// sigaltstack
+// rt_sigtimedwait, signalfd, signalfd4, sigaltstack
 namespace carbyne::libos {
 
 namespace {
@@ -203,6 +204,28 @@ Result<long> sys_rt_sigtimedwait(const SyscallArgs& a) {
     }
     return sig;
 }
+
+namespace {
+
+Result<long> do_signalfd(int fd, uint64_t user_mask, uint64_t mask_size, uint32_t flags) {
+    constexpr uint32_t kNonblock = 04000, kCloexec = 02000000;  // SFD_NONBLOCK, SFD_CLOEXEC
+    if (mask_size != 8 || (flags & ~(kNonblock | kCloexec)))
+        return Errno(EINVAL);
+    uint64_t mask = TRY(UserPtr<uint64_t>(user_mask).read());
+    if (fd != -1) {
+        FileRef f = TRY(g_process.fds.get(fd));
+        TRY(fs::signalfd_set_mask(f.get(), mask));
+        return fd;
+    }
+    fs::File* f = TRY(fs::signalfd_create(mask, flags & kNonblock));
+    return TRY(g_process.fds.install(f, 0, flags & kCloexec));
+}
+
+}  // namespace
+
+Result<long> sys_signalfd(const SyscallArgs& a) { return do_signalfd(a.fd(0), a.u64(1), a.u64(2), 0); }
+
+Result<long> sys_signalfd4(const SyscallArgs& a) { return do_signalfd(a.fd(0), a.u64(1), a.u64(2), a.u32(3)); }
 
 Result<long> sys_sigaltstack(const SyscallArgs& a) {
     constexpr int kSsOnstack = 1, kSsDisable = 2, kSsAutodisarm = 1 << 31;

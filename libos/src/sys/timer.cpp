@@ -1,10 +1,12 @@
 // alarm, setitimer, getitimer, timer_create, timer_settime, timer_gettime,
-// timer_getoverrun, timer_delete, times, getrusage
+// timer_getoverrun, timer_delete, timerfd_create, timerfd_settime, timerfd_gettime, times,
+// getrusage
 #include <carbyne/string.h>
 #include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/time.h>
 
+#include "../fs/timerfd.h"
 #include "../proc/process.h"
 #include "../proc/process_timers.h"
 #include "../proc/thread.h"
@@ -121,6 +123,42 @@ Result<long> sys_timer_getoverrun(const SyscallArgs& a) { return TRY(posix_timer
 
 Result<long> sys_timer_delete(const SyscallArgs& a) {
     TRY(posix_timer_delete(a.i32(0)));
+    return 0;
+}
+
+Result<long> sys_timerfd_create(const SyscallArgs& a) {
+    constexpr uint32_t kNonblock = 04000, kCloexec = 02000000;  // TFD_NONBLOCK, TFD_CLOEXEC
+    int clock = a.i32(0);
+    uint32_t flags = a.u32(1);
+    if (flags & ~(kNonblock | kCloexec))
+        return Errno(EINVAL);
+    if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME)
+        return Errno(EINVAL);  // the *_ALARM clocks need CAP_WAKE_ALARM
+    fs::File* f = TRY(fs::timerfd_create(clock, flags & kNonblock));
+    return TRY(g_process.fds.install(f, 0, flags & kCloexec));
+}
+
+Result<long> sys_timerfd_settime(const SyscallArgs& a) {
+    constexpr uint32_t kAbstime = 1, kCancelOnSet = 2;
+    uint32_t flags = a.u32(1);
+    if (flags & ~(kAbstime | kCancelOnSet))
+        return Errno(EINVAL);
+    FileRef f = TRY(g_process.fds.get(a.fd(0)));
+    ItimerSpec want = TRY(UserPtr<ItimerSpec>(a.u64(2)).read());
+    uint64_t value = TRY(timespec_ns(want.value));
+    uint64_t interval = TRY(timespec_ns(want.interval));
+    uint64_t old_value, old_interval;
+    TRY(fs::timerfd_settime(f.get(), flags & kAbstime, value, interval, &old_value, &old_interval));
+    if (a.u64(3))
+        TRY(UserPtr<ItimerSpec>(a.u64(3)).write(to_itimerspec(old_value, old_interval)));
+    return 0;
+}
+
+Result<long> sys_timerfd_gettime(const SyscallArgs& a) {
+    FileRef f = TRY(g_process.fds.get(a.fd(0)));
+    uint64_t value, interval;
+    TRY(fs::timerfd_gettime(f.get(), &value, &interval));
+    TRY(UserPtr<ItimerSpec>(a.u64(1)).write(to_itimerspec(value, interval)));
     return 0;
 }
 
