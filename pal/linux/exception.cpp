@@ -124,7 +124,10 @@ uint64_t bit(int sig) { return 1ull << (sig - 1); }
 
 void exceptions_init() {
     // Asynchronous signals are held off while a synchronous one is handled.
-    const int async_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM};
+    // Job control too: the LibOS decides whether SIGTSTP stops the process (the application
+    // may handle it) and tells the application about SIGCONT and SIGWINCH.
+    const int async_signals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1, SIGUSR2,
+                                 SIGALRM, SIGCONT, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH};
     uint64_t async_mask = 0;
     for (int s : async_signals)
         async_mask |= bit(s);

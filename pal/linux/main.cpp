@@ -68,6 +68,7 @@ const PalApi g_api = {
     .get_fs_base = get_fs_base,
     .process_exit = process_exit,
     .process_kill_self = process_kill_self,
+    .process_stop = process_stop,
     .debug_log = debug_log,
     .fs_mkdir = fs_mkdir,
     .fs_rename = fs_rename,

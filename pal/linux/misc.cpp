@@ -144,4 +144,9 @@ void process_kill_self(int sig) {
     process_exit(128 + sig);
 }
 
+void process_stop() {
+    constexpr long kSigStop = 19;
+    host_syscall2(__NR_kill, host_syscall0(__NR_getpid), kSigStop);
+}
+
 }  // namespace carbyne::pal

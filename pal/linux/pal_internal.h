@@ -124,6 +124,7 @@ PalError get_cpu(uint32_t* cpu, uint32_t* node);
 PalError set_fs_base(uint64_t base);
 uint64_t get_fs_base();
 [[noreturn]] void process_exit(int code);
+void process_stop();
 [[noreturn]] void process_kill_self(int sig);
 void debug_log(const char* text, size_t size);
 PalError fs_mkdir(const char* host_path, uint32_t mode);

@@ -1,7 +1,7 @@
 // The process and its threads: identity, descriptors, working directory, memory break.
 // This is the state a checkpoint (fork) will carry.
 //
-// Lock order: Process::m_lock before FdTable's lock.
+// Lock order: Process::lock before the thread list's lock (thread.cpp) and FdTable's lock.
 #pragma once
 
 #include <libos/result.h>
@@ -49,6 +49,8 @@ size_t thread_list(int* out, size_t max);
 // A thread that does not block signal `sig` or waits for it in rt_sigtimedwait (the caller
 // first if it qualifies), or nullptr.
 Thread* thread_pick_for_signal(Thread* caller, int sig);
+// Clears `mask` from every thread's pending set (caller holds g_process.lock).
+void thread_discard_pending(uint64_t mask);
 
 // The LibOS's per-thread pointer (%gs:8 of the PAL TCB).
 inline Thread* current_thread() {

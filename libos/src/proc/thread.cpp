@@ -132,6 +132,12 @@ Thread* thread_pick_for_signal(Thread* caller, int sig) {
     return nullptr;
 }
 
+void thread_discard_pending(uint64_t mask) {
+    SpinGuard g(g_threads_lock);
+    for (Thread* t = g_threads; t; t = t->next)
+        t->pending &= ~mask;
+}
+
 size_t thread_list(int* out, size_t max) {
     SpinGuard g(g_threads_lock);
     size_t n = 0;

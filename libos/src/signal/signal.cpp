@@ -258,8 +258,11 @@ void signal_default_action(int sig) {
     case Default::Continue:
         return;
     case Default::Stop:
-        // FIXME: stopping needs a parent to report to (multi-process work); ignored.
-        log_warning("signal %d would stop the process; stopping is not supported yet", sig);
+        // The host process stops, so that whoever started it (a shell) sees it stopped and
+        // can continue it; the host's SIGCONT then comes back as a signal to the process.
+        log_debug("stopped by signal %d", sig);
+        g_pal->process_stop();
+        signal_fold_host();  // the SIGCONT that continued it, delivered next
         return;
     case Default::Terminate:
     case Default::Core:
@@ -277,6 +280,13 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info) {
         const SignalAction& action = g_process.actions[sig - 1];
         bool blocked = t ? (t->sigmask & sig_bit(sig)) != 0 : false;
         bool ignored = action.handler == 1 || (action.handler == 0 && default_of(sig) == Default::Ignore);
+        // SIGCONT discards pending stop signals and a stop signal a pending SIGCONT.
+        constexpr uint64_t kStops = sig_bit(19) | sig_bit(20) | sig_bit(21) | sig_bit(22);
+        uint64_t discard = sig == 18 ? kStops : (kStops & sig_bit(sig)) ? sig_bit(18) : 0;
+        if (discard) {
+            g_process.pending &= ~discard;
+            thread_discard_pending(discard);
+        }
         if (ignored && !blocked)
             return {};  // discarded at once, as Linux does
         if (t) {

@@ -258,7 +258,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 3
+#define PAL_API_VERSION 4
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -363,6 +363,9 @@ typedef struct PalApi {
     void (*process_exit)(int code) __attribute__((noreturn));
     /* Ends the process as killed by host signal `sig` (core dumps off). */
     void (*process_kill_self)(int sig) __attribute__((noreturn));
+    /* Stops the whole process as SIGSTOP does (its parent sees it stopped); returns once
+     * the host continues it. */
+    void (*process_stop)(void);
 
     /* -- Diagnostics -------------------------------------------------------------------- */
     /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
