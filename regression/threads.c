@@ -12,6 +12,11 @@
 
 enum { k_threads = 8, k_increments = 100000 };
 
+// Many threads, one after another: what a thread costs is reused when it ends.
+enum { k_many_threads = 1000 };
+
+static void *nothing(void *arg) { return arg; }
+
 static pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
 static long g_counter;
 
@@ -104,5 +109,12 @@ int main(void) {
   long woken = futex(&g_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
   pthread_join(waiter, NULL);
   check("futex_wake_one", woken == 1 || woken == 0, "wake returned %ld", woken);
+
+  int failed_at = -1;
+  for (int i = 0; i < k_many_threads && failed_at < 0; i++) {
+    pthread_t one;
+    if (pthread_create(&one, NULL, nothing, NULL) != 0 || pthread_join(one, NULL) != 0) failed_at = i;
+  }
+  check("many_threads_in_turn", failed_at < 0, "thread %d of %d could not be created", failed_at, k_many_threads);
   return check_exit_status();
 }

@@ -8,6 +8,7 @@
 
 #include "../signal/signal.h"
 #include "process.h"
+#include "thread.h"
 #include "timer.h"
 
 namespace carbyne::libos {
@@ -63,7 +64,13 @@ void posix_expire(Timer* t, uint64_t count) {
     info.timer.id = p->id;
     info.timer.overrun = p->overrun;
     info.timer.value = p->how.value_is_id ? uint64_t(p->id) : p->how.value;
-    (void)signal_send(p->how.notify == kSigevThreadId ? p->how.thread : nullptr, p->how.signo, info);
+    Thread* target = nullptr;
+    if (p->how.notify == kSigevThreadId) {
+        target = thread_by_tid(p->how.tid);
+        if (!target)
+            return;  // the thread is gone
+    }
+    (void)signal_send(target, p->how.signo, info);
 }
 
 Result<PosixTimer*> find(int id) {

@@ -19,7 +19,7 @@ struct TimerNotify {
     int notify;      // SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD_ID
     int signo;
     uint64_t value;  // sigev_value
-    Thread* thread;  // SIGEV_THREAD_ID
+    int tid;         // SIGEV_THREAD_ID
     bool value_is_id;  // no sigevent given: the value is the timer's id
 };
 

@@ -25,6 +25,43 @@ Spinlock g_threads_lock;
 Thread* g_threads;  // sorted by tid
 int g_next_tid = 2;
 size_t g_thread_count;
+// Threads that have exited, kept for reuse with their wait events: a Thread is never
+// freed, so a pointer to one (a signal being sent to it, a /proc reader) never dangles;
+// at worst it reaches the thread that reuses it, as a reused tid would on Linux.
+Thread* g_free_threads;
+
+// A Thread for a new thread: a recycled one, or a fresh one with its own wait event.
+Result<Thread*> thread_alloc() {
+    Thread* t = nullptr;
+    {
+        SpinGuard g(g_threads_lock);
+        t = g_free_threads;
+        if (t)
+            g_free_threads = t->next;
+    }
+    if (t) {
+        PalHandle* ev = t->wait_event;
+        memset(static_cast<void*>(t), 0, sizeof(Thread));
+        t->wait_event = ev;
+        g_pal->event_clear(ev);
+        return t;
+    }
+    t = static_cast<Thread*>(kzalloc(sizeof(Thread)));
+    if (!t)
+        return Errno(ENOMEM);
+    auto created = pal_result(g_pal->event_create(0, 1, &t->wait_event));
+    if (!created.ok()) {
+        kfree(t);
+        return created.error();
+    }
+    return t;
+}
+
+void thread_release(Thread* t) {
+    SpinGuard g(g_threads_lock);
+    t->next = g_free_threads;
+    g_free_threads = t;
+}
 
 void insert_locked(Thread* t) {
     Thread** link = &g_threads;
@@ -149,14 +186,7 @@ size_t thread_list(int* out, size_t max) {
 
 Result<int> thread_clone(const CloneRequest& req) {
     Thread* parent = current_thread();
-    auto* t = static_cast<Thread*>(kzalloc(sizeof(Thread)));
-    if (!t)
-        return Errno(ENOMEM);
-    auto created = pal_result(g_pal->event_create(0, 1, &t->wait_event));
-    if (!created.ok()) {
-        kfree(t);
-        return created.error();
-    }
+    Thread* t = TRY(thread_alloc());
     {
         SpinGuard g(g_threads_lock);
         t->tid = g_next_tid++;
@@ -173,8 +203,7 @@ Result<int> thread_clone(const CloneRequest& req) {
         t->clear_child_tid = req.child_tid;
     uint32_t tid = uint32_t(t->tid);
     auto fail = [&](Errno e) -> Result<int> {
-        g_pal->stream_close(t->wait_event);
-        kfree(t);
+        thread_release(t);
         return e;
     };
     if (req.parent_settid) {
@@ -209,8 +238,8 @@ Result<int> thread_clone(const CloneRequest& req) {
     }
     if (remove(t) == 0)
         process_exit(code);  // the last thread: the process ends with its status
-    // FIXME: the Thread and its event are kept: a signal or /proc reader may still hold
-    // the pointer. Reclaiming them needs reference counts (signals work).
+    // From here on this host thread runs only PAL code; the Thread may be reused at once.
+    thread_release(t);
     g_pal->thread_exit(nullptr);
 }
 

@@ -19,8 +19,8 @@ struct CloneRequest {
 // Starts a thread of this process that returns 0 from the clone call; returns its tid.
 Result<int> thread_clone(const CloneRequest& req);
 
-// The thread with this tid, or nullptr. FIXME: the pointer stays valid because Thread
-// objects are never freed yet (see thread_exit).
+// The thread with this tid, or nullptr. The pointer stays valid (Thread objects are
+// reused, never freed), though the thread may exit and another reuse it.
 Thread* thread_by_tid(int tid);
 
 // Ends the calling thread (exit(2)); the last one ends the process with `code`.

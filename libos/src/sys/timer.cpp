@@ -72,7 +72,7 @@ Result<long> sys_alarm(const SyscallArgs& a) {
 
 Result<long> sys_timer_create(const SyscallArgs& a) {
     constexpr int kSigevSignal = 0, kSigevNone = 1, kSigevThreadId = 4;
-    TimerNotify how = {kSigevSignal, 14 /* SIGALRM */, 0, nullptr, true};
+    TimerNotify how = {kSigevSignal, 14 /* SIGALRM */, 0, 0, true};
     if (a.u64(1)) {
         SigEvent ev = TRY(UserPtr<SigEvent>(a.u64(1)).read());
         how.notify = ev.notify;
@@ -84,9 +84,9 @@ Result<long> sys_timer_create(const SyscallArgs& a) {
         if (ev.notify != kSigevNone && (ev.signo < 1 || ev.signo > kNumSignals))
             return Errno(EINVAL);
         if (ev.notify == kSigevThreadId) {
-            how.thread = thread_by_tid(ev.tid);
-            if (!how.thread)
+            if (!thread_by_tid(ev.tid))
                 return Errno(EINVAL);
+            how.tid = ev.tid;
         }
     }
     int id = TRY(posix_timer_create(a.i32(0), how));
