@@ -60,6 +60,7 @@ public:
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override { return m_inner->utimens(atime_ns, mtime_ns); }
     Result<uint64_t> readable_bytes() override { return m_inner->readable_bytes(); }
     PalHandle* pal_file() override { return m_inner->pal_file(); }
+    Result<PalHandle*> map_handle() override { return m_inner->map_handle(); }
 
 private:
     // The tmpfs file acts on its own status flags (O_APPEND): keep them equal to ours,

@@ -1,5 +1,6 @@
 // tmpfs nodes: attributes and the data of regular files (read, write, truncate, fallocate,
-// SEEK_DATA/SEEK_HOLE), and the sleeping locks. Lock order: tmpfs_node.h.
+// SEEK_DATA/SEEK_HOLE), in LibOS pages or, once mapped, in host shared memory; and the
+// sleeping locks. Lock order: tmpfs_node.h.
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
@@ -56,6 +57,95 @@ Result<void> move_chunk(IoBuf buf, size_t size, size_t* moved, Copy copy) {
         *moved = at;
     }
     return whole;
+}
+
+// -- Data in host shared memory (tmpfs_node.h: TmpfsNode::shm) --------------------------
+
+uint64_t pages_spanned(uint64_t offset, uint64_t size) {
+    return size ? ((offset + size - 1) >> kPageShift) - (offset >> kPageShift) + 1 : 0;
+}
+
+// Charges the mount for what the host now holds: page_count plus the `reserved` pages the
+// caller reserved ahead becomes the host's count. `io` held exclusively.
+void shm_settle(TmpfsNode* n, uint64_t reserved) {
+    uint64_t charged;
+    {
+        SpinGuard g(n->lock);
+        charged = n->page_count + reserved;
+    }
+    PalStreamAttr attr;
+    if (g_pal->stream_attributes(n->shm, &attr) == PAL_OK) {
+        uint64_t held = attr.blocks / (kPageSize / 512);
+        if (held < charged) {
+            n->fs->release_pages(charged - held);
+            charged = held;
+        } else if (held > charged && n->fs->reserve_pages(held - charged)) {
+            charged = held;  // written through a mapping: not refused, only left uncounted when full
+        }
+    }
+    SpinGuard g(n->lock);
+    n->page_count = charged;
+}
+
+// Moves up to `size` bytes between `buf` and the shared memory at `offset` (the host's
+// pread/pwrite: a fault part-way ends it with the bytes done).
+Result<size_t> shm_io(PalHandle* shm, bool write, IoBuf buf, size_t size, uint64_t offset) {
+    TRY(io_check(buf, size));
+    size_t done = 0;
+    while (done < size) {
+        size_t got = 0;
+        void* at = reinterpret_cast<void*>(buf.addr + done);
+        PalError e = write ? g_pal->stream_write(shm, offset + done, at, size - done, &got)
+                           : g_pal->stream_read(shm, offset + done, at, size - done, &got);
+        if (e != PAL_OK) {
+            if (!done)
+                return errno_from_pal(e);
+            break;
+        }
+        if (!got)
+            break;
+        done += got;
+    }
+    return done;
+}
+
+// Copies the pages of the file into fresh shared memory `shm` (as large host writes as
+// runs of neighbouring pages allow). Fallocated pages never written stay holes.
+Result<void> copy_pages_to(TmpfsNode* n, PalHandle* shm) {
+    uint64_t size = n->size;
+    if (!size)
+        return {};
+    uint64_t run_offset = 0;
+    const uint8_t* run_data = nullptr;
+    size_t run_size = 0;
+    Result<void> status;
+    auto flush = [&]() {
+        if (!run_size)
+            return;
+        auto written = shm_io(shm, true, IoBuf::kernel(run_data), run_size, run_offset);
+        if (!written.ok())
+            status = written.error();
+        else if (written.value() != run_size)
+            status = Errno(ENOSPC);
+        run_size = 0;
+    };
+    n->pages.for_each(0, (size - 1) >> kPageShift, [&](uint64_t i, uintptr_t& slot) {
+        if (slot & PageTree::kUnwritten)
+            return true;
+        uint64_t pos = i << kPageShift;
+        const uint8_t* page = PageTree::page_of(slot);
+        size_t len = size - pos < kPageSize ? size_t(size - pos) : size_t(kPageSize);
+        if (run_size && (run_offset + run_size != pos || run_data + run_size != page))
+            flush();
+        if (!run_size) {
+            run_offset = pos;
+            run_data = page;
+        }
+        run_size += len;
+        return status.ok();
+    });
+    flush();
+    return status;
 }
 
 }  // namespace
@@ -153,7 +243,15 @@ Result<size_t> node_read(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset) 
     {
         SharedLocked io(n->io);
         uint64_t file_size = n->size;  // stable while `io` is held
-        while (done < size && offset + done < file_size) {
+        if (n->shm) {
+            size_t want = offset < file_size ? size_t(size < file_size - offset ? size : file_size - offset) : 0;
+            auto got = shm_io(n->shm, false, buf, want, offset);
+            if (got.ok())
+                done = got.value();
+            else
+                status = got.error();
+        }
+        while (!n->shm && done < size && offset + done < file_size) {
             uint64_t pos = offset + done;
             size_t in_page = size_t(pos & (kPageSize - 1));
             size_t chunk = size_t(kPageSize) - in_page;
@@ -200,7 +298,19 @@ Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset,
     size_t done = 0;
     uint64_t added = 0;
     Result<void> status;
-    while (done < size) {
+    if (n->shm) {
+        // Reserved as if every page were new; shm_settle gives back what was not.
+        uint64_t reserved = pages_spanned(offset, size);
+        if (!n->fs->reserve_pages(reserved))
+            return Errno(ENOSPC);
+        auto written = shm_io(n->shm, true, buf, size, offset);
+        if (written.ok())
+            done = written.value();
+        else
+            status = written.error();
+        shm_settle(n, reserved);
+    }
+    while (!n->shm && done < size) {
         uint64_t pos = offset + done;
         size_t in_page = size_t(pos & (kPageSize - 1));
         size_t chunk = size_t(kPageSize) - in_page;
@@ -267,7 +377,11 @@ Result<void> node_truncate(TmpfsNode* n, uint64_t size, bool touch) {
     Locked<RwSleepLock> io(n->io);
     uint64_t old = n->size;
     uint64_t freed = 0;
-    if (size < old) {
+    if (n->shm) {
+        // The host zeroes the tail of the last page and frees the rest, as shmem does.
+        TRY(pal_result(g_pal->stream_truncate(n->shm, size)));
+        shm_settle(n, 0);
+    } else if (size < old) {
         // The tail of the last page must read as zeros if the file grows again.
         if (size & (kPageSize - 1)) {
             if (uintptr_t slot = n->pages.get(size >> kPageShift)) {
@@ -304,6 +418,26 @@ Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t siz
         return Errno(EFBIG);
     int64_t now = now_ns();
     Locked<RwSleepLock> io(n->io);
+
+    if (n->shm) {
+        // The same mode bits; the host keeps its size equal to ours.
+        static_assert(FALLOC_FL_KEEP_SIZE == PAL_ALLOC_KEEP_SIZE && FALLOC_FL_PUNCH_HOLE == PAL_ALLOC_PUNCH_HOLE);
+        uint64_t reserved = (mode & FALLOC_FL_PUNCH_HOLE) ? 0 : pages_spanned(offset, size);
+        if (!n->fs->reserve_pages(reserved))
+            return Errno(ENOSPC);
+        auto done = pal_result(g_pal->stream_allocate(n->shm, uint32_t(mode), offset, size));
+        shm_settle(n, reserved);
+        TRY(done);
+        SpinGuard g(n->lock);
+        if (!(mode & FALLOC_FL_KEEP_SIZE) && end > n->size) {
+            n->size = end;
+            n->mtime_ns = now;
+        }
+        if (mode & FALLOC_FL_PUNCH_HOLE)
+            n->mtime_ns = now;
+        n->ctime_ns = now;
+        return {};
+    }
 
     if (mode & FALLOC_FL_PUNCH_HOLE) {
         // Whole pages go; the partial ones at either end are zeroed in place.
@@ -378,6 +512,8 @@ Result<int64_t> node_seek_data(TmpfsNode* n, int64_t offset, int whence) {
     uint64_t start = uint64_t(offset);
     if (start >= size)
         return Errno(ENXIO);
+    if (n->shm)
+        return whence == SEEK_DATA ? int64_t(start) : int64_t(size);
     // Written pages are data; holes and fallocated pages never written are holes.
     uint64_t first = start >> kPageShift;
     if (whence == SEEK_DATA) {
@@ -410,10 +546,45 @@ Result<int64_t> node_seek_data(TmpfsNode* n, int64_t offset, int whence) {
     return int64_t(hole < size ? hole : size);
 }
 
+Result<PalHandle*> node_map_handle(TmpfsNode* n) {
+    if (n->type != S_IFREG)
+        return Errno(ENODEV);
+    if (PalHandle* shm = node_shm(n))
+        return shm;
+    Locked<RwSleepLock> io(n->io);
+    if (n->shm)
+        return n->shm;  // another thread moved it meanwhile
+    PalHandle* shm = nullptr;
+    TRY(pal_result(g_pal->shm_create(0, &shm)));
+    auto copied = copy_pages_to(n, shm);
+    if (copied.ok() && n->size)
+        copied = pal_result(g_pal->stream_truncate(shm, n->size));  // the tail may be a hole
+    if (!copied.ok()) {
+        g_pal->stream_close(shm);
+        return copied.error();
+    }
+    // The pages were charged to the mount; from now on the host's count is.
+    n->pages.remove(0, kMaxPageIndex);
+    __atomic_store_n(&n->shm, shm, __ATOMIC_RELEASE);
+    shm_settle(n, 0);
+    return shm;
+}
+
+void node_settle(TmpfsNode* n) {
+    if (!node_shm(n))
+        return;
+    Locked<RwSleepLock> io(n->io);
+    shm_settle(n, 0);
+}
+
 void node_free(TmpfsNode* n) {
     Tmpfs* fs = n->fs;
-    if (n->type == S_IFREG)
+    if (n->type == S_IFREG && n->shm) {
+        g_pal->stream_close(n->shm);  // mappings of it keep the host object alive
+        fs->release_pages(n->page_count);
+    } else if (n->type == S_IFREG) {
         fs->release_pages(n->pages.remove(0, kMaxPageIndex));
+    }
     kfree(n->target);
     kfree(n->dir.buckets);
     fs->release_inode();

@@ -96,6 +96,7 @@ public:
     }
 
     Result<void> stat(Stat* out) override {
+        node_settle(m_node);  // pages written through mappings count in st_blocks
         node_stat(m_node, out);
         return {};
     }
@@ -128,14 +129,10 @@ public:
         return uint64_t(int64_t(st.size) - int64_t(m_pos));
     }
 
-    // FIXME: mmap of tmpfs files (and so of memfds) answers ENODEV until the memory work
-    // can map these pages. It needs the node's data as host-shareable memory: e.g. a PAL
-    // call making an anonymous shared host object (a host memfd) per node, which PageTree
-    // would index instead of pool pages and pal_file() would return, or a call mapping
-    // pool pages at an address (MAP_PRIVATE may copy; MAP_SHARED must alias them, and
-    // truncate and hole punching must then unmap). A fault handler filling such mappings
-    // must not take TmpfsNode::io: a reader holds it while copying to the application.
-    PalHandle* pal_file() override { return nullptr; }
+    // mmap maps the node's host shared memory, made from its pages on the first map
+    // (tmpfs_node.h: TmpfsNode::shm); until then there is no host file behind it.
+    PalHandle* pal_file() override { return node_shm(m_node); }
+    Result<PalHandle*> map_handle() override { return node_map_handle(m_node); }
 
 private:
     TmpfsNode* m_node;

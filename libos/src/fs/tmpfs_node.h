@@ -8,8 +8,9 @@
 //   4. TmpfsNode::lock                    (Spinlock; one node's attributes; one at a time)
 //   5. the page pool lock                 (Spinlock; leaf, tmpfs_pages.cpp)
 // The sleeping locks may be held while copying to or from the application (the data moves
-// straight between its buffer and the pages); the spinlocks never are, and no PAL call is
-// made under a spinlock.
+// straight between its buffer and the pages, or the host shared memory by PAL calls); the
+// spinlocks never are, and no PAL call is made under a spinlock. No fault handler takes
+// `io`: mappings of a file are host mappings of its shared memory, filled by the host.
 #pragma once
 
 #include <libos/result.h>
@@ -205,8 +206,21 @@ struct TmpfsNode {
     int64_t atime_ns, mtime_ns, ctime_ns;
 
     // Regular files. Pages change only with `io` held exclusively; readers hold it shared.
+    // In host shared memory, page_count is what the mount was charged: the host's count
+    // when last settled (after each change made through `io`), short of it only when the
+    // mount was full when pages written through a mapping were found.
     RwSleepLock io;
     PageTree pages;
+    // Where the data lives: in `pages` (LibOS memory, sparse) until the file is first
+    // mapped, from then on in `shm` (PAL shm_create), a host shared-memory object of exactly
+    // `size` bytes that mmap maps, so that read, write, truncate and every MAP_SHARED
+    // mapping see the same bytes and a page wholly past the end faults (SIGBUS) as on
+    // Linux. The move is one way ("promotion", node_map_handle): made with `io` held
+    // exclusively, after which `pages` is empty; `shm` is read with `io` held (shared is
+    // enough) or by an acquire load, and closed only by node_free. For fork, `shm` is the
+    // node's data to pass on as a host handle, not a copy (mappings in parent and child must
+    // alias it); a node without one has its `pages` copied.
+    PalHandle* shm;
 };
 
 int64_t now_ns();
@@ -224,8 +238,17 @@ Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset,
 // `touch`: update mtime and ctime even when the size stays (ftruncate, O_TRUNC).
 Result<void> node_truncate(TmpfsNode* n, uint64_t size, bool touch);
 Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t size);
-// SEEK_DATA / SEEK_HOLE from `offset`.
+// SEEK_DATA / SEEK_HOLE from `offset`. In host shared memory the whole file is data (as
+// lseek(2) allows): the PAL cannot ask the host for its holes.
 Result<int64_t> node_seek_data(TmpfsNode* n, int64_t offset, int whence);
+// The host shared memory mmap maps: the file's data moves there on the first call (ENODEV
+// for anything but a regular file).
+Result<PalHandle*> node_map_handle(TmpfsNode* n);
+// The node's host shared memory; nullptr while its data is in pages.
+inline PalHandle* node_shm(TmpfsNode* n) { return __atomic_load_n(&n->shm, __ATOMIC_ACQUIRE); }
+// Brings st_blocks of a file in host shared memory up to date with the pages written
+// through mappings since the last change (a no-op for other nodes).
+void node_settle(TmpfsNode* n);
 // Frees a node that no directory and no File refers to any more.
 void node_free(TmpfsNode* n);
 
@@ -241,6 +264,8 @@ public:
     Result<void> lookup(const char* rel, bool* exists, Stat* st) override;
     Result<size_t> readlink(const char* rel, char* buf, size_t size) override;
     Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override;
+    Result<File*> open_tmpfile(const Resolved& dir, uint32_t flags, uint32_t mode) override;
+    Result<void> link_file(File* f, const Stat& st, const char* rel) override;
     Result<void> mkdir(const char* rel, uint32_t mode) override;
     Result<void> unlink(const char* rel) override;
     Result<void> rmdir(const char* rel) override;
@@ -278,6 +303,9 @@ private:
     Result<TmpfsNode*> pin(const char* rel);
     // Grows an overloaded directory's hash table; the caller pinned the directory.
     void grow_table(TmpfsNode* dir);
+
+    struct Tmpfile;
+    Tmpfile* m_tmpfiles = nullptr;  // guarded by m_tree: O_TMPFILE nodes still open (tmpfs.cpp)
 
     const uint64_t m_dev;
     TmpfsNode* m_root = nullptr;

@@ -185,16 +185,22 @@ bool overlaps_any(uint64_t start, uint64_t end) {
     return i < g_list.count && g_list.v[i].start < end;
 }
 
-Vma make_vma(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset) {
-    Vma v{start, end, prot, flags, file, offset, 0, 0};
-    if (file) {
+// The device and inode /proc/self/maps shows for a file: asked before the VMA lock, since
+// a file's stat may call the PAL or take sleeping locks.
+struct FileIds {
+    uint64_t dev = 0, ino = 0;
+    explicit FileIds(fs::File* file) {
         fs::Stat st;
-        if (file->stat(&st).ok()) {
-            v.dev = st.dev;
-            v.ino = st.ino;
+        if (file && file->stat(&st).ok()) {
+            dev = st.dev;
+            ino = st.ino;
         }
     }
-    return v;
+};
+
+Vma make_vma(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset,
+             const FileIds& ids) {
+    return Vma{start, end, prot, flags, file, offset, ids.dev, ids.ino};
 }
 
 // The host side of an unmap: only ranges the list knows are the application's.
@@ -215,12 +221,10 @@ Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, 
     uint32_t flags = (shared ? kVmaShared : 0) | (file ? 0 : kVmaAnonymous) |
                      ((map_flags & MAP_GROWSDOWN) ? kVmaGrowsDown : 0) |
                      ((map_flags & MAP_NORESERVE) ? kVmaNoReserve : 0);
-    PalHandle* handle = nullptr;
-    if (file) {
-        handle = file->pal_file();
-        if (!handle)
-            return Errno(ENODEV);
-    }
+    // Before the VMA lock: a tmpfs file moves its data to host memory here (PAL calls,
+    // sleeping locks).
+    PalHandle* handle = file ? TRY(file->map_handle()) : nullptr;
+    FileIds ids(file);
     Released released;
     SpinGuard g(g_vma_lock);
     if ((fixed || noreplace) && !user_range_ok(addr, len))
@@ -244,7 +248,7 @@ Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, 
         return Errno(fixed ? ENOMEM : EEXIST);
     TRY(pal_result(e));
     uint64_t start = uint64_t(out);
-    auto added = add(make_vma(start, start + len, prot, flags, file, offset), released);
+    auto added = add(make_vma(start, start + len, prot, flags, file, offset, ids), released);
     if (!added.ok()) {
         g_pal->memory_free(out, len);
         return added.error();
@@ -253,10 +257,11 @@ Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, 
 }
 
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset) {
+    FileIds ids(file);
     Released released;
     SpinGuard g(g_vma_lock);
     TRY(cut(start, end, released));
-    return add(make_vma(start, end, prot, flags, file, offset), released);
+    return add(make_vma(start, end, prot, flags, file, offset, ids), released);
 }
 
 Result<void> unmap(uint64_t addr, uint64_t len) {

@@ -45,8 +45,8 @@ Result<long> sys_mmap(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(4)));
     if (offset + len < offset || int64_t(offset + len) < 0)
         return Errno(EOVERFLOW);
-    if (!f->pal_file())
-        return Errno(ENODEV);
+    // The access checks come first, as in Linux's do_mmap; mm::map answers ENODEV for a
+    // file that cannot be mapped.
     if (!f->readable())
         return Errno(EACCES);
     if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags() & O_ACCMODE) != O_RDWR)
