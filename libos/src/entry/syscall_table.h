@@ -25,8 +25,10 @@
     SYSCALL(8, lseek, Partial, "fix", "directories on chroot mounts can only be rewound (offset 0); "  \
                                      "tmpfs and /proc directories seek to any returned d_off")      \
     SYSCALL(9, mmap, Partial, "pzxxfx",                                                               \
-            "chroot files and anonymous memory; tmpfs files give ENODEV; MAP_SHARED|MAP_ANONYMOUS "  \
-            "is shared with no other process until fork exists; no MAP_HUGETLB")                     \
+            "chroot, tmpfs and memfd files and anonymous memory (a tmpfs file's data moves to "       \
+            "host shared memory when first mapped; SEEK_HOLE then finds no holes); "                  \
+            "MAP_SHARED|MAP_ANONYMOUS is shared with no other process until fork exists; "            \
+            "no MAP_HUGETLB")                                                                         \
     SYSCALL(10, mprotect, Full, "pzx", "")                                                            \
     SYSCALL(11, munmap, Full, "pz", "")                                                               \
     SYSCALL(12, brk, Full, "p", "")                                                                   \
