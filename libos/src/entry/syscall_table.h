@@ -16,8 +16,9 @@
 #define CARBYNE_SYSCALLS(SYSCALL)                                                                     \
     SYSCALL(0, read, Full, "fpz", "")                                                                 \
     SYSCALL(1, write, Full, "fpz", "")                                                                \
-    SYSCALL(2, open, Partial, "sxo", "no O_TMPFILE (EOPNOTSUPP); permission bits are checked by the " \
-                                    "host on chroot mounts only")                                    \
+    SYSCALL(2, open, Partial, "sxo", "O_TMPFILE on tmpfs only (chroot mounts: EOPNOTSUPP, the PAL "   \
+                                    "has no unnamed host files); permission bits are checked by "     \
+                                    "the host on chroot mounts only")                                 \
     SYSCALL(3, close, Full, "f", "")                                                                  \
     SYSCALL(4, stat, Full, "sp", "")                                                                  \
     SYSCALL(5, fstat, Full, "fp", "")                                                                 \
@@ -190,6 +191,6 @@
     SYSCALL(334, rseq, Enosys, "pzip", "restartable sequences need preemption notices; glibc falls "  \
                                      "back without them")                                             \
     SYSCALL(436, close_range, Full, "uux", "")                                                        \
-    SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (there "  \
-                                           "is no lookup cache to answer from)")                      \
+    SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (the "    \
+                                           "last component is always asked of the file system)")      \
     SYSCALL(439, faccessat2, Full, "fsox", "")

@@ -204,9 +204,13 @@ public:
 
     Result<void> sync() override { return pal_result(g_pal->stream_sync(m_handle, PAL_FSYNC_FULL)); }
     Result<void> datasync() override { return pal_result(g_pal->stream_sync(m_handle, PAL_FSYNC_DATA)); }
-    Result<void> chmod(uint32_t mode) override { return pal_result(g_pal->stream_chmod(m_handle, mode)); }
+    // A directory's permissions decide what the walks cached below it may pass; the path it
+    // was opened by may be stale, so the mount's whole dentry cache is forgotten.
+    Result<void> chmod(uint32_t mode) override {
+        return forgetting(pal_result(g_pal->stream_chmod(m_handle, mode)));
+    }
     Result<void> chown(uint32_t uid, uint32_t gid) override {
-        return pal_result(g_pal->stream_chown(m_handle, uid, gid));
+        return forgetting(pal_result(g_pal->stream_chown(m_handle, uid, gid)));
     }
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
         return pal_result(g_pal->stream_utimens(m_handle, atime_ns, mtime_ns));
@@ -269,6 +273,12 @@ public:
     }
 
 private:
+    Result<void> forgetting(Result<void> done) {
+        if (mount())
+            vfs_dcache_forget(mount(), "");
+        return done;
+    }
+
     static constexpr size_t kBufSize = 8192;
     PalHandle* m_handle;
     uint8_t* m_buf = nullptr;
@@ -281,10 +291,17 @@ private:
 // A host directory (or file) shown at a mount point.
 class ChrootFs final : public FileSystem {
 public:
-    explicit ChrootFs(char* root) : m_root(root) {}
-    ~ChrootFs() override { kfree(m_root); }
+    ChrootFs(char* root, char* clean_root) : m_root(root), m_clean_root(clean_root) {}
+    ~ChrootFs() override {
+        kfree(m_root);
+        kfree(m_clean_root);
+    }
 
     const char* type_name() const override { return "chroot"; }
+    // Each lookup is a host call, and the host directory changes only through the LibOS
+    // (other host processes changing it is the documented limitation of the cache).
+    bool walk_cacheable() const override { return true; }
+    const char* host_root() const override { return m_clean_root; }
 
     Result<void> lookup(const char* rel, bool* exists, Stat* st) override {
         char host[kPathMax];
@@ -419,6 +436,7 @@ private:
     };
 
     char* m_root;
+    char* m_clean_root;  // m_root cleaned lexically, to compare with other mounts' roots
 };
 
 Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
@@ -474,14 +492,25 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
 }  // namespace
 
 Result<FileSystem*> chroot_create(const char* host_root) {
-    size_t n = strlen(host_root) + 1;
-    auto* root = static_cast<char*>(kmalloc(n));
-    if (!root)
+    auto* work = static_cast<char*>(kmalloc(kPathMax));
+    if (!work)
         return Errno(ENOMEM);
+    HeapGuard guard{work};
+    TRY(path_normalize("/", host_root, work));
+    size_t n = strlen(host_root) + 1, clean_size = strlen(work) + 1;
+    auto* root = static_cast<char*>(kmalloc(n));
+    auto* clean = static_cast<char*>(kmalloc(clean_size));
+    if (!root || !clean) {
+        kfree(root);
+        kfree(clean);
+        return Errno(ENOMEM);
+    }
     memcpy(root, host_root, n);
-    FileSystem* fs = make<ChrootFs>(root);
+    memcpy(clean, work, clean_size);
+    FileSystem* fs = make<ChrootFs>(root, clean);
     if (!fs) {
         kfree(root);
+        kfree(clean);
         return Errno(ENOMEM);
     }
     return fs;

@@ -1,6 +1,10 @@
 // FileSystem defaults: what a file system without the operation answers.
 #include "filesystem.h"
 
+#include <libos/heap.h>
+
+#include "vfs.h"
+
 namespace carbyne::libos::fs {
 
 Result<size_t> FileSystem::readlink(const char*, char*, size_t) { return Errno(EINVAL); }
@@ -10,6 +14,21 @@ Result<void> FileSystem::rmdir(const char*) { return Errno(EPERM); }
 Result<void> FileSystem::rename(const char*, const char*, uint32_t) { return Errno(EPERM); }
 Result<void> FileSystem::link(const char*, const char*) { return Errno(EPERM); }
 Result<void> FileSystem::symlink(const char*, const char*) { return Errno(EPERM); }
+Result<File*> FileSystem::open_tmpfile(const Resolved&, uint32_t, uint32_t) { return Errno(EOPNOTSUPP); }
+
+Result<void> FileSystem::link_file(File* f, const Stat& st, const char* rel) {
+    if (!f->path() || f->path()[0] != '/')
+        return Errno(ENOENT);
+    auto* from = static_cast<Resolved*>(kmalloc(sizeof(Resolved)));
+    if (!from)
+        return Errno(ENOMEM);
+    HeapGuard guard{from};
+    TRY(vfs_resolve("/", f->path(), false, from));
+    if (!from->exists || from->mount->fs != this || from->stat.ino != st.ino || from->stat.dev != st.dev)
+        return Errno(ENOENT);
+    return link(from->rel, rel);
+}
+
 Result<void> FileSystem::mknod(const char*, uint32_t, uint64_t) { return Errno(EPERM); }
 Result<void> FileSystem::chmod(const char*, uint32_t) { return Errno(EPERM); }
 Result<void> FileSystem::chown(const char*, uint32_t, uint32_t) { return Errno(EPERM); }

@@ -32,6 +32,15 @@ public:
     // The type shown in /proc/mounts ("chroot" shows the host file system's own).
     virtual const char* type_name() const = 0;
 
+    // Whether the VFS keeps a dentry cache (dcache.h) for this file system's mounts: worth
+    // it when a lookup is a host call, and sound when every change to the namespace goes
+    // through the VFS (pseudo file systems, whose entries come and go by themselves, say no).
+    virtual bool walk_cacheable() const { return false; }
+    // The host directory this file system shows (clean, absolute), or nullptr: two mounts
+    // of overlapping host directories show the same files under different paths, and a
+    // change through one must reach the other's dentry cache.
+    virtual const char* host_root() const { return nullptr; }
+
     // Attributes of `rel` without following a final symlink; *exists = false when missing.
     virtual Result<void> lookup(const char* rel, bool* exists, Stat* st) = 0;
     // The target of the symlink `rel`.
@@ -39,6 +48,11 @@ public:
     // Opens (and with O_CREAT creates) what `r` names. The VFS has checked existence,
     // O_EXCL, O_DIRECTORY, write access to directories and read-only mounts.
     virtual Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) = 0;
+    // open(2) with O_TMPFILE: a new regular file without a name in the directory `dir`
+    // (the VFS has checked that it is one, and the mount is writable), which linkat may
+    // name later unless O_EXCL is in `flags`. The default answers EOPNOTSUPP, Linux's answer
+    // for a file system without unnamed files (chroot: the PAL has no call for them).
+    virtual Result<File*> open_tmpfile(const Resolved& dir, uint32_t flags, uint32_t mode);
 
     // Namespace changes. The defaults answer EPERM (pseudo file systems).
     virtual Result<void> mkdir(const char* rel, uint32_t mode);
@@ -47,6 +61,11 @@ public:
     // Renames within this file system; flags are renameat2's (RENAME_NOREPLACE/EXCHANGE).
     virtual Result<void> rename(const char* from, const char* to, uint32_t flags);
     virtual Result<void> link(const char* from, const char* to);
+    // linkat(2) of an open file (AT_EMPTY_PATH, or a /proc/self/fd link followed): names
+    // `f`, opened on this file system with status `st`, `rel` too. The default links by the
+    // path `f` was opened by, as long as that path still names it: a file without a name
+    // left cannot get one back (ENOENT), except an O_TMPFILE file (see open_tmpfile).
+    virtual Result<void> link_file(File* f, const Stat& st, const char* rel);
     virtual Result<void> symlink(const char* target, const char* rel);
     virtual Result<void> mknod(const char* rel, uint32_t mode, uint64_t dev);
 

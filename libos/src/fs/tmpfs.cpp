@@ -12,6 +12,7 @@
 //
 // A node is freed when no name (nlink == 0) and no File or pin (refs == 0) is left, so an
 // unlinked file stays usable until its last close.
+#include <carbyne/format.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <linux/fcntl.h>
@@ -170,6 +171,16 @@ enum class CreateMode { kNew, kOpen, kOpenExclusive };
 
 }  // namespace
 
+// An O_TMPFILE node while a File has it open: linkat finds it by its inode number (a File
+// does not tell which node it holds). `linkable` is Linux's I_LINKABLE: set unless the file
+// was opened with O_EXCL, cleared by the first link, so that a tmpfile named and unlinked
+// again cannot come back. (State of the mount: a fork's checkpoint carries it with the node.)
+struct Tmpfs::Tmpfile {
+    Tmpfile* next;
+    TmpfsNode* node;
+    bool linkable;
+};
+
 struct Tmpfs::Where {
     TmpfsNode* dir;    // the directory holding the last component
     const char* name;  // the last component; name_len 0 when the path is the root
@@ -224,10 +235,21 @@ void Tmpfs::release_inode() { __atomic_sub_fetch(&m_inodes, 1, __ATOMIC_RELAXED)
 
 void Tmpfs::unpin(TmpfsNode* n) {
     bool dead;
+    Tmpfile* gone = nullptr;
     {
         SpinGuard g(m_tree);
-        dead = --n->refs == 0 && n->nlink == 0;
+        bool last = --n->refs == 0;
+        dead = last && n->nlink == 0;
+        // No File is left that linkat could name: an O_TMPFILE node leaves the list.
+        for (Tmpfile** p = &m_tmpfiles; last && *p; p = &(*p)->next) {
+            if ((*p)->node == n) {
+                gone = *p;
+                *p = gone->next;
+                break;
+            }
+        }
     }
+    kfree(gone);
     if (dead)
         node_free(n);
 }
@@ -489,6 +511,101 @@ Result<File*> Tmpfs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
         }
     }
     return file_open(n, flags, r.path);
+}
+
+Result<File*> Tmpfs::open_tmpfile(const Resolved& dir, uint32_t flags, uint32_t mode) {
+    int64_t now = now_ns();
+    TmpfsNode* node = TRY(new_node(S_IFREG, mode & 07777, now));
+    // What /proc/self/fd shows for it, as on Linux: "DIR/#INO (deleted)".
+    size_t path_size = strlen(dir.path) + 32;
+    auto* path = static_cast<char*>(kmalloc(path_size));
+    HeapGuard path_guard{path};
+    auto* t = static_cast<Tmpfile*>(kmalloc(sizeof(Tmpfile)));
+    if (!path || !t) {
+        kfree(t);
+        node_free(node);
+        return Errno(ENOMEM);
+    }
+    format(path, path_size, "%s/#%llu (deleted)", dir.path[1] ? dir.path : "", (unsigned long long)node->ino);
+    node->nlink = 0;
+    node->refs = 1;  // the File's
+    t->node = node;
+    t->linkable = !(flags & O_EXCL);
+    auto locked = [&]() -> Result<void> {
+        SpinGuard g(m_tree);
+        TmpfsNode* d = TRY(walk_locked(dir.rel));
+        if (d->type != S_IFDIR)
+            return Errno(ENOTDIR);
+        if (d->nlink == 0)
+            return Errno(ENOENT);  // the directory was removed
+        {
+            SpinGuard dg(d->lock);
+            if (d->perm & S_ISGID)
+                node->gid = d->gid;
+        }
+        t->next = m_tmpfiles;
+        m_tmpfiles = t;
+        return {};
+    }();
+    if (!locked.ok()) {
+        kfree(t);
+        node_free(node);
+        return locked.error();
+    }
+    return file_open(node, flags, path);  // on failure, unpin() frees the node and `t`
+}
+
+Result<void> Tmpfs::link_file(File* f, const Stat& st, const char* rel) {
+    const char* name;
+    size_t len;
+    last_component(rel, &name, &len);
+    if (len > kNameMax)
+        return Errno(ENAMETOOLONG);
+    TmpfsDirent* e = len ? dirent_alloc(name, len) : nullptr;
+    if (len && !e)
+        return Errno(ENOMEM);
+    int64_t now = now_ns();
+    bool tmpfile = false;
+    TmpfsNode* grow = nullptr;
+    auto locked = [&]() -> Result<void> {
+        SpinGuard g(m_tree);
+        Tmpfile* t = m_tmpfiles;
+        while (t && t->node->ino != st.ino)
+            t = t->next;
+        if (!t)
+            return {};  // not an O_TMPFILE file: linked by its path (below)
+        tmpfile = true;
+        TmpfsNode* n = t->node;
+        Where w;
+        TRY(walk_parent_locked(rel, &w));
+        if (!w.name_len || is_dot(w.name, w.name_len) || is_dotdot(w.name, w.name_len) ||
+            dir_find(w.dir, w.name, w.name_len))
+            return Errno(EEXIST);
+        if (w.dir->nlink == 0)
+            return Errno(ENOENT);
+        if (n->nlink == 0 && !t->linkable)
+            return Errno(ENOENT);  // O_EXCL, or named once and unlinked since
+        e->node = n;
+        dir_insert(w.dir, e);
+        touch_dir(w.dir, now);
+        add_links(n, 1, now);
+        t->linkable = false;
+        if (dir_overloaded(w.dir)) {
+            w.dir->refs++;
+            grow = w.dir;
+        }
+        return {};
+    }();
+    if (!locked.ok() || !tmpfile)
+        kfree(e);
+    TRY(locked);
+    if (!tmpfile)
+        return FileSystem::link_file(f, st, rel);
+    if (grow) {
+        grow_table(grow);
+        unpin(grow);
+    }
+    return {};
 }
 
 Result<void> Tmpfs::mkdir(const char* rel, uint32_t mode) {

@@ -6,6 +6,9 @@
 #include <libos/log.h>
 #include <linux/fcntl.h>
 
+#include "../proc/process.h"
+#include "dcache.h"
+
 namespace carbyne::libos::fs {
 
 namespace {
@@ -19,15 +22,6 @@ char* dup_string(const char* s) {
     if (p)
         memcpy(p, s, n);
     return p;
-}
-
-// Looks up one clean path in the file system that holds it.
-Result<void> lookup(const char* clean, const Mount** mount, bool* exists, Stat* st) {
-    const Mount* m = vfs_find_mount(clean);
-    if (!m)
-        return Errno(ENOENT);  // outside every mount
-    *mount = m;
-    return m->fs->lookup(path_below(clean, m->path), exists, st);
 }
 
 }  // namespace
@@ -52,6 +46,14 @@ Result<void> vfs_add_mount(const char* path, FileSystem* fs, bool readonly, cons
     }
     m.fs = fs;
     m.readonly = readonly;
+    m.dcache = nullptr;
+    if (fs->walk_cacheable()) {
+        auto cache = DentryCache::create();
+        if (cache.ok())
+            m.dcache = cache.value();
+        else
+            log_debug("mount %s: no dentry cache (out of memory)", m.path);  // slower, still right
+    }
     g_mount_count++;
     log_debug("mount %s: %s %s%s", m.path, fs->type_name(), m.source, readonly ? " (read-only)" : "");
     return {};
@@ -137,6 +139,119 @@ LastKind last_kind_of(const char* path, bool* trailing_slash) {
     return LastKind::Normal;
 }
 
+// What a walk knows of the path it has resolved so far. An answer of the dentry cache has
+// the type only (and a symlink's target, left in the walk's link buffer); `fresh` says that
+// `st` was just read from the file system.
+struct WalkNode {
+    const Mount* mount;
+    bool exists;
+    bool fresh;
+    uint32_t type;      // S_IFMT bits, when exists
+    Stat st;            // when fresh
+    bool has_target;    // a symlink whose target is in the link buffer
+    size_t target_len;
+    uint64_t gen;       // the dentry cache's generation before the file system was asked
+};
+
+// Remembers in m's dentry cache that `rel` is a directory or a symlink. A walk that starts
+// at the working directory (or below a symlink's target, or after "..") meets paths whose
+// parents it did not pass through: those are looked up and remembered first, once.
+void dcache_remember(const Mount* m, const char* rel, DentryKind kind, const char* target, size_t target_len,
+                     uint64_t gen) {
+    DentryCache* cache = m->dcache;
+    if (cache->insert(rel, kind, target, target_len, gen) != DentryInsert::NoParent)
+        return;
+    auto* prefix = static_cast<char*>(kmalloc(kPathMax));
+    if (!prefix)
+        return;
+    HeapGuard guard{prefix};
+    // The directory rel[0..end) is cached when this returns true.
+    auto ensure_dir = [&](size_t end) {
+        memcpy(prefix, rel, end);
+        prefix[end] = '\0';
+        DentryKind cached;
+        size_t unused;
+        if (cache->lookup(prefix, &cached, nullptr, 0, &unused))
+            return true;  // (a cached symlink misses: no target buffer)
+        bool exists = false;
+        Stat st;
+        if (!m->fs->lookup(prefix, &exists, &st).ok() || !exists || (st.mode & S_IFMT) != S_IFDIR)
+            return false;
+        DentryInsert done = cache->insert(prefix, DentryKind::Dir, nullptr, 0, gen);
+        return done == DentryInsert::Inserted || done == DentryInsert::Present;
+    };
+    if (!ensure_dir(0))
+        return;
+    for (size_t i = 0; rel[i]; i++)
+        if (rel[i] == '/' && !ensure_dir(i))
+            return;
+    (void)cache->insert(rel, kind, target, target_len, gen);
+}
+
+// Asks the file system about `clean` (in mount `m`): for the last component, whose
+// attributes must be current. A directory found is remembered for later walks; a symlink's
+// target is taken from the cache when it has it.
+Result<void> lookup_fresh(const Mount* m, const char* clean, WalkNode* n, char* link) {
+    const char* rel = path_below(clean, m->path);
+    n->mount = m;
+    n->gen = m->dcache ? m->dcache->generation() : 0;
+    n->exists = false;
+    TRY(m->fs->lookup(rel, &n->exists, &n->st));
+    n->fresh = true;
+    n->has_target = false;
+    n->type = n->exists ? n->st.mode & S_IFMT : 0;
+    if (!m->dcache || !n->exists || (n->type != S_IFDIR && n->type != S_IFLNK))
+        return {};
+    DentryKind cached;
+    size_t tlen = 0;
+    bool hit = m->dcache->lookup(rel, &cached, link, kPathMax, &tlen);
+    if (n->type == S_IFDIR && !hit)
+        dcache_remember(m, rel, DentryKind::Dir, nullptr, 0, n->gen);
+    if (n->type == S_IFLNK && hit && cached == DentryKind::Symlink) {
+        n->has_target = true;
+        n->target_len = tlen;
+    }
+    return {};
+}
+
+// Looks up a path the walk passes through: the dentry cache answers when it can.
+Result<void> lookup_passing(const char* clean, WalkNode* n, char* link) {
+    const Mount* m = vfs_find_mount(clean);
+    if (!m)
+        return Errno(ENOENT);  // outside every mount
+    DentryKind kind;
+    size_t tlen = 0;
+    if (m->dcache && m->dcache->lookup(path_below(clean, m->path), &kind, link, kPathMax, &tlen)) {
+        n->mount = m;
+        n->exists = true;
+        n->fresh = false;
+        n->type = kind == DentryKind::Dir ? S_IFDIR : S_IFLNK;
+        n->has_target = kind == DentryKind::Symlink;
+        n->target_len = tlen;
+        return {};
+    }
+    return lookup_fresh(m, clean, n, link);
+}
+
+Result<void> lookup_last(const char* clean, WalkNode* n, char* link) {
+    const Mount* m = vfs_find_mount(clean);
+    if (!m)
+        return Errno(ENOENT);
+    return lookup_fresh(m, clean, n, link);
+}
+
+// The target of the symlink the walk stands on, into link[kPathMax]; remembered for later
+// walks when the file system's answer is fresh.
+Result<size_t> symlink_target(const WalkNode& n, const char* clean, char* link) {
+    if (n.has_target)
+        return n.target_len;
+    const char* rel = path_below(clean, n.mount->path);
+    size_t tlen = TRY(n.mount->fs->readlink(rel, link, kPathMax));
+    if (n.mount->dcache && n.fresh && tlen < kPathMax)
+        dcache_remember(n.mount, rel, DentryKind::Symlink, link, tlen, n.gen);
+    return tlen;
+}
+
 }  // namespace
 
 Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, Resolved* out) {
@@ -186,12 +301,10 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
 
     unsigned links = 0;
     size_t pos = 0;
-    bool exists = true;
-    const Mount* mount = nullptr;
-    Stat st{};
-    TRY(lookup(done_len ? done : "/", &mount, &exists, &st));
-    const Mount* start_mount = mount;
-    auto crossed = [&] { return (flags & kResolveNoXdev) && mount != start_mount; };
+    WalkNode cur;
+    TRY(lookup_passing(done_len ? done : "/", &cur, link));
+    const Mount* start_mount = cur.mount;
+    auto crossed = [&] { return (flags & kResolveNoXdev) && cur.mount != start_mount; };
 
     for (;;) {
         while (todo[pos] == '/')
@@ -207,9 +320,9 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
         bool last = todo[pos] == '\0';
         if (n > kNameMax)
             return Errno(ENAMETOOLONG);
-        if (!exists)
+        if (!cur.exists)
             return Errno(ENOENT);  // a missing directory on the way
-        if ((st.mode & S_IFMT) != S_IFDIR)
+        if (cur.type != S_IFDIR)
             return Errno(ENOTDIR);
         if (n == 1 && todo[start] == '.')
             continue;
@@ -224,7 +337,7 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
             if (done_len > 0)
                 done_len--;
             done[done_len] = '\0';
-            TRY(lookup(done_len ? done : "/", &mount, &exists, &st));
+            TRY(lookup_passing(done_len ? done : "/", &cur, link));
             if (crossed())
                 return Errno(EXDEV);
             continue;
@@ -236,17 +349,18 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
         memcpy(done + done_len, todo + start, n);
         done_len += n;
         done[done_len] = '\0';
-        TRY(lookup(done, &mount, &exists, &st));
+        // Only the last component needs current attributes; the others need their type.
+        TRY(last ? lookup_last(done, &cur, link) : lookup_passing(done, &cur, link));
         if (crossed())
             return Errno(EXDEV);
-        if (!exists || (st.mode & S_IFMT) != S_IFLNK || (last && !follow_last))
+        if (!cur.exists || cur.type != S_IFLNK || (last && !follow_last))
             continue;
         // A symlink to follow: the rest of the walk becomes target + "/" + remaining.
-        if ((flags & kResolveNoSymlinks) || ((flags & kResolveNoMagicLinks) && is_magic_link(mount, done)))
+        if ((flags & kResolveNoSymlinks) || ((flags & kResolveNoMagicLinks) && is_magic_link(cur.mount, done)))
             return Errno(ELOOP);
         if (++links > kMaxSymlinks)
             return Errno(ELOOP);
-        size_t tlen = TRY(mount->fs->readlink(path_below(done, mount->path), link, kPathMax));
+        size_t tlen = TRY(symlink_target(cur, done, link));
         if (tlen == 0)
             return Errno(ENOENT);
         if (link[0] == '/' && beneath)
@@ -260,7 +374,7 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
         pos = 0;
         done_len = link[0] == '/' ? floor : saved_len;
         done[done_len] = '\0';
-        TRY(lookup(done_len ? done : "/", &mount, &exists, &st));
+        TRY(lookup_passing(done_len ? done : "/", &cur, link));
         if (crossed())
             return Errno(EXDEV);
     }
@@ -268,12 +382,16 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
         done[0] = '/';
         done[1] = '\0';
     }
-    if (must_be_dir && exists && (st.mode & S_IFMT) != S_IFDIR)
+    // The walk ended on a path it passed through (the base, "..", a symlink's directory):
+    // its attributes come from the file system, not from the cache.
+    if (cur.exists && !cur.fresh)
+        TRY(lookup_last(done, &cur, link));
+    if (must_be_dir && cur.exists && cur.type != S_IFDIR)
         return Errno(ENOTDIR);
-    out->mount = mount;
-    out->rel = path_below(out->path, mount->path);
-    out->exists = exists;
-    out->stat = st;
+    out->mount = cur.mount;
+    out->rel = path_below(out->path, cur.mount->path);
+    out->exists = cur.exists;
+    out->stat = cur.exists ? cur.st : Stat{};
     return {};
 }
 
@@ -304,6 +422,18 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
     }
     File* f = TRY(r.mount->fs->open(r, flags, mode));
     f->set_mount(r.mount);
+    return f;
+}
+
+Result<File*> vfs_open_tmpfile(Resolved& dir, uint32_t flags, uint32_t mode) {
+    if (!dir.exists)
+        return Errno(ENOENT);
+    if ((dir.stat.mode & S_IFMT) != S_IFDIR)
+        return Errno(ENOTDIR);  // a symlink too, with O_NOFOLLOW
+    if (dir.mount->readonly)
+        return Errno(EROFS);
+    File* f = TRY(dir.mount->fs->open_tmpfile(dir, flags, mode));
+    f->set_mount(dir.mount);
     return f;
 }
 
@@ -349,6 +479,55 @@ const Mount* vfs_parent_mount(const Resolved& r) {
     return m ? m : r.mount;
 }
 
+void vfs_dcache_forget(const Mount* m, const char* rel) {
+    if (m->dcache)
+        m->dcache->forget(rel);
+    const char* root = m->fs->host_root();
+    if (!root)
+        return;
+    // Another mount may show the same host files under other paths (a host directory and
+    // one of its subdirectories mounted apart): forget the same host path there.
+    char* host = nullptr;
+    bool host_known = false;
+    for (unsigned i = 0; i < g_mount_count; i++) {
+        const Mount& other = g_mounts[i];
+        const char* other_root = other.dcache && &other != m ? other.fs->host_root() : nullptr;
+        if (!other_root)
+            continue;
+        if (!host) {
+            host = static_cast<char*>(kmalloc(kPathMax));
+            size_t rlen = strlen(root), len = strlen(rel);
+            bool root_slash = rlen > 0 && root[rlen - 1] == '/';
+            host_known = host && rlen + 1 + len + 1 <= kPathMax;
+            if (host_known) {
+                memcpy(host, root, rlen);
+                if (len && !root_slash)
+                    host[rlen++] = '/';
+                memcpy(host + rlen, rel, len + 1);
+            }
+        }
+        if (!host_known || path_is_within(other_root, host))
+            other.dcache->forget("");  // its whole tree is at or below the changed path
+        else if (path_is_within(host, other_root))
+            other.dcache->forget(path_below(host, other_root));
+    }
+    kfree(host);
+}
+
+namespace {
+
+// The namespace operations below forget, once the file system has answered (success or
+// not), every path whose type or symlink target may have changed, with what is below it:
+// an answer a concurrent walker read before the change is then refused (dcache.h). Making
+// a name (mkdir, mknod, symlink, link, open with O_CREAT) forgets nothing: the caches hold
+// no negative entries.
+Result<void> forgetting(Result<void> done, const Resolved& r) {
+    vfs_dcache_forget(r.mount, r.rel);
+    return done;
+}
+
+}  // namespace
+
 Result<void> vfs_mkdir(const Resolved& r, uint32_t mode) {
     TRY(check_create(r, true));
     return r.mount->fs->mkdir(r.rel, mode & 07777);
@@ -379,7 +558,7 @@ Result<void> vfs_unlink(const Resolved& r) {
         return Errno(ENOTDIR);
     if (!r.rel[0])
         return Errno(EBUSY);
-    return r.mount->fs->unlink(r.rel);
+    return forgetting(r.mount->fs->unlink(r.rel), r);
 }
 
 Result<void> vfs_rmdir(const Resolved& r) {
@@ -397,7 +576,7 @@ Result<void> vfs_rmdir(const Resolved& r) {
         return Errno(ENOTDIR);
     if (!r.rel[0])
         return Errno(EBUSY);
-    return r.mount->fs->rmdir(r.rel);
+    return forgetting(r.mount->fs->rmdir(r.rel), r);
 }
 
 Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags) {
@@ -436,7 +615,9 @@ Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags
         if (!is_dir(from) && is_dir(to))
             return Errno(EISDIR);
     }
-    return from.mount->fs->rename(from.rel, to.rel, flags);
+    auto done = from.mount->fs->rename(from.rel, to.rel, flags);
+    vfs_dcache_forget(from.mount, from.rel);
+    return forgetting(done, to);
 }
 
 Result<void> vfs_link(const Resolved& from, const Resolved& to) {
@@ -450,6 +631,56 @@ Result<void> vfs_link(const Resolved& from, const Resolved& to) {
     return from.mount->fs->link(from.rel, to.rel);
 }
 
+Result<void> vfs_link_file(File* f, const Resolved& to) {
+    Stat st;
+    TRY(f->stat(&st));
+    // do_linkat's order: the new name (EEXIST, EROFS), the mounts, then the file itself.
+    TRY(check_create(to, false));
+    const Mount* m = f->mount();
+    if (!m || m != vfs_parent_mount(to))
+        return Errno(EXDEV);  // pipes, memfds and the like live on no mount of the table
+    if ((st.mode & S_IFMT) == S_IFDIR)
+        return Errno(EPERM);
+    return m->fs->link_file(f, st, to.rel);
+}
+
+namespace {
+
+// Reads a decimal number at *p and moves past it; false when there is none.
+bool take_number(const char** p, int* out) {
+    const char* s = *p;
+    int64_t v = 0;
+    while (*s >= '0' && *s <= '9' && v <= INT32_MAX)
+        v = v * 10 + (*s++ - '0');
+    if (s == *p || v > INT32_MAX)
+        return false;
+    *out = int(v);
+    *p = s;
+    return true;
+}
+
+}  // namespace
+
+int vfs_proc_fd_link(const Resolved& r) {
+    if (!r.exists || (r.stat.mode & S_IFMT) != S_IFLNK || !is_magic_link(r.mount, r.path))
+        return -1;
+    const char* p = r.rel;  // "<pid>/fd/<n>" or "<pid>/task/<tid>/fd/<n>"
+    int pid, tid, fd;
+    if (!take_number(&p, &pid) || pid != g_process.pid)
+        return -1;
+    if (starts_with(p, "/task/")) {
+        p += 6;
+        if (!take_number(&p, &tid))
+            return -1;
+    }
+    if (!starts_with(p, "/fd/"))
+        return -1;
+    p += 4;
+    if (!take_number(&p, &fd) || *p)
+        return -1;
+    return fd;
+}
+
 Result<void> vfs_chmod(const Resolved& r, uint32_t mode) {
     if (!r.exists)
         return Errno(ENOENT);
@@ -457,7 +688,8 @@ Result<void> vfs_chmod(const Resolved& r, uint32_t mode) {
         return Errno(EROFS);
     if ((r.stat.mode & S_IFMT) == S_IFLNK)
         return Errno(EOPNOTSUPP);  // Linux 6.6+: a symlink's mode cannot change
-    return r.mount->fs->chmod(r.rel, mode & 07777);
+    // A directory's search permission decides whether the walks cached below it may pass.
+    return forgetting(r.mount->fs->chmod(r.rel, mode & 07777), r);
 }
 
 Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid) {
@@ -465,7 +697,7 @@ Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid) {
         return Errno(ENOENT);
     if (r.mount->readonly)
         return Errno(EROFS);
-    return r.mount->fs->chown(r.rel, uid, gid);
+    return forgetting(r.mount->fs->chown(r.rel, uid, gid), r);
 }
 
 Result<void> vfs_truncate(const Resolved& r, uint64_t size) {

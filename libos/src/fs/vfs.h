@@ -1,6 +1,13 @@
 // The VFS: the mount table, path resolution with symlinks, and the operations on paths.
 //
-// Lock order: the mount table is built at boot and read-only afterwards.
+// Path walks of mounts whose file system is walk_cacheable() (chroot) go through the
+// mount's dentry cache (dcache.h) for the components they pass through; the last component
+// is always asked of the file system. The namespace operations below forget what they
+// change. Changes made to a chroot mount's host directory by other host processes while
+// the application runs are not seen by the cache (a documented limitation).
+//
+// Lock order: the mount table is built at boot and read-only afterwards; a DentryCache's
+// lock is a leaf.
 #pragma once
 
 #include <carbyne/boot_config.h>
@@ -16,11 +23,14 @@ namespace carbyne::libos::fs {
 inline constexpr unsigned kMaxMounts = 64;
 inline constexpr unsigned kMaxSymlinks = 40;
 
+class DentryCache;
+
 struct Mount {
     char* path;  // clean absolute LibOS path
     FileSystem* fs;
     bool readonly;
     const char* source;  // what /proc/mounts shows as the device ("none", a host path)
+    DentryCache* dcache;  // nullptr: every lookup asks `fs` (see FileSystem::walk_cacheable)
 };
 
 // The last component of a path as written (before resolution): namespace operations
@@ -68,6 +78,11 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
 // open(2) semantics on a resolved path: flags are O_*; `mode` already has the umask applied.
 Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode);
 
+// open(2) with O_TMPFILE: an unnamed regular file in the directory `dir` (resolved, followed
+// unless O_NOFOLLOW); `mode` has the umask applied. ENOENT, ENOTDIR, EROFS, then
+// EOPNOTSUPP where the file system has no unnamed files (chroot).
+Result<File*> vfs_open_tmpfile(Resolved& dir, uint32_t flags, uint32_t mode);
+
 // readlink(2) of a resolved (not followed) path.
 Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size);
 
@@ -85,6 +100,12 @@ Result<void> vfs_rmdir(const Resolved& r);
 Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags);
 // `from` is resolved with or without following (AT_SYMLINK_FOLLOW); `to` is created.
 Result<void> vfs_link(const Resolved& from, const Resolved& to);
+// linkat(2) of the open file `f` (AT_EMPTY_PATH or a /proc/self/fd link): `to` is created.
+Result<void> vfs_link_file(File* f, const Resolved& to);
+// The fd that `r` (resolved without following) names when it is one of this process's
+// /proc/<pid>/fd/N links (through /proc/self or a task directory too); -1 for any other path.
+// Linux follows such a link to the open file itself, which may have no name.
+int vfs_proc_fd_link(const Resolved& r);
 Result<void> vfs_symlink(const char* target, const Resolved& r);
 
 // Attribute changes on resolved paths (follow already applied).
@@ -92,6 +113,11 @@ Result<void> vfs_chmod(const Resolved& r, uint32_t mode);
 Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid);
 Result<void> vfs_truncate(const Resolved& r, uint64_t size);
 Result<void> vfs_utimens(const Resolved& r, int64_t atime_ns, int64_t mtime_ns);
+
+// Forgets what the dentry caches know of `rel` in `m` and below it, there and in the other
+// mounts that show the same host files. The namespace operations above do it themselves;
+// this is for changes made elsewhere (fchmod of an open directory: "" forgets the mount).
+void vfs_dcache_forget(const Mount* m, const char* rel);
 
 // statfs(2) of `rel` in a mount, with ST_RDONLY set for read-only mounts.
 Result<void> vfs_statfs(const Mount* m, const char* rel, StatFs* out);

@@ -242,9 +242,11 @@ constexpr uint32_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
 // open/openat/openat2/creat after their own argument checks: resolve, reserve, open, commit.
 Result<long> open_at(int dirfd, uint64_t user_path, uint32_t flags, uint32_t mode, uint32_t resolve) {
-    if ((flags & O_TMPFILE) == O_TMPFILE)
-        return Errno(EOPNOTSUPP);
     if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+        return Errno(EINVAL);
+    // O_TMPFILE is __O_TMPFILE | O_DIRECTORY (so that old kernels refuse it) and must write.
+    bool tmpfile = (flags & __O_TMPFILE) != 0;
+    if (tmpfile && (!(flags & O_DIRECTORY) || (flags & O_ACCMODE) == O_RDONLY))
         return Errno(EINVAL);
     HeapBox<PathBuf> path;
     TRY(copy_path_from_user(user_path, path.get()));
@@ -252,7 +254,8 @@ Result<long> open_at(int dirfd, uint64_t user_path, uint32_t flags, uint32_t mod
     TRY(resolve_path_at(dirfd, path.get()->s, !(flags & O_NOFOLLOW), resolve, r.get()));
     uint32_t umask = current_umask();
     int fd = TRY(g_process.fds.reserve(0));
-    auto file = fs::vfs_open(*r.get(), flags, mode & ~umask);
+    auto file = tmpfile ? fs::vfs_open_tmpfile(*r.get(), flags, mode & ~umask)
+                        : fs::vfs_open(*r.get(), flags, mode & ~umask);
     if (!file.ok()) {
         g_process.fds.cancel(fd);
         return file.error();
@@ -315,8 +318,8 @@ Result<long> sys_openat2(const SyscallArgs& a) {
         return Errno(EINVAL);
     if ((flags & O_PATH) && (flags & ~kPathFlags))
         return Errno(EINVAL);
-    // No lookup cache to answer from: every RESOLVE_CACHED lookup "would block", which
-    // callers (io_uring-style) take as "retry without it".
+    // The dentry cache never answers for the last component: every RESOLVE_CACHED lookup
+    // "would block", which callers (io_uring-style) take as "retry without it".
     if (how.resolve & kResolveCached)
         return Errno(EAGAIN);
     uint32_t resolve = 0;

@@ -78,22 +78,22 @@ Result<long> link_at(int olddirfd, uint64_t oldpath, int newdirfd, uint64_t newp
     HeapBox<PathBuf> old;
     TRY(copy_path_from_user(oldpath, old.get()));
     ResolvedBox from, to;
-    if (!old.get()->s[0] && (flags & AT_EMPTY_PATH)) {
-        // The file open at olddirfd: linked by the path it was opened with, as long as
-        // that path still names it (an unlinked file cannot get a name back: ENOENT).
-        FileRef f = TRY(g_process.fds.get(olddirfd, true));
-        fs::Stat st;
-        TRY(f->stat(&st));
-        if ((st.mode & S_IFMT) == S_IFDIR)
-            return Errno(EPERM);
-        if (!f->path() || f->path()[0] != '/')
-            return Errno(ENOENT);
-        TRY(resolve_path_at(AT_FDCWD, f->path(), false, 0, from.get()));
-        if (!from.get()->exists || from.get()->stat.ino != st.ino || from.get()->stat.dev != st.dev)
-            return Errno(ENOENT);
-    } else {
-        TRY(resolve_path_at(olddirfd, old.get()->s, (flags & AT_SYMLINK_FOLLOW) != 0, 0, from.get()));
+    // The open file itself: olddirfd with AT_EMPTY_PATH, or a /proc/self/fd/N link that
+    // AT_SYMLINK_FOLLOW follows (it may have no name: O_TMPFILE).
+    bool by_fd = !old.get()->s[0] && (flags & AT_EMPTY_PATH);
+    int open_fd = olddirfd;
+    if (!by_fd && (flags & AT_SYMLINK_FOLLOW)) {
+        TRY(resolve_path_at(olddirfd, old.get()->s, false, 0, from.get()));
+        open_fd = fs::vfs_proc_fd_link(*from.get());
+        by_fd = open_fd >= 0;
     }
+    if (by_fd) {
+        FileRef f = TRY(g_process.fds.get(open_fd, true));
+        TRY(resolve_entry(newdirfd, newpath, to.get()));
+        TRY(fs::vfs_link_file(f.get(), *to.get()));
+        return 0;
+    }
+    TRY(resolve_path_at(olddirfd, old.get()->s, (flags & AT_SYMLINK_FOLLOW) != 0, 0, from.get()));
     TRY(resolve_entry(newdirfd, newpath, to.get()));
     TRY(fs::vfs_link(*from.get(), *to.get()));
     return 0;
