@@ -23,6 +23,7 @@
     SYSCALL(4, stat, Full, "sp", "")                                                                  \
     SYSCALL(5, fstat, Full, "fp", "")                                                                 \
     SYSCALL(6, lstat, Full, "sp", "")                                                                 \
+    SYSCALL(7, poll, Full, "pui", "")                                                                 \
     SYSCALL(8, lseek, Partial, "fix", "directories on chroot mounts can only be rewound (offset 0); "  \
                                      "tmpfs and /proc directories seek to any returned d_off")      \
     SYSCALL(9, mmap, Partial, "pzxxfx",                                                               \
@@ -43,6 +44,8 @@
     SYSCALL(19, readv, Full, "fpi", "")                                                               \
     SYSCALL(20, writev, Full, "fpi", "")                                                              \
     SYSCALL(21, access, Full, "so", "")                                                               \
+    SYSCALL(22, pipe, Full, "p", "")                                                                  \
+    SYSCALL(23, select, Full, "ipppp", "")                                                            \
     SYSCALL(24, sched_yield, Full, "", "")                                                            \
     SYSCALL(25, mremap, Partial, "pzzxp", "no MREMAP_DONTUNMAP and no old_size 0 (EINVAL)")            \
     SYSCALL(26, msync, Full, "pzx", "")                                                               \
@@ -67,7 +70,7 @@
     SYSCALL(63, uname, Full, "p", "")                                                                 \
     SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; POSIX locks "  \
                                        "(F_GETLK/SETLK/SETLKW) are granted as within one process; "  \
-                                       "no OFD locks, leases or F_SETPIPE_SZ (EINVAL)")              \
+                                       "F_GETPIPE_SZ/SETPIPE_SZ; no OFD locks or leases (EINVAL)")   \
     SYSCALL(74, fsync, Full, "f", "")                                                                 \
     SYSCALL(75, fdatasync, Full, "f", "")                                                             \
     SYSCALL(76, truncate, Full, "si", "")                                                             \
@@ -131,6 +134,7 @@
     SYSCALL(202, futex, Partial, "pxipxu", "WAIT, WAKE, the BITSET forms, REQUEUE, CMP_REQUEUE, "      \
                                           "both clocks; no WAKE_OP and no PI futexes (ENOSYS)")      \
     SYSCALL(204, sched_getaffinity, Full, "izp", "")                                                  \
+    SYSCALL(213, epoll_create, Full, "i", "")                                                         \
     SYSCALL(217, getdents64, Full, "fpz", "")                                                         \
     SYSCALL(218, set_tid_address, Full, "p", "")                                                      \
     SYSCALL(221, fadvise64, Full, "fiix", "")                                                         \
@@ -145,6 +149,10 @@
     SYSCALL(230, clock_nanosleep, Partial, "ixpp", "an absolute REALTIME sleep ignores later clock " \
                                                   "changes")                                       \
     SYSCALL(231, exit_group, Full, "i", "")                                                           \
+    SYSCALL(232, epoll_wait, Full, "fpii", "")                                                        \
+    SYSCALL(233, epoll_ctl, Partial, "fifp", "an epoll that watches epolls cannot be added to "       \
+                                          "another (ELOOP; Linux nests 5 levels); console "           \
+                                          "entries are level-triggered")                              \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \
     SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \
     SYSCALL(258, mkdirat, Full, "fso", "")                                                            \
@@ -159,18 +167,26 @@
     SYSCALL(267, readlinkat, Full, "fspz", "")                                                        \
     SYSCALL(268, fchmodat, Full, "fso", "")                                                           \
     SYSCALL(269, faccessat, Full, "fso", "")                                                          \
+    SYSCALL(270, pselect6, Full, "ippppp", "")                                                        \
+    SYSCALL(271, ppoll, Full, "pupp", "")                                                             \
     SYSCALL(273, set_robust_list, Partial, "pz", "recorded; robust futexes are released once "        \
                                                 "threads exist")                                     \
     SYSCALL(277, sync_file_range, Full, "fiix", "")                                                   \
     SYSCALL(280, utimensat, Full, "fspx", "")                                                         \
+    SYSCALL(281, epoll_pwait, Full, "fpiipz", "")                                                     \
     SYSCALL(282, signalfd, Full, "fpz", "")                                                           \
     SYSCALL(283, timerfd_create, Full, "ix", "")                                                      \
+    SYSCALL(284, eventfd, Full, "u", "")                                                              \
     SYSCALL(285, fallocate, Full, "fxii", "")                                                         \
     SYSCALL(286, timerfd_settime, Partial, "fxpp", "TFD_TIMER_CANCEL_ON_SET is accepted; a clock "    \
                                                    "change never cancels")                            \
     SYSCALL(287, timerfd_gettime, Full, "fp", "")                                                     \
     SYSCALL(289, signalfd4, Full, "fpzx", "")                                                         \
+    SYSCALL(290, eventfd2, Full, "ux", "")                                                            \
+    SYSCALL(291, epoll_create1, Full, "x", "")                                                        \
     SYSCALL(292, dup3, Full, "ffx", "")                                                               \
+    SYSCALL(293, pipe2, Partial, "px", "O_NONBLOCK, O_CLOEXEC, O_DIRECT (packet mode); no "           \
+                                   "O_NOTIFICATION_PIPE (EINVAL): there are no watch queues")         \
     SYSCALL(295, preadv, Full, "fpii", "")                                                            \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                           \
     SYSCALL(302, prlimit64, Partial, "iipp", "reports the LibOS's fixed limits; setting is EPERM")    \
@@ -193,4 +209,5 @@
     SYSCALL(436, close_range, Full, "uux", "")                                                        \
     SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (the "    \
                                            "last component is always asked of the file system)")      \
-    SYSCALL(439, faccessat2, Full, "fsox", "")
+    SYSCALL(439, faccessat2, Full, "fsox", "")                                                        \
+    SYSCALL(441, epoll_pwait2, Full, "fpippz", "")

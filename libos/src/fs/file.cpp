@@ -37,6 +37,7 @@ File::File(uint32_t flags, const char* path) : m_flags(flags) {
 
 void File::unref() {
     if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0) {
+        poll_release();  // out of every epoll set before any part of the file goes
         kfree(m_path);
         m_path = nullptr;
         destroy(this);

@@ -19,6 +19,10 @@ class WaitQueue;
 namespace carbyne::libos::fs {
 
 struct Mount;
+class File;
+struct PollWatch;
+// Removes the epoll entries watching `f` (net/epoll.cpp); see File::poll_release().
+void poll_release_watchers(File* f);
 
 // File status, the LibOS's own form; converted to struct stat / statx at the syscall edge.
 struct Stat {
@@ -55,7 +59,7 @@ enum class FileKind : uint8_t { Other, TimerFd, SignalFd, EventFd, Epoll, Pipe, 
 
 class File {
 public:
-    virtual ~File() = default;
+    virtual ~File() { poll_release(); }
 
     // Data, straight between the file and `buf` (no bounce through the LibOS).
     virtual Result<size_t> read(IoBuf buf, size_t size);
@@ -118,6 +122,24 @@ public:
 
     void ref() { __atomic_add_fetch(&m_refs, 1, __ATOMIC_RELAXED); }
     void unref();
+    // A new reference, unless the last one is already gone (epoll holds none of the files
+    // it watches and must not revive one being destroyed).
+    bool try_ref() {
+        int n = __atomic_load_n(&m_refs, __ATOMIC_RELAXED);
+        while (n > 0)
+            if (__atomic_compare_exchange_n(&m_refs, &n, n + 1, true, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+                return true;
+        return false;
+    }
+
+    // The epoll entries watching this file (net/epoll.cpp keeps the list). They are removed
+    // when the file goes; a file whose poll_queue() lives in another object that its
+    // destructor may free calls poll_release() first in its own destructor.
+    PollWatch** poll_watchers() { return &m_poll_watchers; }
+    void poll_release() {
+        if (__atomic_load_n(&m_poll_watchers, __ATOMIC_ACQUIRE))
+            poll_release_watchers(this);
+    }
 
 protected:
     File(uint32_t flags, const char* path);
@@ -130,6 +152,7 @@ protected:
 
 private:
     int m_refs = 1;
+    PollWatch* m_poll_watchers = nullptr;
 };
 
 }  // namespace carbyne::libos::fs

@@ -108,15 +108,27 @@ void WaitQueue::remove(WaitLink* link) {
 }
 
 void WaitQueue::wake(uint32_t events) {
-    SpinGuard g(m_lock);
-    for (WaitLink* l = m_head; l; l = l->next) {
-        if (l->events && !(l->events & events))
-            continue;
-        if (l->callback)
-            l->callback(l, events);
-        else if (l->thread)
-            g_pal->event_set(l->thread->wait_event);
+    // Threads are woken after the lock is dropped: a woken thread that runs at once (on
+    // the waker's CPU) would otherwise spin on the lock for its time slice. Their events
+    // stay valid (a Thread is never freed), even if the link goes meanwhile.
+    constexpr size_t kBatch = 32;
+    PalHandle* to_set[kBatch];
+    size_t count = 0;
+    {
+        SpinGuard g(m_lock);
+        for (WaitLink* l = m_head; l; l = l->next) {
+            if (l->events && !(l->events & events))
+                continue;
+            if (l->callback)
+                l->callback(l, events);
+            else if (l->thread && count < kBatch)
+                to_set[count++] = l->thread->wait_event;
+            else if (l->thread)
+                g_pal->event_set(l->thread->wait_event);  // a crowd: the rest under the lock
+        }
     }
+    for (size_t i = 0; i < count; i++)
+        g_pal->event_set(to_set[i]);
 }
 
 }  // namespace carbyne::libos

@@ -9,6 +9,7 @@
 #include <linux/uio.h>
 
 #include "../fs/vfs.h"
+#include "../net/pipe.h"
 #include "../proc/process.h"
 #include "fs_common.h"
 #include "syscall.h"
@@ -139,11 +140,15 @@ Result<long> sys_pwrite64(const SyscallArgs& a) {
 
 Result<long> sys_readv(const SyscallArgs& a) {
     FileRef f = TRY(readable_file(a.fd(0)));
+    if (f->kind() == fs::FileKind::Pipe)
+        return net::pipe_readv(f.get(), a.u64(1), a.i32(2));  // one read for the whole vector
     return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
 }
 
 Result<long> sys_writev(const SyscallArgs& a) {
     FileRef f = TRY(writable_file(a.fd(0)));
+    if (f->kind() == fs::FileKind::Pipe)
+        return net::pipe_writev(f.get(), a.u64(1), a.i32(2));  // atomic up to PIPE_BUF in total
     return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->write(b, n); });
 }
 
@@ -432,6 +437,11 @@ Result<long> sys_fcntl(const SyscallArgs& a) {
     case F_SETLK:
     case F_SETLKW:
         return posix_lock(fd, a.i32(1), a.u64(2));
+    case F_GETPIPE_SZ:
+    case F_SETPIPE_SZ: {
+        FileRef f = TRY(g_process.fds.get(fd));
+        return a.i32(1) == F_GETPIPE_SZ ? net::pipe_get_size(f.get()) : net::pipe_set_size(f.get(), a.u32(2));
+    }
     default:
         return Errno(EINVAL);
     }

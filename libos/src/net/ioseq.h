@@ -1,0 +1,44 @@
+// A read or write over several buffers as one operation (readv/writev on pipes and
+// sockets): one blocking wait and one atomic transfer for the whole vector, as Linux does.
+#pragma once
+
+#include <libos/result.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../fs/file.h"
+
+namespace carbyne::libos::net {
+
+struct IoSeg {
+    fs::IoBuf buf;
+    size_t size;
+};
+
+// Borrowed buffers and their total size.
+class IoSeq {
+public:
+    IoSeq() : m_segs(nullptr), m_count(0), m_total(0) {}
+    IoSeq(const IoSeg* segs, size_t count);
+    static IoSeq single(const IoSeg* seg) { return IoSeq(seg, 1); }
+
+    size_t total() const { return m_total; }
+    // Copies n bytes from LibOS memory into the sequence, starting `at` bytes into it.
+    Result<void> copy_out(size_t at, const void* src, size_t n) const;
+    // Copies n bytes of the sequence, starting `at` bytes into it, to LibOS memory.
+    Result<void> copy_in(void* dst, size_t at, size_t n) const;
+
+private:
+    const IoSeg* m_segs;
+    size_t m_count;
+    size_t m_total;
+};
+
+inline constexpr int kIovMax = 1024;  // UIO_MAXIOV
+
+// The application's iovec array as IoSegs (room for kIovMax in `out`): EINVAL for a bad
+// count or length, EFAULT for an unreadable array, before any data moves (import_iovec).
+// The total is capped at MAX_RW_COUNT by shortening the last segments.
+Result<size_t> import_iovec(uint64_t iov_addr, int count, IoSeg* out);
+
+}  // namespace carbyne::libos::net

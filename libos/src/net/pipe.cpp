@@ -1,0 +1,531 @@
+// Pipes (see pipe.h): the ring and its side tokens, and the two end files.
+#include "pipe.h"
+
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/pal.h>
+#include <linux/fcntl.h>
+#include <linux/poll.h>
+
+#include "../proc/process.h"
+#include "../proc/wait.h"
+#include "../signal/signal.h"
+#include "ioseq.h"
+#include "waiters.h"
+
+namespace carbyne::libos::net {
+
+namespace {
+
+constexpr size_t kPage = 4096;
+constexpr int kSigPipe = 13;
+constexpr uint64_t kPipefsDev = 0xf;  // Linux's pipefs is one unnamed device
+// A private wake-up bit (no POLL* value): a side's token was handed back.
+constexpr uint32_t kTokenFree = 1u << 24;
+constexpr uint32_t kReadable = POLLIN | POLLRDNORM;
+constexpr uint32_t kWritable = POLLOUT | POLLWRNORM;
+
+constinit uint64_t g_next_ino = 1;
+
+size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+// Bytes between two packet boundaries: one packet (an O_DIRECT write of at most a page),
+// or a run of ordinary bytes, which later ordinary writes extend.
+struct Segment {
+    uint32_t size;
+    bool packet;
+};
+
+class Pipe {
+public:
+    Pipe() : m_ino(__atomic_fetch_add(&g_next_ino, 1, __ATOMIC_RELAXED)) {
+        uint64_t now = 0;
+        g_pal->time_get(PAL_CLOCK_REALTIME, &now);
+        m_created_ns = int64_t(now);
+    }
+    ~Pipe() {
+        kfree(m_buf);
+        kfree(m_segs);
+    }
+
+    void ref() { __atomic_add_fetch(&m_refs, 1, __ATOMIC_RELAXED); }
+    void unref() {
+        if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0)
+            destroy(this);
+    }
+
+    void open_end(bool reader) {
+        SpinGuard g(m_lock);
+        (reader ? m_readers : m_writers)++;
+    }
+
+    // The last reader gone: writers fail with EPIPE; the last writer gone: readers see EOF.
+    void close_end(bool reader) {
+        bool last;
+        {
+            SpinGuard g(m_lock);
+            last = --(reader ? m_readers : m_writers) == 0;
+        }
+        if (last && reader)
+            wake_write_side(POLLERR);
+        else if (last)
+            wake_read_side(POLLHUP);
+    }
+
+    Result<size_t> read(const IoSeq& seq, bool nonblock);
+    Result<size_t> write(const IoSeq& seq, bool nonblock, bool packet);
+
+    uint32_t poll_read() {
+        SpinGuard g(m_lock);
+        return (m_seg_count ? kReadable : 0) | (m_writers ? 0 : POLLHUP);
+    }
+    uint32_t poll_write(bool packet) {
+        SpinGuard g(m_lock);
+        size_t room = m_capacity - size_t(m_tail - m_head);
+        bool writable = room >= min_size(kPipeBuf, m_capacity) && (can_merge_locked(packet) || m_seg_count < m_slots);
+        return (writable ? kWritable : 0) | (m_readers ? 0 : POLLERR);
+    }
+
+    size_t readable_bytes() {
+        SpinGuard g(m_lock);
+        return size_t(m_tail - m_head);
+    }
+    size_t capacity() {
+        SpinGuard g(m_lock);
+        return m_capacity;
+    }
+    Result<long> set_capacity(uint64_t want);
+
+    WaitQueue& read_queue() { return m_read_queue; }
+    WaitQueue& write_queue() { return m_write_queue; }
+    Waiters& read_waiters() { return m_read_waiters; }
+    Waiters& write_waiters() { return m_write_waiters; }
+    uint64_t ino() const { return m_ino; }
+    int64_t created_ns() const { return m_created_ns; }
+
+private:
+    enum class Step { Go, Eof, Empty, Full, Busy, Broken };
+
+    bool can_merge_locked(bool packet) const {
+        return !packet && m_seg_count && !m_segs[(m_seg_head + m_seg_count - 1) % m_slots].packet;
+    }
+    Step try_begin_read(size_t size, uint64_t* pos, size_t* copy, size_t* consume);
+    Step try_begin_write(size_t need, size_t chunk, bool packet, uint64_t* pos, size_t* n);
+    void end_read(bool consumed, size_t consume);
+    void end_write(bool committed, size_t n, bool packet);
+    Result<void> ensure_buffer();
+    Result<void> ring_to_seq(uint64_t pos, const IoSeq& seq, size_t at, size_t n);
+    Result<void> seq_to_ring(const IoSeq& seq, size_t at, uint64_t pos, size_t n);
+
+    const uint64_t m_ino;
+    int64_t m_created_ns;
+    int m_refs = 0;  // one per end file
+
+    Spinlock m_lock;
+    // Under m_lock. The data is [m_head, m_tail) (positions count bytes since creation);
+    // the buffer is allocated at the first write. The token holder of a side may use
+    // m_buf, m_capacity and its own position without the lock: they only change when
+    // neither token is held (set_capacity) or by the write token's holder (allocation).
+    uint8_t* m_buf = nullptr;
+    Segment* m_segs = nullptr;  // m_slots entries, a ring from m_seg_head
+    size_t m_capacity = kPipeDefaultSize;
+    size_t m_slots = kPipeDefaultSize / kPage;  // at most this many segments, as Linux's pages
+    uint64_t m_head = 0, m_tail = 0;
+    size_t m_seg_head = 0, m_seg_count = 0;
+    int m_readers = 0, m_writers = 0;
+    bool m_reading = false, m_writing = false;                // the side tokens
+    bool m_read_contended = false, m_write_contended = false; // someone waits for a token
+
+    // Blocked readers and writers wait on Waiters; poll, select and epoll hang on the
+    // queues (the ends' poll_queue()). Both hear every change.
+    void wake_read_side(uint32_t events) {
+        m_read_queue.wake(events);
+        m_read_waiters.wake(events);
+    }
+    void wake_write_side(uint32_t events) {
+        m_write_queue.wake(events);
+        m_write_waiters.wake(events);
+    }
+
+    WaitQueue m_read_queue;
+    WaitQueue m_write_queue;
+    Waiters m_read_waiters;
+    Waiters m_write_waiters;
+};
+
+Pipe::Step Pipe::try_begin_read(size_t size, uint64_t* pos, size_t* copy, size_t* consume) {
+    SpinGuard g(m_lock);
+    if (m_reading) {
+        m_read_contended = true;
+        return Step::Busy;
+    }
+    if (!m_seg_count)
+        return m_writers ? Step::Empty : Step::Eof;
+    const Segment& s = m_segs[m_seg_head];
+    *pos = m_head;
+    *copy = min_size(size, s.size);
+    *consume = s.packet ? s.size : *copy;  // the rest of a packet is discarded
+    m_reading = true;
+    return Step::Go;
+}
+
+void Pipe::end_read(bool consumed, size_t consume) {
+    bool wake_token;
+    {
+        SpinGuard g(m_lock);
+        if (consumed) {
+            m_head += consume;
+            Segment& s = m_segs[m_seg_head];
+            if (s.packet || s.size == consume) {
+                m_seg_head = (m_seg_head + 1) % m_slots;
+                m_seg_count--;
+            } else {
+                s.size -= uint32_t(consume);
+            }
+        }
+        m_reading = false;
+        wake_token = m_read_contended;
+        m_read_contended = false;
+    }
+    if (wake_token)
+        m_read_waiters.wake(kTokenFree);
+    if (consumed)
+        wake_write_side(kWritable);
+}
+
+Pipe::Step Pipe::try_begin_write(size_t need, size_t chunk, bool packet, uint64_t* pos, size_t* n) {
+    SpinGuard g(m_lock);
+    if (!m_readers)
+        return Step::Broken;
+    if (m_writing) {
+        m_write_contended = true;
+        return Step::Busy;
+    }
+    size_t room = m_capacity - size_t(m_tail - m_head);
+    if (room < need || (!can_merge_locked(packet) && m_seg_count == m_slots))
+        return Step::Full;
+    *pos = m_tail;
+    *n = min_size(chunk, room);
+    m_writing = true;
+    return Step::Go;
+}
+
+void Pipe::end_write(bool committed, size_t n, bool packet) {
+    bool wake_token;
+    {
+        SpinGuard g(m_lock);
+        if (committed) {
+            m_tail += n;
+            // The reader may have taken the segment planned to be extended: decide now.
+            if (can_merge_locked(packet)) {
+                m_segs[(m_seg_head + m_seg_count - 1) % m_slots].size += uint32_t(n);
+            } else {
+                m_segs[(m_seg_head + m_seg_count) % m_slots] = Segment{uint32_t(n), packet};
+                m_seg_count++;
+            }
+        }
+        m_writing = false;
+        wake_token = m_write_contended;
+        m_write_contended = false;
+    }
+    if (wake_token)
+        m_write_waiters.wake(kTokenFree);
+    if (committed)
+        wake_read_side(kReadable);  // every write, as Linux: edge-triggered epoll counts on it
+}
+
+// With the write token held.
+Result<void> Pipe::ensure_buffer() {
+    if (m_buf)
+        return {};
+    uint8_t* buf = static_cast<uint8_t*>(kmalloc(m_capacity));
+    Segment* segs = static_cast<Segment*>(kmalloc(m_slots * sizeof(Segment)));
+    if (!buf || !segs) {
+        kfree(buf);
+        kfree(segs);
+        return Errno(ENOMEM);
+    }
+    SpinGuard g(m_lock);
+    m_buf = buf;
+    m_segs = segs;
+    return {};
+}
+
+Result<void> Pipe::ring_to_seq(uint64_t pos, const IoSeq& seq, size_t at, size_t n) {
+    size_t off = size_t(pos) & (m_capacity - 1);
+    size_t first = min_size(n, m_capacity - off);
+    TRY(seq.copy_out(at, m_buf + off, first));
+    if (n > first)
+        TRY(seq.copy_out(at + first, m_buf, n - first));
+    return {};
+}
+
+Result<void> Pipe::seq_to_ring(const IoSeq& seq, size_t at, uint64_t pos, size_t n) {
+    size_t off = size_t(pos) & (m_capacity - 1);
+    size_t first = min_size(n, m_capacity - off);
+    TRY(seq.copy_in(m_buf + off, at, first));
+    if (n > first)
+        TRY(seq.copy_in(m_buf, at + first, n - first));
+    return {};
+}
+
+// One read returns what one segment holds (all the ordinary bytes there are, or one
+// packet); it waits only while the pipe is empty and has writers.
+Result<size_t> Pipe::read(const IoSeq& seq, bool nonblock) {
+    size_t size = seq.total();
+    if (!size)
+        return size_t(0);
+    uint64_t pos = 0;
+    size_t copy = 0, consume = 0;
+    Step step = try_begin_read(size, &pos, &copy, &consume);
+    if (step == Step::Empty && nonblock)
+        return Errno(EAGAIN);
+    if (step == Step::Empty || step == Step::Busy) {
+        // Busy: the token comes back after one copy, so even a non-blocking reader waits.
+        TRY(m_read_waiters.wait(kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
+            step = try_begin_read(size, &pos, &copy, &consume);
+            return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
+        }));
+    }
+    if (step == Step::Eof)
+        return size_t(0);
+    if (step != Step::Go)
+        return Errno(EAGAIN);
+    auto r = ring_to_seq(pos, seq, 0, copy);
+    end_read(r.ok(), consume);
+    if (!r.ok())
+        return r.error();
+    return copy;
+}
+
+// Writes of up to PIPE_BUF bytes go in whole; longer ones as room appears (a signal or
+// O_NONBLOCK ends them with the count written so far). A packet-mode write is cut into
+// page-sized packets.
+Result<size_t> Pipe::write(const IoSeq& seq, bool nonblock, bool packet) {
+    size_t size = seq.total();
+    if (!size)
+        return size_t(0);
+    size_t done = 0;
+    while (done < size) {
+        size_t left = size - done;
+        size_t chunk = packet && left > kPage ? kPage : left;
+        size_t need = packet ? chunk : (size <= kPipeBuf ? size : 1);
+        uint64_t pos = 0;
+        size_t n = 0;
+        Step step = try_begin_write(need, chunk, packet, &pos, &n);
+        if (step == Step::Full && nonblock)
+            return done ? Result<size_t>(done) : Errno(EAGAIN);
+        if (step == Step::Full || step == Step::Busy) {
+            auto w = m_write_waiters.wait(kWritable | POLLERR | kTokenFree, kNoDeadline, [&] {
+                step = try_begin_write(need, chunk, packet, &pos, &n);
+                return step == Step::Go || step == Step::Broken || (step == Step::Full && nonblock);
+            });
+            if (!w.ok())
+                return done ? Result<size_t>(done) : w.error();
+        }
+        if (step == Step::Broken) {
+            (void)signal_send(current_thread(), kSigPipe, signal_user_info(kSigPipe));
+            return done ? Result<size_t>(done) : Errno(EPIPE);
+        }
+        if (step != Step::Go)
+            return done ? Result<size_t>(done) : Errno(EAGAIN);
+        auto r = ensure_buffer();
+        if (r.ok())
+            r = seq_to_ring(seq, done, pos, n);
+        end_write(r.ok(), n, packet);
+        if (!r.ok())
+            return done ? Result<size_t>(done) : r.error();
+        done += n;
+    }
+    return done;
+}
+
+Result<long> Pipe::set_capacity(uint64_t want) {
+    if (want > (1ull << 31))
+        return Errno(EINVAL);
+    size_t size = kPage;
+    while (size < want)
+        size <<= 1;
+    // FIXME: Linux lets CAP_SYS_RESOURCE go past pipe-max-size; the LibOS grants no
+    // capabilities, as in a container without it.
+    if (size > kPipeMaxSize)
+        return Errno(EPERM);
+    size_t slots = size / kPage;
+    uint8_t* buf = static_cast<uint8_t*>(kmalloc(size));
+    Segment* segs = static_cast<Segment*>(kmalloc(slots * sizeof(Segment)));
+    if (!buf || !segs) {
+        kfree(buf);
+        kfree(segs);
+        return Errno(ENOMEM);
+    }
+    // Both tokens must be free; they are held only for one copy, so yield until they are.
+    bool fits = true;
+    for (;;) {
+        bool busy = false;
+        {
+            SpinGuard g(m_lock);
+            if (m_reading || m_writing) {
+                busy = true;
+            } else if (size_t(m_tail - m_head) > size || m_seg_count > slots) {
+                fits = false;
+            } else if (m_buf) {
+                size_t used = size_t(m_tail - m_head);
+                size_t off = size_t(m_head) & (m_capacity - 1);
+                size_t first = min_size(used, m_capacity - off);
+                memcpy(buf, m_buf + off, first);
+                memcpy(buf + first, m_buf, used - first);
+                for (size_t i = 0; i < m_seg_count; i++)
+                    segs[i] = m_segs[(m_seg_head + i) % m_slots];
+                uint8_t* old_buf = m_buf;
+                Segment* old_segs = m_segs;
+                m_buf = buf;
+                m_segs = segs;
+                buf = old_buf;  // freed below
+                segs = old_segs;
+                m_head = 0;
+                m_tail = used;
+                m_seg_head = 0;
+                m_capacity = size;
+                m_slots = slots;
+            } else {
+                m_capacity = size;  // still unallocated: the first write allocates
+                m_slots = slots;
+            }
+        }
+        if (!busy)
+            break;
+        g_pal->thread_yield();
+    }
+    kfree(buf);
+    kfree(segs);
+    if (!fits)
+        return Errno(EBUSY);
+    wake_write_side(kWritable);
+    return long(size);
+}
+
+class PipeEnd final : public fs::File {
+public:
+    PipeEnd(Pipe* pipe, bool reader, uint32_t flags) : File(flags, nullptr), m_pipe(pipe), m_reader(reader) {
+        pipe->ref();
+        pipe->open_end(reader);
+    }
+    ~PipeEnd() override {
+        poll_release();  // the watchers' links are on the pipe's queues, which may go below
+        m_pipe->close_end(m_reader);
+        m_pipe->unref();
+    }
+
+    Result<size_t> read(fs::IoBuf buf, size_t size) override {
+        IoSeg seg{buf, size};
+        return readv(IoSeq::single(&seg));
+    }
+    Result<size_t> write(fs::IoBuf buf, size_t size) override {
+        IoSeg seg{buf, size};
+        return writev(IoSeq::single(&seg));
+    }
+    Result<size_t> readv(const IoSeq& seq) { return m_pipe->read(seq, (flags() & O_NONBLOCK) != 0); }
+    Result<size_t> writev(const IoSeq& seq) {
+        return m_pipe->write(seq, (flags() & O_NONBLOCK) != 0, (flags() & O_DIRECT) != 0);
+    }
+
+    Result<void> stat(fs::Stat* out) override {
+        memset(out, 0, sizeof(*out));
+        out->mode = S_IFIFO | 0600;
+        out->ino = m_pipe->ino();
+        out->dev = kPipefsDev;
+        out->nlink = 1;
+        out->blksize = kPage;
+        out->uid = g_process.uid;
+        out->gid = g_process.gid;
+        // FIXME: Linux moves mtime/ctime on each write and atime on each read.
+        out->atime_ns = out->mtime_ns = out->ctime_ns = m_pipe->created_ns();
+        return {};
+    }
+    Result<uint64_t> readable_bytes() override { return uint64_t(m_pipe->readable_bytes()); }
+    uint32_t poll_events() override {
+        return m_reader ? m_pipe->poll_read() : m_pipe->poll_write((flags() & O_DIRECT) != 0);
+    }
+    WaitQueue* poll_queue() override { return m_reader ? &m_pipe->read_queue() : &m_pipe->write_queue(); }
+    fs::FileKind kind() const override { return fs::FileKind::Pipe; }
+
+    Pipe* pipe() const { return m_pipe; }
+    Waiters* poll_waiters() { return m_reader ? &m_pipe->read_waiters() : &m_pipe->write_waiters(); }
+
+private:
+    Pipe* m_pipe;
+    bool m_reader;
+};
+
+// The iovecs of a readv/writev: on the stack for a few, else on the heap.
+class IoSegs {
+public:
+    Result<IoSeq> import(uint64_t iov_addr, int count) {
+        if (count < 0 || count > kIovMax)
+            return Errno(EINVAL);
+        IoSeg* segs = m_local;
+        if (size_t(count) > kLocal) {
+            m_heap = static_cast<IoSeg*>(kmalloc(size_t(count) * sizeof(IoSeg)));
+            if (!m_heap)
+                return Errno(ENOMEM);
+            segs = m_heap;
+        }
+        TRY(import_iovec(iov_addr, count, segs));
+        return IoSeq(segs, size_t(count));
+    }
+    ~IoSegs() { kfree(m_heap); }
+
+private:
+    static constexpr size_t kLocal = 8;
+    IoSeg m_local[kLocal];
+    IoSeg* m_heap = nullptr;
+};
+
+}  // namespace
+
+Result<void> pipe_create(uint32_t flags, fs::File** read_end, fs::File** write_end) {
+    Pipe* pipe = make<Pipe>();
+    if (!pipe)
+        return Errno(ENOMEM);
+    fs::File* r = make<PipeEnd>(pipe, true, O_RDONLY | (flags & O_NONBLOCK));
+    if (!r) {
+        destroy(pipe);
+        return Errno(ENOMEM);
+    }
+    fs::File* w = make<PipeEnd>(pipe, false, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    if (!w) {
+        r->unref();
+        return Errno(ENOMEM);
+    }
+    *read_end = r;
+    *write_end = w;
+    return {};
+}
+
+Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, int count) {
+    IoSegs segs;
+    IoSeq seq = TRY(segs.import(iov_addr, count));
+    return long(TRY(static_cast<PipeEnd*>(f)->readv(seq)));
+}
+
+Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, int count) {
+    IoSegs segs;
+    IoSeq seq = TRY(segs.import(iov_addr, count));
+    return long(TRY(static_cast<PipeEnd*>(f)->writev(seq)));
+}
+
+Waiters* pipe_poll_waiters(fs::File* f) { return static_cast<PipeEnd*>(f)->poll_waiters(); }
+
+Result<long> pipe_get_size(fs::File* f) {
+    if (f->kind() != fs::FileKind::Pipe)
+        return Errno(EBADF);
+    return long(static_cast<PipeEnd*>(f)->pipe()->capacity());
+}
+
+Result<long> pipe_set_size(fs::File* f, uint64_t size) {
+    if (f->kind() != fs::FileKind::Pipe)
+        return Errno(EBADF);
+    return static_cast<PipeEnd*>(f)->pipe()->set_capacity(size);
+}
+
+}  // namespace carbyne::libos::net

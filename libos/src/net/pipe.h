@@ -1,0 +1,47 @@
+// Pipes: an in-LibOS ring buffer with a read end and a write end (pipe(2), pipe(7)).
+//
+// A Pipe is the whole state of one pipe: its bytes, its packet boundaries (O_DIRECT), how
+// many read and write ends are open, and the two wait queues. The ends (PipeEnd files,
+// pipe.cpp) only hold a reference to it. A pipe shared with another Carbyne process (after
+// fork, multi-process work) will be another implementation behind the same file type,
+// backed by a PAL stream; nothing outside pipe.cpp sees the ring.
+//
+// Copies to and from the application never run under the pipe's spinlock: a reader (and a
+// writer) first takes its side's token under the lock, copies with no lock held, then
+// commits. The reader only touches committed bytes, the writer only free space, so one
+// reader and one writer copy at the same time. Tokens are held only during one copy; a
+// thread that waits for data or space holds none.
+//
+// Lock order: Pipe::m_lock, then a WaitQueue's lock (wakes run after the lock is dropped).
+#pragma once
+
+#include <libos/result.h>
+
+#include "../fs/file.h"
+
+namespace carbyne::libos::net {
+
+inline constexpr size_t kPipeBuf = 4096;              // PIPE_BUF: writes up to this are atomic
+inline constexpr size_t kPipeDefaultSize = 65536;     // 16 pages, as Linux
+inline constexpr size_t kPipeMaxSize = 1048576;       // /proc/sys/fs/pipe-max-size
+
+// A new pipe's two ends. `flags`: O_NONBLOCK (both ends), O_DIRECT (packet mode: the write
+// end's flag, as Linux sets it).
+Result<void> pipe_create(uint32_t flags, fs::File** read_end, fs::File** write_end);
+
+// readv/writev on a file of kind Pipe: one read (or one write, atomic up to PIPE_BUF in
+// total) over the whole vector, as Linux does.
+Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, int count);
+Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, int count);
+
+class Waiters;
+// The read end's or the write end's waiters (poll.h, poll_waiters).
+Waiters* pipe_poll_waiters(fs::File* f);
+
+// F_GETPIPE_SZ / F_SETPIPE_SZ on a file of kind Pipe (EBADF for other files, as Linux).
+Result<long> pipe_get_size(fs::File* f);
+// Rounds `size` up to a power-of-two number of pages; EBUSY when the data does not fit,
+// EPERM above kPipeMaxSize. Returns the new size.
+Result<long> pipe_set_size(fs::File* f, uint64_t size);
+
+}  // namespace carbyne::libos::net

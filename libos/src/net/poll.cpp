@@ -1,0 +1,133 @@
+// Readiness of a set of files (see poll.h).
+#include "poll.h"
+
+#include <libos/pal.h>
+#include <linux/poll.h>
+
+#include "../proc/process.h"
+#include "epoll.h"
+#include "eventfd.h"
+#include "pipe.h"
+
+namespace carbyne::libos::net {
+
+namespace {
+
+// thread_block_on takes at most 15 host handles (and the wait event). Past that, the host
+// handles are looked at again every kHostPollNs.
+constexpr size_t kMaxHandles = 15;
+constexpr uint64_t kHostPollNs = 10 * 1000 * 1000;
+
+size_t scan(PollEntry* entries, size_t count) {
+    size_t ready = 0;
+    for (size_t i = 0; i < count; i++) {
+        PollEntry& e = entries[i];
+        if (e.file)
+            e.revents = e.file->poll_events() & e.events;
+        if (e.revents)
+            ready++;
+    }
+    return ready;
+}
+
+bool passed(uint64_t deadline) { return deadline != kNoDeadline && monotonic_now() >= deadline; }
+
+}  // namespace
+
+Waiters* poll_waiters(fs::File* f) {
+    switch (f->kind()) {
+    case fs::FileKind::Pipe: return pipe_poll_waiters(f);
+    case fs::FileKind::EventFd: return eventfd_poll_waiters(f);
+    case fs::FileKind::Epoll: return epoll_poll_waiters(f);
+    default: return nullptr;
+    }
+}
+
+uint32_t poll_events_from_pal(uint32_t ready, bool readable, bool writable) {
+    uint32_t events = 0;
+    if (ready & PAL_WAIT_READ)
+        events |= POLLIN | POLLRDNORM;
+    if (ready & PAL_WAIT_WRITE)
+        events |= POLLOUT | POLLWRNORM;
+    // The host's POLLERR, POLLHUP and POLLNVAL come as one bit: a hang-up for a reader, an
+    // error for a writer.
+    if (ready & PAL_WAIT_ERROR)
+        events |= (readable ? POLLHUP : 0) | (writable || !readable ? POLLERR : 0);
+    return events;
+}
+
+Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline) {
+    size_t ready = scan(entries, count);
+    if (ready || passed(deadline))
+        return ready;
+
+    Thread* self = current_thread();
+    PalHandle* handles[kMaxHandles];
+    uint32_t want[kMaxHandles], got[kMaxHandles];
+    size_t nhandles = 0;
+    bool overflow = false;
+    for (size_t i = 0; i < count; i++) {
+        PollEntry& e = entries[i];
+        e.queue = nullptr;
+        e.waiters = nullptr;
+        if (!e.file)
+            continue;
+        if (Waiters* w = poll_waiters(e.file)) {
+            e.waiter = Waiters::Waiter{self, e.events, false, nullptr, nullptr};
+            e.waiters = w;
+        } else if (WaitQueue* q = e.file->poll_queue()) {
+            e.link = WaitLink{self, nullptr, e.events, nullptr, nullptr};
+            e.queue = q;
+            q->add(&e.link);
+        } else if (PalHandle* h = e.file->poll_handle()) {
+            if (nhandles == kMaxHandles) {
+                overflow = true;
+                continue;
+            }
+            handles[nhandles] = h;
+            want[nhandles] = ((e.events & (POLLIN | POLLRDNORM)) ? PAL_WAIT_READ : 0) |
+                             ((e.events & (POLLOUT | POLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+            nhandles++;
+        }
+    }
+
+    Result<size_t> result = size_t(0);
+    for (;;) {
+        // A wake-up takes the waiter off its list: back on before looking again.
+        for (size_t i = 0; i < count; i++)
+            if (entries[i].waiters)
+                entries[i].waiters->add(&entries[i].waiter);
+        ready = scan(entries, count);
+        if (ready) {
+            result = ready;
+            break;
+        }
+        uint64_t until = deadline;
+        if (overflow) {
+            uint64_t tick = deadline_after(kHostPollNs);
+            until = tick < deadline ? tick : deadline;
+        }
+        Result<void> r = nhandles ? thread_block_on(nhandles, handles, want, got, until) : thread_block(until);
+        if (r.ok())
+            continue;
+        if (r.error().code == ETIMEDOUT) {
+            if (!passed(deadline))
+                continue;  // an overflow tick
+            result = scan(entries, count);
+        } else if (r.error().code == ERESTARTSYS) {
+            result = Errno(ERESTARTNOHAND);
+        } else {
+            result = r.error();
+        }
+        break;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (entries[i].queue)
+            entries[i].queue->remove(&entries[i].link);
+        if (entries[i].waiters)
+            entries[i].waiters->remove(&entries[i].waiter);
+    }
+    return result;
+}
+
+}  // namespace carbyne::libos::net
