@@ -108,6 +108,29 @@
     SYSCALL(138, fstatfs, Partial, "fp", "files on a mount (chroot: the host file system's own "      \
                                          "figures and f_type); the console has no mount and answers " \
                                          "ENOSYS")                                                    \
+    SYSCALL(140, getpriority, Partial, "ii", "per-thread nice values as recorded; PRIO_PGRP and "     \
+                                             "PRIO_USER see this process only")                       \
+    SYSCALL(141, setpriority, Partial, "iii", "nice values are recorded, not applied to host "        \
+                                              "threads; lowering one needs uid 0; PRIO_PGRP and "     \
+                                              "PRIO_USER reach this process only")                    \
+    SYSCALL(142, sched_setparam, Full, "ip", "")                                                      \
+    SYSCALL(143, sched_getparam, Full, "ip", "")                                                      \
+    SYSCALL(144, sched_setscheduler, Partial, "iip", "SCHED_OTHER, SCHED_BATCH and SCHED_IDLE are "   \
+                                                     "recorded, not applied; SCHED_FIFO and "         \
+                                                     "SCHED_RR answer EPERM even for uid 0: the "     \
+                                                     "LibOS cannot run a thread in real time")        \
+    SYSCALL(145, sched_getscheduler, Full, "i", "")                                                   \
+    SYSCALL(146, sched_get_priority_max, Full, "i", "")                                               \
+    SYSCALL(147, sched_get_priority_min, Full, "i", "")                                               \
+    SYSCALL(148, sched_rr_get_interval, Partial, "ip", "0 s (no thread is SCHED_RR; Linux may give "  \
+                                                       "a fair-scheduler slice)")                     \
+    SYSCALL(157, prctl, Partial, "ixxxx", "PR_SET/GET_NAME (per thread, shown in /proc comm), "       \
+                                          "DUMPABLE, KEEPCAPS, GET_SECUREBITS, NO_NEW_PRIVS, "        \
+                                          "TIMERSLACK, CHILD_SUBREAPER and PDEATHSIG are recorded "   \
+                                          "(no parent-death signal until processes exist); "          \
+                                          "GET_SECCOMP is 0, CAPBSET_READ the full set, "             \
+                                          "GET_TID_ADDRESS; PR_SET_VMA (as without "                  \
+                                          "CONFIG_ANON_VMA_NAME) and other options answer EINVAL")    \
     SYSCALL(158, arch_prctl, Full, "ip", "")                                                          \
     SYSCALL(162, sync, Full, "", "")                                                                  \
     SYSCALL(127, rt_sigpending, Full, "pz", "")                                                       \
@@ -131,8 +154,20 @@
     SYSCALL(200, tkill, Full, "ii", "")                                                               \
     SYSCALL(187, readahead, Full, "fiz", "")                                                          \
     SYSCALL(201, time, Full, "p", "")                                                                 \
-    SYSCALL(202, futex, Partial, "pxipxu", "WAIT, WAKE, the BITSET forms, REQUEUE, CMP_REQUEUE, "      \
-                                          "both clocks; no WAKE_OP and no PI futexes (ENOSYS)")      \
+    SYSCALL(202, futex, Partial, "pxipxu", "WAIT, WAKE, the BITSET forms, REQUEUE, CMP_REQUEUE, "     \
+                                           "WAKE_OP, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, both " \
+                                           "clocks. PI futexes hand ownership on but boost no "       \
+                                           "priority (the host schedules the threads); a PI owner "   \
+                                           "that exits without a robust list entry is noticed "       \
+                                           "within 0.1 s; a plain wake of a PI waiter makes it "      \
+                                           "retry (Linux: EINVAL); an absolute REALTIME timeout "     \
+                                           "ignores later clock changes; no WAIT_REQUEUE_PI or "      \
+                                           "CMP_REQUEUE_PI (ENOSYS: glibc and musl do not use "       \
+                                           "them); WAKE_OP and PI calls on a word mapped read-only "  \
+                                           "end the process instead of EFAULT")                       \
+    SYSCALL(203, sched_setaffinity, Partial, "izp", "recorded per thread and answered by "            \
+                                                    "sched_getaffinity; the host thread is not "      \
+                                                    "pinned (getcpu may name any CPU)")               \
     SYSCALL(204, sched_getaffinity, Full, "izp", "")                                                  \
     SYSCALL(213, epoll_create, Full, "i", "")                                                         \
     SYSCALL(217, getdents64, Full, "fpz", "")                                                         \
@@ -154,6 +189,11 @@
                                           "another (ELOOP; Linux nests 5 levels); console "           \
                                           "entries are level-triggered")                              \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \
+    SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "         \
+                                             "IOPRIO_WHO_PGRP and IOPRIO_WHO_USER reach this "        \
+                                             "process only")                                          \
+    SYSCALL(252, ioprio_get, Partial, "ii", "as recorded; IOPRIO_WHO_PGRP and IOPRIO_WHO_USER see "   \
+                                            "this process only")                                      \
     SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \
     SYSCALL(258, mkdirat, Full, "fso", "")                                                            \
     SYSCALL(259, mknodat, Partial, "fsox", "as mknod")                                                \

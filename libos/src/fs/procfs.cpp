@@ -92,14 +92,11 @@ Result<void> join(const char* const* v, char** out, size_t* out_size) {
     return {};
 }
 
-// The program's name as the kernel keeps it: the executable's base name, at most 15 bytes.
-void put_comm(Text* out) {
+// A thread's name as the kernel keeps it (PR_SET_NAME's, else the executable's base
+// name), at most 15 bytes.
+void put_comm(Thread* t, Text* out) {
     char name[16];
-    {
-        SpinGuard g(g_process.lock);
-        const char* base = path_basename(g_process.exe);
-        strlcpy(name, base, sizeof(name));
-    }
+    thread_get_name(t, name);
     out->puts(name);
 }
 
@@ -274,8 +271,8 @@ uint32_t fd_link_perm(const Ctx& ctx) {
 Result<void> gen_cmdline(const Ctx&, Text* out) { return copy_args(&g_cmdline, &g_cmdline_size, out); }
 Result<void> gen_environ(const Ctx&, Text* out) { return copy_args(&g_environ, &g_environ_size, out); }
 
-Result<void> gen_comm(const Ctx&, Text* out) {
-    put_comm(out);
+Result<void> gen_comm(const Ctx& ctx, Text* out) {
+    put_comm(thread_of(ctx), out);
     out->putc('\n');
     return {};
 }
@@ -326,7 +323,7 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     mm::Totals t = mm::totals();
     uint32_t uid = g_process.uid, gid = g_process.gid;
     out->puts("Name:\t");
-    put_comm(out);
+    put_comm(thread, out);
     out->print("\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", umask,
                ctx.pid, tid, g_process.ppid);
     out->print("Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", uid, uid, uid, uid, gid, gid, gid, gid);
@@ -358,7 +355,7 @@ Result<void> gen_stat(const Ctx& ctx, Text* out) {
     uint32_t cpu = 0, node = 0;
     g_pal->get_cpu(&cpu, &node);
     out->print("%d (", tid);
-    put_comm(out);
+    put_comm(thread_of(ctx), out);
     // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     out->print(") R %d %d %d 0 -1 0 0 0 0 0 ", g_process.ppid, ctx.pid, ctx.pid);
     // utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss rsslim

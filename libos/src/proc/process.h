@@ -12,6 +12,7 @@
 #include "../fs/path.h"
 #include "../signal/signal.h"
 #include "fdtable.h"
+#include "thread_attrs.h"
 
 namespace carbyne::libos {
 
@@ -39,6 +40,8 @@ struct Thread {
     bool restore_sigmask;           // (rt_sigsuspend)
     uint64_t altstack_sp, altstack_size;
     int altstack_flags;             // SS_DISABLE, SS_AUTODISARM
+
+    ThreadAttrs attrs;  // prctl and scheduler settings (thread_attrs.h), under g_process.lock
 };
 
 // The threads of the process (proc/thread.cpp).
@@ -84,6 +87,7 @@ struct Process {
     SignalAction actions[kNumSignals];  // index n - 1 for signal n
     uint64_t pending;                   // process-directed signals
     SigInfo pending_info[kNumSignals];
+    ProcessAttrs attrs;  // PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER (thread_attrs.h)
 };
 
 extern Process g_process;

@@ -8,11 +8,12 @@
 #include "../proc/futex.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
+#include "../proc/thread_attrs.h"
 #include "../proc/timer.h"
+#include "../proc/wait.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
-
 
 namespace {
 
@@ -40,7 +41,12 @@ Result<long> clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, u
                      (flags & CLONE_CHILD_CLEARTID) != 0,
                      parent_tid,
                      child_tid};
-    return long(TRY(thread_clone(req)));
+    thread_attrs_ready(current_thread());  // what the new thread copies must be ours already
+    int tid = TRY(thread_clone(req));
+    // The new thread may already run; it waits in thread_attrs_ready until this is done.
+    if (Thread* child = thread_by_tid(tid))
+        thread_attrs_inherit(child, current_thread());
+    return long(tid);
 }
 
 }  // namespace
@@ -75,46 +81,105 @@ Result<long> sys_clone3(const SyscallArgs& a) {
 
 Result<long> sys_exit(const SyscallArgs& a) { thread_exit(a.i32(0) & 0xff); }
 
+namespace {
+
+bool futex_has_timeout(int cmd) {
+    return cmd == FUTEX_WAIT || cmd == FUTEX_WAIT_BITSET || cmd == FUTEX_LOCK_PI || cmd == FUTEX_LOCK_PI2 ||
+           cmd == FUTEX_WAIT_REQUEUE_PI;
+}
+
+// The monotonic deadline of a futex call's timeout: relative for FUTEX_WAIT; absolute on
+// CLOCK_REALTIME for LOCK_PI and with FUTEX_CLOCK_REALTIME, else on CLOCK_MONOTONIC. An
+// absolute REALTIME deadline ignores later changes of that clock.
+Result<uint64_t> futex_deadline(uint64_t utime, int cmd, bool realtime) {
+    if (!utime)
+        return kNoDeadline;
+    struct __kernel_timespec ts = TRY(UserPtr<struct __kernel_timespec>(utime).read());
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+        return Errno(EINVAL);
+    if (uint64_t(ts.tv_sec) >= kNoDeadline / 1000000000ull)
+        return kNoDeadline;
+    uint64_t ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+    if (cmd == FUTEX_WAIT)
+        return deadline_after(ns);
+    uint64_t now = TRY(clock_now(realtime || cmd == FUTEX_LOCK_PI ? CLOCK_REALTIME : CLOCK_MONOTONIC));
+    return deadline_after(ns > now ? ns - now : 0);
+}
+
+// What Linux checks of a futex address before it looks at any queue: alignment, a user
+// address, and for a shared (non-PRIVATE) futex a mapped page.
+Result<void> check_futex_addr(uint64_t uaddr, bool shared) {
+    if (uaddr & 3)
+        return Errno(EINVAL);
+    if (uaddr > (1ull << 47) - sizeof(uint32_t))
+        return Errno(EFAULT);
+    if (shared) {
+        uint32_t value;
+        TRY(copy_from_user(&value, uaddr, sizeof(value)));
+    }
+    return {};
+}
+
+// Linux's ERESTARTNOINTR, which the return path does not know: the call starts again after
+// the signal's handler whatever its SA_RESTART. The application is rewound onto its
+// syscall instruction, with the call's number in rax (which dispatch sets to our result).
+long restart_after_signal() {
+    PalContext* ctx = current_thread()->syscall_ctx;
+    ctx->rip -= 2;
+    return long(ctx->rax);
+}
+
+}  // namespace
+
 Result<long> sys_futex(const SyscallArgs& a) {
-    uint64_t uaddr = a.u64(0);
-    int op = a.i32(1) & FUTEX_CMD_MASK;
+    uint64_t uaddr = a.u64(0), uaddr2 = a.u64(4);
+    int cmd = a.i32(1) & FUTEX_CMD_MASK;
     bool realtime = (a.i32(1) & FUTEX_CLOCK_REALTIME) != 0;
-    switch (op) {
+    bool shared = !(a.i32(1) & FUTEX_PRIVATE_FLAG);
+    uint32_t val = a.u32(2), val2 = uint32_t(a.u64(3)), val3 = a.u32(5);
+    uint64_t deadline = futex_has_timeout(cmd) ? TRY(futex_deadline(a.u64(3), cmd, realtime)) : kNoDeadline;
+    if (realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_WAIT_REQUEUE_PI && cmd != FUTEX_LOCK_PI2)
+        return Errno(ENOSYS);
+    switch (cmd) {
     case FUTEX_WAIT:
-    case FUTEX_WAIT_BITSET: {
-        uint32_t bitset = op == FUTEX_WAIT ? kFutexBitsetAll : a.u32(5);
-        if (!bitset || (op == FUTEX_WAIT && realtime))
-            return Errno(op == FUTEX_WAIT ? ENOSYS : EINVAL);
-        uint64_t timeout = PAL_WAIT_FOREVER;
-        if (a.u64(3)) {
-            struct __kernel_timespec ts = TRY(UserPtr<struct __kernel_timespec>(a.u64(3)).read());
-            if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-                return Errno(EINVAL);
-            uint64_t ns = uint64_t(ts.tv_sec) > (~uint64_t{0} >> 1) / 1000000000ull
-                              ? PAL_WAIT_FOREVER - 1
-                              : uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-            if (op == FUTEX_WAIT_BITSET) {
-                // An absolute deadline on CLOCK_MONOTONIC, or CLOCK_REALTIME with the flag.
-                uint64_t now = TRY(clock_now(realtime ? CLOCK_REALTIME : CLOCK_MONOTONIC));
-                ns = ns > now ? ns - now : 0;
-            }
-            timeout = ns;
-        }
-        TRY(futex_wait(uaddr, a.u32(2), timeout, bitset));
+        val3 = kFutexBitsetAll;
+        [[fallthrough]];
+    case FUTEX_WAIT_BITSET:
+        if (!val3)
+            return Errno(EINVAL);
+        TRY(futex_wait(uaddr, val, deadline, val3));
+        return 0;
+    case FUTEX_WAKE:
+        val3 = kFutexBitsetAll;
+        [[fallthrough]];
+    case FUTEX_WAKE_BITSET:
+        if (!val3)
+            return Errno(EINVAL);
+        TRY(check_futex_addr(uaddr, shared));
+        return futex_wake(uaddr, val, val3);
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+        TRY(check_futex_addr(uaddr, shared));
+        TRY(check_futex_addr(uaddr2, shared));
+        return futex_requeue(uaddr, val, val2, uaddr2, cmd == FUTEX_CMP_REQUEUE, val3);
+    case FUTEX_WAKE_OP:
+        TRY(check_futex_addr(uaddr, shared));
+        TRY(check_futex_addr(uaddr2, false));  // written by the operation, which faults itself
+        return futex_wake_op(uaddr, val, uaddr2, val2, val3);
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2:
+    case FUTEX_TRYLOCK_PI: {
+        auto locked = futex_lock_pi(uaddr, deadline, cmd == FUTEX_TRYLOCK_PI);
+        if (!locked.ok() && locked.error().code == ERESTARTSYS)
+            return restart_after_signal();
+        TRY(locked);
         return 0;
     }
-    case FUTEX_WAKE:
-        return futex_wake(uaddr, a.u32(2), kFutexBitsetAll);
-    case FUTEX_WAKE_BITSET:
-        if (!a.u32(5))
-            return Errno(EINVAL);
-        return futex_wake(uaddr, a.u32(2), a.u32(5));
-    case FUTEX_REQUEUE:
-        return futex_requeue(uaddr, a.u32(2), uint32_t(a.u64(3)), a.u64(4), false, 0);
-    case FUTEX_CMP_REQUEUE:
-        return futex_requeue(uaddr, a.u32(2), uint32_t(a.u64(3)), a.u64(4), true, a.u32(5));
+    case FUTEX_UNLOCK_PI:
+        TRY(futex_unlock_pi(uaddr));
+        return 0;
     default:
-        return Errno(ENOSYS);  // WAKE_OP and PI futexes: see docs/syscalls.md
+        return Errno(ENOSYS);  // FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI: see docs/syscalls.md
     }
 }
 

@@ -1,16 +1,18 @@
 // getpid, getppid, gettid, getuid, getgid, geteuid, getegid, exit_group, uname,
-// arch_prctl, set_tid_address, set_robust_list, prlimit64, getrlimit, sched_yield,
-// sched_getaffinity, getcpu, getrandom
+// arch_prctl, prctl, set_tid_address, set_robust_list, prlimit64, getrlimit, sched_yield,
+// getcpu, getrandom
 #include <asm/prctl.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/user.h>
+#include <linux/prctl.h>
 #include <linux/resource.h>
 #include <linux/utsname.h>
 
 #include "../proc/identity.h"
 #include "../proc/process.h"
+#include "../proc/thread_attrs.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
@@ -62,6 +64,140 @@ Result<long> sys_arch_prctl(const SyscallArgs& a) {
     }
 }
 
+namespace {
+
+constexpr int kLastCap = 40;            // CAP_CHECKPOINT_RESTORE
+constexpr long kSecbitKeepCaps = 1 << 4;  // SECBIT_KEEP_CAPS in PR_GET_SECUREBITS
+
+// prctl(2) options about the calling thread's own settings (proc/thread_attrs.h).
+Result<long> prctl_thread(int option, const SyscallArgs& a, Thread* self) {
+    uint64_t arg2 = a.u64(1);
+    bool extra_args = a.u64(2) || a.u64(3) || a.u64(4);
+    ThreadAttrs& attrs = self->attrs;
+    switch (option) {
+    case PR_SET_NAME: {
+        // Up to 15 bytes are read, as Linux does; a longer name is cut, not refused.
+        char name[16] = {};
+        auto copied = copy_string_from_user(name, arg2, sizeof(name) - 1);
+        if (!copied.ok() && copied.error() != Errno(ENAMETOOLONG))
+            return copied.error();
+        name[sizeof(name) - 1] = 0;
+        SpinGuard g(g_process.lock);
+        memcpy(attrs.name, name, sizeof(name));
+        attrs.named = true;
+        return 0;
+    }
+    case PR_GET_NAME: {
+        char name[16] = {};
+        thread_get_name(self, name);
+        TRY(copy_to_user(arg2, name, sizeof(name)));
+        return 0;
+    }
+    case PR_SET_PDEATHSIG: {
+        if (arg2 > uint64_t(kNumSignals))
+            return Errno(EINVAL);
+        SpinGuard g(g_process.lock);
+        attrs.pdeath_signal = int(arg2);
+        return 0;
+    }
+    case PR_GET_PDEATHSIG: {
+        int sig;
+        {
+            SpinGuard g(g_process.lock);
+            sig = attrs.pdeath_signal;
+        }
+        TRY(UserPtr<int>(arg2).write(sig));
+        return 0;
+    }
+    case PR_GET_KEEPCAPS:
+    case PR_GET_SECUREBITS: {
+        SpinGuard g(g_process.lock);
+        bool keep = attrs.keep_caps;
+        return option == PR_GET_KEEPCAPS ? long(keep) : keep ? kSecbitKeepCaps : 0;
+    }
+    case PR_SET_KEEPCAPS: {
+        if (arg2 > 1)
+            return Errno(EINVAL);
+        SpinGuard g(g_process.lock);
+        attrs.keep_caps = arg2 != 0;
+        return 0;
+    }
+    case PR_SET_NO_NEW_PRIVS: {
+        if (arg2 != 1 || extra_args)
+            return Errno(EINVAL);
+        SpinGuard g(g_process.lock);
+        attrs.no_new_privs = true;  // nothing gains privileges here: no set-user-ID programs
+        return 0;
+    }
+    case PR_GET_NO_NEW_PRIVS: {
+        if (arg2 || extra_args)
+            return Errno(EINVAL);
+        SpinGuard g(g_process.lock);
+        return long(attrs.no_new_privs);
+    }
+    case PR_SET_TIMERSLACK: {
+        SpinGuard g(g_process.lock);
+        attrs.timer_slack_ns = arg2;  // 0: back to the default
+        return 0;
+    }
+    case PR_GET_TIMERSLACK: {
+        SpinGuard g(g_process.lock);
+        uint64_t slack = attrs.timer_slack_ns ? attrs.timer_slack_ns : attrs.default_timer_slack_ns;
+        return long(slack ? slack : kDefaultTimerSlackNs);
+    }
+    case PR_GET_TID_ADDRESS:
+        TRY(UserPtr<uint64_t>(arg2).write(self->clear_child_tid));
+        return 0;
+    default: return Errno(EINVAL);
+    }
+}
+
+}  // namespace
+
+Result<long> sys_prctl(const SyscallArgs& a) {
+    int option = a.i32(0);
+    uint64_t arg2 = a.u64(1);
+    switch (option) {
+    case PR_GET_DUMPABLE: {
+        SpinGuard g(g_process.lock);
+        return g_process.attrs.not_dumpable ? 0 : 1;
+    }
+    case PR_SET_DUMPABLE: {
+        if (arg2 > 1)  // SUID_DUMP_DISABLE or SUID_DUMP_USER
+            return Errno(EINVAL);
+        SpinGuard g(g_process.lock);
+        g_process.attrs.not_dumpable = arg2 == 0;
+        return 0;
+    }
+    case PR_SET_CHILD_SUBREAPER: {
+        SpinGuard g(g_process.lock);
+        g_process.attrs.child_subreaper = arg2 != 0;
+        return 0;
+    }
+    case PR_GET_CHILD_SUBREAPER: {
+        int subreaper;
+        {
+            SpinGuard g(g_process.lock);
+            subreaper = g_process.attrs.child_subreaper;
+        }
+        TRY(UserPtr<int>(arg2).write(subreaper));
+        return 0;
+    }
+    case PR_GET_SECCOMP:
+        return 0;  // no filter: the LibOS answers every call itself
+    case PR_CAPBSET_READ:
+        // The bounding set of an ordinary Linux process: every capability.
+        return arg2 <= uint64_t(kLastCap) ? Result<long>(1) : Result<long>(Errno(EINVAL));
+    case PR_SET_VMA:
+        return Errno(EINVAL);  // as a kernel without CONFIG_ANON_VMA_NAME
+    default: {
+        Thread* self = current_thread();
+        thread_attrs_ready(self);
+        return prctl_thread(option, a, self);
+    }
+    }
+}
+
 Result<long> sys_set_tid_address(const SyscallArgs& a) {
     current_thread()->clear_child_tid = a.u64(0);
     return current_thread()->tid;
@@ -85,6 +221,10 @@ Result<void> get_limit(int resource, struct rlimit64* out) {
     case RLIMIT_STACK: *out = {g_process.stack_size, kInf}; return {};
     case RLIMIT_DATA: *out = {g_process.brk_max_size, g_process.brk_max_size}; return {};
     case RLIMIT_CORE: *out = {0, 0}; return {};
+    case RLIMIT_NICE:    // Linux's defaults, which setpriority and sched_setscheduler
+    case RLIMIT_RTPRIO:  // follow (sys/sched.cpp)
+        *out = {0, 0};
+        return {};
     case RLIMIT_CPU:
     case RLIMIT_FSIZE:
     case RLIMIT_RSS:
@@ -94,8 +234,6 @@ Result<void> get_limit(int resource, struct rlimit64* out) {
     case RLIMIT_LOCKS:
     case RLIMIT_SIGPENDING:
     case RLIMIT_MSGQUEUE:
-    case RLIMIT_NICE:
-    case RLIMIT_RTPRIO:
     case RLIMIT_RTTIME: *out = {kInf, kInf}; return {};
     default: return Errno(EINVAL);
     }
@@ -133,22 +271,6 @@ Result<long> sys_getrlimit(const SyscallArgs& a) {
 Result<long> sys_sched_yield(const SyscallArgs&) {
     g_pal->thread_yield();
     return 0;
-}
-
-Result<long> sys_sched_getaffinity(const SyscallArgs& a) {
-    int pid = a.i32(0);
-    if (pid != 0 && pid != g_process.pid && pid != current_thread()->tid)
-        return Errno(ESRCH);
-    uint64_t size = a.u64(1);
-    uint64_t cpus = g_boot->cpu_count;
-    uint64_t need = ((cpus + 63) / 64) * 8;
-    if (size < need || (size & 7))
-        return Errno(EINVAL);
-    uint8_t mask[128] = {};
-    for (uint64_t i = 0; i < cpus && i < sizeof(mask) * 8; i++)
-        mask[i / 8] |= uint8_t(1u << (i % 8));
-    TRY(copy_to_user(a.u64(2), mask, need));
-    return long(need);
 }
 
 Result<long> sys_getcpu(const SyscallArgs& a) {
