@@ -110,6 +110,13 @@ int main(void) {
   pthread_join(waiter, NULL);
   check("futex_wake_one", woken == 1 || woken == 0, "wake returned %ld", woken);
 
+  void *robust_head = NULL;
+  size_t robust_len = 0;
+  check("get_robust_list_self", syscall(SYS_get_robust_list, 0, &robust_head, &robust_len) == 0 &&
+                                    robust_head != NULL && robust_len == 24,
+        "head %s, len %zu", robust_head ? "set" : "null", robust_len);
+  CHECK_FAILS_WITH("get_robust_list_esrch", syscall(SYS_get_robust_list, 999999, &robust_head, &robust_len), ESRCH);
+
   int failed_at = -1;
   for (int i = 0; i < k_many_threads && failed_at < 0; i++) {
     pthread_t one;

@@ -74,6 +74,7 @@ const char* errno_name(long e) {
     case ESRCH: return "ESRCH";
     case EINTR: return "EINTR";
     case ERESTARTSYS: return "ERESTARTSYS";
+    case ERESTARTNOINTR: return "ERESTARTNOINTR";
     case ERESTARTNOHAND: return "ERESTARTNOHAND";
     case EIO: return "EIO";
     case EBADF: return "EBADF";
@@ -187,7 +188,7 @@ extern "C" void libos_handle_syscall(PalContext* ctx) {
     ctx->r11 = ctx->rflags;
     uint64_t nr = ctx->rax;
     long ret = dispatch_syscall(nr, args);
-    if (ret == -ERESTARTSYS || ret == -ERESTARTNOHAND) {
+    if (ret == -ERESTARTSYS || ret == -ERESTARTNOINTR || ret == -ERESTARTNOHAND) {
         // Interrupted by a signal: EINTR, unless delivery restarts the call.
         Thread* t = current_thread();
         t->restart = int(-ret);

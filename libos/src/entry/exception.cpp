@@ -7,6 +7,7 @@
 #include <libos/user.h>
 
 #include "../proc/process.h"
+#include "../proc/user_atomic.h"
 #include "../signal/signal.h"
 
 namespace carbyne::libos {
@@ -29,7 +30,8 @@ const char* signal_name(int sig) {
 }  // namespace
 
 void exception_upcall(const PalException* exc, PalContext* ctx) {
-    if (exc->kind == PAL_EXC_MEMFAULT && usercopy_fixup(&ctx->rip, &ctx->rax))
+    if (exc->kind == PAL_EXC_MEMFAULT &&
+        (usercopy_fixup(&ctx->rip, &ctx->rax) || user_atomic_fixup(&ctx->rip, &ctx->rax)))
         return;
     bool in_libos = ctx->rip >= g_boot->libos_start && ctx->rip < g_boot->libos_end;
     bool in_pal = ctx->rip >= g_boot->pal_start && ctx->rip < g_boot->pal_end;

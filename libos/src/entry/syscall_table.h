@@ -209,8 +209,8 @@
     SYSCALL(269, faccessat, Full, "fso", "")                                                          \
     SYSCALL(270, pselect6, Full, "ippppp", "")                                                        \
     SYSCALL(271, ppoll, Full, "pupp", "")                                                             \
-    SYSCALL(273, set_robust_list, Partial, "pz", "recorded; robust futexes are released once "        \
-                                                "threads exist")                                     \
+    SYSCALL(273, set_robust_list, Full, "pz", "")                                                     \
+    SYSCALL(274, get_robust_list, Full, "ipp", "")                                                    \
     SYSCALL(277, sync_file_range, Full, "fiix", "")                                                   \
     SYSCALL(280, utimensat, Full, "fspx", "")                                                         \
     SYSCALL(281, epoll_pwait, Full, "fpiipz", "")                                                     \

@@ -10,6 +10,7 @@
 #include <libos/user.h>
 
 #include "futex.h"
+#include "user_atomic.h"
 #include "process.h"
 #include "thread.h"
 
@@ -98,7 +99,6 @@ size_t remove(Thread* t) {
 // The robust-futex list of a dying thread (set_robust_list(2)): every lock it still holds
 // gets FUTEX_OWNER_DIED and one waiter is woken.
 void release_robust_futexes(Thread* t) {
-    constexpr uint32_t kOwnerDied = 0x40000000, kWaiters = 0x80000000, kTidMask = 0x3fffffff;
     constexpr int kMaxLocks = 2048;  // ROBUST_LIST_LIMIT
     if (!t->robust_list)
         return;
@@ -111,11 +111,24 @@ void release_robust_futexes(Thread* t) {
         return;
     auto release = [&](uint64_t entry) {
         uint64_t word = (entry & ~uint64_t{1}) + uint64_t(head.offset);
-        uint32_t value;
-        if (!copy_from_user(&value, word, sizeof(value)).ok() || (value & kTidMask) != uint32_t(t->tid))
+        if (word & 3)
             return;
-        uint32_t died = (value & kWaiters) | kOwnerDied;
-        if (copy_to_user(word, &died, sizeof(died)).ok() && (value & kWaiters))
+        // Atomically against the application's own lock operations (handle_futex_death).
+        uint32_t value;
+        if (!copy_from_user(&value, word, sizeof(value)).ok())
+            return;
+        for (;;) {
+            if ((value & kFutexTidMask) != uint32_t(t->tid))
+                return;
+            uint32_t died = (value & kFutexWaiters) | kFutexOwnerDied;
+            auto seen = user_cmpxchg(word, value, died);
+            if (!seen.ok())
+                return;
+            if (seen.value() == value)
+                break;
+            value = seen.value();
+        }
+        if (value & kFutexWaiters)
             (void)futex_wake(word, 1, kFutexBitsetAll);
     };
     uint64_t entry = head.next;

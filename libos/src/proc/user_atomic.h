@@ -13,11 +13,9 @@ extern const char libos_user_atomic_begin[], libos_user_atomic_end[], libos_user
 
 namespace carbyne::libos {
 
-// For the exception upcall, as usercopy_fixup: a fault inside the atomic routines resumes
-// at their fixup, which returns EFAULT.
-// FIXME: the upcall (entry/exception.cpp) does not call this yet. Until it does,
-// user_cmpxchg reads the word first, so an unmapped word is EFAULT; only a word mapped
-// read-only, or unmapped by another thread in between, still faults (a LibOS bug report).
+// For the exception upcall, as usercopy_fixup: a fault inside the atomic routines (a word
+// mapped read-only, or unmapped by another thread) resumes at their fixup, which returns
+// EFAULT.
 inline bool user_atomic_fixup(uint64_t* rip, uint64_t* rax) {
     if (*rip < uint64_t(libos_user_atomic_begin) || *rip >= uint64_t(libos_user_atomic_end))
         return false;

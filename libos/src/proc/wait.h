@@ -26,6 +26,7 @@ inline constexpr uint64_t kNoDeadline = ~uint64_t{0};
 // Kernel-internal errnos, never seen by the application: the system-call return path turns
 // them into EINTR or restarts the call, as Linux's signal delivery does.
 inline constexpr int ERESTARTSYS = 512;     // restart if the handler has SA_RESTART (or none runs)
+inline constexpr int ERESTARTNOINTR = 513;  // always restart, after the handler
 inline constexpr int ERESTARTNOHAND = 514;  // restart only if no handler runs
 
 uint64_t monotonic_now();

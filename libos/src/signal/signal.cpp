@@ -236,7 +236,7 @@ bool act(Thread* t, int sig, const SigInfo& info, PalContext* ctx, const void* f
     }
     if (t->restart) {
         // The interrupted call: restarted under SA_RESTART, else it fails with EINTR (in rax).
-        if (t->restart == ERESTARTSYS && (action.flags & kSaRestart)) {
+        if (t->restart == ERESTARTNOINTR || (t->restart == ERESTARTSYS && (action.flags & kSaRestart))) {
             ctx->rax = t->restart_nr;
             ctx->rip -= 2;  // back onto the syscall instruction
         }

@@ -120,15 +120,6 @@ Result<void> check_futex_addr(uint64_t uaddr, bool shared) {
     return {};
 }
 
-// Linux's ERESTARTNOINTR, which the return path does not know: the call starts again after
-// the signal's handler whatever its SA_RESTART. The application is rewound onto its
-// syscall instruction, with the call's number in rax (which dispatch sets to our result).
-long restart_after_signal() {
-    PalContext* ctx = current_thread()->syscall_ctx;
-    ctx->rip -= 2;
-    return long(ctx->rax);
-}
-
 }  // namespace
 
 Result<long> sys_futex(const SyscallArgs& a) {
@@ -171,7 +162,7 @@ Result<long> sys_futex(const SyscallArgs& a) {
     case FUTEX_TRYLOCK_PI: {
         auto locked = futex_lock_pi(uaddr, deadline, cmd == FUTEX_TRYLOCK_PI);
         if (!locked.ok() && locked.error().code == ERESTARTSYS)
-            return restart_after_signal();
+            return Errno(ERESTARTNOINTR);  // started again after the handler, as on Linux
         TRY(locked);
         return 0;
     }

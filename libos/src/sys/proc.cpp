@@ -12,6 +12,7 @@
 
 #include "../proc/identity.h"
 #include "../proc/process.h"
+#include "../proc/thread.h"
 #include "../proc/thread_attrs.h"
 #include "syscall.h"
 
@@ -208,6 +209,17 @@ Result<long> sys_set_robust_list(const SyscallArgs& a) {
         return Errno(EINVAL);
     current_thread()->robust_list = a.u64(0);
     current_thread()->robust_list_size = a.u64(1);
+    return 0;
+}
+
+Result<long> sys_get_robust_list(const SyscallArgs& a) {
+    int tid = a.i32(0);
+    Thread* t = tid == 0 ? current_thread() : thread_by_tid(tid);
+    if (!t)
+        return Errno(ESRCH);
+    uint64_t head = t->robust_list, size = t->robust_list_size ? t->robust_list_size : 24;
+    TRY(UserPtr<uint64_t>(a.u64(1)).write(head));
+    TRY(UserPtr<uint64_t>(a.u64(2)).write(size));
     return 0;
 }
 
