@@ -8,6 +8,7 @@
 
 #include "../fs/pseudo.h"
 #include "../fs/vfs.h"
+#include "../mm/arena.h"
 #include "../loader/program.h"
 #include "../proc/process.h"
 
@@ -124,6 +125,8 @@ Result<void> open_console() {
         api->process_exit(127);
     // No constructors run: every global of the LibOS is constant-initialized (a build
     // check rejects an .init_array in libos.so).
+    if (!mm::arena_init().ok())
+        libos_panic("cannot reserve the LibOS's memory arena");
 
     g_main_thread.tid = 1;
     g_main_thread.syscall_nr = -1;

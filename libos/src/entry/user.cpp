@@ -2,6 +2,8 @@
 #include <libos/pal.h>
 #include <libos/user.h>
 
+#include "../mm/arena.h"
+
 extern "C" {
 long libos_usercopy(void* dst, const void* src, size_t size);
 long libos_userset(void* dst, int value, size_t size);
@@ -21,10 +23,11 @@ bool user_range_ok(uint64_t addr, size_t size) {
     uint64_t end;
     if (__builtin_add_overflow(addr, size, &end) || end > kUserTop || addr == 0)
         return false;
-    // FIXME: the LibOS heap and thread stacks are not excluded yet; that needs the VMA
-    // list of the memory issue, which knows which ranges belong to the application.
+    // The LibOS's own memory: its images and its arena (heap, tmpfs data). FIXME: the PAL's
+    // thread blocks (stacks, TCBs) are still reachable; they should come from a PAL arena
+    // whose bounds the boot info gives.
     return !overlaps(addr, size, g_boot->pal_start, g_boot->pal_end) &&
-           !overlaps(addr, size, g_boot->libos_start, g_boot->libos_end);
+           !overlaps(addr, size, g_boot->libos_start, g_boot->libos_end) && !mm::arena_overlaps(addr, size);
 }
 
 Result<void> copy_from_user(void* dst, uint64_t user_src, size_t size) {

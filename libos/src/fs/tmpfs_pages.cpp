@@ -4,6 +4,7 @@
 #include <libos/pal.h>
 #include <libos/spinlock.h>
 
+#include "../mm/arena.h"
 #include "tmpfs_node.h"
 
 namespace carbyne::libos::fs::tmpfs {
@@ -51,8 +52,8 @@ void* page_alloc() {
             return p;
         }
         // Refill outside the lock; if another thread refilled meanwhile, give ours back.
-        void* chunk = nullptr;
-        if (g_pal->memory_alloc(nullptr, kChunkSize, PAL_PROT_READ | PAL_PROT_WRITE, 0, &chunk) != PAL_OK)
+        void* chunk = mm::arena_alloc(kChunkSize);
+        if (!chunk)
             return nullptr;
         bool used = g_pool.with([&](Pool& pool) {
             if (pool.free || pool.bump != pool.bump_end)
@@ -62,7 +63,7 @@ void* page_alloc() {
             return true;
         });
         if (!used)
-            g_pal->memory_free(chunk, kChunkSize);
+            mm::arena_free(chunk, kChunkSize);
     }
 }
 

@@ -1,9 +1,12 @@
-// kmalloc/kfree: power-of-two size classes carved from 64 KiB PAL chunks; larger blocks
-// are PAL mappings of their own. Every block is preceded by a 16-byte header.
+// kmalloc/kfree: power-of-two size classes carved from 64 KiB chunks; larger blocks are
+// page runs of their own. Both come from the LibOS's arena (mm/arena.h). Every block is
+// preceded by a 16-byte header.
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/spinlock.h>
+
+#include "arena.h"
 
 namespace carbyne::libos {
 
@@ -38,12 +41,7 @@ size_t class_of(size_t total) {
     return c;
 }
 
-void* map_pages(size_t size) {
-    void* p = nullptr;
-    if (g_pal->memory_alloc(nullptr, size, PAL_PROT_READ | PAL_PROT_WRITE, 0, &p) != PAL_OK)
-        return nullptr;
-    return p;
-}
+void* map_pages(size_t size) { return mm::arena_alloc(size); }
 
 }  // namespace
 
@@ -101,7 +99,7 @@ void kfree(void* p) {
         return;
     auto* h = reinterpret_cast<Header*>(static_cast<uint8_t*>(p) - kHeaderSize);
     if (h->size_class == kLargeMarker) {
-        g_pal->memory_free(h, h->map_size);
+        mm::arena_free(h, h->map_size);
         return;
     }
     size_t c = h->size_class;
