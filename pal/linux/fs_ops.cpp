@@ -1,5 +1,5 @@
-// Host file-system operations for chroot mounts: namespace changes (mkdir, rename, link,
-// symlink), attributes (mode, owner, times, size), space allocation, write-back and statfs.
+// Host file-system operations for chroot mounts: namespace changes (mkdir, mkfifo, rename,
+// link, symlink), attributes (mode, owner, times, size), space allocation, write-back and statfs.
 //
 // The LibOS hands over paths whose symlinks it has resolved itself, so no call here follows
 // a final symlink: each acts on what the path names, never on what a symlink planted there
@@ -82,6 +82,11 @@ bool is_open_file(PalHandle* h) { return h && h->type != PAL_TYPE_EVENT && h->ty
 
 PalError fs_mkdir(const char* host_path, uint32_t mode) {
     return error_from_host(host_syscall3(__NR_mkdirat, AT_FDCWD, long(host_path), mode & 07777));
+}
+
+// mknodat never follows a final symlink: a name that is one is taken (EEXIST).
+PalError fs_mkfifo(const char* host_path, uint32_t mode) {
+    return error_from_host(host_syscall4(__NR_mknodat, AT_FDCWD, long(host_path), S_IFIFO | (mode & 07777), 0));
 }
 
 PalError fs_rename(const char* from, const char* to, uint32_t flags) {

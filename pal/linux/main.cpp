@@ -85,6 +85,7 @@ const PalApi g_api = {
     .stream_truncate = stream_truncate,
     .stream_allocate = stream_allocate,
     .stream_sync = stream_sync,
+    .fs_mkfifo = fs_mkfifo,
 };
 
 namespace {

@@ -349,6 +349,25 @@ void check_fifo() {
     g_api->stream_close(w);
 }
 
+// fs_mkfifo makes a FIFO with exactly the mode asked (no host umask); a name already taken
+// (a FIFO, a file, a symlink even dangling) is PAL_E_EXISTS, a missing directory PAL_E_NOENT.
+void check_mkfifo() {
+    Check c("fs-mkfifo");
+    Path made("made-fifo");
+    if (c.expect_ok(g_api->fs_mkfifo(made, 0641), "fs_mkfifo")) {
+        PalStreamAttr attr = {};
+        if (c.expect_ok(g_api->stream_attributes_path(made, 0, &attr), "attributes"))
+            c.expect(attr.type == PAL_TYPE_FIFO && attr.mode == 0641 && attr.size == 0,
+                     "type %d mode %#o size %lu, expected a FIFO, 0641, 0", attr.type, attr.mode, attr.size);
+        c.expect_error(g_api->fs_mkfifo(made, 0600), PAL_E_EXISTS, "fs_mkfifo of an existing FIFO");
+        c.expect_ok(g_api->stream_delete(made, 0), "delete");
+    }
+    c.expect_error(g_api->fs_mkfifo(Path("data.bin"), 0600), PAL_E_EXISTS, "fs_mkfifo over a file");
+    c.expect_error(g_api->fs_mkfifo(Path("dangling"), 0600), PAL_E_EXISTS, "fs_mkfifo over a dangling symlink");
+    c.expect_error(g_api->fs_mkfifo(Path("no-such-dir/fifo"), 0600), PAL_E_NOENT,
+                   "fs_mkfifo in a missing directory");
+}
+
 // Closing handles gives their host fds back.
 void check_handles_closed() {
     Check c("stream-close-releases-fds");
@@ -377,6 +396,7 @@ void check_handles_closed() {
 void check_streams() {
     check_files();
     check_fifo();
+    check_mkfifo();
     check_handles_closed();
 }
 

@@ -102,8 +102,10 @@
     SYSCALL(108, getegid, Full, "", "")                                                               \
     SYSCALL(110, getppid, Full, "", "")                                                               \
     SYSCALL(132, utime, Full, "sp", "")                                                               \
-    SYSCALL(133, mknod, Partial, "sox", "regular files only: FIFOs (they come with pipes), sockets "  \
-                                        "and devices answer EPERM, as on a file system without them") \
+    SYSCALL(133, mknod, Partial, "sox", "regular files, FIFOs and socket nodes (tmpfs only; chroot: " \
+                                        "EPERM), which open(2) answers ENXIO; devices answer EPERM: " \
+                                        "no CAP_MKNOD is granted. A chroot mount's FIFO is a LibOS "  \
+                                        "pipe: another host process opening it is not connected")     \
     SYSCALL(137, statfs, Full, "sp", "")                                                              \
     SYSCALL(138, fstatfs, Partial, "fp", "files on a mount (chroot: the host file system's own "      \
                                          "figures and f_type); the console has no mount and answers " \

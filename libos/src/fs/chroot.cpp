@@ -1,10 +1,12 @@
 // chroot mounts: a host directory shown through PAL streams. The LibOS walks the path and
 // follows symlinks itself, so a link inside the mount cannot lead outside the manifest.
+// A host FIFO is never opened on the host: its ends meet in a LibOS pipe (fifo.h).
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
 #include <linux/fcntl.h>
 
+#include "fifo.h"
 #include "vfs.h"
 
 namespace carbyne::libos::fs {
@@ -360,10 +362,15 @@ public:
         TRY(host_path(rel, host.p));
         return pal_result(g_pal->fs_symlink(target, host.p));
     }
-    // Regular files only (the VFS refuses the other types).
+    // Regular files and FIFOs (the VFS refuses devices).
     Result<void> mknod(const char* rel, uint32_t mode, uint64_t) override {
         HostPath host;
         TRY(host_path(rel, host.p));
+        uint32_t type = mode & S_IFMT;
+        if (type == S_IFIFO)
+            return pal_result(g_pal->fs_mkfifo(host.p, mode & 07777));
+        if (type != S_IFREG)
+            return Errno(EPERM);  // FIXME: socket nodes need a PAL call of their own
         PalHandle* h = nullptr;
         TRY(pal_result(g_pal->stream_open(host.p, PAL_ACCESS_RDONLY | PAL_OPEN_CREATE | PAL_OPEN_EXCL | PAL_OPEN_NOFOLLOW,
                                           mode & 07777, &h)));
@@ -463,8 +470,20 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
     if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK && !(flags & O_PATH))
         return Errno(ELOOP);
     PalHandle* h = nullptr;
-    TRY(pal_result(g_pal->stream_open(host, access, mode, &h)));
     PalStreamAttr attr;
+    if (r.exists && (r.stat.mode & S_IFMT) == S_IFIFO && !(flags & O_PATH)) {
+        // A handle that only names the FIFO (opening it would block this host thread,
+        // deaf to signals), and the LibOS pipe its ends meet in.
+        TRY(pal_result(g_pal->stream_open(host, PAL_ACCESS_RDONLY | PAL_OPEN_PATH | PAL_OPEN_NOFOLLOW, 0, &h)));
+        PalError e = g_pal->stream_attributes(h, &attr);
+        if (e == PAL_OK && attr.type == PAL_TYPE_FIFO)
+            return host_fifo_open(h, attr, flags, r.path);
+        g_pal->stream_close(h);
+        if (e != PAL_OK)
+            return errno_from_pal(e);
+        // No longer a FIFO (replaced since the lookup): open what is there now.
+    }
+    TRY(pal_result(g_pal->stream_open(host, access, mode, &h)));
     PalError e = g_pal->stream_attributes(h, &attr);
     if (e != PAL_OK) {
         g_pal->stream_close(h);

@@ -1,7 +1,9 @@
 // tmpfs: a file system in LibOS memory, with Linux tmpfs semantics and errnos. This file is
 // the namespace (lookup, create, mkdir, unlink, rmdir, rename, link, symlink, mknod) and
 // the attribute calls by path; tmpfs_file.cpp has the open files, tmpfs_data.cpp the file
-// data, tmpfs_pages.cpp the page store.
+// data, tmpfs_pages.cpp the page store. A FIFO node's ends are pipe ends (net/pipe.cpp)
+// meeting at the node (fifo.h). A socket node is only a name: open(2) of it is ENXIO, as on
+// Linux, where connect(2) reaches a socket (the LibOS has no unix sockets to bind it yet).
 //
 // Lock order (tmpfs_node.h has the details):
 //   file position lock -> TmpfsNode::io -> Tmpfs::m_tree -> TmpfsNode::lock -> page pool.
@@ -19,6 +21,7 @@
 #include <linux/fs.h>
 #include <linux/stat.h>
 
+#include "../net/pipe.h"
 #include "../proc/process.h"
 #include "tmpfs_node.h"
 #include "vfs.h"
@@ -264,6 +267,7 @@ Result<TmpfsNode*> Tmpfs::new_node(uint32_t type, uint32_t perm, int64_t now) {
     }
     auto* n = new (mem) TmpfsNode();
     n->fs = this;
+    n->fifo.node = n;
     n->ino = __atomic_fetch_add(&m_next_ino, 1, __ATOMIC_RELAXED);
     n->type = type;
     n->perm = perm;
@@ -451,6 +455,23 @@ Result<TmpfsNode*> Tmpfs::create(const char* rel, uint32_t type, uint32_t perm, 
     return result;
 }
 
+// -- FIFO nodes ----------------------------------------------------------------------------
+
+Result<void> TmpfsFifo::stat(Stat* out) {
+    node_stat(node, out);
+    return {};
+}
+
+Result<void> TmpfsFifo::chmod(uint32_t mode) { return node_chmod(node, mode, now_ns()); }
+
+Result<void> TmpfsFifo::chown(uint32_t uid, uint32_t gid) { return node_chown(node, uid, gid, now_ns()); }
+
+Result<void> TmpfsFifo::utimens(int64_t atime_ns, int64_t mtime_ns) {
+    return node_utimens(node, atime_ns, mtime_ns, now_ns());
+}
+
+void TmpfsFifo::release() { node->fs->unpin(node); }
+
 // -- FileSystem ----------------------------------------------------------------------------
 
 Result<void> Tmpfs::lookup(const char* rel, bool* exists, Stat* st) {
@@ -501,6 +522,13 @@ Result<File*> Tmpfs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
         }
     } else {
         n = TRY(pin(r.rel));
+    }
+    // A FIFO connects to its pipe (O_TRUNC is ignored); a socket cannot be opened.
+    if (n->type == S_IFIFO && !path_only)
+        return net::fifo_open(&n->fifo, flags, r.path);  // the end keeps the pin
+    if (n->type == S_IFSOCK && !path_only) {
+        unpin(n);
+        return Errno(ENXIO);
     }
     // O_TRUNC on an existing file, even opened read-only (Linux truncates when allowed to write).
     if ((flags & O_TRUNC) && !path_only && !created && n->type == S_IFREG) {
@@ -629,11 +657,13 @@ Result<void> Tmpfs::mknod(const char* rel, uint32_t mode, uint64_t) {
     case S_IFREG:
         TRY(create(rel, S_IFREG, mode & 07777, nullptr, int(CreateMode::kNew), nullptr));
         return {};
-    case S_IFCHR:
-    case S_IFBLK:
     case S_IFIFO:
-    case S_IFSOCK: {
-        // FIXME: device nodes, FIFOs and sockets in tmpfs come with their file types.
+    case S_IFSOCK:
+        TRY(create(rel, type, mode & 07777, nullptr, int(CreateMode::kNew), nullptr));
+        return {};
+    case S_IFCHR:
+    case S_IFBLK: {
+        // Devices need CAP_MKNOD, which the LibOS grants no one (vfs_mknod says so first).
         SpinGuard g(m_tree);
         Where w;
         TRY(walk_parent_locked(rel, &w));

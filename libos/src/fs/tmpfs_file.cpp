@@ -28,6 +28,8 @@ uint8_t dtype_of(const TmpfsNode* n) {
     switch (n->type) {
     case S_IFDIR: return 4;   // DT_DIR
     case S_IFLNK: return 10;  // DT_LNK
+    case S_IFIFO: return 1;   // DT_FIFO
+    case S_IFSOCK: return 12; // DT_SOCK
     default: return 8;        // DT_REG
     }
 }

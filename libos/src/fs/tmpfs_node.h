@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fifo.h"
 #include "filesystem.h"
 
 namespace carbyne::libos::fs::tmpfs {
@@ -152,6 +153,18 @@ private:
 class Tmpfs;
 struct TmpfsNode;
 
+// A FIFO node as its ends see it (fifo.h): each end holds a pin on the node (refs), so an
+// unlinked FIFO keeps working until its last end closes; release() drops that pin.
+struct TmpfsFifo final : FifoNode {
+    TmpfsNode* node;  // the node this is part of
+
+    Result<void> stat(Stat* out) override;
+    Result<void> chmod(uint32_t mode) override;
+    Result<void> chown(uint32_t uid, uint32_t gid) override;
+    Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override;
+    void release() override;
+};
+
 // A name in a directory. Entries are kept newest first, in decreasing cookie order; a
 // getdents64 position is "the entries with a cookie below this", so a cursor survives any
 // removal and never meets a name made after it.
@@ -186,7 +199,7 @@ struct TmpfsNode {
     // Constant after creation.
     Tmpfs* fs;
     uint64_t ino;
-    uint32_t type;       // S_IFREG, S_IFDIR or S_IFLNK
+    uint32_t type;       // S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO or S_IFSOCK
     char* target;        // symlinks: the target, NUL-terminated
     uint64_t target_len;
 
@@ -221,6 +234,9 @@ struct TmpfsNode {
     // node's data to pass on as a host handle, not a copy (mappings in parent and child must
     // alias it); a node without one has its `pages` copied.
     PalHandle* shm;
+
+    // FIFOs: where their ends find the pipe (its own lock; fifo.h).
+    TmpfsFifo fifo;
 };
 
 int64_t now_ns();

@@ -408,7 +408,10 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
             return Errno(ENOTDIR);
         if (type == S_IFDIR && wants_write && !(flags & O_PATH))
             return Errno(EISDIR);
-        if (r.mount->readonly && wants_write && !(flags & O_PATH))
+        // A FIFO or a socket keeps no data on its mount: a read-only mount opens it for
+        // writing too, and O_TRUNC means nothing to it (Linux's sb_permission, may_open).
+        bool holds_data = type != S_IFIFO && type != S_IFSOCK;
+        if (r.mount->readonly && wants_write && holds_data && !(flags & O_PATH))
             return Errno(EROFS);
     } else {
         if (!(flags & O_CREAT))
@@ -535,8 +538,9 @@ Result<void> vfs_mkdir(const Resolved& r, uint32_t mode) {
 
 Result<void> vfs_mknod(const Resolved& r, uint32_t mode, uint64_t dev) {
     TRY(check_create(r, false));
-    if ((mode & S_IFMT) != S_IFREG)
-        return Errno(EPERM);  // FIFOs, sockets and devices: no file system here makes them
+    uint32_t type = mode & S_IFMT;
+    if (type == S_IFCHR || type == S_IFBLK)
+        return Errno(EPERM);  // devices need CAP_MKNOD, which the LibOS grants no one
     return r.mount->fs->mknod(r.rel, mode, dev);
 }
 

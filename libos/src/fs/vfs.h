@@ -92,7 +92,8 @@ Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size);
 // crossed (EXDEV), mount points (EBUSY), types (EISDIR/ENOTDIR). `mode` has the umask
 // applied already.
 Result<void> vfs_mkdir(const Resolved& r, uint32_t mode);
-// mknod(2): regular files only; FIFOs, sockets and devices are EPERM (mode has its type).
+// mknod(2) (mode has its type): regular files, FIFOs and sockets, as far as the file system
+// makes them (tmpfs all three; chroot no sockets: EPERM); devices are EPERM (no CAP_MKNOD).
 Result<void> vfs_mknod(const Resolved& r, uint32_t mode, uint64_t dev);
 Result<void> vfs_unlink(const Resolved& r);
 Result<void> vfs_rmdir(const Resolved& r);

@@ -1,4 +1,4 @@
-// Pipes (see pipe.h): the ring and its side tokens, and the two end files.
+// Pipes (see pipe.h): the ring and its side tokens, the end files, and the opens of FIFOs.
 #include "pipe.h"
 
 #include <carbyne/string.h>
@@ -22,6 +22,8 @@ constexpr int kSigPipe = 13;
 constexpr uint64_t kPipefsDev = 0xf;  // Linux's pipefs is one unnamed device
 // A private wake-up bit (no POLL* value): a side's token was handed back.
 constexpr uint32_t kTokenFree = 1u << 24;
+// On a pipe's open queue: an end of a FIFO opened.
+constexpr uint32_t kEndOpened = 1u << 25;
 constexpr uint32_t kReadable = POLLIN | POLLRDNORM;
 constexpr uint32_t kWritable = POLLOUT | POLLWRNORM;
 
@@ -36,9 +38,13 @@ struct Segment {
     bool packet;
 };
 
+}  // namespace
+
 class Pipe {
 public:
-    Pipe() : m_ino(__atomic_fetch_add(&g_next_ino, 1, __ATOMIC_RELAXED)) {
+    // `fifo`: the FIFO node whose pipe this is (its pipe_lock guards the references), or
+    // nullptr for a pipe(2) pipe.
+    explicit Pipe(fs::FifoNode* fifo) : m_ino(__atomic_fetch_add(&g_next_ino, 1, __ATOMIC_RELAXED)), m_fifo(fifo) {
         uint64_t now = 0;
         g_pal->time_get(PAL_CLOCK_REALTIME, &now);
         m_created_ns = int64_t(now);
@@ -48,36 +54,66 @@ public:
         kfree(m_segs);
     }
 
+    // One reference per end file (and per FIFO open in progress). A FIFO's pipe is
+    // referenced only under its node's pipe_lock, and the last unref takes it off the node
+    // there, so an open never finds a pipe on its way out.
     void ref() { __atomic_add_fetch(&m_refs, 1, __ATOMIC_RELAXED); }
     void unref() {
-        if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0)
-            destroy(this);
-    }
-
-    void open_end(bool reader) {
-        SpinGuard g(m_lock);
-        (reader ? m_readers : m_writers)++;
-    }
-
-    // The last reader gone: writers fail with EPIPE; the last writer gone: readers see EOF.
-    void close_end(bool reader) {
+        if (!m_fifo) {
+            if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0)
+                destroy(this);
+            return;
+        }
         bool last;
         {
-            SpinGuard g(m_lock);
-            last = --(reader ? m_readers : m_writers) == 0;
+            SpinGuard g(m_fifo->pipe_lock);
+            last = __atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0;
+            if (last)
+                m_fifo->pipe = nullptr;
         }
-        if (last && reader)
+        if (last)
+            destroy(this);  // with its data, as Linux when no file has the FIFO open
+    }
+
+    // A pipe(2) pipe's two ends, before their files exist.
+    void attach_both() {
+        SpinGuard g(m_lock);
+        m_readers = m_writers = 1;
+        m_reader_opens = m_writer_opens = 1;
+    }
+
+    // Counts a new end of a FIFO in and waits for its partner (pipe.h: fifo_open). Returns
+    // the writer-open count from which the end reports POLLHUP (PipeEnd::m_hup_after).
+    Result<uint32_t> open_fifo_end(bool reads, bool writes, bool nonblock);
+
+    // The last reader gone: writers fail with EPIPE; the last writer gone: readers see EOF.
+    void close_end(bool reads, bool writes) {
+        bool no_readers = false, no_writers = false;
+        {
+            SpinGuard g(m_lock);
+            if (reads)
+                no_readers = --m_readers == 0;
+            if (writes)
+                no_writers = --m_writers == 0;
+            if (reads && writes)
+                __atomic_sub_fetch(&m_duplex_ends, 1, __ATOMIC_RELAXED);
+        }
+        if (no_readers)
             wake_write_side(POLLERR);
-        else if (last)
+        if (no_writers)
             wake_read_side(POLLHUP);
     }
 
     Result<size_t> read(const IoSeq& seq, bool nonblock);
     Result<size_t> write(const IoSeq& seq, bool nonblock, bool packet);
 
-    uint32_t poll_read() {
+    // POLLHUP once no writer is left, unless the count of writer opens is still `hup_after`
+    // (a FIFO reader opened with O_NONBLOCK and no writer sees none until one came: Linux's
+    // f_pipe; other ends pass 0, which a FIFO's count has left once a writer opened).
+    uint32_t poll_read(uint32_t hup_after) {
         SpinGuard g(m_lock);
-        return (m_seg_count ? kReadable : 0) | (m_writers ? 0 : POLLHUP);
+        bool hup = !m_writers && m_writer_opens != hup_after;
+        return (m_seg_count ? kReadable : 0) | (hup ? POLLHUP : 0);
     }
     uint32_t poll_write(bool packet) {
         SpinGuard g(m_lock);
@@ -98,8 +134,10 @@ public:
 
     WaitQueue& read_queue() { return m_read_queue; }
     WaitQueue& write_queue() { return m_write_queue; }
+    WaitQueue& duplex_queue() { return m_duplex_queue; }
     Waiters& read_waiters() { return m_read_waiters; }
     Waiters& write_waiters() { return m_write_waiters; }
+    Waiters& duplex_waiters() { return m_duplex_waiters; }
     uint64_t ino() const { return m_ino; }
     int64_t created_ns() const { return m_created_ns; }
 
@@ -119,7 +157,8 @@ private:
 
     const uint64_t m_ino;
     int64_t m_created_ns;
-    int m_refs = 0;  // one per end file
+    fs::FifoNode* const m_fifo;
+    int m_refs = 0;
 
     Spinlock m_lock;
     // Under m_lock. The data is [m_head, m_tail) (positions count bytes since creation);
@@ -133,25 +172,84 @@ private:
     uint64_t m_head = 0, m_tail = 0;
     size_t m_seg_head = 0, m_seg_count = 0;
     int m_readers = 0, m_writers = 0;
+    // Opens of each side so far (Linux's r_counter, w_counter): a FIFO open waits for the
+    // other side's count to move, so a partner that came and went already counts.
+    uint32_t m_reader_opens = 0, m_writer_opens = 0;
     bool m_reading = false, m_writing = false;                // the side tokens
     bool m_read_contended = false, m_write_contended = false; // someone waits for a token
 
     // Blocked readers and writers wait on Waiters; poll, select and epoll hang on the
-    // queues (the ends' poll_queue()). Both hear every change.
+    // queues (the ends' poll_queue()). Both hear every change. The ends of FIFOs opened
+    // O_RDWR watch both sides: their own queue and Waiters hear every change of either,
+    // while any such end is open (atomic: read without m_lock).
     void wake_read_side(uint32_t events) {
         m_read_queue.wake(events);
         m_read_waiters.wake(events);
+        wake_duplex(events);
     }
     void wake_write_side(uint32_t events) {
         m_write_queue.wake(events);
         m_write_waiters.wake(events);
+        wake_duplex(events);
+    }
+    void wake_duplex(uint32_t events) {
+        if (__atomic_load_n(&m_duplex_ends, __ATOMIC_RELAXED)) {
+            m_duplex_queue.wake(events);
+            m_duplex_waiters.wake(events);
+        }
     }
 
+    int m_duplex_ends = 0;
     WaitQueue m_read_queue;
     WaitQueue m_write_queue;
+    WaitQueue m_duplex_queue;
     Waiters m_read_waiters;
     Waiters m_write_waiters;
+    Waiters m_duplex_waiters;
+    WaitQueue m_open_queue;  // FIFO opens waiting for a partner
 };
+
+Result<uint32_t> Pipe::open_fifo_end(bool reads, bool writes, bool nonblock) {
+    uint32_t seen = 0;  // the partner side's open count when this end came
+    uint32_t hup_after = 0;
+    bool wait = false;
+    {
+        SpinGuard g(m_lock);
+        if (writes && !reads && !m_readers && nonblock)
+            return Errno(ENXIO);
+        if (reads) {
+            m_readers++;
+            m_reader_opens++;
+        }
+        if (writes) {
+            m_writers++;
+            m_writer_opens++;
+        }
+        if (reads && writes) {
+            __atomic_add_fetch(&m_duplex_ends, 1, __ATOMIC_RELAXED);
+        } else if (reads) {
+            seen = m_writer_opens;
+            wait = !m_writers && !nonblock;
+            if (!m_writers && nonblock)
+                hup_after = m_writer_opens;  // no POLLHUP until a writer has come
+        } else {
+            seen = m_reader_opens;
+            wait = !m_readers;
+        }
+    }
+    m_open_queue.wake(kEndOpened);
+    if (!wait)
+        return hup_after;
+    auto r = wait_until(m_open_queue, kEndOpened, kNoDeadline, [&] {
+        SpinGuard g(m_lock);
+        return (reads ? m_writer_opens : m_reader_opens) != seen;
+    });
+    if (!r.ok()) {
+        close_end(reads, writes);
+        return r.error();  // ERESTARTSYS: restarted with SA_RESTART, else EINTR
+    }
+    return hup_after;
+}
 
 Pipe::Step Pipe::try_begin_read(size_t size, uint64_t* pos, size_t* copy, size_t* consume) {
     SpinGuard g(m_lock);
@@ -404,16 +502,22 @@ Result<long> Pipe::set_capacity(uint64_t want) {
     return long(size);
 }
 
+namespace {
+
+// An end of a pipe: its read end or its write end, or an end of a FIFO (O_RDWR: both).
+// It takes over a reference on the pipe and its place in the counts of readers and
+// writers, and for a FIFO a reference on the node.
 class PipeEnd final : public fs::File {
 public:
-    PipeEnd(Pipe* pipe, bool reader, uint32_t flags) : File(flags, nullptr), m_pipe(pipe), m_reader(reader) {
-        pipe->ref();
-        pipe->open_end(reader);
-    }
+    PipeEnd(Pipe* pipe, bool reads, bool writes, uint32_t flags, const char* path, fs::FifoNode* node,
+            uint32_t hup_after)
+        : File(flags, path), m_pipe(pipe), m_node(node), m_hup_after(hup_after), m_reads(reads), m_writes(writes) {}
     ~PipeEnd() override {
         poll_release();  // the watchers' links are on the pipe's queues, which may go below
-        m_pipe->close_end(m_reader);
+        m_pipe->close_end(m_reads, m_writes);
         m_pipe->unref();
+        if (m_node)
+            m_node->release();  // after the pipe: its unref takes the node's pipe_lock
     }
 
     Result<size_t> read(fs::IoBuf buf, size_t size) override {
@@ -430,6 +534,8 @@ public:
     }
 
     Result<void> stat(fs::Stat* out) override {
+        if (m_node)
+            return m_node->stat(out);
         memset(out, 0, sizeof(*out));
         out->mode = S_IFIFO | 0600;
         out->ino = m_pipe->ino();
@@ -442,19 +548,40 @@ public:
         out->atime_ns = out->mtime_ns = out->ctime_ns = m_pipe->created_ns();
         return {};
     }
+    // A FIFO's node takes the attribute changes; a pipe(2) pipe has none to take.
+    Result<void> chmod(uint32_t mode) override { return m_node ? m_node->chmod(mode) : File::chmod(mode); }
+    Result<void> chown(uint32_t uid, uint32_t gid) override {
+        return m_node ? m_node->chown(uid, gid) : File::chown(uid, gid);
+    }
+    Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
+        return m_node ? m_node->utimens(atime_ns, mtime_ns) : File::utimens(atime_ns, mtime_ns);
+    }
     Result<uint64_t> readable_bytes() override { return uint64_t(m_pipe->readable_bytes()); }
     uint32_t poll_events() override {
-        return m_reader ? m_pipe->poll_read() : m_pipe->poll_write((flags() & O_DIRECT) != 0);
+        bool packet = (flags() & O_DIRECT) != 0;
+        if (m_reads && m_writes)
+            return m_pipe->poll_read(m_hup_after) | m_pipe->poll_write(packet);
+        return m_reads ? m_pipe->poll_read(m_hup_after) : m_pipe->poll_write(packet);
     }
-    WaitQueue* poll_queue() override { return m_reader ? &m_pipe->read_queue() : &m_pipe->write_queue(); }
+    WaitQueue* poll_queue() override {
+        if (m_reads && m_writes)
+            return &m_pipe->duplex_queue();
+        return m_reads ? &m_pipe->read_queue() : &m_pipe->write_queue();
+    }
     fs::FileKind kind() const override { return fs::FileKind::Pipe; }
 
     Pipe* pipe() const { return m_pipe; }
-    Waiters* poll_waiters() { return m_reader ? &m_pipe->read_waiters() : &m_pipe->write_waiters(); }
+    Waiters* poll_waiters() {
+        if (m_reads && m_writes)
+            return &m_pipe->duplex_waiters();
+        return m_reads ? &m_pipe->read_waiters() : &m_pipe->write_waiters();
+    }
 
 private:
     Pipe* m_pipe;
-    bool m_reader;
+    fs::FifoNode* m_node;  // a FIFO's node, or nullptr
+    uint32_t m_hup_after;  // see Pipe::poll_read
+    bool m_reads, m_writes;
 };
 
 // The iovecs of a readv/writev: on the stack for a few, else on the heap.
@@ -484,22 +611,79 @@ private:
 }  // namespace
 
 Result<void> pipe_create(uint32_t flags, fs::File** read_end, fs::File** write_end) {
-    Pipe* pipe = make<Pipe>();
+    Pipe* pipe = make<Pipe>(nullptr);
     if (!pipe)
         return Errno(ENOMEM);
-    fs::File* r = make<PipeEnd>(pipe, true, O_RDONLY | (flags & O_NONBLOCK));
+    pipe->ref();
+    pipe->ref();
+    pipe->attach_both();
+    fs::File* r = make<PipeEnd>(pipe, true, false, O_RDONLY | (flags & O_NONBLOCK), nullptr, nullptr, 0);
     if (!r) {
-        destroy(pipe);
+        destroy(pipe);  // no end exists to count
         return Errno(ENOMEM);
     }
-    fs::File* w = make<PipeEnd>(pipe, false, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)));
+    fs::File* w = make<PipeEnd>(pipe, false, true, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)), nullptr, nullptr, 0);
     if (!w) {
         r->unref();
+        pipe->close_end(false, true);
+        pipe->unref();
         return Errno(ENOMEM);
     }
     *read_end = r;
     *write_end = w;
     return {};
+}
+
+Result<fs::File*> fifo_open(fs::FifoNode* node, uint32_t flags, const char* path) {
+    uint32_t acc = flags & O_ACCMODE;
+    // Neither reading nor writing: Linux's fifo_open refuses it. O_DIRECT: do_dentry_open
+    // refuses it for a file without direct I/O, once the FIFO's open is done (here before).
+    if (acc == O_ACCMODE || (flags & O_DIRECT)) {
+        node->release();
+        return Errno(EINVAL);
+    }
+    bool reads = acc != O_WRONLY, writes = acc != O_RDONLY;
+    // The node's pipe, with a reference for this end; the first open makes it.
+    Pipe* pipe = nullptr;
+    {
+        SpinGuard g(node->pipe_lock);
+        if ((pipe = node->pipe))
+            pipe->ref();
+    }
+    if (!pipe) {
+        Pipe* fresh = make<Pipe>(node);
+        if (!fresh) {
+            node->release();
+            return Errno(ENOMEM);
+        }
+        {
+            SpinGuard g(node->pipe_lock);
+            if ((pipe = node->pipe)) {
+                pipe->ref();  // another open was quicker
+            } else {
+                node->pipe = pipe = fresh;
+                fresh->ref();
+                fresh = nullptr;
+            }
+        }
+        if (fresh)
+            destroy(fresh);
+    }
+    auto opened = pipe->open_fifo_end(reads, writes, (flags & O_NONBLOCK) != 0);
+    if (!opened.ok()) {
+        pipe->unref();
+        node->release();
+        return opened.error();
+    }
+    uint32_t fflags = flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    fs::File* end = make<PipeEnd>(pipe, reads, writes, fflags, path, node, opened.value());
+    if (!end) {
+        pipe->close_end(reads, writes);
+        pipe->unref();
+        node->release();
+        return Errno(ENOMEM);
+    }
+    return end;
 }
 
 Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, int count) {

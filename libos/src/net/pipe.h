@@ -1,10 +1,14 @@
 // Pipes: an in-LibOS ring buffer with a read end and a write end (pipe(2), pipe(7)).
 //
 // A Pipe is the whole state of one pipe: its bytes, its packet boundaries (O_DIRECT), how
-// many read and write ends are open, and the two wait queues. The ends (PipeEnd files,
+// many read and write ends are open, and its wait queues. The ends (PipeEnd files,
 // pipe.cpp) only hold a reference to it. A pipe shared with another Carbyne process (after
 // fork, multi-process work) will be another implementation behind the same file type,
 // backed by a PAL stream; nothing outside pipe.cpp sees the ring.
+//
+// A FIFO (fifo(7), fs/fifo.h) is the same Pipe, made by the first open of its node and
+// found there by the next ones; its ends come and go one at a time (an O_RDWR end is both a
+// reader and a writer), and the opens wait for each other as fifo(7) says.
 //
 // Copies to and from the application never run under the pipe's spinlock: a reader (and a
 // writer) first takes its side's token under the lock, copies with no lock held, then
@@ -13,10 +17,12 @@
 // thread that waits for data or space holds none.
 //
 // Lock order: Pipe::m_lock, then a WaitQueue's lock (wakes run after the lock is dropped).
+// A FIFO node's pipe_lock (fs/fifo.h) is a leaf.
 #pragma once
 
 #include <libos/result.h>
 
+#include "../fs/fifo.h"
 #include "../fs/file.h"
 
 namespace carbyne::libos::net {
@@ -28,6 +34,13 @@ inline constexpr size_t kPipeMaxSize = 1048576;       // /proc/sys/fs/pipe-max-s
 // A new pipe's two ends. `flags`: O_NONBLOCK (both ends), O_DIRECT (packet mode: the write
 // end's flag, as Linux sets it).
 Result<void> pipe_create(uint32_t flags, fs::File** read_end, fs::File** write_end);
+
+// Opens an end of the FIFO `node` with the open(2) flags `flags`, as Linux's fifo_open:
+// O_RDONLY waits until a writer opens (not with O_NONBLOCK), O_WRONLY until a reader opens
+// (with O_NONBLOCK and no reader: ENXIO), O_RDWR never waits. A deliverable signal ends a
+// wait with ERESTARTSYS. The caller took one reference on `node` for the end: the end
+// releases it when it closes, and a failed open releases it here.
+Result<fs::File*> fifo_open(fs::FifoNode* node, uint32_t flags, const char* path);
 
 // readv/writev on a file of kind Pipe: one read (or one write, atomic up to PIPE_BUF in
 // total) over the whole vector, as Linux does.

@@ -258,7 +258,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 4
+#define PAL_API_VERSION 5
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -405,6 +405,9 @@ typedef struct PalApi {
     /* Writes the file (PAL_FSYNC_FULL/DATA) or its whole file system (PAL_FSYNC_FILESYSTEM)
      * back to stable storage. */
     PalError (*stream_sync)(PalHandle* h, uint32_t what);
+    /* Creates the FIFO `host_path` with permission bits `mode` (exactly, as fs_mkdir);
+     * PAL_E_EXISTS when the name is taken, whatever it names. */
+    PalError (*fs_mkfifo)(const char* host_path, uint32_t mode);
 } PalApi;
 
 /* libos.so's ELF entry point. Called once on the main PAL thread; never returns. */
