@@ -222,6 +222,8 @@ uint64_t count_cpus() {
     g_boot_info.version = PAL_API_VERSION;
     g_boot_info.pal_start = g_pal.pal_start;
     g_boot_info.pal_end = g_pal.pal_end;
+    g_boot_info.pal_memory_start = g_pal.memory_start;
+    g_boot_info.pal_memory_end = g_pal.memory_end;
     g_boot_info.host_uid = uint32_t(host_syscall0(__NR_getuid));
     g_boot_info.host_gid = uint32_t(host_syscall0(__NR_getgid));
     g_boot_info.cpu_count = count_cpus();
@@ -256,6 +258,7 @@ void pal_start(uint64_t* initial_sp) {
     read_boot_config(argc >= 2 ? argv[1] : nullptr);
     find_text_range();
 
+    pal_memory_init();
     Tcb* tcb = tcb_allocate();
     if (!tcb)
         pal_die("out of memory for the main thread");

@@ -114,7 +114,8 @@ PalError shm_create(size_t size, PalHandle** out) {
     return PAL_OK;
 }
 
-// Handles come from a free list refilled a page at a time; they are never unmapped.
+// Handles come from a free list refilled a page at a time from the PAL's region; they are
+// never given back.
 namespace {
 PalHandle* g_free_handles;
 volatile int g_handle_lock;
@@ -129,8 +130,8 @@ void unlock_handles() { __atomic_store_n(&g_handle_lock, 0, __ATOMIC_RELEASE); }
 PalHandle* handle_alloc(PalStreamType type, int fd) {
     lock_handles();
     if (!g_free_handles) {
-        void* page = nullptr;
-        if (memory_alloc(nullptr, kPageSize, PAL_PROT_READ | PAL_PROT_WRITE, 0, &page) != PAL_OK) {
+        void* page = pal_memory_page();
+        if (!page) {
             unlock_handles();
             return nullptr;
         }

@@ -57,6 +57,7 @@ struct Globals {
     PalExceptionUpcall exception_upcall;
     bool interception_on;
     int live_threads;  // PAL threads running, the main thread included (atomic)
+    uint64_t memory_start, memory_end;  // the PAL's own memory region (pal_memory_init)
 };
 extern Globals g_pal;
 
@@ -67,6 +68,10 @@ void pal_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 [[noreturn]] void pal_die(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Thread blocks: stack, alternate signal stack and TCB in one mapping.
+// The PAL's memory region (g_pal.memory_start/end): thread blocks and handle pages.
+void pal_memory_init();
+// One page for PAL bookkeeping (handles), from the region; never given back.
+void* pal_memory_page();
 Tcb* tcb_allocate();
 void tcb_install(Tcb* tcb);     // sets %gs, the alternate stack and, when on, interception
 PalError enable_interception_for_current_thread();

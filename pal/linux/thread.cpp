@@ -29,14 +29,44 @@ void lock_dead() {
 }
 void unlock_dead() { __atomic_store_n(&g_dead_lock, 0, __ATOMIC_RELEASE); }
 
-// Blocks of finished threads kept for the next threads (a fresh mapping costs a map, an
-// unmap and page faults on its stack each time).
+// Thread blocks are slots of one reserved range; with a few pages for handles after them
+// it is the PAL's memory region, which the LibOS keeps out of the application's reach.
+constexpr size_t kMaxThreadBlocks = 16384;
+constexpr size_t kMiscPages = 4096;  // handle pages
+constexpr size_t kBlocksSize = kMaxThreadBlocks * kBlockSize;
+
+uint32_t g_free_slots[kMaxThreadBlocks];  // slots given back (a stack)
+size_t g_free_slot_count;
+size_t g_next_slot;      // never used from here on
+size_t g_next_misc_page;
+
+// Blocks of finished threads kept for the next threads as they are (opening a fresh slot
+// costs page faults on its stack).
 constexpr int kCachedBlocks = 8;
 Tcb* g_cached_blocks;
 int g_cached_count;
 
+// A fresh slot's address (0 when all are in use); under the dead lock.
+uint64_t take_slot_locked() {
+    size_t slot;
+    if (g_free_slot_count)
+        slot = g_free_slots[--g_free_slot_count];
+    else if (g_next_slot < kMaxThreadBlocks)
+        slot = g_next_slot++;
+    else
+        return 0;
+    return g_pal.memory_start + slot * kBlockSize;
+}
+
+// Gives a block's memory back to the host and its slot back to the region.
+void release_block_locked(void* block) {
+    memory_advise(block, kBlockSize, PAL_ADVICE_DONTNEED);
+    memory_protect(block, kBlockSize, PAL_PROT_NONE);
+    g_free_slots[g_free_slot_count++] = uint32_t((uint64_t(block) - g_pal.memory_start) / kBlockSize);
+}
+
 // Takes the blocks of threads the host has finished with (exit_word cleared) off the dead
-// list: cached for reuse, or unmapped.
+// list: cached for reuse, or given back.
 void reap_dead_threads() {
     lock_dead();
     Tcb** link = &g_dead_threads;
@@ -49,7 +79,7 @@ void reap_dead_threads() {
                 g_cached_blocks = t;
                 g_cached_count++;
             } else {
-                memory_free(t->block, t->block_size);
+                release_block_locked(t->block);
             }
         } else {
             link = &t->next_dead;
@@ -70,6 +100,30 @@ Tcb* take_cached_block() {
     return t;
 }
 
+}  // namespace
+
+void pal_memory_init() {
+    void* p = nullptr;
+    if (memory_alloc(nullptr, kBlocksSize + kMiscPages * kPageSize, PAL_PROT_NONE, PAL_MEM_NORESERVE, &p) != PAL_OK)
+        pal_die("cannot reserve the PAL's memory region");
+    g_pal.memory_start = uint64_t(p);
+    g_pal.memory_end = g_pal.memory_start + kBlocksSize + kMiscPages * kPageSize;
+}
+
+void* pal_memory_page() {
+    lock_dead();
+    size_t i = g_next_misc_page < kMiscPages ? g_next_misc_page++ : kMiscPages;
+    unlock_dead();
+    if (i == kMiscPages)
+        return nullptr;
+    void* page = reinterpret_cast<void*>(g_pal.memory_start + kBlocksSize + i * kPageSize);
+    if (memory_protect(page, kPageSize, PAL_PROT_READ | PAL_PROT_WRITE) != PAL_OK)
+        return nullptr;
+    return page;
+}
+
+namespace {
+
 void thread_start(Tcb* tcb) {
     tcb_install(tcb);
     tcb->start_fn(tcb->start_arg);
@@ -84,9 +138,19 @@ Tcb* tcb_allocate() {
         block = cached->block;
         memset(cached, 0, sizeof(Tcb));
     } else {
-        if (memory_alloc(nullptr, kBlockSize, PAL_PROT_READ | PAL_PROT_WRITE, 0, &block) != PAL_OK)
+        lock_dead();
+        block = reinterpret_cast<void*>(take_slot_locked());
+        unlock_dead();
+        if (!block)
             return nullptr;
-        memory_protect(block, kGuardSize, PAL_PROT_NONE);
+        // The guard page below the stack stays closed.
+        if (memory_protect(static_cast<uint8_t*>(block) + kGuardSize, kBlockSize - kGuardSize,
+                           PAL_PROT_READ | PAL_PROT_WRITE) != PAL_OK) {
+            lock_dead();
+            release_block_locked(block);
+            unlock_dead();
+            return nullptr;
+        }
     }
     auto* tcb = reinterpret_cast<Tcb*>(static_cast<uint8_t*>(block) + kBlockSize - kPageSize);
     tcb->pub.self = &tcb->pub;
@@ -132,7 +196,9 @@ PalError thread_create(PalThreadFn fn, void* arg) {
     long ret = pal_clone(flags, stack, nullptr, &tcb->exit_word, nullptr, thread_start, tcb);
     if (host_failed(ret)) {
         __atomic_sub_fetch(&g_pal.live_threads, 1, __ATOMIC_ACQ_REL);
-        memory_free(tcb->block, tcb->block_size);
+        lock_dead();
+        release_block_locked(tcb->block);
+        unlock_dead();
         return error_from_host(ret);
     }
     return PAL_OK;

@@ -159,6 +159,12 @@ void check_boot_info() {
                  "PalApi table %#lx outside the PAL %#lx-%#lx", api, g_info->pal_start, g_info->pal_end);
         c.expect(g_info->libos_end <= g_info->pal_start || g_info->libos_start >= g_info->pal_end,
                  "libos range overlaps the PAL");
+        // The PAL's own memory holds this thread's TCB (and the block around it).
+        uint64_t tcb;
+        asm volatile("mov %%gs:0, %0" : "=r"(tcb));
+        c.expect(g_info->pal_memory_start < g_info->pal_memory_end && tcb >= g_info->pal_memory_start &&
+                     tcb < g_info->pal_memory_end,
+                 "TCB %#lx outside the PAL's memory %#lx-%#lx", tcb, g_info->pal_memory_start, g_info->pal_memory_end);
         long uid = pal_test_raw_syscall3(__NR_getuid, 0, 0, 0);
         long gid = pal_test_raw_syscall3(__NR_getgid, 0, 0, 0);
         c.expect(g_info->host_uid == uint32_t(uid), "host_uid %u, host says %ld", g_info->host_uid, uid);

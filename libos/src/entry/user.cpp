@@ -23,11 +23,11 @@ bool user_range_ok(uint64_t addr, size_t size) {
     uint64_t end;
     if (__builtin_add_overflow(addr, size, &end) || end > kUserTop || addr == 0)
         return false;
-    // The LibOS's own memory: its images and its arena (heap, tmpfs data). FIXME: the PAL's
-    // thread blocks (stacks, TCBs) are still reachable; they should come from a PAL arena
-    // whose bounds the boot info gives.
+    // The LibOS's and the PAL's own memory: their images, the LibOS's arena (heap, tmpfs
+    // data) and the PAL's region (thread stacks and TCBs, handles).
     return !overlaps(addr, size, g_boot->pal_start, g_boot->pal_end) &&
-           !overlaps(addr, size, g_boot->libos_start, g_boot->libos_end) && !mm::arena_overlaps(addr, size);
+           !overlaps(addr, size, g_boot->libos_start, g_boot->libos_end) &&
+           !overlaps(addr, size, g_boot->pal_memory_start, g_boot->pal_memory_end) && !mm::arena_overlaps(addr, size);
 }
 
 Result<void> copy_from_user(void* dst, uint64_t user_src, size_t size) {

@@ -252,13 +252,16 @@ typedef struct PalBootInfo {
     size_t boot_config_size;
     uint64_t pal_start, pal_end;     /* where carbyne-pal is mapped */
     uint64_t libos_start, libos_end; /* where libos.so is mapped */
+    /* The PAL's own memory (thread stacks and TCBs, handles): one reserved range that no
+     * application pointer may reach. */
+    uint64_t pal_memory_start, pal_memory_end;
     uint32_t host_uid, host_gid;
     uint64_t cpu_count;
 } PalBootInfo;
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 5
+#define PAL_API_VERSION 6
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
