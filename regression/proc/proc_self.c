@@ -179,7 +179,7 @@ static void check_maps(const char *real_exe) {
   char *maps = read_file("/proc/self/maps", NULL);
   check("maps-readable", maps != NULL, "read maps: %s", strerrorname_np(errno));
   if (!maps) return;
-  int exe_text = 0, stack = 0, heap = 0, vdso = 0, well_formed = 1;
+  int exe_text = 0, stack = 0, heap = 0, vdso = 0, well_formed = 1, ld_so = 0, libc = 0;
   uintptr_t mine = (uintptr_t)&check_maps;
   int covers_code = 0;
   for (char *line = strtok(maps, "\n"); line; line = strtok(NULL, "\n")) {
@@ -194,6 +194,8 @@ static void check_maps(const char *real_exe) {
     stack |= strcmp(name, "[stack]") == 0;
     heap |= strcmp(name, "[heap]") == 0;
     vdso |= strcmp(name, "[vdso]") == 0;
+    ld_so |= strstr(name, "/ld-linux-x86-64.so.2") != NULL && perms[2] == 'x';
+    libc |= strstr(name, "/libc.so.6") != NULL && perms[2] == 'x';
   }
   free(maps);
   free(p);
@@ -203,6 +205,8 @@ static void check_maps(const char *real_exe) {
   check("maps-stack", stack, "no [stack] line");
   check("maps-heap", heap, "no [heap] line after a malloc");
   check("maps-vdso", vdso, "no [vdso] line");
+  check("maps-ld-so", ld_so, "no executable line for the dynamic loader");
+  check("maps-libc", libc, "no executable line for libc.so.6");
 }
 
 static void check_status(const char *comm) {
