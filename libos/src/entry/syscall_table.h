@@ -60,8 +60,9 @@
     SYSCALL(34, pause, Full, "", "")                                                                  \
     SYSCALL(39, getpid, Full, "", "")                                                                 \
     SYSCALL(40, sendfile, Full, "ffpz", "")                                                           \
-    SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND); new "    \
-                                        "processes answer ENOSYS until the multi-process work")      \
+    SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND), at most "\
+                                        "16384 at once (EAGAIN beyond); new processes answer ENOSYS " \
+                                        "until the multi-process work")                               \
     SYSCALL(57, fork, Enosys, "", "new processes come with the multi-process work")                  \
     SYSCALL(58, vfork, Enosys, "", "new processes come with the multi-process work")                 \
     SYSCALL(60, exit, Full, "i", "")                                                                  \
