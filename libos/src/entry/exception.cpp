@@ -44,7 +44,10 @@ void exception_upcall(const PalException* exc, PalContext* ctx) {
     }
     if (exc->kind == PAL_EXC_INTERRUPT) {
         // A signal sent to the process from the host: pending like a kill(). The LibOS or
-        // PAL code it interrupted may hold locks, so there it is only noted.
+        // PAL code it interrupted may hold locks, so there it is only noted; one whose
+        // default action ends the process does so at once, even if the LibOS is stuck.
+        if (signal_kills_now(exc->host_signal))
+            g_pal->process_kill_self(exc->host_signal);
         signal_note_host(exc->host_signal);
         if (!in_libos && !in_pal && current_thread())
             signal_deliver_pending(ctx, exc->fpstate);

@@ -345,6 +345,15 @@ void signal_fold_host() {
     }
 }
 
+bool signal_kills_now(int sig) {
+    // Read without the lock (the caller may have interrupted a holder): a word-sized load.
+    Thread* t = current_thread();
+    uint64_t handler = __atomic_load_n(&g_process.actions[sig - 1].handler, __ATOMIC_RELAXED);
+    bool blocked = t && (__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & sig_bit(sig));
+    Default d = default_of(sig);
+    return handler == 0 && !blocked && (d == Default::Terminate || d == Default::Core);
+}
+
 bool signal_deliverable() {
     Thread* t = current_thread();
     signal_fold_host();

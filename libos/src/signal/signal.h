@@ -63,6 +63,10 @@ uint64_t signal_pending_set();
 // pending set (rt_sigtimedwait, signalfd): false when none is.
 bool signal_take(uint64_t set, int* sig, SigInfo* info);
 
+// Whether host signal `sig` ends the process at once (its default action terminates and
+// this thread does not block it): safe to ask from any context, without locks.
+bool signal_kills_now(int sig);
+
 // A host signal that arrived while the thread ran LibOS or PAL code, where no lock may be
 // taken: noted at once, made pending at the next safe point (signal_fold_host).
 void signal_note_host(int sig);
