@@ -11,33 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { k_rounds = 7 };
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-typedef void (*op_fn)(const char *arg, long count);
-
-static void report(const char *name, op_fn op, const char *arg, long count) {
-  double samples[k_rounds];
-  op(arg, count / 10 > 0 ? count / 10 : 1);  // warm up
-  for (int r = 0; r < k_rounds; r++) {
-    double start = now_ns();
-    op(arg, count);
-    samples[r] = (now_ns() - start) / count;
-  }
-  qsort(samples, k_rounds, sizeof(samples[0]), compare);
-  printf("%s %.1f\n", name, samples[k_rounds / 2]);
-  fflush(stdout);
-}
+#include "bench.h"
 
 static void die(const char *what) {
   perror(what);

@@ -11,33 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { k_rounds = 7, k_idle = 1000 };
+#include "bench.h"
 
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-typedef void (*op_fn)(long count);
-
-static void report(const char *name, op_fn op, long count) {
-  double samples[k_rounds];
-  op(count / 10 > 0 ? count / 10 : 1);
-  for (int r = 0; r < k_rounds; r++) {
-    double start = now_ns();
-    op(count);
-    samples[r] = (now_ns() - start) / count;
-  }
-  qsort(samples, k_rounds, sizeof(samples[0]), compare);
-  printf("%s %.1f\n", name, samples[k_rounds / 2]);
-  fflush(stdout);
-}
+enum { k_idle = 1000 };
 
 static void must(int ok, const char *what) {
   if (!ok) {
@@ -60,7 +36,7 @@ static void *pipe_pong(void *arg) {
   return NULL;
 }
 
-static void op_pipe_pingpong(long count) {
+static void op_pipe_pingpong(const char *arg, long count) {
   pthread_t t;
   g_count = count;
   pthread_create(&t, NULL, pipe_pong, NULL);
@@ -85,7 +61,7 @@ static void *eventfd_pong(void *arg) {
   return NULL;
 }
 
-static void op_eventfd_pingpong(long count) {
+static void op_eventfd_pingpong(const char *arg, long count) {
   pthread_t t;
   g_count = count;
   pthread_create(&t, NULL, eventfd_pong, NULL);
@@ -101,7 +77,7 @@ static void op_eventfd_pingpong(long count) {
 // k_idle idle pipes: the cost must not grow with them.
 static int g_epoll;
 
-static void op_epoll_pingpong_1000_idle(long count) {
+static void op_epoll_pingpong_1000_idle(const char *arg, long count) {
   pthread_t t;
   g_count = count;
   pthread_create(&t, NULL, pipe_pong, NULL);
@@ -116,7 +92,7 @@ static void op_epoll_pingpong_1000_idle(long count) {
 }
 
 // poll of one ready pipe (no waiting): the cost of a readiness check.
-static void op_poll_ready(long count) {
+static void op_poll_ready(const char *arg, long count) {
   char c = 'x';
   must(write(g_back[1], &c, 1) == 1, "write");
   struct pollfd pfd = {g_back[0], POLLIN, 0};
@@ -138,7 +114,7 @@ static void *bulk_reader(void *arg) {
   return NULL;
 }
 
-static void op_pipe_write_64k(long count) {
+static void op_pipe_write_64k(const char *arg, long count) {
   static char buf[65536];
   pthread_t t;
   g_count = count;
@@ -171,10 +147,10 @@ int main(void) {
   }
   struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 12345};
   must(epoll_ctl(g_epoll, EPOLL_CTL_ADD, g_back[0], &ev) == 0, "epoll_ctl");
-  report("pipe_pingpong", op_pipe_pingpong, 20000);
-  report("eventfd_pingpong", op_eventfd_pingpong, 20000);
-  report("epoll_1000_idle", op_epoll_pingpong_1000_idle, 20000);
-  report("poll_ready", op_poll_ready, 200000);
-  report("pipe_write_64k", op_pipe_write_64k, 2000);
+  report("pipe_pingpong", op_pipe_pingpong, NULL, 20000);
+  report("eventfd_pingpong", op_eventfd_pingpong, NULL, 20000);
+  report("epoll_1000_idle", op_epoll_pingpong_1000_idle, NULL, 20000);
+  report("poll_ready", op_poll_ready, NULL, 200000);
+  report("pipe_write_64k", op_pipe_write_64k, NULL, 2000);
   return 0;
 }

@@ -11,33 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { k_rounds = 7 };
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int compare(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-typedef void (*op_fn)(long count);
-
-static void report(const char *name, op_fn op, long count) {
-  double samples[k_rounds];
-  op(count / 10 > 0 ? count / 10 : 1);
-  for (int r = 0; r < k_rounds; r++) {
-    double start = now_ns();
-    op(count);
-    samples[r] = (now_ns() - start) / count;
-  }
-  qsort(samples, k_rounds, sizeof(samples[0]), compare);
-  printf("%s %.1f\n", name, samples[k_rounds / 2]);
-  fflush(stdout);
-}
+#include "bench.h"
 
 // Futex ping-pong: two threads hand a token back and forth; one exchange per count.
 static uint32_t g_token;
@@ -58,7 +32,7 @@ static void *pong(void *arg) {
   }
   return NULL;
 }
-static void op_futex_pingpong(long count) {
+static void op_futex_pingpong(const char *arg, long count) {
   pthread_t t;
   g_token = 0;
   g_pong_count = count;
@@ -71,7 +45,7 @@ static void op_futex_pingpong(long count) {
 }
 
 static void *nothing(void *arg) { return arg; }
-static void op_thread_create_join(long count) {
+static void op_thread_create_join(const char *arg, long count) {
   for (long i = 0; i < count; i++) {
     pthread_t t;
     pthread_create(&t, NULL, nothing, NULL);
@@ -84,20 +58,20 @@ static void on_usr1(int sig) {
   (void)sig;
   g_caught++;
 }
-static void op_signal_roundtrip(long count) {
+static void op_signal_roundtrip(const char *arg, long count) {
   for (long i = 0; i < count; i++) raise(SIGUSR1);
 }
 
-static void op_clock_gettime(long count) {
+static void op_clock_gettime(const char *arg, long count) {
   struct timespec ts;
   for (long i = 0; i < count; i++) clock_gettime(CLOCK_MONOTONIC, &ts);
 }
 
 int main(void) {
   signal(SIGUSR1, on_usr1);
-  report("futex_pingpong", op_futex_pingpong, 5000);
-  report("thread_create_join", op_thread_create_join, 300);
-  report("signal_roundtrip", op_signal_roundtrip, 5000);
-  report("clock_gettime", op_clock_gettime, 200000);
+  report("futex_pingpong", op_futex_pingpong, NULL, 5000);
+  report("thread_create_join", op_thread_create_join, NULL, 300);
+  report("signal_roundtrip", op_signal_roundtrip, NULL, 5000);
+  report("clock_gettime", op_clock_gettime, NULL, 200000);
   return 0;
 }
