@@ -1,8 +1,8 @@
 // epoll: the errors of epoll_create1/epoll_ctl/epoll_wait, level- and edge-triggered
 // pipes and eventfds, EPOLLONESHOT and re-arming, EPOLLOUT on a full pipe, EPOLLHUP and
 // EPOLLERR, closing a watched file, nested instances, many idle files and one busy,
-// maxevents smaller than what is ready, wake-ups by another thread, timeouts, EINTR, and
-// the masks of epoll_pwait and epoll_pwait2.
+// maxevents smaller than what is ready, wake-ups by another thread, events racing a wait,
+// timeouts, EINTR, and the masks of epoll_pwait and epoll_pwait2.
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <poll.h>
@@ -344,8 +344,51 @@ static void waiting(void) {
   close(ep);
 }
 
+// Ping-pong through a level-triggered entry: the waiter's epoll_wait often looks at the
+// pipe just before the other thread's write lands (an event during the look). Each such
+// event must end that wait; a lost one leaves this loop stuck (the test's timeout).
+static int g_race_there[2], g_race_back[2];
+enum { k_race_rounds = 30000 };
+
+static void *race_pong(void *arg) {
+  (void)arg;
+  char c;
+  for (int i = 0; i < k_race_rounds; i++) {
+    if (read(g_race_there[0], &c, 1) != 1 || write(g_race_back[1], &c, 1) != 1)
+      return (void *)1;
+  }
+  return NULL;
+}
+
+static void racing_events(void) {
+  int ep = epoll_create1(0);
+  if (pipe(g_race_there) != 0 || pipe(g_race_back) != 0) {
+    check("race-setup", 0, "pipe failed");
+    return;
+  }
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
+  epoll_ctl(ep, EPOLL_CTL_ADD, g_race_back[0], &ev);
+  pthread_t t;
+  pthread_create(&t, NULL, race_pong, NULL);
+  int rounds = 0;
+  char c = 'x';
+  for (; rounds < k_race_rounds; rounds++) {
+    if (write(g_race_there[1], &c, 1) != 1 || epoll_wait(ep, &ev, 1, -1) != 1 || read(g_race_back[0], &c, 1) != 1)
+      break;
+  }
+  void *ret;
+  pthread_join(t, &ret);
+  check("race-rounds", rounds == k_race_rounds && ret == NULL, "%d rounds of %d", rounds, k_race_rounds);
+  close(ep);
+  for (int i = 0; i < 2; i++) {
+    close(g_race_there[i]);
+    close(g_race_back[i]);
+  }
+}
+
 int main(void) {
   errors();
+  racing_events();
   triggers();
   eventfds_and_nesting();
   many();

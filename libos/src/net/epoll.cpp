@@ -38,7 +38,8 @@ struct PollWatch {
     bool armed;         // false after an EPOLLONESHOT report, until EPOLL_CTL_MOD
     enum class State : uint8_t { Idle, Ready, Harvesting } state;
     bool missed;        // an event came while epoll_wait looked at the entry
-    uint64_t requeued_by;  // the epoll_wait call that put it back (it does not look twice)
+    uint64_t requeued_by;  // the epoll_wait call that reported it and put it back (that
+                           // call does not look twice); 0 when an event put it back
     PollWatch* ready_prev;
     PollWatch* ready_next;
 
@@ -275,6 +276,7 @@ bool Epoll::queue_ready_locked(PollWatch* w) {
     if (w->state == PollWatch::State::Ready)
         return false;
     w->state = PollWatch::State::Ready;
+    w->requeued_by = 0;  // an event: every call looks at it
     ready_append(m_ready_head, m_ready_tail, w);
     return true;
 }
@@ -488,8 +490,11 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
                 again = true;  // level-triggered: reported until it is not ready
         }
         if (again || (w->missed && w->armed)) {
+            // An entry put back only because an event came while it was looked at (it was
+            // not ready then) is looked at again by this call: tagging it would leave this
+            // call spinning on a ready list it never takes from.
             w->state = PollWatch::State::Ready;
-            w->requeued_by = call;
+            w->requeued_by = again ? call : 0;
             ready_append(m_ready_head, m_ready_tail, w);
         } else {
             w->state = PollWatch::State::Idle;
