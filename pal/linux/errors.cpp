@@ -46,6 +46,28 @@ PalError error_from_host(long ret) {
     case ENODEV: return PAL_E_NOTSUP;
     case ENXIO: return PAL_E_NOENT;
     case EFAULT: return PAL_E_FAULT;
+    case ECONNREFUSED: return PAL_E_CONNREFUSED;
+    case ECONNRESET: return PAL_E_CONNRESET;
+    case ECONNABORTED: return PAL_E_CONNABORTED;
+    case EADDRINUSE: return PAL_E_ADDRINUSE;
+    case EADDRNOTAVAIL: return PAL_E_ADDRNOTAVAIL;
+    case ENOTCONN: return PAL_E_NOTCONN;
+    case EISCONN: return PAL_E_ISCONN;
+    case EINPROGRESS: return PAL_E_INPROGRESS;
+    case EALREADY: return PAL_E_ALREADY;
+    case ENETUNREACH: return PAL_E_NETUNREACH;
+    case ENETDOWN: return PAL_E_NETUNREACH;
+    case EHOSTUNREACH: return PAL_E_HOSTUNREACH;
+    case EHOSTDOWN: return PAL_E_HOSTUNREACH;
+    case EAFNOSUPPORT: return PAL_E_AFNOSUPPORT;
+    case EPFNOSUPPORT: return PAL_E_AFNOSUPPORT;
+    case EPROTONOSUPPORT: return PAL_E_AFNOSUPPORT;
+    case ESOCKTNOSUPPORT: return PAL_E_NOTSUP;
+    case EMSGSIZE: return PAL_E_MSGSIZE;
+    case ENOPROTOOPT: return PAL_E_NOPROTOOPT;
+    case EDESTADDRREQ: return PAL_E_DESTADDRREQ;
+    case ENOTSOCK: return PAL_E_BADHANDLE;
+    case ENOBUFS: return PAL_E_NOMEM;
     default: return PAL_E_UNKNOWN;
     }
 }

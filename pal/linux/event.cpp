@@ -9,6 +9,21 @@
 
 namespace carbyne::pal {
 
+uint32_t wait_bits_from_host(uint32_t revents) {
+    uint32_t r = 0;
+    if (revents & POLLIN)
+        r |= PAL_WAIT_READ;
+    if (revents & POLLOUT)
+        r |= PAL_WAIT_WRITE;
+    if (revents & (POLLERR | POLLNVAL))
+        r |= PAL_WAIT_ERROR;
+    if (revents & POLLHUP)
+        r |= PAL_WAIT_HANGUP;
+    if (revents & POLLRDHUP)
+        r |= PAL_WAIT_RDHUP;
+    return r;
+}
+
 namespace {
 
 constexpr long kEfdCloexec = O_CLOEXEC;  // EFD_CLOEXEC and EFD_NONBLOCK have no uapi header
@@ -100,6 +115,8 @@ PalError wait_for_many(size_t count, PalHandle* const* handles, const uint32_t* 
             want |= POLLIN;
         if (events[i] & PAL_WAIT_WRITE)
             want |= POLLOUT;
+        if (events[i] & PAL_WAIT_RDHUP)
+            want |= POLLRDHUP;
         fds[i] = {handles[i]->fd, want, 0};
     }
     long ret = poll_fds(fds, count, timeout_ns);
@@ -107,16 +124,8 @@ PalError wait_for_many(size_t count, PalHandle* const* handles, const uint32_t* 
         return error_from_host(ret);
     if (ret == 0)
         return PAL_E_TIMEDOUT;
-    for (size_t i = 0; i < count; i++) {
-        uint32_t r = 0;
-        if (fds[i].revents & POLLIN)
-            r |= PAL_WAIT_READ;
-        if (fds[i].revents & POLLOUT)
-            r |= PAL_WAIT_WRITE;
-        if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL))
-            r |= PAL_WAIT_ERROR;
-        ready[i] = r;
-    }
+    for (size_t i = 0; i < count; i++)
+        ready[i] = wait_bits_from_host(uint32_t(fds[i].revents));
     return PAL_OK;
 }
 

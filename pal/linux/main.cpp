@@ -86,6 +86,20 @@ const PalApi g_api = {
     .stream_allocate = stream_allocate,
     .stream_sync = stream_sync,
     .fs_mkfifo = fs_mkfifo,
+    .socket_create = socket_create,
+    .socket_bind = socket_bind,
+    .socket_listen = socket_listen,
+    .socket_accept = socket_accept,
+    .socket_connect = socket_connect,
+    .socket_send = socket_send,
+    .socket_recv = socket_recv,
+    .socket_shutdown = socket_shutdown,
+    .socket_name = socket_name,
+    .socket_set_option = socket_set_option,
+    .socket_get_option = socket_get_option,
+    .poller_create = poller_create,
+    .poller_ctl = poller_ctl,
+    .poller_wait = poller_wait,
 };
 
 namespace {

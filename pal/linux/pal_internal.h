@@ -13,6 +13,7 @@ struct PalHandle {
     int fd;
     bool auto_clear;  // events
     PalHandle* next_free;
+    bool poller;  // a host epoll fd (poller_create), of type PAL_TYPE_UNKNOWN
 };
 
 namespace carbyne::pal {
@@ -62,6 +63,8 @@ struct Globals {
 extern Globals g_pal;
 
 PalError error_from_host(long ret);
+// PAL_WAIT_* bits of a host poll(2)/epoll revents word.
+uint32_t wait_bits_from_host(uint32_t revents);
 
 // Writes "carbyne-pal: <message>\n" to the log, formatted like printf.
 void pal_log(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -148,5 +151,21 @@ PalError stream_utimens(PalHandle* h, int64_t atime_ns, int64_t mtime_ns);
 PalError stream_truncate(PalHandle* h, uint64_t size);
 PalError stream_allocate(PalHandle* h, uint32_t mode, uint64_t offset, uint64_t size);
 PalError stream_sync(PalHandle* h, uint32_t what);
+PalError socket_create(PalSockFamily family, PalSockType type, PalHandle** out);
+PalError socket_bind(PalHandle* h, const PalSockAddr* addr);
+PalError socket_listen(PalHandle* h, int backlog);
+PalError socket_accept(PalHandle* h, PalHandle** out, PalSockAddr* peer);
+PalError socket_connect(PalHandle* h, const PalSockAddr* addr);
+PalError socket_send(PalHandle* h, const PalIoVec* iov, size_t count, const PalSockAddr* to, uint32_t flags,
+                     size_t* done);
+PalError socket_recv(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAddr* from, uint32_t flags,
+                     size_t* done, uint32_t* out_flags);
+PalError socket_shutdown(PalHandle* h, int how);
+PalError socket_name(PalHandle* h, int peer, PalSockAddr* out);
+PalError socket_set_option(PalHandle* h, PalSockOption option, int64_t value);
+PalError socket_get_option(PalHandle* h, PalSockOption option, int64_t* value);
+PalError poller_create(PalHandle** out);
+PalError poller_ctl(PalHandle* poller, PalHandle* h, uint32_t events, uint64_t cookie);
+PalError poller_wait(PalHandle* poller, PalPollEvent* out, size_t max, size_t* count, uint64_t timeout_ns);
 
 }  // namespace carbyne::pal

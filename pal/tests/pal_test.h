@@ -95,6 +95,7 @@ void check_time();
 void check_random();
 void check_get_cpu();
 void check_fs_base();
+void check_sockets();
 void check_syscall_interception();  // last: afterwards every `syscall` here traps
 
 }  // namespace pal_test

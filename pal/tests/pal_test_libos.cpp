@@ -33,7 +33,11 @@ const char* const kErrorNames[] = {
     "PAL_E_ROFS", "PAL_E_NOSPC", "PAL_E_NAMETOOLONG", "PAL_E_LOOP", "PAL_E_XDEV", "PAL_E_NOTSUP", "PAL_E_IO",
     "PAL_E_PIPE", "PAL_E_TIMEDOUT", "PAL_E_BUSY", "PAL_E_TOOMANY", "PAL_E_OVERFLOW", "PAL_E_FBIG",
     "PAL_E_SPIPE", "PAL_E_NOTTY", "PAL_E_TXTBSY", "PAL_E_MLINK", "PAL_E_RANGE", "PAL_E_FAULT", "PAL_E_UNKNOWN",
+    "PAL_E_CONNREFUSED", "PAL_E_CONNRESET", "PAL_E_CONNABORTED", "PAL_E_ADDRINUSE", "PAL_E_ADDRNOTAVAIL",
+    "PAL_E_NOTCONN", "PAL_E_ISCONN", "PAL_E_INPROGRESS", "PAL_E_ALREADY", "PAL_E_NETUNREACH", "PAL_E_HOSTUNREACH",
+    "PAL_E_AFNOSUPPORT", "PAL_E_MSGSIZE", "PAL_E_NOPROTOOPT", "PAL_E_DESTADDRREQ",
 };
+static_assert(sizeof(kErrorNames) / sizeof(kErrorNames[0]) == PAL_E_DESTADDRREQ + 1, "a PalError without a name");
 
 void vlog_line(const char* fmt, va_list args) {
     char line[512];
@@ -227,6 +231,7 @@ void run_all_checks() {
     check_random();
     check_get_cpu();
     check_fs_base();
+    check_sockets();
     check_syscall_interception();
     log_line("pal-test: %d checks, %d failed", g_checks, g_failed_checks);
     g_api->process_exit(g_failed_checks ? 1 : 0);

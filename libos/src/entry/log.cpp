@@ -74,6 +74,21 @@ Errno errno_from_pal(PalError e) {
     case PAL_E_RANGE: return Errno(ERANGE);
     case PAL_E_FAULT: return Errno(EFAULT);
     case PAL_E_UNKNOWN: return Errno(EIO);
+    case PAL_E_CONNREFUSED: return Errno(ECONNREFUSED);
+    case PAL_E_CONNRESET: return Errno(ECONNRESET);
+    case PAL_E_CONNABORTED: return Errno(ECONNABORTED);
+    case PAL_E_ADDRINUSE: return Errno(EADDRINUSE);
+    case PAL_E_ADDRNOTAVAIL: return Errno(EADDRNOTAVAIL);
+    case PAL_E_NOTCONN: return Errno(ENOTCONN);
+    case PAL_E_ISCONN: return Errno(EISCONN);
+    case PAL_E_INPROGRESS: return Errno(EINPROGRESS);
+    case PAL_E_ALREADY: return Errno(EALREADY);
+    case PAL_E_NETUNREACH: return Errno(ENETUNREACH);
+    case PAL_E_HOSTUNREACH: return Errno(EHOSTUNREACH);
+    case PAL_E_AFNOSUPPORT: return Errno(EAFNOSUPPORT);
+    case PAL_E_MSGSIZE: return Errno(EMSGSIZE);
+    case PAL_E_NOPROTOOPT: return Errno(ENOPROTOOPT);
+    case PAL_E_DESTADDRREQ: return Errno(EDESTADDRREQ);
     }
     return Errno(EIO);
 }

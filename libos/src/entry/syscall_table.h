@@ -60,6 +60,27 @@
     SYSCALL(34, pause, Full, "", "")                                                                  \
     SYSCALL(39, getpid, Full, "", "")                                                                 \
     SYSCALL(40, sendfile, Full, "ffpz", "")                                                           \
+    SYSCALL(41, socket, Partial, "iii", "AF_UNIX (stream, dgram, seqpacket; inside the LibOS) and "   \
+                                        "AF_INET/AF_INET6 TCP and UDP (host sockets); no raw, "       \
+                                        "netlink or packet sockets (EAFNOSUPPORT, ESOCKTNOSUPPORT)")  \
+    SYSCALL(42, connect, Full, "fpi", "")                                                             \
+    SYSCALL(43, accept, Full, "fpp", "")                                                              \
+    SYSCALL(44, sendto, Full, "fpzxpi", "")                                                           \
+    SYSCALL(45, recvfrom, Full, "fpzxpp", "")                                                         \
+    SYSCALL(46, sendmsg, Partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; IP-level "       \
+                                         "control messages (IP_PKTINFO...) are not passed on")        \
+    SYSCALL(47, recvmsg, Partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; no "             \
+                                         "MSG_ERRQUEUE, no IP-level control messages")                \
+    SYSCALL(48, shutdown, Full, "fi", "")                                                             \
+    SYSCALL(49, bind, Full, "fpi", "")                                                                \
+    SYSCALL(50, listen, Full, "fi", "")                                                               \
+    SYSCALL(51, getsockname, Full, "fpp", "")                                                         \
+    SYSCALL(52, getpeername, Full, "fpp", "")                                                         \
+    SYSCALL(53, socketpair, Full, "iiip", "")                                                         \
+    SYSCALL(54, setsockopt, Partial, "fiipi", "SOL_SOCKET, TCP, IP and IPv6 options a server "        \
+                                             "uses; SO_PRIORITY/SO_PASSCRED recorded; others "        \
+                                             "ENOPROTOOPT")                                           \
+    SYSCALL(55, getsockopt, Partial, "fiipp", "as setsockopt; no TCP_INFO")                           \
     SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND), at most "\
                                         "16384 at once (EAGAIN beyond); new processes answer ENOSYS " \
                                         "until the multi-process work")                               \
@@ -224,6 +245,7 @@
     SYSCALL(286, timerfd_settime, Partial, "fxpp", "TFD_TIMER_CANCEL_ON_SET is accepted; a clock "    \
                                                    "change never cancels")                            \
     SYSCALL(287, timerfd_gettime, Full, "fp", "")                                                     \
+    SYSCALL(288, accept4, Full, "fppx", "")                                                           \
     SYSCALL(289, signalfd4, Full, "fpzx", "")                                                         \
     SYSCALL(290, eventfd2, Full, "ux", "")                                                            \
     SYSCALL(291, epoll_create1, Full, "x", "")                                                        \
@@ -232,8 +254,10 @@
                                    "O_NOTIFICATION_PIPE (EINVAL): there are no watch queues")         \
     SYSCALL(295, preadv, Full, "fpii", "")                                                            \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                           \
+    SYSCALL(299, recvmmsg, Full, "fpuxp", "")                                                         \
     SYSCALL(302, prlimit64, Partial, "iipp", "reports the LibOS's fixed limits; setting is EPERM")    \
     SYSCALL(306, syncfs, Full, "f", "")                                                               \
+    SYSCALL(307, sendmmsg, Full, "fpux", "")                                                          \
     SYSCALL(309, getcpu, Full, "ppp", "")                                                             \
     SYSCALL(316, renameat2, Full, "fsfsx", "")                                                        \
     SYSCALL(318, getrandom, Full, "pzx", "")                                                          \

@@ -62,7 +62,7 @@ private:
         uint32_t want = PAL_WAIT_READ | PAL_WAIT_WRITE, got = 0;
         if (g_pal->wait_for_many(1, &m_handle, &want, &got, timeout_ns) != PAL_OK)
             return 0;
-        return net::poll_events_from_pal(got, readable(), writable());
+        return net::poll_events_from_pal(got);
     }
 
     // Waits until the host has something to read (or end of file), so that a signal ends a

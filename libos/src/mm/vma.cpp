@@ -218,9 +218,9 @@ Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, 
     bool fixed = (map_flags & MAP_FIXED) != 0;
     bool noreplace = (map_flags & MAP_FIXED_NOREPLACE) != 0;
     bool shared = (map_flags & MAP_TYPE) != MAP_PRIVATE;
-    uint32_t flags = (shared ? kVmaShared : 0) | (file ? 0 : kVmaAnonymous) |
-                     ((map_flags & MAP_GROWSDOWN) ? kVmaGrowsDown : 0) |
-                     ((map_flags & MAP_NORESERVE) ? kVmaNoReserve : 0);
+    uint32_t flags = (shared ? uint32_t(kVmaShared) : 0u) | (file ? 0u : uint32_t(kVmaAnonymous)) |
+                     ((map_flags & MAP_GROWSDOWN) ? uint32_t(kVmaGrowsDown) : 0u) |
+                     ((map_flags & MAP_NORESERVE) ? uint32_t(kVmaNoReserve) : 0u);
     // Before the VMA lock: a tmpfs file moves its data to host memory here (PAL calls,
     // sleeping locks).
     PalHandle* handle = file ? TRY(file->map_handle()) : nullptr;

@@ -30,7 +30,8 @@ struct PollWatch {
     uint64_t data;
     WaitQueue* queue;   // where `link` is; nullptr for a host-readiness file
     PalHandle* handle;  // the host handle of such a file (valid while the entry is)
-    bool host_readable, host_writable;
+    bool in_poller;     // a host-readiness entry the instance's PAL poller watches;
+                        // otherwise (a regular file behind a console...) asked each wait
     bool target_is_epoll;
 
     // Under ep->m_ready_lock (read by the callback):
@@ -105,6 +106,10 @@ private:
     size_t harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::File** refs, size_t* nrefs,
                          size_t* taken);
     size_t harvest_host(EpollEvent* out, size_t room);
+    size_t harvest_poller(EpollEvent* out, size_t room);
+    // Registers (or changes, or with events 0 removes) a host entry with the PAL poller,
+    // made on first use; false when the host cannot watch that handle.
+    bool poller_watch_locked(PollWatch* w, uint32_t events);
     uint32_t host_events(const PollWatch* w, uint32_t events);
     size_t harvest(EpollEvent* out, size_t room, uint64_t call, bool* more);
     bool ready_nonempty();
@@ -116,6 +121,7 @@ private:
     size_t m_bucket_count = 0;
     size_t m_count = 0;
     PollWatch* m_host = nullptr;  // entries of host-readiness files
+    PalHandle* m_poller = nullptr;  // the host's readiness of most of them (O(ready) waits)
     int m_epoll_entries = 0;      // entries watching another epoll
     uint64_t m_calls = 0;         // epoll_wait calls, to tag entries put back
 
@@ -203,6 +209,8 @@ Epoll::~Epoll() {
         dead = next;
     }
     kfree(m_buckets);
+    if (m_poller)
+        g_pal->stream_close(m_poller);
 }
 
 PollWatch* Epoll::find_locked(fs::File* f, int fd) {
@@ -248,6 +256,8 @@ void Epoll::remove_locked(PollWatch* w) {
         w->state = PollWatch::State::Idle;
     }
     if (w->handle) {
+        if (w->in_poller)
+            poller_watch_locked(w, 0);
         if (w->host_prev)
             w->host_prev->host_next = w->host_next;
         else
@@ -365,8 +375,7 @@ Result<void> Epoll::ctl_table(int op, int fd, fs::File* target, uint32_t events,
                 __atomic_add_fetch(&m_epoll_entries, 1, __ATOMIC_RELEASE);
             w->queue = target->poll_queue();
             w->handle = w->queue ? nullptr : target->poll_handle();
-            w->host_readable = target->readable();
-            w->host_writable = target->writable();
+            w->in_poller = false;
             size_t h = hash_of(target, fd, m_bucket_count);
             w->hash_next = m_buckets[h];
             m_buckets[h] = w;
@@ -381,6 +390,7 @@ Result<void> Epoll::ctl_table(int op, int fd, fs::File* target, uint32_t events,
                 if (m_host)
                     m_host->host_prev = w;
                 m_host = w;
+                w->in_poller = poller_watch_locked(w, w->events);
             }
             check_now_locked(w);
             break;
@@ -400,6 +410,8 @@ Result<void> Epoll::ctl_table(int op, int fd, fs::File* target, uint32_t events,
                 w->data = data;
                 w->armed = true;
             }
+            if (w->in_poller)
+                poller_watch_locked(w, w->events);  // also re-arms an EPOLLONESHOT entry
             check_now_locked(w);
             break;
         case EPOLL_CTL_DEL:
@@ -506,18 +518,19 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
 
 // What the host says of a host-readiness entry now (a wait that does not wait). Under m_lock.
 uint32_t Epoll::host_events(const PollWatch* w, uint32_t events) {
-    uint32_t want = ((events & (EPOLLIN | EPOLLRDNORM)) ? PAL_WAIT_READ : 0) |
-                    ((events & (EPOLLOUT | EPOLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+    uint32_t want = pal_wait_bits(events);
     uint32_t got = 0;
     if (g_pal->wait_for_many(1, &w->handle, &want, &got, 0) != PAL_OK)
         return 0;
-    return poll_events_from_pal(got, w->host_readable, w->host_writable) & events;
+    return poll_events_from_pal(got) & events;
 }
 
 // The host-readiness entries, each asked; always level-triggered. Under m_lock.
 size_t Epoll::harvest_host(EpollEvent* out, size_t room) {
     size_t n = 0;
     for (PollWatch* w = m_host; w && n < room; w = w->host_next) {
+        if (w->in_poller)
+            continue;
         uint32_t events;
         {
             SpinGuard g(m_ready_lock);
@@ -535,6 +548,42 @@ size_t Epoll::harvest_host(EpollEvent* out, size_t room) {
     return n;
 }
 
+bool Epoll::poller_watch_locked(PollWatch* w, uint32_t events) {
+    if (!m_poller && (!events || g_pal->poller_create(&m_poller) != PAL_OK))
+        return false;
+    uint32_t bits = 0;
+    if (events) {
+        bits = pal_wait_bits(events) | ((events & EPOLLET) ? uint32_t(PAL_POLL_EDGE) : 0u) |
+               ((events & EPOLLONESHOT) ? uint32_t(PAL_POLL_ONESHOT) : 0u);
+        if (!(bits & (PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)))
+            bits |= PAL_WAIT_ERROR;  // only errors and hang-ups are wanted
+    }
+    // FIXME: two entries for one host handle (dup'ed descriptors in one instance) share
+    // the host's registration: the later one's events win.
+    return g_pal->poller_ctl(m_poller, w->handle, bits, uint64_t(uintptr_t(w))) == PAL_OK;
+}
+
+// The poller's ready entries (the host reports each once per look for level-triggered
+// ones, as epoll does). Under m_lock, which keeps every reported entry alive.
+size_t Epoll::harvest_poller(EpollEvent* out, size_t room) {
+    PalPollEvent ready[kBatch];
+    size_t count = 0;
+    if (g_pal->poller_wait(m_poller, ready, room < kBatch ? room : kBatch, &count, 0) != PAL_OK)
+        return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        PollWatch* w = reinterpret_cast<PollWatch*>(uintptr_t(ready[i].cookie));
+        SpinGuard g(m_ready_lock);
+        uint32_t r = w->armed ? poll_events_from_pal(ready[i].events) & w->events & ~kFlagBits : 0;
+        if (!r)
+            continue;
+        out[n++] = EpollEvent{r, w->data};
+        if (w->events & EPOLLONESHOT)
+            w->armed = false;
+    }
+    return n;
+}
+
 // One pass: ready entries first, then, with room left, the host-readiness ones. `more`:
 // the ready list may hold entries this call has not looked at.
 size_t Epoll::harvest(EpollEvent* out, size_t room, uint64_t call, bool* more) {
@@ -544,6 +593,8 @@ size_t Epoll::harvest(EpollEvent* out, size_t room, uint64_t call, bool* more) {
         SpinGuard g(m_lock);
         n = harvest_ready(out, room, call, refs, &nrefs, &taken);
         *more = taken == room;
+        if (!*more && n < room && m_poller)
+            n += harvest_poller(out + n, room - n);
         if (!*more && n < room && m_host)
             n += harvest_host(out + n, room - n);
     }
@@ -561,7 +612,13 @@ size_t Epoll::host_handles(PalHandle** handles, uint32_t* want, size_t max, bool
     SpinGuard g(m_lock);
     size_t n = 0;
     *overflow = false;
+    if (m_poller) {
+        handles[n] = m_poller;
+        want[n++] = PAL_WAIT_READ;
+    }
     for (PollWatch* w = m_host; w; w = w->host_next) {
+        if (w->in_poller)
+            continue;
         uint32_t events;
         bool armed;
         {
@@ -576,8 +633,7 @@ size_t Epoll::host_handles(PalHandle** handles, uint32_t* want, size_t max, bool
             break;
         }
         handles[n] = w->handle;
-        want[n] = ((events & (EPOLLIN | EPOLLRDNORM)) ? PAL_WAIT_READ : 0) |
-                  ((events & (EPOLLOUT | EPOLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+        want[n] = pal_wait_bits(events);
         n++;
     }
     return n;
@@ -653,7 +709,14 @@ uint32_t Epoll::poll_events() {
             if (w->armed)
                 return POLLIN | POLLRDNORM;
     }
+    if (m_poller) {
+        uint32_t want = PAL_WAIT_READ, got = 0;
+        if (g_pal->wait_for_many(1, &m_poller, &want, &got, 0) == PAL_OK && (got & PAL_WAIT_READ))
+            return POLLIN | POLLRDNORM;
+    }
     for (PollWatch* w = m_host; w; w = w->host_next) {
+        if (w->in_poller)
+            continue;
         uint32_t events;
         {
             SpinGuard r(m_ready_lock);

@@ -1,6 +1,7 @@
 // Vectored transfers (see ioseq.h).
 #include "ioseq.h"
 
+#include <libos/heap.h>
 #include <libos/user.h>
 #include <linux/uio.h>
 
@@ -61,5 +62,21 @@ Result<size_t> import_iovec(uint64_t iov_addr, int count, IoSeg* out) {
     }
     return total;
 }
+
+Result<IoSeq> IoSegs::import(uint64_t iov_addr, int count) {
+    if (count < 0 || count > kIovMax)
+        return Errno(EINVAL);
+    IoSeg* segs = m_local;
+    if (size_t(count) > kLocal) {
+        m_heap = static_cast<IoSeg*>(kmalloc(size_t(count) * sizeof(IoSeg)));
+        if (!m_heap)
+            return Errno(ENOMEM);
+        segs = m_heap;
+    }
+    TRY(import_iovec(iov_addr, count, segs));
+    return IoSeq(segs, size_t(count));
+}
+
+IoSegs::~IoSegs() { kfree(m_heap); }
 
 }  // namespace carbyne::libos::net

@@ -23,6 +23,8 @@ public:
     static IoSeq single(const IoSeg* seg) { return IoSeq(seg, 1); }
 
     size_t total() const { return m_total; }
+    const IoSeg* segs() const { return m_segs; }
+    size_t count() const { return m_count; }
     // Copies n bytes from LibOS memory into the sequence, starting `at` bytes into it.
     Result<void> copy_out(size_t at, const void* src, size_t n) const;
     // Copies n bytes of the sequence, starting `at` bytes into it, to LibOS memory.
@@ -40,5 +42,18 @@ inline constexpr int kIovMax = 1024;  // UIO_MAXIOV
 // count or length, EFAULT for an unreadable array, before any data moves (import_iovec).
 // The total is capped at MAX_RW_COUNT by shortening the last segments.
 Result<size_t> import_iovec(uint64_t iov_addr, int count, IoSeg* out);
+
+// The application's iovec array imported into room of its own (on the stack for a few,
+// else the heap): IoSegs segs; IoSeq seq = TRY(segs.import(iov, count));
+class IoSegs {
+public:
+    Result<IoSeq> import(uint64_t iov_addr, int count);
+    ~IoSegs();
+
+private:
+    static constexpr size_t kLocal = 8;
+    IoSeg m_local[kLocal];
+    IoSeg* m_heap = nullptr;
+};
 
 }  // namespace carbyne::libos::net

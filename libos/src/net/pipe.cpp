@@ -584,30 +584,6 @@ private:
     bool m_reads, m_writes;
 };
 
-// The iovecs of a readv/writev: on the stack for a few, else on the heap.
-class IoSegs {
-public:
-    Result<IoSeq> import(uint64_t iov_addr, int count) {
-        if (count < 0 || count > kIovMax)
-            return Errno(EINVAL);
-        IoSeg* segs = m_local;
-        if (size_t(count) > kLocal) {
-            m_heap = static_cast<IoSeg*>(kmalloc(size_t(count) * sizeof(IoSeg)));
-            if (!m_heap)
-                return Errno(ENOMEM);
-            segs = m_heap;
-        }
-        TRY(import_iovec(iov_addr, count, segs));
-        return IoSeq(segs, size_t(count));
-    }
-    ~IoSegs() { kfree(m_heap); }
-
-private:
-    static constexpr size_t kLocal = 8;
-    IoSeg m_local[kLocal];
-    IoSeg* m_heap = nullptr;
-};
-
 }  // namespace
 
 Result<void> pipe_create(uint32_t flags, fs::File** read_end, fs::File** write_end) {

@@ -43,16 +43,23 @@ Waiters* poll_waiters(fs::File* f) {
     }
 }
 
-uint32_t poll_events_from_pal(uint32_t ready, bool readable, bool writable) {
+uint32_t pal_wait_bits(uint32_t events) {
+    return ((events & (POLLIN | POLLRDNORM)) ? PAL_WAIT_READ : 0) |
+           ((events & (POLLOUT | POLLWRNORM)) ? PAL_WAIT_WRITE : 0) | ((events & POLLRDHUP) ? PAL_WAIT_RDHUP : 0);
+}
+
+uint32_t poll_events_from_pal(uint32_t ready) {
     uint32_t events = 0;
     if (ready & PAL_WAIT_READ)
         events |= POLLIN | POLLRDNORM;
     if (ready & PAL_WAIT_WRITE)
         events |= POLLOUT | POLLWRNORM;
-    // The host's POLLERR, POLLHUP and POLLNVAL come as one bit: a hang-up for a reader, an
-    // error for a writer.
     if (ready & PAL_WAIT_ERROR)
-        events |= (readable ? POLLHUP : 0) | (writable || !readable ? POLLERR : 0);
+        events |= POLLERR;
+    if (ready & PAL_WAIT_HANGUP)
+        events |= POLLHUP;
+    if (ready & PAL_WAIT_RDHUP)
+        events |= POLLRDHUP;
     return events;
 }
 
@@ -85,8 +92,7 @@ Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline) {
                 continue;
             }
             handles[nhandles] = h;
-            want[nhandles] = ((e.events & (POLLIN | POLLRDNORM)) ? PAL_WAIT_READ : 0) |
-                             ((e.events & (POLLOUT | POLLWRNORM)) ? PAL_WAIT_WRITE : 0);
+            want[nhandles] = pal_wait_bits(e.events);
             nhandles++;
         }
     }

@@ -31,7 +31,9 @@ Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline);
 // after dropping their locks (see waiters.h); nullptr for other files.
 Waiters* poll_waiters(fs::File* f);
 
+// The PAL_WAIT_* bits to ask the host for POLL* interest `events`.
+uint32_t pal_wait_bits(uint32_t events);
 // The POLL* bits that a host readiness (PAL_WAIT_*) stands for.
-uint32_t poll_events_from_pal(uint32_t ready, bool readable, bool writable);
+uint32_t poll_events_from_pal(uint32_t ready);
 
 }  // namespace carbyne::libos::net

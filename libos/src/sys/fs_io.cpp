@@ -10,6 +10,7 @@
 
 #include "../fs/vfs.h"
 #include "../net/pipe.h"
+#include "../net/socket.h"
 #include "../proc/process.h"
 #include "fs_common.h"
 #include "syscall.h"
@@ -142,6 +143,8 @@ Result<long> sys_readv(const SyscallArgs& a) {
     FileRef f = TRY(readable_file(a.fd(0)));
     if (f->kind() == fs::FileKind::Pipe)
         return net::pipe_readv(f.get(), a.u64(1), a.i32(2));  // one read for the whole vector
+    if (f->kind() == fs::FileKind::Socket)
+        return net::socket_readv(f.get(), a.u64(1), a.i32(2));
     return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
 }
 
@@ -149,6 +152,8 @@ Result<long> sys_writev(const SyscallArgs& a) {
     FileRef f = TRY(writable_file(a.fd(0)));
     if (f->kind() == fs::FileKind::Pipe)
         return net::pipe_writev(f.get(), a.u64(1), a.i32(2));  // atomic up to PIPE_BUF in total
+    if (f->kind() == fs::FileKind::Socket)
+        return net::socket_writev(f.get(), a.u64(1), a.i32(2));
     return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->write(b, n); });
 }
 
@@ -480,7 +485,14 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
         f->set_flags(on ? (f->flags() | O_NONBLOCK) : (f->flags() & ~uint32_t(O_NONBLOCK)));
         return 0;
     }
-    case 0x541b: {  // FIONREAD
+    case 0x5411: {  // SIOCOUTQ (TIOCOUTQ): a socket's unsent bytes
+        if (f->kind() != fs::FileKind::Socket)
+            return Errno(ENOTTY);
+        int count = int(TRY(static_cast<net::Socket*>(f.get())->unsent_bytes()));
+        TRY(UserPtr<int>(a.u64(2)).write(count));
+        return 0;
+    }
+    case 0x541b: {  // FIONREAD, SIOCINQ
         // Linux stores the count as an int: a regular file's size minus its position
         // is negative past the end.
         int count = int(TRY(readable_bytes(f)));

@@ -8,8 +8,7 @@
  * %gs base points at its PalTcb (below); the first two words are public. The application
  * owns %fs; the PAL and the LibOS never read it.
  *
- * Not here yet (they come with their issues): processes (fork/exec), sockets and pipes,
- * host memory sharing, Landlock confinement.
+ * Not here yet (they come with their issues): processes (fork/exec), Landlock confinement.
  */
 #ifndef CARBYNE_PAL_H
 #define CARBYNE_PAL_H
@@ -55,6 +54,22 @@ typedef enum PalError {
     PAL_E_RANGE,        /* result out of range */
     PAL_E_FAULT,        /* a buffer the caller passed is not accessible */
     PAL_E_UNKNOWN,      /* a host error the PAL has no name for */
+    /* Sockets */
+    PAL_E_CONNREFUSED,  /* connection refused */
+    PAL_E_CONNRESET,    /* connection reset by the peer */
+    PAL_E_CONNABORTED,  /* connection aborted */
+    PAL_E_ADDRINUSE,    /* address in use */
+    PAL_E_ADDRNOTAVAIL, /* address not available on this host */
+    PAL_E_NOTCONN,      /* not connected */
+    PAL_E_ISCONN,       /* already connected */
+    PAL_E_INPROGRESS,   /* a connect was started and goes on */
+    PAL_E_ALREADY,      /* a connect is already in progress */
+    PAL_E_NETUNREACH,   /* network unreachable */
+    PAL_E_HOSTUNREACH,  /* host unreachable */
+    PAL_E_AFNOSUPPORT,  /* address family not supported */
+    PAL_E_MSGSIZE,      /* message too long for a datagram */
+    PAL_E_NOPROTOOPT,   /* option not known at this level */
+    PAL_E_DESTADDRREQ,  /* no destination for a datagram */
 } PalError;
 
 /* Memory protection: same bits as PROT_READ/WRITE/EXEC. */
@@ -195,8 +210,97 @@ typedef enum PalClock {
     PAL_CLOCK_THREAD_CPU,
 } PalClock;
 
-/* Wait readiness bits for wait_for_many. */
-enum { PAL_WAIT_READ = 1u << 0, PAL_WAIT_WRITE = 1u << 1, PAL_WAIT_ERROR = 1u << 2 };
+/* Wait readiness bits for wait_for_many and pollers. ERROR and HANGUP are reported
+ * whether asked for or not; RDHUP only when asked for. */
+enum {
+    PAL_WAIT_READ = 1u << 0,
+    PAL_WAIT_WRITE = 1u << 1,
+    PAL_WAIT_ERROR = 1u << 2,  /* POLLERR (or an invalid handle) */
+    PAL_WAIT_HANGUP = 1u << 3, /* POLLHUP: closed both ways, or the other end is gone */
+    PAL_WAIT_RDHUP = 1u << 4,  /* POLLRDHUP: the peer shut its writing down */
+    /* poller_ctl only: */
+    PAL_POLL_EDGE = 1u << 8,    /* report a readiness change once (EPOLLET) */
+    PAL_POLL_ONESHOT = 1u << 9, /* report once, then nothing until the next poller_ctl */
+};
+
+/* -- Sockets (host TCP/UDP over IPv4 and IPv6) ---------------------------------------- */
+
+typedef enum PalSockFamily { PAL_AF_UNSPEC = 0, PAL_AF_INET = 2, PAL_AF_INET6 = 10 } PalSockFamily;
+typedef enum PalSockType { PAL_SOCK_STREAM = 1, PAL_SOCK_DGRAM = 2 } PalSockType;
+
+/* A host socket address. `port`, `flowinfo` and `scope_id` in host byte order; `addr` in
+ * network order, an IPv4 address in its first 4 bytes. PAL_AF_UNSPEC (for connect)
+ * dissolves a datagram socket's association; an address the PAL receives is PAL_AF_UNSPEC
+ * (and zeros) when the host gave none, as a stream socket's socket_recv `from`. */
+typedef struct PalSockAddr {
+    uint16_t family; /* PalSockFamily */
+    uint16_t port;
+    uint32_t flowinfo; /* IPv6 only */
+    uint32_t scope_id; /* IPv6 only */
+    uint8_t addr[16];
+} PalSockAddr;
+
+/* One piece of a scatter/gather buffer. */
+typedef struct PalIoVec {
+    void* base;
+    size_t size;
+} PalIoVec;
+
+/* socket_send / socket_recv flags (in) and socket_recv out-flags. */
+enum {
+    PAL_MSG_PEEK = 1u << 0,  /* recv: leave the data queued */
+    PAL_MSG_OOB = 1u << 1,   /* urgent data */
+    PAL_MSG_MORE = 1u << 2,  /* send: more is coming (TCP_CORK for one call) */
+    PAL_MSG_TRUNC = 1u << 3, /* recv in: *done is a datagram's real length even when longer
+                                than the buffers (on a stream socket: the host's MSG_TRUNC,
+                                which discards the bytes); recv out: the datagram was cut */
+    PAL_MSG_CTRUNC = 1u << 4, /* recv out: ancillary data was cut (never set today) */
+};
+
+/* Socket options, typed: each value is an integer (booleans 0/1, sizes in bytes, times in
+ * seconds unless named otherwise). Setting a value outside int is PAL_E_INVAL; setting a
+ * get-only option, or an option the PAL does not know, PAL_E_NOPROTOOPT. */
+typedef enum PalSockOption {
+    PAL_SO_REUSEADDR = 1,
+    PAL_SO_REUSEPORT,
+    PAL_SO_KEEPALIVE,
+    PAL_SO_BROADCAST,
+    PAL_SO_OOBINLINE,
+    PAL_SO_RCVBUF,      /* set: the requested size; get: what the host keeps (doubled) */
+    PAL_SO_SNDBUF,
+    PAL_SO_RCVLOWAT,
+    PAL_SO_LINGER,      /* -1: off; otherwise on, with that many seconds */
+    PAL_SO_ERROR,       /* get only: the pending error as a PalError, and clears it */
+    PAL_SO_ACCEPTCONN,  /* get only */
+    PAL_SO_INQ,         /* get only: bytes queued to read (SIOCINQ; datagram: the next one's) */
+    PAL_SO_OUTQ,        /* get only: bytes not yet sent or acknowledged (SIOCOUTQ) */
+    PAL_TCP_NODELAY,
+    PAL_TCP_CORK,
+    PAL_TCP_KEEPIDLE,
+    PAL_TCP_KEEPINTVL,
+    PAL_TCP_KEEPCNT,
+    PAL_TCP_QUICKACK,
+    PAL_TCP_DEFER_ACCEPT,
+    PAL_TCP_USER_TIMEOUT, /* milliseconds */
+    PAL_TCP_MAXSEG,
+    PAL_TCP_FASTOPEN,     /* the queue length for a listener */
+    PAL_TCP_SYNCNT,
+    PAL_TCP_LINGER2,
+    PAL_TCP_WINDOW_CLAMP,
+    PAL_TCP_NOTSENT_LOWAT,
+    PAL_IP_TOS,
+    PAL_IP_TTL,
+    PAL_IPV6_V6ONLY,
+    PAL_IPV6_UNICAST_HOPS,
+    PAL_IPV6_TCLASS,
+} PalSockOption;
+
+/* poller_wait output: one ready handle. */
+typedef struct PalPollEvent {
+    uint64_t cookie;  /* as given to poller_ctl */
+    uint32_t events;  /* PAL_WAIT_* */
+} PalPollEvent;
+
 
 /* Timeout argument meaning "forever". */
 #define PAL_WAIT_FOREVER UINT64_MAX
@@ -261,7 +365,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 6
+#define PAL_API_VERSION 7
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -411,6 +515,53 @@ typedef struct PalApi {
     /* Creates the FIFO `host_path` with permission bits `mode` (exactly, as fs_mkdir);
      * PAL_E_EXISTS when the name is taken, whatever it names. */
     PalError (*fs_mkfifo)(const char* host_path, uint32_t mode);
+
+    /* -- Sockets ------------------------------------------------------------------------ */
+    /* Host sockets never block: a call that would wait returns PAL_E_AGAIN (connect:
+     * PAL_E_INPROGRESS) and the LibOS waits with wait_for_many or a poller, where a
+     * socket's handle is readable/writable as poll(2) says. No call raises a host SIGPIPE:
+     * a send on a closed connection returns PAL_E_PIPE (PAL_E_CONNRESET when the peer reset
+     * it). Socket handles are streams too: stream_close, stream_attributes
+     * (PAL_TYPE_SOCKET), stream_read/stream_write, wait_for_many. PAL_MSG_* flags that
+     * mean nothing to a call (PEEK on a send, MORE on a receive) are ignored, bits that are
+     * no PAL_MSG_* are PAL_E_INVAL; a family other than INET/INET6 is PAL_E_AFNOSUPPORT. */
+    PalError (*socket_create)(PalSockFamily family, PalSockType type, PalHandle** out);
+    PalError (*socket_bind)(PalHandle* h, const PalSockAddr* addr);
+    PalError (*socket_listen)(PalHandle* h, int backlog);
+    /* A connection from the listener's queue; `peer` (may be NULL) receives its address. */
+    PalError (*socket_accept)(PalHandle* h, PalHandle** out, PalSockAddr* peer);
+    /* Starts a connection (PAL_E_INPROGRESS: wait for writable, then read PAL_SO_ERROR);
+     * a datagram socket is associated at once. */
+    PalError (*socket_connect)(PalHandle* h, const PalSockAddr* addr);
+    /* Sends the buffers as one message (to `to` when not NULL); *done is the bytes taken. */
+    PalError (*socket_send)(PalHandle* h, const PalIoVec* iov, size_t count, const PalSockAddr* to,
+                            uint32_t flags, size_t* done);
+    /* Receives into the buffers; `from` (may be NULL) receives the sender's address. *done
+     * is the bytes stored (0 at end of stream); *out_flags (may be NULL) gets
+     * PAL_MSG_TRUNC/CTRUNC. */
+    PalError (*socket_recv)(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAddr* from, uint32_t flags,
+                            size_t* done, uint32_t* out_flags);
+    /* how: 0 reading, 1 writing, 2 both (shutdown(2)'s SHUT_*). */
+    PalError (*socket_shutdown)(PalHandle* h, int how);
+    /* The socket's own address, or with `peer` nonzero the connected peer's. */
+    PalError (*socket_name)(PalHandle* h, int peer, PalSockAddr* out);
+    PalError (*socket_set_option)(PalHandle* h, PalSockOption option, int64_t value);
+    PalError (*socket_get_option)(PalHandle* h, PalSockOption option, int64_t* value);
+
+    /* -- Pollers: host readiness sets (epoll) -------------------------------------------- */
+    /* A poller is itself a handle that wait_for_many sees readable while one of its
+     * handles is ready, so a waiter can wait on a poller and its own event at once;
+     * stream_close ends it. A handle closed with stream_close leaves its pollers. */
+    PalError (*poller_create)(PalHandle** out);
+    /* Adds `h` with `events` (PAL_WAIT_READ/WRITE/RDHUP | PAL_POLL_*), changes its events
+     * (and re-arms a ONESHOT) when it is there, or removes it when `events` is 0 (PAL_OK if
+     * it was not there). ERROR and HANGUP may be given and change nothing: PAL_WAIT_ERROR
+     * alone keeps `h` watched for those only. `cookie` comes back with its events. */
+    PalError (*poller_ctl)(PalHandle* poller, PalHandle* h, uint32_t events, uint64_t cookie);
+    /* Up to `max` (> 0) ready handles into `out` (*count), waiting up to `timeout_ns` (0:
+     * just look; PAL_WAIT_FOREVER) for the first: a timeout is PAL_OK with *count 0.
+     * PAL_E_INTR when a host signal cut the wait. */
+    PalError (*poller_wait)(PalHandle* poller, PalPollEvent* out, size_t max, size_t* count, uint64_t timeout_ns);
 } PalApi;
 
 /* libos.so's ELF entry point. Called once on the main PAL thread; never returns. */

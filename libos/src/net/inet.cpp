@@ -1,0 +1,487 @@
+// AF_INET and AF_INET6 sockets: host TCP and UDP sockets through the PAL (see socket.h).
+//
+// The host socket never blocks. A blocking call tries the PAL, and on PAL_E_AGAIN waits on
+// the socket's handle and the thread's wait event together (thread_block_on), so a signal
+// or SO_RCVTIMEO/SO_SNDTIMEO ends the wait as Linux's would. Readiness for poll and epoll
+// comes from the host (poll_handle()).
+//
+// The state a checkpoint must carry is the handle (a host fd, passed on) and the options
+// kept here.
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/pal.h>
+#include <linux/fcntl.h>
+#include <linux/in.h>
+#include <linux/poll.h>
+
+#include "../proc/wait.h"
+#include "net_allow.h"
+#include "poll.h"
+#include "socket.h"
+
+namespace carbyne::libos::net {
+
+namespace {
+
+constexpr uint32_t kSockaddrIn = 16, kSockaddrIn6 = 28, kSockaddrIn6Rfc2133 = 24;
+constexpr size_t kStackIov = 16;
+
+// Option numbers of the IP, IPv6 and TCP levels this file knows.
+// (IP_TOS, IP_TTL come from linux/in.h; the IPv6 ones are not included: linux/in6.h
+// needs libc's.)
+constexpr int IPV6_UNICAST_HOPS = 16, IPV6_V6ONLY = 26, IPV6_TCLASS = 67;
+constexpr int TCP_NODELAY = 1, TCP_MAXSEG = 2, TCP_CORK = 3, TCP_KEEPIDLE = 4, TCP_KEEPINTVL = 5, TCP_KEEPCNT = 6,
+              TCP_SYNCNT = 7, TCP_LINGER2 = 8, TCP_DEFER_ACCEPT = 9, TCP_WINDOW_CLAMP = 10, TCP_QUICKACK = 12,
+              TCP_USER_TIMEOUT = 18, TCP_FASTOPEN = 23, TCP_NOTSENT_LOWAT = 25;
+
+uint16_t load16be(const uint8_t* p) { return uint16_t(p[0] << 8 | p[1]); }
+void store16be(uint8_t* p, uint16_t v) {
+    p[0] = uint8_t(v >> 8);
+    p[1] = uint8_t(v);
+}
+uint32_t load32be(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+void store32be(uint8_t* p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = uint8_t(v >> (24 - 8 * i));
+}
+
+// The application's sockaddr_in/sockaddr_in6 as the PAL's. EINVAL for a short one,
+// EAFNOSUPPORT for another family; AF_UNSPEC passes (connect dissolves with it).
+Result<PalSockAddr> to_pal(const SockAddr& a) {
+    PalSockAddr out;
+    memset(&out, 0, sizeof(out));
+    if (a.len < 2)
+        return Errno(EINVAL);
+    switch (a.family()) {
+    case AF_UNSPEC: out.family = PAL_AF_UNSPEC; return out;
+    case AF_INET:
+        if (a.len < kSockaddrIn)
+            return Errno(EINVAL);
+        out.family = PAL_AF_INET;
+        out.port = load16be(a.bytes + 2);
+        memcpy(out.addr, a.bytes + 4, 4);
+        return out;
+    case AF_INET6:
+        if (a.len < kSockaddrIn6Rfc2133)
+            return Errno(EINVAL);
+        out.family = PAL_AF_INET6;
+        out.port = load16be(a.bytes + 2);
+        out.flowinfo = load32be(a.bytes + 4);
+        memcpy(out.addr, a.bytes + 8, 16);
+        if (a.len >= kSockaddrIn6)
+            memcpy(&out.scope_id, a.bytes + 24, 4);
+        return out;
+    default: return Errno(EAFNOSUPPORT);
+    }
+}
+
+void from_pal(const PalSockAddr& p, SockAddr* out) {
+    memset(out->bytes, 0, sizeof(out->bytes));
+    switch (p.family) {
+    case PAL_AF_INET:
+        out->len = kSockaddrIn;
+        out->bytes[0] = AF_INET;
+        store16be(out->bytes + 2, p.port);
+        memcpy(out->bytes + 4, p.addr, 4);
+        break;
+    case PAL_AF_INET6:
+        out->len = kSockaddrIn6;
+        out->bytes[0] = AF_INET6;
+        store16be(out->bytes + 2, p.port);
+        store32be(out->bytes + 4, p.flowinfo);
+        memcpy(out->bytes + 8, p.addr, 16);
+        memcpy(out->bytes + 24, &p.scope_id, 4);
+        break;
+    default: out->len = 0;  // no address (a stream socket's recvfrom)
+    }
+}
+
+// (level, name) of an integer option the host keeps, as the PAL's.
+bool pal_option(int level, int name, PalSockOption* out) {
+    struct Map {
+        int level, name;
+        PalSockOption option;
+    };
+    static constexpr Map kMap[] = {
+        {SOL_SOCKET, SO_REUSEADDR, PAL_SO_REUSEADDR},
+        {SOL_SOCKET, SO_REUSEPORT, PAL_SO_REUSEPORT},
+        {SOL_SOCKET, SO_KEEPALIVE, PAL_SO_KEEPALIVE},
+        {SOL_SOCKET, SO_BROADCAST, PAL_SO_BROADCAST},
+        {SOL_SOCKET, SO_OOBINLINE, PAL_SO_OOBINLINE},
+        {SOL_SOCKET, SO_RCVBUF, PAL_SO_RCVBUF},
+        {SOL_SOCKET, SO_SNDBUF, PAL_SO_SNDBUF},
+        {SOL_SOCKET, SO_RCVLOWAT, PAL_SO_RCVLOWAT},
+        {SOL_SOCKET, SO_ACCEPTCONN, PAL_SO_ACCEPTCONN},
+        {SOL_TCP, TCP_NODELAY, PAL_TCP_NODELAY},
+        {SOL_TCP, TCP_MAXSEG, PAL_TCP_MAXSEG},
+        {SOL_TCP, TCP_CORK, PAL_TCP_CORK},
+        {SOL_TCP, TCP_KEEPIDLE, PAL_TCP_KEEPIDLE},
+        {SOL_TCP, TCP_KEEPINTVL, PAL_TCP_KEEPINTVL},
+        {SOL_TCP, TCP_KEEPCNT, PAL_TCP_KEEPCNT},
+        {SOL_TCP, TCP_SYNCNT, PAL_TCP_SYNCNT},
+        {SOL_TCP, TCP_LINGER2, PAL_TCP_LINGER2},
+        {SOL_TCP, TCP_DEFER_ACCEPT, PAL_TCP_DEFER_ACCEPT},
+        {SOL_TCP, TCP_WINDOW_CLAMP, PAL_TCP_WINDOW_CLAMP},
+        {SOL_TCP, TCP_QUICKACK, PAL_TCP_QUICKACK},
+        {SOL_TCP, TCP_USER_TIMEOUT, PAL_TCP_USER_TIMEOUT},
+        {SOL_TCP, TCP_FASTOPEN, PAL_TCP_FASTOPEN},
+        {SOL_TCP, TCP_NOTSENT_LOWAT, PAL_TCP_NOTSENT_LOWAT},
+        {SOL_IP, IP_TOS, PAL_IP_TOS},
+        {SOL_IP, IP_TTL, PAL_IP_TTL},
+        {SOL_IPV6, IPV6_V6ONLY, PAL_IPV6_V6ONLY},
+        {SOL_IPV6, IPV6_UNICAST_HOPS, PAL_IPV6_UNICAST_HOPS},
+        {SOL_IPV6, IPV6_TCLASS, PAL_IPV6_TCLASS},
+    };
+    for (const Map& m : kMap)
+        if (m.level == level && m.name == name) {
+            *out = m.option;
+            return true;
+        }
+    return false;
+}
+
+uint32_t pal_msg_flags(int flags) {
+    return ((flags & MSG_PEEK) ? PAL_MSG_PEEK : 0) | ((flags & MSG_OOB) ? PAL_MSG_OOB : 0) |
+           ((flags & MSG_MORE) ? PAL_MSG_MORE : 0) | ((flags & MSG_TRUNC) ? PAL_MSG_TRUNC : 0);
+}
+
+// The PalIoVecs of `data` from byte `at` on (user buffers checked), in `small` when they
+// fit, else in a heap array the caller frees.
+class PalIov {
+public:
+    ~PalIov() {
+        if (m_vec != m_small)
+            kfree(m_vec);
+    }
+    Result<void> build(const IoSeq& data, size_t at) {
+        size_t need = data.count();
+        if (need > kStackIov) {
+            m_vec = static_cast<PalIoVec*>(kmalloc(need * sizeof(PalIoVec)));
+            if (!m_vec) {
+                m_vec = m_small;
+                return Errno(ENOMEM);
+            }
+        }
+        m_count = 0;
+        for (size_t i = 0; i < data.count(); i++) {
+            const IoSeg& s = data.segs()[i];
+            if (at >= s.size) {
+                at -= s.size;
+                continue;
+            }
+            TRY(fs::io_check(s.buf + at, s.size - at));
+            m_vec[m_count++] = PalIoVec{reinterpret_cast<void*>(s.buf.addr + at), s.size - at};
+            at = 0;
+        }
+        return {};
+    }
+    const PalIoVec* vec() const { return m_vec; }
+    size_t count() const { return m_count; }
+
+private:
+    PalIoVec m_small[kStackIov];
+    PalIoVec* m_vec = m_small;
+    size_t m_count = 0;
+};
+
+class InetSocket final : public Socket {
+public:
+    InetSocket(int family, int type, int protocol, uint32_t flags, PalHandle* h)
+        : Socket(family, type, protocol, flags), m_handle(h) {}
+    ~InetSocket() override {
+        poll_release();  // epoll entries hold this handle
+        g_pal->stream_close(m_handle);
+    }
+
+    Result<void> bind(const SockAddr& addr) override {
+        PalSockAddr a = TRY(to_pal(addr));
+        TRY(net_allow_check(NetAllowOp::Bind, type(), a));
+        return pal_result(g_pal->socket_bind(m_handle, &a));
+    }
+
+    Result<void> listen(int backlog) override { return pal_result(g_pal->socket_listen(m_handle, backlog)); }
+
+    Result<Socket*> accept(uint32_t flags, SockAddr* peer) override {
+        uint64_t deadline = recv_deadline();
+        for (;;) {
+            PalHandle* h;
+            PalSockAddr from;
+            PalError e = g_pal->socket_accept(m_handle, &h, &from);
+            if (e == PAL_OK) {
+                Socket* s = make<InetSocket>(family(), type(), protocol(), flags, h);
+                if (!s) {
+                    g_pal->stream_close(h);
+                    return Errno(ENOMEM);
+                }
+                if (peer)
+                    from_pal(from, peer);
+                return s;
+            }
+            if (e != PAL_E_AGAIN)
+                return pal_result(e).error();
+            if (nonblocking(0))
+                return Errno(EAGAIN);
+            TRY(wait_for(PAL_WAIT_READ, deadline));
+        }
+    }
+
+    Result<void> connect(const SockAddr& addr) override {
+        PalSockAddr a = TRY(to_pal(addr));
+        if (a.family != PAL_AF_UNSPEC)
+            TRY(net_allow_check(NetAllowOp::Connect, type(), a));
+        PalError e = g_pal->socket_connect(m_handle, &a);
+        if (e != PAL_E_INPROGRESS)
+            return pal_result(e);
+        if (nonblocking(0))
+            return Errno(EINPROGRESS);
+        uint64_t deadline = send_deadline();
+        for (;;) {
+            TRY(wait_for(PAL_WAIT_WRITE, deadline));
+            uint32_t ready = host_ready(PAL_WAIT_WRITE);
+            if (ready & (PAL_WAIT_WRITE | PAL_WAIT_ERROR | PAL_WAIT_HANGUP))
+                break;
+        }
+        int64_t err = 0;
+        TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_ERROR, &err)));
+        return pal_result(PalError(err));
+    }
+
+    Result<size_t> send(const IoSeq& data, const SockAddr* to, Ancillary*, int flags) override {
+        PalSockAddr dest;
+        if (to) {
+            dest = TRY(to_pal(*to));
+            TRY(net_allow_check(NetAllowOp::Connect, type(), dest));
+        }
+        uint64_t deadline = kNoDeadline;
+        bool timed = false;
+        size_t sent = 0;
+        for (;;) {
+            PalIov iov;
+            TRY(iov.build(data, sent));
+            size_t done = 0;
+            PalError e = g_pal->socket_send(m_handle, iov.vec(), iov.count(), to ? &dest : nullptr,
+                                            pal_msg_flags(flags), &done);
+            if (e == PAL_OK) {
+                sent += done;
+                // A blocking stream send goes on until all is taken (Linux's sk_stream_wait_memory).
+                if (sent == data.total() || type() != SOCK_STREAM || nonblocking(flags))
+                    return sent;
+                continue;
+            }
+            if (e != PAL_E_AGAIN)
+                return sent ? Result<size_t>(sent) : pal_result(e).error();
+            if (nonblocking(flags))
+                return sent ? Result<size_t>(sent) : Errno(EAGAIN);
+            if (!timed) {
+                deadline = send_deadline();
+                timed = true;
+            }
+            auto w = wait_for(PAL_WAIT_WRITE, deadline);
+            if (!w.ok())
+                return sent ? Result<size_t>(sent) : w.error();
+        }
+    }
+
+    Result<RecvResult> recv(const IoSeq& data, SockAddr* from, Ancillary*, int flags) override {
+        uint64_t deadline = kNoDeadline;
+        bool timed = false;
+        RecvResult out;
+        bool waitall = (flags & MSG_WAITALL) && type() == SOCK_STREAM && !(flags & MSG_PEEK);
+        for (;;) {
+            PalIov iov;
+            TRY(iov.build(data, out.size));
+            PalSockAddr src;
+            src.family = PAL_AF_UNSPEC;
+            size_t done = 0;
+            uint32_t out_flags = 0;
+            PalError e = g_pal->socket_recv(m_handle, iov.vec(), iov.count(), from ? &src : nullptr,
+                                            pal_msg_flags(flags), &done, &out_flags);
+            if (e == PAL_OK) {
+                if (from && out.size == 0)
+                    from_pal(src, from);
+                out.size += done;
+                if (out_flags & PAL_MSG_TRUNC)
+                    out.msg_flags |= MSG_TRUNC;
+                if (!waitall || done == 0 || out.size == data.total() || nonblocking(flags))
+                    return out;
+                continue;
+            }
+            if (e != PAL_E_AGAIN)
+                return out.size ? Result<RecvResult>(out) : pal_result(e).error();
+            if (nonblocking(flags))
+                return out.size ? Result<RecvResult>(out) : Errno(EAGAIN);
+            if (!timed) {
+                deadline = recv_deadline();
+                timed = true;
+            }
+            auto w = wait_for(PAL_WAIT_READ, deadline);
+            if (!w.ok())
+                return out.size ? Result<RecvResult>(out) : w.error();
+        }
+    }
+
+    Result<void> shutdown(int how) override { return pal_result(g_pal->socket_shutdown(m_handle, how)); }
+
+    Result<void> local_name(SockAddr* out) override { return name(0, out); }
+    Result<void> peer_name(SockAddr* out) override { return name(1, out); }
+
+    Result<void> set_option(int level, int name, const void* value, uint32_t len) override {
+        PalSockOption option;
+        if (level == SOL_SOCKET && name == SO_LINGER) {
+            struct {
+                int32_t onoff, linger;
+            } l;
+            if (len < sizeof(l))
+                return Errno(EINVAL);
+            memcpy(&l, value, sizeof(l));
+            return pal_result(g_pal->socket_set_option(m_handle, PAL_SO_LINGER, l.onoff ? (l.linger < 0 ? 0 : l.linger) : -1));
+        }
+        if (level == SOL_SOCKET && (name == SO_PRIORITY || name == SO_PASSCRED || name == SO_SNDLOWAT))
+            return record_int(name, value, len);
+        if (!pal_option(level, name, &option))
+            return Socket::set_option(level, name, value, len);
+        if (option == PAL_SO_ACCEPTCONN)
+            return Errno(ENOPROTOOPT);
+        if (len < sizeof(int32_t))
+            return Errno(EINVAL);
+        int32_t v;
+        memcpy(&v, value, sizeof(v));
+        return pal_result(g_pal->socket_set_option(m_handle, option, v));
+    }
+
+    Result<uint32_t> get_option(int level, int name, void* value, uint32_t len) override {
+        int64_t v = 0;
+        if (level == SOL_SOCKET && name == SO_ERROR) {
+            TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_ERROR, &v)));
+            auto e = pal_result(PalError(v));
+            return put(value, len, e.ok() ? 0 : e.error().code);
+        }
+        if (level == SOL_SOCKET && name == SO_LINGER) {
+            TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_LINGER, &v)));
+            struct {
+                int32_t onoff, linger;
+            } l = {v >= 0, v >= 0 ? int32_t(v) : 0};
+            uint32_t n = len < sizeof(l) ? len : uint32_t(sizeof(l));
+            memcpy(value, &l, n);
+            return n;
+        }
+        if (level == SOL_SOCKET && name == SO_PRIORITY)
+            return put(value, len, m_priority);
+        if (level == SOL_SOCKET && name == SO_PASSCRED)
+            return put(value, len, m_passcred);
+        if (level == SOL_SOCKET && name == SO_SNDLOWAT)
+            return put(value, len, 1);
+        PalSockOption option;
+        if (!pal_option(level, name, &option))
+            return Socket::get_option(level, name, value, len);
+        TRY(pal_result(g_pal->socket_get_option(m_handle, option, &v)));
+        return put(value, len, int32_t(v));
+    }
+
+    Result<uint64_t> readable_bytes() override {
+        int64_t listening = 0;
+        if (type() == SOCK_STREAM && g_pal->socket_get_option(m_handle, PAL_SO_ACCEPTCONN, &listening) == PAL_OK &&
+            listening)
+            return Errno(EINVAL);
+        int64_t v = 0;
+        TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_INQ, &v)));
+        return uint64_t(v);
+    }
+
+    Result<uint64_t> unsent_bytes() override {
+        int64_t v = 0;
+        TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_OUTQ, &v)));
+        return uint64_t(v);
+    }
+
+    uint32_t poll_events() override { return poll_events_from_pal(host_ready(PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)); }
+    PalHandle* poll_handle() override { return m_handle; }
+
+private:
+    static uint32_t put(void* value, uint32_t len, int32_t v) {
+        uint32_t n = len < sizeof(v) ? len : uint32_t(sizeof(v));
+        memcpy(value, &v, n);
+        return n;
+    }
+
+    Result<void> record_int(int name, const void* value, uint32_t len) {
+        if (len < sizeof(int32_t))
+            return Errno(EINVAL);
+        int32_t v;
+        memcpy(&v, value, sizeof(v));
+        if (name == SO_PRIORITY) {
+            if (v < 0 || v > 6)
+                return Errno(EPERM);  // above 6 needs CAP_NET_ADMIN
+            m_priority = v;
+        } else if (name == SO_PASSCRED) {
+            m_passcred = v != 0;
+        }
+        return {};  // SO_SNDLOWAT: Linux accepts it and keeps 1
+    }
+
+    Result<void> name(int peer, SockAddr* out) {
+        PalSockAddr a;
+        TRY(pal_result(g_pal->socket_name(m_handle, peer, &a)));
+        from_pal(a, out);
+        if (out->len == 0) {  // an unbound socket of this family: the family and zeros
+            out->len = family() == AF_INET ? kSockaddrIn : kSockaddrIn6;
+            out->bytes[0] = uint8_t(family());
+        }
+        return {};
+    }
+
+    // What the host says now (a wait that does not wait).
+    uint32_t host_ready(uint32_t want) {
+        uint32_t got = 0;
+        if (g_pal->wait_for_many(1, &m_handle, &want, &got, 0) != PAL_OK)
+            return 0;
+        return got;
+    }
+
+    // Waits until the host handle is ready for `want` (or errors), the thread is woken, or
+    // the deadline; the caller tries again.
+    Result<void> wait_for(uint32_t want, uint64_t deadline) {
+        uint32_t got = 0;
+        auto r = thread_block_on(1, &m_handle, &want, &got, deadline);
+        if (!r.ok())
+            return wait_error(r.error(), deadline != kNoDeadline);
+        return {};
+    }
+
+    PalHandle* m_handle;
+    int32_t m_priority = 0;
+    bool m_passcred = false;
+};
+
+}  // namespace
+
+Result<Socket*> inet_socket_create(int family, int type, int protocol, uint32_t flags) {
+    PalSockType pal_type;
+    switch (type) {
+    case SOCK_STREAM:
+        if (protocol != 0 && protocol != IPPROTO_TCP)
+            return Errno(EPROTONOSUPPORT);
+        pal_type = PAL_SOCK_STREAM;
+        protocol = IPPROTO_TCP;
+        break;
+    case SOCK_DGRAM:
+        if (protocol != 0 && protocol != IPPROTO_UDP)
+            return Errno(EPROTONOSUPPORT);
+        pal_type = PAL_SOCK_DGRAM;
+        protocol = IPPROTO_UDP;
+        break;
+    default: return Errno(ESOCKTNOSUPPORT);  // no raw, SCTP or ping sockets over the PAL
+    }
+    PalHandle* h;
+    PalError e = g_pal->socket_create(family == AF_INET ? PAL_AF_INET : PAL_AF_INET6, pal_type, &h);
+    if (e != PAL_OK)
+        return errno_from_pal(e);
+    Socket* s = make<InetSocket>(family, type, protocol, flags, h);
+    if (!s) {
+        g_pal->stream_close(h);
+        return Errno(ENOMEM);
+    }
+    return s;
+}
+
+}  // namespace carbyne::libos::net
