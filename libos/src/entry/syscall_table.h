@@ -115,14 +115,33 @@
     SYSCALL(94, lchown, Full, "suu", "")                                                              \
     SYSCALL(95, umask, Full, "o", "")                                                                 \
     SYSCALL(96, gettimeofday, Full, "pp", "")                                                         \
-    SYSCALL(97, getrlimit, Partial, "ip", "reports the LibOS's fixed limits")                         \
+    SYSCALL(97, getrlimit, Full, "ip", "")                                                            \
     SYSCALL(98, getrusage, Partial, "ip", "RUSAGE_CHILDREN is all zero until child processes exist")  \
     SYSCALL(100, times, Partial, "p", "children's times are zero until child processes exist")        \
     SYSCALL(102, getuid, Full, "", "")                                                                \
     SYSCALL(104, getgid, Full, "", "")                                                                \
+    SYSCALL(105, setuid, Partial, "u", "the ids are the LibOS's: the host process keeps its own "     \
+                                       "identity and files are still accessed with the host's "       \
+                                       "rights; privilege is an effective uid of 0 (no capability "   \
+                                       "sets); the credentials are per process (glibc and musl "      \
+                                       "apply them to every thread); /proc/self/status shows the "    \
+                                       "effective ids in every column")                               \
+    SYSCALL(106, setgid, Partial, "u", "as setuid")                                                   \
     SYSCALL(107, geteuid, Full, "", "")                                                               \
     SYSCALL(108, getegid, Full, "", "")                                                               \
     SYSCALL(110, getppid, Full, "", "")                                                               \
+    SYSCALL(113, setreuid, Partial, "uu", "as setuid")                                                \
+    SYSCALL(114, setregid, Partial, "uu", "as setuid")                                                \
+    SYSCALL(115, getgroups, Partial, "ip", "starts as the process's gid alone, not the host's "       \
+                                           "supplementary groups")                                    \
+    SYSCALL(116, setgroups, Partial, "ip", "as setuid")                                               \
+    SYSCALL(117, setresuid, Partial, "uuu", "as setuid")                                              \
+    SYSCALL(118, getresuid, Full, "ppp", "")                                                          \
+    SYSCALL(119, setresgid, Partial, "uuu", "as setuid")                                              \
+    SYSCALL(120, getresgid, Full, "ppp", "")                                                          \
+    SYSCALL(122, setfsuid, Partial, "u", "as setuid; the fs ids are recorded, but new tmpfs files "   \
+                                         "and pseudo-file owners take the effective ids")             \
+    SYSCALL(123, setfsgid, Partial, "u", "as setfsuid")                                               \
     SYSCALL(132, utime, Full, "sp", "")                                                               \
     SYSCALL(133, mknod, Partial, "sox", "regular files, FIFOs and socket nodes (tmpfs only; chroot: " \
                                         "EPERM), which open(2) answers ENXIO; devices answer EPERM: " \
@@ -156,6 +175,14 @@
                                           "GET_TID_ADDRESS; PR_SET_VMA (as without "                  \
                                           "CONFIG_ANON_VMA_NAME) and other options answer EINVAL")    \
     SYSCALL(158, arch_prctl, Full, "ip", "")                                                          \
+    SYSCALL(160, setrlimit, Partial, "ip", "per-process limits; raising a hard limit needs an "       \
+                                           "effective uid of 0; RLIMIT_NOFILE is at most 1024, the "  \
+                                           "descriptor table (EPERM above, as Linux above "           \
+                                           "fs.nr_open), and its soft limit bounds new descriptors "  \
+                                           "(poll's nfds check stays at 1024); the other limits "     \
+                                           "are recorded, not enforced (setpriority and "             \
+                                           "sched_setscheduler keep Linux's default RLIMIT_NICE "     \
+                                           "and RLIMIT_RTPRIO of 0)")                                 \
     SYSCALL(162, sync, Full, "", "")                                                                  \
     SYSCALL(127, rt_sigpending, Full, "pz", "")                                                       \
     SYSCALL(128, rt_sigtimedwait, Full, "pppz", "")                                                   \
@@ -255,7 +282,7 @@
     SYSCALL(295, preadv, Full, "fpii", "")                                                            \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                           \
     SYSCALL(299, recvmmsg, Full, "fpuxp", "")                                                         \
-    SYSCALL(302, prlimit64, Partial, "iipp", "reports the LibOS's fixed limits; setting is EPERM")    \
+    SYSCALL(302, prlimit64, Partial, "iipp", "as setrlimit; this process only (another pid: ESRCH)")  \
     SYSCALL(306, syncfs, Full, "f", "")                                                               \
     SYSCALL(307, sendmmsg, Full, "fpux", "")                                                          \
     SYSCALL(309, getcpu, Full, "ppp", "")                                                             \

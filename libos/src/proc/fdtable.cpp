@@ -4,10 +4,12 @@
 namespace carbyne::libos {
 
 Result<int> FdTable::reserve(int min_fd) {
-    if (min_fd < 0 || min_fd >= kMaxFds)
+    if (min_fd < 0)
         return Errno(EINVAL);
     SpinGuard g(m_lock);
-    for (int fd = min_fd; fd < kMaxFds; fd++) {
+    if (min_fd > 0 && min_fd >= m_limit)
+        return Errno(EINVAL);
+    for (int fd = min_fd; fd < m_limit; fd++) {
         if (m_entries[fd].state == State::Free) {
             m_entries[fd].state = State::Reserved;
             return fd;
@@ -75,6 +77,8 @@ Result<int> FdTable::dup_to(int oldfd, int newfd, bool cloexec) {
     fs::File* old = nullptr;
     {
         SpinGuard g(m_lock);
+        if (newfd >= m_limit)
+            return Errno(EBADF);  // as Linux: dup2 does not reach past RLIMIT_NOFILE
         if (m_entries[oldfd].state != State::Used)
             return Errno(EBADF);
         if (m_entries[newfd].state == State::Reserved)
@@ -142,6 +146,11 @@ Result<void> FdTable::set_cloexec(int fd, bool cloexec) {
         return Errno(EBADF);
     m_entries[fd].cloexec = cloexec;
     return {};
+}
+
+void FdTable::set_limit(int limit) {
+    SpinGuard g(m_lock);
+    m_limit = limit < 0 ? 0 : limit > kMaxFds ? kMaxFds : limit;
 }
 
 }  // namespace carbyne::libos

@@ -9,7 +9,7 @@
 
 namespace carbyne::libos {
 
-inline constexpr int kMaxFds = 1024;  // RLIMIT_NOFILE
+inline constexpr int kMaxFds = 1024;  // the highest RLIMIT_NOFILE
 
 // A counted reference to a File, released at scope end.
 class FileRef {
@@ -40,7 +40,8 @@ private:
 
 class FdTable {
 public:
-    // Lowest free descriptor >= min_fd, marked reserved; EMFILE when none.
+    // Lowest free descriptor >= min_fd and below the limit, marked reserved; EMFILE when
+    // none, EINVAL when min_fd (> 0) is at or above the limit (F_DUPFD).
     Result<int> reserve(int min_fd);
     // Puts `file` (its reference moves to the table) at a reserved descriptor.
     void commit(int fd, fs::File* file, bool cloexec);
@@ -59,6 +60,9 @@ public:
     size_t list(int* out, size_t max);
     Result<bool> get_cloexec(int fd);
     Result<void> set_cloexec(int fd, bool cloexec);
+    // RLIMIT_NOFILE's soft limit (0 ... kMaxFds): new descriptors stay below it, those
+    // already above stay open.
+    void set_limit(int limit);
 
 private:
     enum class State : uint8_t { Free, Reserved, Used };
@@ -68,6 +72,7 @@ private:
         bool cloexec;
     };
     Spinlock m_lock;
+    int m_limit = kMaxFds;
     Entry m_entries[kMaxFds] = {};
 };
 

@@ -11,6 +11,7 @@
 
 #include "../fs/path.h"
 #include "../signal/signal.h"
+#include "creds.h"
 #include "fdtable.h"
 #include "thread_attrs.h"
 
@@ -72,27 +73,77 @@ struct SignalAction {
     uint64_t mask;
 };
 
+inline constexpr int kNumResourceLimits = 16;           // RLIM_NLIMITS
+inline constexpr uint64_t kRlimitInfinity = ~uint64_t{0};  // RLIM_INFINITY
+
+// One resource limit (getrlimit(2)): soft and hard.
+struct ResourceLimit {
+    uint64_t cur, max;
+};
+
 struct Process {
     int pid;
     int ppid;
+    // The effective uid and gid (creds.uid.effective, creds.gid.effective) for the many
+    // readers that need only those; written under `lock` with creds, read without it.
     uint32_t uid, gid;
     FdTable fds;
-    uint64_t stack_size;  // the main thread's stack (RLIMIT_STACK)
+    uint64_t stack_size;  // the main thread's stack (RLIMIT_STACK's start value)
 
     Spinlock lock;  // guards the fields below
     char cwd[fs::kPathMax];
     uint32_t umask;
-    uint64_t brk_max_size;  // sys.brk.max_size (RLIMIT_DATA)
+    uint64_t brk_max_size;  // sys.brk.max_size (RLIMIT_DATA's start value)
     char exe[fs::kPathMax];  // the program's LibOS path
     SignalAction actions[kNumSignals];  // index n - 1 for signal n
     uint64_t pending;                   // process-directed signals
     SigInfo pending_info[kNumSignals];
     ProcessAttrs attrs;  // PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER (thread_attrs.h)
+
+    // Credentials and resource limits, reached through the functions below: part of what
+    // a fork checkpoint carries (with RLIMIT_NOFILE's soft limit applied to fds again).
+    // They take their start values from uid, gid, stack_size and brk_max_size, as
+    // libos_init set them, when first used (identity_ready).
+    bool identity_ready;
+    Credentials creds;
+    GroupList* groups;  // a counted reference
+    ResourceLimit limits[kNumResourceLimits];
 };
 
 extern Process g_process;
 
 // The working directory, copied out under the lock.
 void process_get_cwd(char* out);
+
+// The credentials, copied under the lock.
+Credentials process_creds();
+// The credentials in place; the caller holds g_process.lock.
+Credentials& process_creds_locked();
+// Replaces the credentials (uid and gid follow); the caller holds g_process.lock.
+void process_set_creds_locked(const Credentials& creds);
+
+// Applies `change` (one of the rules of creds.h: it must not block or touch application
+// memory) to a copy of the credentials and commits the copy if it succeeds.
+template <typename F>
+Result<void> process_change_creds(F&& change) {
+    SpinGuard g(g_process.lock);
+    Credentials creds = process_creds_locked();
+    TRY(change(creds));
+    process_set_creds_locked(creds);
+    return {};
+}
+
+// A new reference to the supplementary groups.
+GroupList* process_groups();
+// Makes `groups` (sorted; its reference moves here) the supplementary groups; EPERM, and the
+// reference dropped, unless privileged.
+Result<void> process_set_groups(GroupList* groups);
+
+// The limit of `resource` (0 <= resource < kNumResourceLimits).
+ResourceLimit process_rlimit(int resource);
+// setrlimit(2)'s rules: lowering is free, raising a hard limit needs privilege, soft above
+// hard is EINVAL, and RLIMIT_NOFILE cannot exceed the descriptor table (EPERM, as Linux
+// above fs.nr_open). Returns the previous limit.
+Result<ResourceLimit> process_set_rlimit(int resource, const ResourceLimit& want);
 
 }  // namespace carbyne::libos

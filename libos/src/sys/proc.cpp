@@ -1,13 +1,12 @@
-// getpid, getppid, gettid, getuid, getgid, geteuid, getegid, exit_group, uname,
-// arch_prctl, prctl, set_tid_address, set_robust_list, prlimit64, getrlimit, sched_yield,
-// getcpu, getrandom
+// getpid, getppid, gettid, exit_group, uname, arch_prctl, prctl, set_tid_address,
+// set_robust_list, get_robust_list, getrlimit, setrlimit, prlimit64, sched_yield, getcpu,
+// getrandom
 #include <asm/prctl.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/prctl.h>
-#include <linux/resource.h>
 #include <linux/utsname.h>
 
 #include "../proc/identity.h"
@@ -23,10 +22,6 @@ namespace carbyne::libos {
 Result<long> sys_getpid(const SyscallArgs&) { return g_process.pid; }
 Result<long> sys_getppid(const SyscallArgs&) { return g_process.ppid; }
 Result<long> sys_gettid(const SyscallArgs&) { return current_thread()->tid; }
-Result<long> sys_getuid(const SyscallArgs&) { return long(g_process.uid); }
-Result<long> sys_geteuid(const SyscallArgs&) { return long(g_process.uid); }
-Result<long> sys_getgid(const SyscallArgs&) { return long(g_process.gid); }
-Result<long> sys_getegid(const SyscallArgs&) { return long(g_process.gid); }
 
 Result<long> sys_exit_group(const SyscallArgs& a) { process_exit(a.i32(0) & 0xff); }
 
@@ -225,58 +220,40 @@ Result<long> sys_get_robust_list(const SyscallArgs& a) {
 
 namespace {
 
-// The limits the LibOS enforces (or reports): RLIM_INFINITY where it sets none.
-Result<void> get_limit(int resource, struct rlimit64* out) {
-    constexpr uint64_t kInf = ~uint64_t{0};
-    switch (resource) {
-    case RLIMIT_NOFILE: *out = {uint64_t(kMaxFds), uint64_t(kMaxFds)}; return {};
-    case RLIMIT_STACK: *out = {g_process.stack_size, kInf}; return {};
-    case RLIMIT_DATA: *out = {g_process.brk_max_size, g_process.brk_max_size}; return {};
-    case RLIMIT_CORE: *out = {0, 0}; return {};
-    case RLIMIT_NICE:    // Linux's defaults, which setpriority and sched_setscheduler
-    case RLIMIT_RTPRIO:  // follow (sys/sched.cpp)
-        *out = {0, 0};
-        return {};
-    case RLIMIT_CPU:
-    case RLIMIT_FSIZE:
-    case RLIMIT_RSS:
-    case RLIMIT_NPROC:
-    case RLIMIT_MEMLOCK:
-    case RLIMIT_AS:
-    case RLIMIT_LOCKS:
-    case RLIMIT_SIGPENDING:
-    case RLIMIT_MSGQUEUE:
-    case RLIMIT_RTTIME: *out = {kInf, kInf}; return {};
-    default: return Errno(EINVAL);
-    }
+Result<int> rlimit_resource(int resource) {
+    if (resource < 0 || resource >= kNumResourceLimits)
+        return Errno(EINVAL);
+    return resource;
 }
 
 }  // namespace
 
 Result<long> sys_prlimit64(const SyscallArgs& a) {
+    ResourceLimit want{};
+    if (a.u64(2))
+        TRY(copy_from_user(&want, a.u64(2), sizeof(want)));
     int pid = a.i32(0);
     if (pid != 0 && pid != g_process.pid)
-        return Errno(ESRCH);
-    struct rlimit64 cur;
-    TRY(get_limit(a.i32(1), &cur));
-    if (a.u64(2)) {
-        struct rlimit64 want;
-        TRY(copy_from_user(&want, a.u64(2), sizeof(want)));
-        if (want.rlim_cur > want.rlim_max)
-            return Errno(EINVAL);
-        // Lowering a limit the LibOS cannot enforce yet would be a promise it breaks.
-        if (want.rlim_cur != cur.rlim_cur || want.rlim_max != cur.rlim_max)
-            return Errno(EPERM);
-    }
+        return Errno(ESRCH);  // no other process is reachable yet
+    int resource = TRY(rlimit_resource(a.i32(1)));
+    ResourceLimit old = a.u64(2) ? TRY(process_set_rlimit(resource, want)) : process_rlimit(resource);
     if (a.u64(3))
-        TRY(copy_to_user(a.u64(3), &cur, sizeof(cur)));
+        TRY(copy_to_user(a.u64(3), &old, sizeof(old)));
     return 0;
 }
 
 Result<long> sys_getrlimit(const SyscallArgs& a) {
-    struct rlimit64 cur;
-    TRY(get_limit(a.i32(0), &cur));
-    TRY(copy_to_user(a.u64(1), &cur, sizeof(cur)));
+    int resource = TRY(rlimit_resource(a.i32(0)));
+    ResourceLimit limit = process_rlimit(resource);
+    TRY(copy_to_user(a.u64(1), &limit, sizeof(limit)));
+    return 0;
+}
+
+Result<long> sys_setrlimit(const SyscallArgs& a) {
+    ResourceLimit want{};
+    TRY(copy_from_user(&want, a.u64(1), sizeof(want)));
+    int resource = TRY(rlimit_resource(a.i32(0)));
+    TRY(process_set_rlimit(resource, want));
     return 0;
 }
 

@@ -1,0 +1,150 @@
+// getuid, geteuid, getgid, getegid, setuid, setgid, setreuid, setregid, setresuid,
+// setresgid, getresuid, getresgid, setfsuid, setfsgid, getgroups, setgroups
+#include <libos/user.h>
+
+#include "../proc/creds.h"
+#include "../proc/process.h"
+#include "syscall.h"
+
+namespace carbyne::libos {
+
+namespace {
+
+// The set*id calls differ in the ids they change (user or group) and the rule.
+template <typename F>
+Result<long> change_uids(F&& rule) {
+    TRY(process_change_creds([&](Credentials& c) { return rule(c.uid, c.privileged()); }));
+    return 0;
+}
+
+template <typename F>
+Result<long> change_gids(F&& rule) {
+    TRY(process_change_creds([&](Credentials& c) { return rule(c.gid, c.privileged()); }));
+    return 0;
+}
+
+Result<long> put_ids(const SyscallArgs& a, uint32_t real, uint32_t effective, uint32_t saved) {
+    TRY(UserPtr<uint32_t>(a.u64(0)).write(real));
+    TRY(UserPtr<uint32_t>(a.u64(1)).write(effective));
+    TRY(UserPtr<uint32_t>(a.u64(2)).write(saved));
+    return 0;
+}
+
+// Drops a reference to a group list when the scope ends.
+class GroupListRef {
+public:
+    explicit GroupListRef(GroupList* list) : m_list(list) {}
+    ~GroupListRef() {
+        if (m_list)
+            m_list->unref();
+    }
+    GroupListRef(const GroupListRef&) = delete;
+    GroupListRef& operator=(const GroupListRef&) = delete;
+    GroupList* get() const { return m_list; }
+    GroupList* release() {
+        GroupList* list = m_list;
+        m_list = nullptr;
+        return list;
+    }
+
+private:
+    GroupList* m_list;
+};
+
+}  // namespace
+
+Result<long> sys_getuid(const SyscallArgs&) { return long(process_creds().uid.real); }
+Result<long> sys_geteuid(const SyscallArgs&) { return long(process_creds().uid.effective); }
+Result<long> sys_getgid(const SyscallArgs&) { return long(process_creds().gid.real); }
+Result<long> sys_getegid(const SyscallArgs&) { return long(process_creds().gid.effective); }
+
+Result<long> sys_setuid(const SyscallArgs& a) {
+    return change_uids([&](IdSet& ids, bool priv) { return ids_set(ids, a.u32(0), priv); });
+}
+
+Result<long> sys_setgid(const SyscallArgs& a) {
+    return change_gids([&](IdSet& ids, bool priv) { return ids_set(ids, a.u32(0), priv); });
+}
+
+Result<long> sys_setreuid(const SyscallArgs& a) {
+    return change_uids([&](IdSet& ids, bool priv) { return ids_set_re(ids, a.u32(0), a.u32(1), priv); });
+}
+
+Result<long> sys_setregid(const SyscallArgs& a) {
+    return change_gids([&](IdSet& ids, bool priv) { return ids_set_re(ids, a.u32(0), a.u32(1), priv); });
+}
+
+Result<long> sys_setresuid(const SyscallArgs& a) {
+    return change_uids(
+        [&](IdSet& ids, bool priv) { return ids_set_res(ids, a.u32(0), a.u32(1), a.u32(2), priv); });
+}
+
+Result<long> sys_setresgid(const SyscallArgs& a) {
+    return change_gids(
+        [&](IdSet& ids, bool priv) { return ids_set_res(ids, a.u32(0), a.u32(1), a.u32(2), priv); });
+}
+
+Result<long> sys_getresuid(const SyscallArgs& a) {
+    Credentials c = process_creds();
+    return put_ids(a, c.uid.real, c.uid.effective, c.uid.saved);
+}
+
+Result<long> sys_getresgid(const SyscallArgs& a) {
+    Credentials c = process_creds();
+    return put_ids(a, c.gid.real, c.gid.effective, c.gid.saved);
+}
+
+Result<long> sys_setfsuid(const SyscallArgs& a) {
+    uint32_t old = 0;
+    (void)process_change_creds([&](Credentials& c) -> Result<void> {
+        old = ids_set_fs(c.uid, a.u32(0), c.privileged());
+        return {};
+    });
+    return long(old);
+}
+
+Result<long> sys_setfsgid(const SyscallArgs& a) {
+    uint32_t old = 0;
+    (void)process_change_creds([&](Credentials& c) -> Result<void> {
+        old = ids_set_fs(c.gid, a.u32(0), c.privileged());
+        return {};
+    });
+    return long(old);
+}
+
+Result<long> sys_getgroups(const SyscallArgs& a) {
+    int size = a.i32(0);
+    if (size < 0)
+        return Errno(EINVAL);
+    GroupListRef groups(process_groups());
+    uint32_t count = groups.get()->count();
+    if (size > 0 && count > 0) {
+        if (count > uint32_t(size))
+            return Errno(EINVAL);
+        TRY(copy_to_user(a.u64(1), groups.get()->gids(), count * sizeof(uint32_t)));
+    }
+    return long(count);
+}
+
+Result<long> sys_setgroups(const SyscallArgs& a) {
+    // Linux's order: privilege, then size, then the list itself.
+    if (!process_creds().privileged())
+        return Errno(EPERM);
+    uint32_t count = a.u32(0);
+    if (count > uint32_t(kNgroupsMax))
+        return Errno(EINVAL);
+    GroupListRef groups(GroupList::create(count));
+    if (!groups.get())
+        return Errno(ENOMEM);
+    if (count)
+        TRY(copy_from_user(groups.get()->gids(), a.u64(1), count * sizeof(uint32_t)));
+    for (uint32_t i = 0; i < count; i++) {
+        if (groups.get()->gids()[i] == kIdUnchanged)
+            return Errno(EINVAL);  // (gid_t)-1 is no group
+    }
+    groups.get()->sort();
+    TRY(process_set_groups(groups.release()));
+    return 0;
+}
+
+}  // namespace carbyne::libos
