@@ -88,6 +88,14 @@ void BootConfigWriter::add_mount(boot::MountType type, uint32_t flags, std::stri
     end_record();
 }
 
+void BootConfigWriter::add_net_allow_rule(const boot::NetAllowRule& rule) {
+    uint8_t raw[boot::kNetAllowRuleSize];
+    boot::encode_net_allow_rule(rule, raw);
+    begin_record(boot::Tag::NetAllowRule, sizeof(raw));
+    append(raw, sizeof(raw));
+    end_record();
+}
+
 absl::StatusOr<std::vector<uint8_t>> BootConfigWriter::finish() {
     std::vector<uint8_t> bytes = std::exchange(m_bytes, {});
     absl::Status status = std::exchange(m_status, absl::OkStatus());
@@ -119,6 +127,12 @@ absl::StatusOr<std::vector<uint8_t>> encode_boot_config(const Manifest& m, std::
     w.add_string(boot::Tag::StartDir, m.start_dir);
     w.add_u64(boot::Tag::StackSize, m.stack_size);
     w.add_u64(boot::Tag::BrkMaxSize, m.brk_max_size);
+    // NetAllow marks that the key is set (an empty list allows nothing) and counts the rules.
+    if (m.net_allow) {
+        w.add_u64(boot::Tag::NetAllow, m.net_allow->size());
+        for (const boot::NetAllowRule& rule : *m.net_allow)
+            w.add_net_allow_rule(rule);
+    }
     return w.finish();
 }
 

@@ -21,6 +21,7 @@ public:
     void add_string(boot::Tag tag, std::string_view value);
     void add_u64(boot::Tag tag, uint64_t value);
     void add_mount(boot::MountType type, uint32_t flags, std::string_view path, std::string_view uri);
+    void add_net_allow_rule(const boot::NetAllowRule& rule);
 
     // The finished config; the writer is left empty.
     absl::StatusOr<std::vector<uint8_t>> finish();

@@ -74,6 +74,8 @@ public:
                 walk_fs(node);
             else if (name == "sys")
                 walk_sys(node, m);
+            else if (name == "net")
+                walk_net(node, m);
             else if (name == "trusted_files" || name == "allowed_files")
                 unsupported(k, name);
             else
@@ -467,6 +469,48 @@ private:
                 unknown(sub, key);
             }
         }
+    }
+
+    void walk_net(const toml::node& node, Manifest& m) {
+        const toml::table* t = as_table(node, "net");
+        if (!t)
+            return;
+        for (const auto& [sub, value] : *t) {
+            std::string key = join_key("net", sub.str());
+            if (sub.str() == "allow")
+                walk_net_allow(value, key, m);
+            else
+                unknown(sub, key);
+        }
+    }
+
+    // Each rule is checked, so that one manifest check reports the first bad rule by line.
+    void walk_net_allow(const toml::node& node, const std::string& key, Manifest& m) {
+        const toml::array* a = node.as_array();
+        if (!a) {
+            wrong_type(node, key, "an array of strings (rules like \"connect tcp 127.0.0.1:80\")");
+            return;
+        }
+        std::vector<boot::NetAllowRule> rules;
+        bool ok = true;
+        for (size_t i = 0; i < a->size(); i++) {
+            std::string item_key = index_key(key, i);
+            std::optional<std::string> text = as_string((*a)[i], item_key);
+            if (!text) {
+                ok = false;
+                continue;
+            }
+            absl::StatusOr<boot::NetAllowRule> rule = parse_net_allow_rule(*text);
+            if (!rule.ok()) {
+                error(line_of((*a)[i].source()), item_key,
+                      absl::StrFormat("\"%s\": %s", *text, rule.status().message()));
+                ok = false;
+                continue;
+            }
+            rules.push_back(*rule);
+        }
+        if (ok)
+            m.net_allow = std::move(rules);
     }
 
     void walk_size_table(const toml::node& node, const std::string& key, std::string_view field, uint64_t* out,

@@ -36,6 +36,8 @@ struct Manifest {
     std::string start_dir = "/";
     uint64_t stack_size = kDefaultStackSize;
     uint64_t brk_max_size = kDefaultBrkMaxSize;
+    // net.allow in manifest order; unset means every address is allowed, an empty list none.
+    std::optional<std::vector<boot::NetAllowRule>> net_allow;
 };
 
 // One manifest error. Printed as "FILE:LINE: KEY: message"; a TOML syntax error has no key
@@ -76,6 +78,13 @@ std::string format_size(uint64_t size);
 
 std::optional<boot::LogLevel> parse_log_level(std::string_view name);
 const char* log_level_name(boot::LogLevel level);
+
+// One net.allow rule: "OP PROTO ADDRESS:PORT", e.g. "connect tcp 10.0.0.0/8:443" (see
+// parse_net_allow_rule in manifest_values.cpp for the whole syntax).
+absl::StatusOr<boot::NetAllowRule> parse_net_allow_rule(std::string_view text);
+
+// A rule in the canonical form of the syntax above.
+std::string format_net_allow_rule(const boot::NetAllowRule& rule);
 
 // Checks that `path` is an absolute path inside the LibOS and returns it normalized
 // (repeated slashes and "." components removed, no trailing slash). ".." is rejected:

@@ -75,6 +75,16 @@ std::string format_manifest(const Manifest& m) {
     }
     line(absl::StrFormat("sys.stack.size = %s  # %d bytes", quote(format_size(m.stack_size)), m.stack_size));
     line(absl::StrFormat("sys.brk.max_size = %s  # %d bytes", quote(format_size(m.brk_max_size)), m.brk_max_size));
+    if (!m.net_allow) {
+        line("# net.allow: not set, every address and port is allowed");
+    } else if (m.net_allow->empty()) {
+        line("net.allow = []  # no address is allowed");
+    } else {
+        std::vector<std::string> rules;
+        for (const boot::NetAllowRule& rule : *m.net_allow)
+            rules.push_back(quote(format_net_allow_rule(rule)));
+        line(absl::StrFormat("net.allow = [%s]", absl::StrJoin(rules, ", ")));
+    }
     return out;
 }
 

@@ -10,6 +10,7 @@
 #include "../fs/vfs.h"
 #include "../mm/arena.h"
 #include "../loader/program.h"
+#include "../net/net_allow.h"
 #include "../proc/process.h"
 
 extern "C" {
@@ -168,6 +169,10 @@ Result<void> open_console() {
         fail("fs.start_dir", s.start_dir, walked.error());
     strlcpy(g_process.cwd, cwd->path, sizeof(g_process.cwd));
     kfree(cwd);
+
+    auto net_allow = net::net_allow_init(config);
+    if (!net_allow.ok())
+        fail("cannot read net.allow from the boot config", nullptr, net_allow.error());
 
     auto console = open_console();
     if (!console.ok())

@@ -31,7 +31,18 @@ Manifest sample_manifest() {
     m.start_dir = "/srv/data";
     m.stack_size = 4u << 20;
     m.brk_max_size = uint64_t{3} << 30;
+    m.net_allow = std::vector<boot::NetAllowRule>{
+        boot::NetAllowRule{boot::NetOp::Bind, boot::NetProto::Tcp, boot::NetFamily::Inet, 32, 6379, 6379,
+                           {127, 0, 0, 1}},
+        boot::NetAllowRule{boot::NetOp::Connect, boot::NetProto::Any, boot::NetFamily::Inet6, 8, 1, 65535, {0xfd}},
+        boot::NetAllowRule{boot::NetOp::Connect, boot::NetProto::Udp, boot::NetFamily::Any, 0, 0, 65535, {}},
+    };
     return m;
+}
+
+bool same_rule(const boot::NetAllowRule& a, const boot::NetAllowRule& b) {
+    return a.op == b.op && a.proto == b.proto && a.family == b.family && a.prefix_len == b.prefix_len &&
+           a.port_min == b.port_min && a.port_max == b.port_max && memcmp(a.addr, b.addr, sizeof(a.addr)) == 0;
 }
 
 std::vector<Record> read_all(const std::vector<uint8_t>& bytes) {
@@ -91,7 +102,77 @@ TEST_CASE("boot config round trip: every record, in order", "[boot]") {
     CHECK(str(next(Tag::StartDir)) == "/srv/data");
     CHECK(u64(next(Tag::StackSize)) == 4u << 20);
     CHECK(u64(next(Tag::BrkMaxSize)) == uint64_t{3} << 30);
+    CHECK(u64(next(Tag::NetAllow)) == m.net_allow->size());
+    for (const boot::NetAllowRule& rule : *m.net_allow) {
+        boot::NetAllowRule decoded;
+        const Record& r = next(Tag::NetAllowRule);
+        CHECK(r.size == boot::kNetAllowRuleSize);
+        REQUIRE(boot::decode_net_allow_rule(r, &decoded));
+        CHECK(same_rule(decoded, rule));
+    }
     CHECK(i == records.size());
+}
+
+TEST_CASE("boot config: net.allow unset has no NetAllow record, empty has one and no rules", "[boot]") {
+    Manifest m = sample_manifest();
+    m.net_allow.reset();
+    absl::StatusOr<std::vector<uint8_t>> bytes = encode_boot_config(m, "/libos.so");
+    REQUIRE(bytes.ok());
+    for (const Record& r : read_all(*bytes)) {
+        CHECK(r.tag != Tag::NetAllow);
+        CHECK(r.tag != Tag::NetAllowRule);
+    }
+
+    m.net_allow.emplace();
+    bytes = encode_boot_config(m, "/libos.so");
+    REQUIRE(bytes.ok());
+    int net_allow = 0;
+    for (const Record& r : read_all(*bytes)) {
+        CHECK(r.tag != Tag::NetAllowRule);
+        if (r.tag == Tag::NetAllow) {
+            net_allow++;
+            CHECK(u64(r) == 0);
+        }
+    }
+    CHECK(net_allow == 1);
+}
+
+TEST_CASE("boot config: the NetAllowRule layout, and malformed rules", "[boot]") {
+    BootConfigWriter w;
+    w.add_net_allow_rule(boot::NetAllowRule{boot::NetOp::Connect, boot::NetProto::Udp, boot::NetFamily::Inet, 24,
+                                            0x1234, 0xfedc, {10, 1, 2, 0}});
+    absl::StatusOr<std::vector<uint8_t>> bytes = w.finish();
+    REQUIRE(bytes.ok());
+    REQUIRE(bytes->size() == boot::kHeaderSize + 8 + 24);
+    const uint8_t* b = bytes->data() + boot::kHeaderSize;
+    CHECK(b[0] == uint8_t(Tag::NetAllowRule));
+    CHECK(b[4] == 24);
+    const uint8_t expected[24] = {2, 2, 2, 24, 0x34, 0x12, 0xdc, 0xfe, 10, 1, 2, 0};
+    CHECK(memcmp(b + 8, expected, sizeof(expected)) == 0);
+
+    std::vector<uint8_t> payload(b + 8, b + 8 + 24);
+    auto decodes = [&](const std::vector<uint8_t>& p) {
+        boot::NetAllowRule rule;
+        return boot::decode_net_allow_rule(Record{Tag::NetAllowRule, p.data(), uint32_t(p.size())}, &rule);
+    };
+    CHECK(decodes(payload));
+    auto with = [&](size_t at, uint8_t value) {
+        std::vector<uint8_t> p = payload;
+        p[at] = value;
+        return p;
+    };
+    CHECK_FALSE(decodes(with(0, 0)));   // no such operation
+    CHECK_FALSE(decodes(with(0, 3)));
+    CHECK_FALSE(decodes(with(1, 3)));   // no such protocol
+    CHECK_FALSE(decodes(with(2, 4)));   // no such family
+    CHECK_FALSE(decodes(with(3, 33)));  // an IPv4 prefix longer than 32 bits
+    CHECK(decodes(with(2, 10)));        // ... is fine for IPv6
+    CHECK_FALSE(decodes(with(7, 0)));   // port_max < port_min
+    std::vector<uint8_t> longer = payload;
+    longer.push_back(0);
+    CHECK_FALSE(decodes(longer));
+    payload.pop_back();
+    CHECK_FALSE(decodes(payload));
 }
 
 TEST_CASE("boot config without a log file has no LogFile record", "[boot]") {

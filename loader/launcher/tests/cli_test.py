@@ -5,6 +5,8 @@ Usage: cli_test.py CASE CARBYNE DATA_DIR
 
 Error manifests in DATA_DIR say what they expect on their first line:
     # expect-error: line N, key KEY      (or just "line N" for TOML syntax errors)
+and optionally on the second line, text the message must contain:
+    # expect-message: TEXT
 """
 
 import os
@@ -15,6 +17,7 @@ import sys
 import tempfile
 
 EXPECT_RE = re.compile(r"#\s*expect-error:\s*line (\d+)(?:,\s*key (\S+))?")
+EXPECT_MESSAGE_RE = re.compile(r"#\s*expect-message:\s*(.*\S)")
 
 
 class Failure(Exception):
@@ -92,6 +95,7 @@ def case_check_good(carbyne, data):
         % os.path.realpath(data),
         'sys.stack.size = "1M"  # 1048576 bytes',
         'sys.brk.max_size = "64M"  # 67108864 bytes',
+        'net.allow = ["bind tcp 127.0.0.1:6379", "connect any [fd00::]/8:1-1024", "connect udp *:53"]',
     ]:
         check(line in out, "manifest check prints %s" % line, proc)
     check(proc.stderr == "", "manifest check prints nothing on stderr", proc)
@@ -103,6 +107,7 @@ def case_check_errors(carbyne, data):
         path = os.path.join(data, name)
         with open(path) as f:
             m = EXPECT_RE.match(f.readline())
+            message = EXPECT_MESSAGE_RE.match(f.readline())
         if not m:
             continue
         found += 1
@@ -119,6 +124,8 @@ def case_check_errors(carbyne, data):
         # `run` reports the same error before launching anything.
         proc = run(carbyne, "run", path)
         check(proc.returncode == 2 and proc.stderr.splitlines() == lines, "%s: run gives the same error" % name, proc)
+        if message:
+            check(message.group(1) in lines[0], "%s: the message says %r" % (name, message.group(1)), proc)
     check(found >= 5, "found the error manifests (%d)" % found)
 
 
@@ -161,15 +168,18 @@ data = os.read(fd, 1 << 26)
 magic, version, total = struct.unpack_from("<8sII", data, 0)
 assert magic == b"CRBYBOOT" and version == 1 and total == len(data), (magic, version, total, len(data))
 names = {1: "LibosPath", 2: "LogLevel", 3: "LogFile", 4: "Entrypoint", 5: "Argv", 6: "Env",
-         7: "Mount", 8: "StartDir", 9: "StackSize", 10: "BrkMaxSize"}
+         7: "Mount", 8: "StartDir", 9: "StackSize", 10: "BrkMaxSize", 11: "NetAllow", 12: "NetAllowRule"}
 pos = 16
 while pos < total:
     tag, zero, size = struct.unpack_from("<HHI", data, pos)
     payload = data[pos + 8:pos + 8 + size]
     pos += 8 + ((size + 7) & ~7)
     name = names[tag]
-    if name in ("LogLevel", "StackSize", "BrkMaxSize"):
+    if name in ("LogLevel", "StackSize", "BrkMaxSize", "NetAllow"):
         value = struct.unpack("<Q", payload)[0]
+    elif name == "NetAllowRule":
+        op, proto, family, prefix, low, high = struct.unpack_from("<BBBBHH", payload, 0)
+        value = [op, proto, family, prefix, low, high, payload[8:24].hex()]
     elif name == "Mount":
         mtype, flags, psize, usize = struct.unpack_from("<IIII", payload, 0)
         value = {"type": {1: "chroot", 2: "tmpfs"}[mtype], "readonly": bool(flags & 1),
@@ -238,6 +248,12 @@ def case_fake_pal(carbyne, data):
             ["StartDir", "/"],
             ["StackSize", 1 << 20],
             ["BrkMaxSize", 64 << 20],
+            ["NetAllow", 3],
+            # op (1 bind, 2 connect), proto (0 any, 1 tcp, 2 udp), family (0 any, 2 IPv4,
+            # 10 IPv6), prefix length, ports, address
+            ["NetAllowRule", [1, 1, 2, 32, 6379, 6379, "7f000001" + "00" * 12]],
+            ["NetAllowRule", [2, 0, 10, 8, 1, 1024, "fd" + "00" * 15]],
+            ["NetAllowRule", [2, 2, 0, 0, 53, 53, "00" * 16]],
         ]
         check(records == expected, "run: the boot config holds the manifest", proc)
 

@@ -100,6 +100,7 @@ libos.entrypoint = "/bin/true"
     CHECK(m.start_dir == "/");
     CHECK(m.stack_size == 8u << 20);
     CHECK(m.brk_max_size == 256u << 20);
+    CHECK_FALSE(m.net_allow);  // every address allowed
     // As in Gramine, without fs.root the root is a chroot of the manifest's directory.
     REQUIRE(m.mounts.size() == 1);
     CHECK(m.mounts[0] == Mount{boot::MountType::Chroot, "/", dir.path(), false});
