@@ -153,7 +153,9 @@ public:
         if (m_vec != m_small)
             kfree(m_vec);
     }
-    Result<void> build(const IoSeq& data, size_t at) {
+    // `check`: false when the host will not touch the buffers (MSG_TRUNC on a stream
+    // socket discards the bytes).
+    Result<void> build(const IoSeq& data, size_t at, bool check = true) {
         size_t need = data.count();
         if (need > kStackIov) {
             m_vec = static_cast<PalIoVec*>(kmalloc(need * sizeof(PalIoVec)));
@@ -169,7 +171,8 @@ public:
                 at -= s.size;
                 continue;
             }
-            TRY(fs::io_check(s.buf + at, s.size - at));
+            if (check)
+                TRY(fs::io_check(s.buf + at, s.size - at));
             m_vec[m_count++] = PalIoVec{reinterpret_cast<void*>(s.buf.addr + at), s.size - at};
             at = 0;
         }
@@ -195,11 +198,31 @@ public:
 
     Result<void> bind(const SockAddr& addr) override {
         PalSockAddr a = TRY(to_pal(addr));
+        if (a.family == PAL_AF_UNSPEC) {
+            // Linux takes AF_UNSPEC for INADDR_ANY on an AF_INET socket (old programs).
+            if (family() != AF_INET || addr.len < kSockaddrIn || load32be(addr.bytes + 4) != 0)
+                return Errno(EAFNOSUPPORT);
+            a.family = PAL_AF_INET;
+            a.port = load16be(addr.bytes + 2);
+        }
         TRY(net_allow_check(NetAllowOp::Bind, type(), a));
         return pal_result(g_pal->socket_bind(m_handle, &a));
     }
 
-    Result<void> listen(int backlog) override { return pal_result(g_pal->socket_listen(m_handle, backlog)); }
+    Result<void> listen(int backlog) override {
+        // An unbound socket is bound to the any address and an ephemeral port by listen:
+        // that is a bind net.allow must allow.
+        if (g_net_allow_set) {
+            PalSockAddr local;
+            if (g_pal->socket_name(m_handle, 0, &local) == PAL_OK && local.port == 0) {
+                PalSockAddr any;
+                memset(&any, 0, sizeof(any));
+                any.family = family() == AF_INET ? PAL_AF_INET : PAL_AF_INET6;
+                TRY(net_allow_check(NetAllowOp::Bind, type(), any));
+            }
+        }
+        return pal_result(g_pal->socket_listen(m_handle, backlog));
+    }
 
     Result<Socket*> accept(uint32_t flags, SockAddr* peer) override {
         uint64_t deadline = recv_deadline();
@@ -234,16 +257,18 @@ public:
             return pal_result(e);
         if (nonblocking(0))
             return Errno(EINPROGRESS);
+        // Blocking: wait, then ask the host's connect again, which reports the outcome
+        // and leaves the socket as Linux's blocking connect does (connected, so that the
+        // next connect is EISCONN; or refused and closed, so that it can connect again).
         uint64_t deadline = send_deadline();
         for (;;) {
             TRY(wait_for(PAL_WAIT_WRITE, deadline));
-            uint32_t ready = host_ready(PAL_WAIT_WRITE);
-            if (ready & (PAL_WAIT_WRITE | PAL_WAIT_ERROR | PAL_WAIT_HANGUP))
-                break;
+            e = g_pal->socket_connect(m_handle, &a);
+            if (e == PAL_E_ISCONN)
+                return {};
+            if (e != PAL_E_ALREADY && e != PAL_E_INPROGRESS)
+                return pal_result(e);
         }
-        int64_t err = 0;
-        TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_ERROR, &err)));
-        return pal_result(PalError(err));
     }
 
     Result<size_t> send(const IoSeq& data, const SockAddr* to, Ancillary*, int flags) override {
@@ -289,7 +314,7 @@ public:
         bool waitall = (flags & MSG_WAITALL) && type() == SOCK_STREAM && !(flags & MSG_PEEK);
         for (;;) {
             PalIov iov;
-            TRY(iov.build(data, out.size));
+            TRY(iov.build(data, out.size, !((flags & MSG_TRUNC) && type() == SOCK_STREAM)));
             PalSockAddr src;
             src.family = PAL_AF_UNSPEC;
             size_t done = 0;
@@ -310,6 +335,10 @@ public:
                 return out.size ? Result<RecvResult>(out) : pal_result(e).error();
             if (nonblocking(flags))
                 return out.size ? Result<RecvResult>(out) : Errno(EAGAIN);
+            // Shut for reading (a datagram socket's own shutdown too): a call that would
+            // wait returns 0, as Linux's; the host's non-blocking one says EAGAIN.
+            if (host_ready(PAL_WAIT_RDHUP) & (PAL_WAIT_RDHUP | PAL_WAIT_HANGUP))
+                return out;
             if (!timed) {
                 deadline = recv_deadline();
                 timed = true;
@@ -328,18 +357,23 @@ public:
     Result<void> set_option(int level, int name, const void* value, uint32_t len) override {
         PalSockOption option;
         if (level == SOL_SOCKET && name == SO_LINGER) {
-            struct {
-                int32_t onoff, linger;
-            } l;
+            // Kept here too: Linux keeps l_linger while lingering is off.
+            Linger l;
             if (len < sizeof(l))
                 return Errno(EINVAL);
             memcpy(&l, value, sizeof(l));
-            return pal_result(g_pal->socket_set_option(m_handle, PAL_SO_LINGER, l.onoff ? (l.linger < 0 ? 0 : l.linger) : -1));
+            int64_t secs = l.onoff ? (l.linger < 0 ? 0 : l.linger) : -1;
+            TRY(pal_result(g_pal->socket_set_option(m_handle, PAL_SO_LINGER, secs)));
+            if (l.onoff)
+                m_linger = Linger{1, l.linger < 0 ? 0 : l.linger};
+            else
+                m_linger.onoff = 0;
+            return {};
         }
-        if (level == SOL_SOCKET && (name == SO_PRIORITY || name == SO_PASSCRED || name == SO_SNDLOWAT))
+        if (level == SOL_SOCKET && (name == SO_PRIORITY || name == SO_PASSCRED))
             return record_int(name, value, len);
         if (!pal_option(level, name, &option))
-            return Socket::set_option(level, name, value, len);
+            return own_level(level) ? Errno(ENOPROTOOPT) : Socket::set_option(level, name, value, len);
         if (option == PAL_SO_ACCEPTCONN)
             return Errno(ENOPROTOOPT);
         if (len < sizeof(int32_t))
@@ -357,12 +391,14 @@ public:
             return put(value, len, e.ok() ? 0 : e.error().code);
         }
         if (level == SOL_SOCKET && name == SO_LINGER) {
-            TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_LINGER, &v)));
-            struct {
-                int32_t onoff, linger;
-            } l = {v >= 0, v >= 0 ? int32_t(v) : 0};
-            uint32_t n = len < sizeof(l) ? len : uint32_t(sizeof(l));
-            memcpy(value, &l, n);
+            uint32_t n = len < sizeof(m_linger) ? len : uint32_t(sizeof(m_linger));
+            memcpy(value, &m_linger, n);
+            return n;
+        }
+        if (level == SOL_SOCKET && name == SO_PEERCRED) {
+            SockCreds none = {0, ~0u, ~0u};  // no peer credentials on these sockets
+            uint32_t n = len < sizeof(none) ? len : uint32_t(sizeof(none));
+            memcpy(value, &none, n);
             return n;
         }
         if (level == SOL_SOCKET && name == SO_PRIORITY)
@@ -373,7 +409,7 @@ public:
             return put(value, len, 1);
         PalSockOption option;
         if (!pal_option(level, name, &option))
-            return Socket::get_option(level, name, value, len);
+            return own_level(level) ? Errno(ENOPROTOOPT) : Socket::get_option(level, name, value, len);
         TRY(pal_result(g_pal->socket_get_option(m_handle, option, &v)));
         return put(value, len, int32_t(v));
     }
@@ -404,6 +440,17 @@ private:
         return n;
     }
 
+    struct Linger {
+        int32_t onoff, linger;
+    };
+
+    // The option levels this family answers in full (an unknown option there is
+    // ENOPROTOOPT; at an unknown level, the base's answer).
+    bool own_level(int level) const {
+        return level == SOL_IP || level == SOL_IPV6 || (level == SOL_TCP && type() == SOCK_STREAM) ||
+               (level == SOL_UDP && type() == SOCK_DGRAM);
+    }
+
     Result<void> record_int(int name, const void* value, uint32_t len) {
         if (len < sizeof(int32_t))
             return Errno(EINVAL);
@@ -416,7 +463,7 @@ private:
         } else if (name == SO_PASSCRED) {
             m_passcred = v != 0;
         }
-        return {};  // SO_SNDLOWAT: Linux accepts it and keeps 1
+        return {};
     }
 
     Result<void> name(int peer, SockAddr* out) {
@@ -449,6 +496,7 @@ private:
     }
 
     PalHandle* m_handle;
+    Linger m_linger = {0, 0};
     int32_t m_priority = 0;
     bool m_passcred = false;
 };
@@ -456,6 +504,8 @@ private:
 }  // namespace
 
 Result<Socket*> inet_socket_create(int family, int type, int protocol, uint32_t flags) {
+    if (protocol < 0 || protocol >= IPPROTO_MAX)
+        return Errno(EINVAL);
     PalSockType pal_type;
     switch (type) {
     case SOCK_STREAM:

@@ -51,7 +51,7 @@ void Ancillary::release() {
 }
 
 Socket::Socket(int family, int type, int protocol, uint32_t flags)
-    : File(O_RDWR | flags, "socket:"), m_family(family), m_type(type), m_protocol(protocol),
+    : File(O_RDWR | flags, nullptr), m_family(family), m_type(type), m_protocol(protocol),
       m_ino(fs::anon_inode_number()) {}
 
 Result<void> Socket::set_option(int level, int name, const void* value, uint32_t len) {
@@ -108,7 +108,7 @@ Result<size_t> Socket::read(fs::IoBuf buf, size_t size) {
 Result<size_t> Socket::write(fs::IoBuf buf, size_t size) {
     IoSeg seg{buf, size};
     auto r = send(IoSeq::single(&seg), nullptr, nullptr, 0);
-    if (!r.ok() && r.error() == Errno(EPIPE))
+    if (!r.ok() && r.error() == Errno(EPIPE) && type() == SOCK_STREAM)
         socket_raise_sigpipe();
     return r;
 }
@@ -146,7 +146,7 @@ Result<long> socket_writev(fs::File* f, uint64_t iov_addr, int count) {
     IoSegs segs;
     IoSeq seq = TRY(segs.import(iov_addr, count));
     auto r = static_cast<Socket*>(f)->send(seq, nullptr, nullptr, 0);
-    if (!r.ok() && r.error() == Errno(EPIPE))
+    if (!r.ok() && r.error() == Errno(EPIPE) && static_cast<Socket*>(f)->type() == SOCK_STREAM)
         socket_raise_sigpipe();
     return long(TRY(r));
 }
@@ -171,10 +171,4 @@ Result<void> socket_create_pair(int family, int type, int protocol, uint32_t fla
     }
 }
 
-}  // namespace carbyne::libos::net
-
-// TEMPORARY-UNIX-STUB
-namespace carbyne::libos::net {
-__attribute__((weak)) Result<Socket*> unix_socket_create(int, int, uint32_t) { return Errno(EAFNOSUPPORT); }
-__attribute__((weak)) Result<void> unix_socket_pair(int, int, uint32_t, Socket**, Socket**) { return Errno(EAFNOSUPPORT); }
 }  // namespace carbyne::libos::net

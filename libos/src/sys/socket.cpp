@@ -94,12 +94,8 @@ Result<long> do_accept(int fd, uint64_t user_addr, uint64_t user_len, uint32_t f
         return Errno(EINVAL);
     FileRef f = TRY(g_process.fds.get(fd));
     Socket* s = TRY(as_socket(f));
-    // Checked before waiting, as Linux reads the length first.
-    if (user_len) {
-        int32_t room = TRY(UserPtr<int32_t>(user_len).read());
-        if (room < 0)
-            return Errno(EINVAL);
-    }
+    // The address length is read after a connection is taken, as Linux does: a bad one
+    // loses that connection (EFAULT).
     auto fd_new = g_process.fds.reserve(0);
     if (!fd_new.ok())
         return fd_new.error();
@@ -187,15 +183,15 @@ Result<size_t> control_out(Ancillary* anc, uint64_t control, uint64_t controllen
         if (controllen < kCmsgHdr) {
             *msg_flags |= net::MSG_CTRUNC;
         } else {
-            uint8_t buf[kCmsgHdr + sizeof(net::SockCreds)];
-            CmsgHdr h = {need, net::SOL_SOCKET, net::SCM_CREDENTIALS};
-            memcpy(buf, &h, sizeof(h));
-            memcpy(buf + kCmsgHdr, &anc->creds, sizeof(anc->creds));
             size_t n = need;
             if (controllen < need) {
                 *msg_flags |= net::MSG_CTRUNC;
-                n = controllen;
+                n = controllen;  // put_cmsg: the header says what fits
             }
+            uint8_t buf[kCmsgHdr + sizeof(net::SockCreds)];
+            CmsgHdr h = {n, net::SOL_SOCKET, net::SCM_CREDENTIALS};
+            memcpy(buf, &h, sizeof(h));
+            memcpy(buf + kCmsgHdr, &anc->creds, sizeof(anc->creds));
             TRY(copy_to_user(control, buf, n));
             used = cmsg_align(n) < controllen ? cmsg_align(n) : controllen;
         }
@@ -243,9 +239,10 @@ Result<size_t> control_out(Ancillary* anc, uint64_t control, uint64_t controllen
     return used;
 }
 
-// EPIPE from a send raises SIGPIPE unless MSG_NOSIGNAL.
-Result<size_t> sigpipe_on_epipe(Result<size_t> r, int flags) {
-    if (!r.ok() && r.error() == Errno(EPIPE) && !(flags & net::MSG_NOSIGNAL))
+// EPIPE from a stream socket's send raises SIGPIPE unless MSG_NOSIGNAL (datagram and
+// seqpacket sockets give EPIPE alone, as Linux).
+Result<size_t> sigpipe_on_epipe(Socket* s, Result<size_t> r, int flags) {
+    if (!r.ok() && r.error() == Errno(EPIPE) && !(flags & net::MSG_NOSIGNAL) && s->type() == net::SOCK_STREAM)
         net::socket_raise_sigpipe();
     return r;
 }
@@ -275,7 +272,7 @@ Result<long> do_sendmsg(Socket* s, uint64_t user_msg, int flags) {
     auto r = s->send(data, (m.name && m.namelen) ? &to : nullptr, with_anc ? anc : nullptr,
                      flags);
     anc->release();
-    return long(TRY(sigpipe_on_epipe(r, flags)));
+    return long(TRY(sigpipe_on_epipe(s, r, flags)));
 }
 
 Result<long> do_recvmsg(Socket* s, uint64_t user_msg, int flags) {
@@ -320,33 +317,37 @@ Result<long> do_recvmsg(Socket* s, uint64_t user_msg, int flags) {
 
 }  // namespace
 
-Result<long> sys_socket(const SyscallArgs& a) {
-    int family = a.i32(0);
-    int type = a.i32(1) & net::SOCK_TYPE_MASK;
-    uint32_t flags = uint32_t(a.i32(1)) & ~uint32_t(net::SOCK_TYPE_MASK);
-    if (flags & ~(kSockNonblock | kSockCloexec))
+namespace {
+
+// socket(2)'s and socketpair(2)'s family and type: the type without its SOCK_NONBLOCK |
+// SOCK_CLOEXEC bits, which go to *flags.
+Result<int> socket_type(int family, int type_arg, uint32_t* flags) {
+    *flags = uint32_t(type_arg) & ~uint32_t(net::SOCK_TYPE_MASK);
+    if (*flags & ~(kSockNonblock | kSockCloexec))
         return Errno(EINVAL);
     if (family < 0 || family >= net::AF_MAX)
         return Errno(EAFNOSUPPORT);
-    if (type < 0 || type >= kSockMax)
+    int type = type_arg & net::SOCK_TYPE_MASK;
+    if (type >= kSockMax)
         return Errno(EINVAL);
-    Socket* s = TRY(net::socket_create(family, type, a.i32(2), flags & kSockNonblock));
+    return type;
+}
+
+}  // namespace
+
+Result<long> sys_socket(const SyscallArgs& a) {
+    uint32_t flags;
+    int type = TRY(socket_type(a.i32(0), a.i32(1), &flags));
+    Socket* s = TRY(net::socket_create(a.i32(0), type, a.i32(2), flags & kSockNonblock));
     return install_socket(s, (flags & kSockCloexec) != 0);
 }
 
 Result<long> sys_socketpair(const SyscallArgs& a) {
-    int family = a.i32(0);
-    int type = a.i32(1) & net::SOCK_TYPE_MASK;
-    uint32_t flags = uint32_t(a.i32(1)) & ~uint32_t(net::SOCK_TYPE_MASK);
-    if (flags & ~(kSockNonblock | kSockCloexec))
-        return Errno(EINVAL);
-    if (family < 0 || family >= net::AF_MAX)
-        return Errno(EAFNOSUPPORT);
-    if (type < 0 || type >= kSockMax)
-        return Errno(EINVAL);
+    uint32_t flags;
+    int type = TRY(socket_type(a.i32(0), a.i32(1), &flags));
     Socket* s0;
     Socket* s1;
-    TRY(net::socket_create_pair(family, type, a.i32(2), flags & kSockNonblock, &s0, &s1));
+    TRY(net::socket_create_pair(a.i32(0), type, a.i32(2), flags & kSockNonblock, &s0, &s1));
     auto drop = [&] {
         s0->unref();
         s1->unref();
@@ -418,23 +419,22 @@ Result<long> sys_shutdown(const SyscallArgs& a) {
     return 0;
 }
 
-Result<long> sys_getsockname(const SyscallArgs& a) {
+namespace {
+
+Result<long> do_name(const SyscallArgs& a, bool peer) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
     Socket* s = TRY(as_socket(f));
     SockAddr addr;
-    TRY(s->local_name(&addr));
+    TRY(peer ? s->peer_name(&addr) : s->local_name(&addr));
     TRY(addr_out(addr, a.u64(1), a.u64(2)));
     return 0;
 }
 
-Result<long> sys_getpeername(const SyscallArgs& a) {
-    FileRef f = TRY(g_process.fds.get(a.fd(0)));
-    Socket* s = TRY(as_socket(f));
-    SockAddr addr;
-    TRY(s->peer_name(&addr));
-    TRY(addr_out(addr, a.u64(1), a.u64(2)));
-    return 0;
-}
+}  // namespace
+
+Result<long> sys_getsockname(const SyscallArgs& a) { return do_name(a, false); }
+
+Result<long> sys_getpeername(const SyscallArgs& a) { return do_name(a, true); }
 
 Result<long> sys_setsockopt(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
@@ -477,7 +477,7 @@ Result<long> sys_sendto(const SyscallArgs& a) {
     size_t len = a.u64(2) > 0x7ffff000 ? 0x7ffff000 : size_t(a.u64(2));  // MAX_RW_COUNT
     IoSeg seg{fs::IoBuf::app(a.u64(1)), len};
     auto r = s->send(IoSeq::single(&seg), has_to ? &to : nullptr, nullptr, flags);
-    return long(TRY(sigpipe_on_epipe(r, flags)));
+    return long(TRY(sigpipe_on_epipe(s, r, flags)));
 }
 
 Result<long> sys_recvfrom(const SyscallArgs& a) {
