@@ -89,6 +89,10 @@ PalError fs_mkfifo(const char* host_path, uint32_t mode) {
     return error_from_host(host_syscall4(__NR_mknodat, AT_FDCWD, long(host_path), S_IFIFO | (mode & 07777), 0));
 }
 
+PalError fs_mksock(const char* host_path, uint32_t mode) {
+    return error_from_host(host_syscall4(__NR_mknodat, AT_FDCWD, long(host_path), S_IFSOCK | (mode & 07777), 0));
+}
+
 PalError fs_rename(const char* from, const char* to, uint32_t flags) {
     if (flags & ~uint32_t(PAL_RENAME_NOREPLACE | PAL_RENAME_EXCHANGE))
         return PAL_E_INVAL;

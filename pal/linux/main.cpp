@@ -86,6 +86,7 @@ const PalApi g_api = {
     .stream_allocate = stream_allocate,
     .stream_sync = stream_sync,
     .fs_mkfifo = fs_mkfifo,
+    .fs_mksock = fs_mksock,
     .socket_create = socket_create,
     .socket_bind = socket_bind,
     .socket_listen = socket_listen,

@@ -137,6 +137,7 @@ void process_stop();
 void debug_log(const char* text, size_t size);
 PalError fs_mkdir(const char* host_path, uint32_t mode);
 PalError fs_mkfifo(const char* host_path, uint32_t mode);
+PalError fs_mksock(const char* host_path, uint32_t mode);
 PalError fs_rename(const char* from, const char* to, uint32_t flags);
 PalError fs_link(const char* from, const char* to);
 PalError fs_symlink(const char* target, const char* host_path);

@@ -366,6 +366,17 @@ void check_mkfifo() {
     c.expect_error(g_api->fs_mkfifo(Path("dangling"), 0600), PAL_E_EXISTS, "fs_mkfifo over a dangling symlink");
     c.expect_error(g_api->fs_mkfifo(Path("no-such-dir/fifo"), 0600), PAL_E_NOENT,
                    "fs_mkfifo in a missing directory");
+    // fs_mksock: the same rules, a socket node.
+    Path sock("made-sock");
+    if (c.expect_ok(g_api->fs_mksock(sock, 0751), "fs_mksock")) {
+        PalStreamAttr attr = {};
+        if (c.expect_ok(g_api->stream_attributes_path(sock, 0, &attr), "attributes"))
+            c.expect(attr.type == PAL_TYPE_SOCKET && attr.mode == 0751, "type %d mode %#o, expected a socket, 0751",
+                     attr.type, attr.mode);
+        c.expect_error(g_api->fs_mksock(sock, 0600), PAL_E_EXISTS, "fs_mksock of an existing node");
+        c.expect_ok(g_api->stream_delete(sock, 0), "delete");
+    }
+    c.expect_error(g_api->fs_mksock(Path("no-such-dir/sock"), 0600), PAL_E_NOENT, "fs_mksock in a missing directory");
 }
 
 // Closing handles gives their host fds back.

@@ -62,7 +62,10 @@
     SYSCALL(40, sendfile, Full, "ffpz", "")                                                           \
     SYSCALL(41, socket, Partial, "iii", "AF_UNIX (stream, dgram, seqpacket; inside the LibOS) and "   \
                                         "AF_INET/AF_INET6 TCP and UDP (host sockets); no raw, "       \
-                                        "netlink or packet sockets (EAFNOSUPPORT, ESOCKTNOSUPPORT)")  \
+                                        "netlink or packet sockets (EAFNOSUPPORT, ESOCKTNOSUPPORT). " \
+                                        "AF_UNIX: no MSG_OOB (EOPNOTSUPP), sockets in a cycle of "    \
+                                        "in-flight SCM_RIGHTS are never freed, host processes "       \
+                                        "cannot connect to a path-bound socket")                      \
     SYSCALL(42, connect, Full, "fpi", "")                                                             \
     SYSCALL(43, accept, Full, "fpp", "")                                                              \
     SYSCALL(44, sendto, Full, "fpzxpi", "")                                                           \

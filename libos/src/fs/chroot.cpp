@@ -362,15 +362,17 @@ public:
         TRY(host_path(rel, host.p));
         return pal_result(g_pal->fs_symlink(target, host.p));
     }
-    // Regular files and FIFOs (the VFS refuses devices).
+    // Regular files, FIFOs and socket nodes (the VFS refuses devices).
     Result<void> mknod(const char* rel, uint32_t mode, uint64_t) override {
         HostPath host;
         TRY(host_path(rel, host.p));
         uint32_t type = mode & S_IFMT;
         if (type == S_IFIFO)
             return pal_result(g_pal->fs_mkfifo(host.p, mode & 07777));
+        if (type == S_IFSOCK)
+            return pal_result(g_pal->fs_mksock(host.p, mode & 07777));
         if (type != S_IFREG)
-            return Errno(EPERM);  // FIXME: socket nodes need a PAL call of their own
+            return Errno(EPERM);
         PalHandle* h = nullptr;
         TRY(pal_result(g_pal->stream_open(host.p, PAL_ACCESS_RDONLY | PAL_OPEN_CREATE | PAL_OPEN_EXCL | PAL_OPEN_NOFOLLOW,
                                           mode & 07777, &h)));

@@ -33,13 +33,8 @@
 //     up, so a renamed or hard-linked node still leads to the socket and an unlinked one
 //     does not. tmpfs never reuses an inode number. The entry goes when the socket closes;
 //     the node stays until unlinked, as on Linux.
-//   On a chroot mount the PAL has no call that makes a socket node (the chroot file system
-//   refuses S_IFSOCK with EPERM). There bind makes an empty regular file with the socket's
-//   mode instead and keys it the same way: the name exists (EADDRINUSE, unlink, connect and
-//   sendto work within this process) but stat shows a regular file, and host processes see
-//   no socket there.
-//   FIXME: a PAL call creating a host socket node (mknodat S_IFSOCK needs no capability)
-//   would let chroot mounts show S_IFSOCK.
+//   On a chroot mount the node is a host socket node (PAL fs_mksock) that no host socket
+//   listens on: host processes cannot connect to it.
 //
 // Copies to and from the application never run under a lock. A send copies into a new
 // message it owns and only then queues it. A receive holds the socket's receive token
@@ -974,8 +969,6 @@ Result<void> UnixSocket::bind_path(const SockAddr& a) {
     TRY(fs::vfs_resolve_with(w->cwd, path, false, fs::kResolveLastRaw, &w->r));
     uint32_t perm = 0777 & ~process_umask();
     auto made = fs::vfs_mknod(w->r, S_IFSOCK | perm, 0);
-    if (!made.ok() && made.error() == Errno(EPERM) && w->r.mount->fs->host_root())
-        made = fs::vfs_mknod(w->r, S_IFREG | perm, 0);  // a chroot mount: see the top
     if (!made.ok())
         return made.error() == Errno(EEXIST) ? Errno(EADDRINUSE) : made.error();
     // The node's identity, the key connect finds it by.

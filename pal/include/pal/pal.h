@@ -365,7 +365,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 7
+#define PAL_API_VERSION 8
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -515,6 +515,10 @@ typedef struct PalApi {
     /* Creates the FIFO `host_path` with permission bits `mode` (exactly, as fs_mkdir);
      * PAL_E_EXISTS when the name is taken, whatever it names. */
     PalError (*fs_mkfifo)(const char* host_path, uint32_t mode);
+    /* Creates the socket node `host_path` (what a bind of an AF_UNIX socket leaves; the
+     * LibOS's own sockets are found through it, no host socket listens there), as
+     * fs_mkfifo does otherwise. */
+    PalError (*fs_mksock)(const char* host_path, uint32_t mode);
 
     /* -- Sockets ------------------------------------------------------------------------ */
     /* Host sockets never block: a call that would wait returns PAL_E_AGAIN (connect:
