@@ -318,9 +318,10 @@ def run_client(argv, timeout_s=CLIENT_TIMEOUT_S, input=None):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def redis_benchmark_argv(port, requests, tests):
-    return ["redis-benchmark", "-h", HOST, "-p", str(port), "-q", "-n", str(requests),
-            "-t", tests]
+def redis_benchmark_argv(port, requests, tests=None):
+    """`tests`: a -t list (\"set,get\"), or None for redis-benchmark's whole default set."""
+    argv = ["redis-benchmark", "-h", HOST, "-p", str(port), "-q", "-n", str(requests)]
+    return argv + ["-t", tests] if tests else argv
 
 
 def parse_redis_benchmark(text):
