@@ -13,7 +13,6 @@
 #include "../proc/process.h"
 #include "../proc/wait.h"
 #include "poll.h"
-#include "waiters.h"
 
 namespace carbyne::libos::net {
 class Epoll;
@@ -90,7 +89,6 @@ public:
         return {};
     }
     bool watches_epoll() const { return __atomic_load_n(&m_epoll_entries, __ATOMIC_ACQUIRE) != 0; }
-    Waiters* pollers() { return &m_pollers; }
 
 private:
     static void on_wake(WaitLink* link, uint32_t events);
@@ -129,9 +127,9 @@ private:
     PollWatch* m_ready_head = nullptr;  // under m_ready_lock
     PollWatch* m_ready_tail = nullptr;
 
-    Waiters m_waiters;       // threads in epoll_wait
-    WaitQueue m_poll_queue;  // an outer epoll's entry for this instance
-    Waiters m_pollers;       // threads in poll or select on this instance
+    // Threads in epoll_wait on this instance, in poll or select on it, and an outer epoll's
+    // entry for it: woken with POLLIN | POLLRDNORM when an entry becomes ready.
+    WaitQueue m_poll_queue;
 };
 
 namespace {
@@ -291,11 +289,7 @@ bool Epoll::queue_ready_locked(PollWatch* w) {
     return true;
 }
 
-void Epoll::wake_waiters() {
-    m_waiters.wake(POLLIN);
-    m_poll_queue.wake(POLLIN | POLLRDNORM);
-    m_pollers.wake(POLLIN | POLLRDNORM);
-}
+void Epoll::wake_waiters() { m_poll_queue.wake(POLLIN | POLLRDNORM); }
 
 // Runs under the watched file's queue lock: it must not block or take m_lock.
 void Epoll::on_wake(WaitLink* link, uint32_t events) {
@@ -670,9 +664,10 @@ Result<long> Epoll::wait(uint64_t user_events, int max, uint64_t deadline) {
         if (deadline != kNoDeadline && monotonic_now() >= deadline)
             return 0;
 
-        // Nothing ready: wait for a callback (the ready list) or a host handle.
-        Waiters::Waiter waiter = {self, POLLIN, false, nullptr, nullptr};
-        m_waiters.add(&waiter);
+        // Nothing ready: wait for a callback (the ready list) or a host handle. The link is
+        // on the queue before the ready list is looked at, so no callback is missed.
+        WaitLink link = {self, nullptr, POLLIN, nullptr, nullptr};
+        m_poll_queue.add(&link);
         Result<void> r;
         if (!ready_nonempty()) {
             PalHandle* handles[kMaxHandles];
@@ -686,7 +681,7 @@ Result<long> Epoll::wait(uint64_t user_events, int max, uint64_t deadline) {
             }
             r = nhandles ? thread_block_on(nhandles, handles, want, got, until) : thread_block(until);
         }
-        m_waiters.remove(&waiter);
+        m_poll_queue.remove(&link);
         if (!r.ok()) {
             if (r.error().code == ERESTARTSYS)
                 return Errno(EINTR);  // never restarted, even without a handler (Linux)
@@ -727,8 +722,6 @@ uint32_t Epoll::poll_events() {
     }
     return 0;
 }
-
-Waiters* epoll_poll_waiters(fs::File* f) { return static_cast<Epoll*>(f)->pollers(); }
 
 Result<fs::File*> epoll_create(uint32_t flags) {
     fs::File* f = make<Epoll>(flags);

@@ -2,7 +2,8 @@
 // file on each wait: every watched LibOS file's poll_queue() carries a WaitLink whose
 // callback puts the entry on the instance's ready list; epoll_wait takes entries off that
 // list, asks each its file's poll_events() once, reports it, and puts level-triggered
-// entries that are still ready back at the tail. A wait costs O(ready entries).
+// entries that are still ready back at the tail. A wait costs O(ready entries). The
+// instance's own poll_queue() is where epoll_wait, poll and select wait for its ready list.
 //
 // Files whose readiness comes from the host (poll_handle(): the console) have no queue to
 // hang a link on: their entries sit on a separate list, asked on every wait and waited on
@@ -20,9 +21,12 @@
 //   asking a file's poll_events(), adding or removing links) -> a file's own lock and its
 //   WaitQueue's lock -> Epoll::m_ready_lock (taken by the link callbacks under the queue's
 //   lock; nothing is taken inside it). g_watch_lock (each file's list of entries) is taken
-//   under Epoll::m_lock or alone. The waiters' queues are woken after m_ready_lock is dropped.
-//   An epoll may watch another epoll only if that one watches no epoll itself, so the
-//   nesting of Epoll::m_lock (outer before inner) has no cycle.
+//   under Epoll::m_lock or alone. The instance's own queue (poll_queue(): threads in
+//   epoll_wait, poll or select on it, an outer instance's link) is woken after m_ready_lock
+//   is dropped but still under the watched file's queue lock: a watched file's queue lock,
+//   then this instance's queue lock, then an outer instance's m_ready_lock and queue lock.
+//   An epoll may watch another epoll only if that one watches no epoll itself, so neither
+//   this nesting nor that of Epoll::m_lock (outer before inner) has a cycle.
 #pragma once
 
 #include <libos/result.h>
@@ -52,9 +56,5 @@ Result<void> epoll_ctl(fs::File* ep, int op, int fd, fs::File* target, uint32_t 
 // ready, `deadline` (monotonic ns, kNoDeadline) passes (0), or a signal (EINTR: Linux
 // never restarts it). EINVAL when `ep` is no epoll.
 Result<long> epoll_wait(fs::File* ep, uint64_t user_events, int max, uint64_t deadline);
-
-class Waiters;
-// The waiters of poll and select on the instance (poll.h, poll_waiters).
-Waiters* epoll_poll_waiters(fs::File* f);
 
 }  // namespace carbyne::libos::net

@@ -1,5 +1,9 @@
 // eventfd (see eventfd.h). The counter lives under the file's lock; readers wait for it to
-// be nonzero, writers for room below 2^64 - 1.
+// be nonzero, writers for room below 2^64 - 1, on the file's one wait queue, which poll,
+// select and epoll use too.
+//
+// Lock order: the counter's lock (File::m_lock) and the queue's lock are never held
+// together: the queue is woken after the counter's lock is dropped.
 #include "eventfd.h"
 
 #include <libos/heap.h>
@@ -8,7 +12,6 @@
 
 #include "../fs/anon_inode.h"
 #include "../proc/wait.h"
-#include "waiters.h"
 
 namespace carbyne::libos::net {
 
@@ -38,9 +41,9 @@ public:
         if (!take()) {
             if (flags() & O_NONBLOCK)
                 return Errno(EAGAIN);
-            TRY(m_waiters.wait(POLLIN, kNoDeadline, take));
+            TRY(wait_until(m_queue, POLLIN, kNoDeadline, take));
         }
-        wake(POLLOUT);
+        m_queue.wake(POLLOUT);
         // As Linux: a value taken is lost when it cannot be copied out.
         TRY(fs::io_copy_out(buf, &value, sizeof(value)));
         return sizeof(value);
@@ -63,10 +66,10 @@ public:
         if (!add()) {
             if (flags() & O_NONBLOCK)
                 return Errno(EAGAIN);
-            TRY(m_waiters.wait(POLLOUT, kNoDeadline, add));
+            TRY(wait_until(m_queue, POLLOUT, kNoDeadline, add));
         }
         if (value)
-            wake(POLLIN);
+            m_queue.wake(POLLIN);
         return sizeof(value);
     }
 
@@ -83,24 +86,15 @@ public:
         fs::anon_inode_stat(m_ino, out);
         return {};
     }
-    Waiters* waiters() { return &m_waiters; }
 
 private:
-    void wake(uint32_t events) {
-        m_queue.wake(events);
-        m_waiters.wake(events);
-    }
-
     uint64_t m_ino;
     uint64_t m_count;  // under m_lock
     bool m_semaphore;
-    WaitQueue m_queue;  // poll, select and epoll
-    Waiters m_waiters;  // blocked readers and writers
+    WaitQueue m_queue;  // blocked readers and writers, poll, select and epoll
 };
 
 }  // namespace
-
-Waiters* eventfd_poll_waiters(fs::File* f) { return static_cast<EventFd*>(f)->waiters(); }
 
 Result<fs::File*> eventfd_create(uint64_t initval, uint32_t flags, bool semaphore) {
     fs::File* f = make<EventFd>(initval, O_RDWR | (flags & O_NONBLOCK), semaphore);

@@ -11,8 +11,4 @@ namespace carbyne::libos::net {
 // `semaphore` (EFD_SEMAPHORE: each read takes 1).
 Result<fs::File*> eventfd_create(uint64_t initval, uint32_t flags, bool semaphore);
 
-class Waiters;
-// Its waiters (poll.h, poll_waiters).
-Waiters* eventfd_poll_waiters(fs::File* f);
-
 }  // namespace carbyne::libos::net

@@ -11,7 +11,6 @@
 #include "../proc/wait.h"
 #include "../signal/signal.h"
 #include "ioseq.h"
-#include "waiters.h"
 
 namespace carbyne::libos::net {
 
@@ -135,9 +134,6 @@ public:
     WaitQueue& read_queue() { return m_read_queue; }
     WaitQueue& write_queue() { return m_write_queue; }
     WaitQueue& duplex_queue() { return m_duplex_queue; }
-    Waiters& read_waiters() { return m_read_waiters; }
-    Waiters& write_waiters() { return m_write_waiters; }
-    Waiters& duplex_waiters() { return m_duplex_waiters; }
     uint64_t ino() const { return m_ino; }
     int64_t created_ns() const { return m_created_ns; }
 
@@ -178,34 +174,29 @@ private:
     bool m_reading = false, m_writing = false;                // the side tokens
     bool m_read_contended = false, m_write_contended = false; // someone waits for a token
 
-    // Blocked readers and writers wait on Waiters; poll, select and epoll hang on the
-    // queues (the ends' poll_queue()). Both hear every change. The ends of FIFOs opened
-    // O_RDWR watch both sides: their own queue and Waiters hear every change of either,
-    // while any such end is open (atomic: read without m_lock).
+    // One queue per side, woken with the POLL* bits that became true (and kTokenFree when
+    // the side's token is handed back): blocked readers wait on the read side's, blocked
+    // writers on the write side's, and poll, select and epoll hang on them (the ends'
+    // poll_queue()). The ends of FIFOs opened O_RDWR have a queue of their own, which hears
+    // every change of either side while any such end is open (atomic: read without
+    // m_lock); their blocked reads and writes wait on the sides' queues like any other.
     void wake_read_side(uint32_t events) {
         m_read_queue.wake(events);
-        m_read_waiters.wake(events);
         wake_duplex(events);
     }
     void wake_write_side(uint32_t events) {
         m_write_queue.wake(events);
-        m_write_waiters.wake(events);
         wake_duplex(events);
     }
     void wake_duplex(uint32_t events) {
-        if (__atomic_load_n(&m_duplex_ends, __ATOMIC_RELAXED)) {
+        if (__atomic_load_n(&m_duplex_ends, __ATOMIC_RELAXED))
             m_duplex_queue.wake(events);
-            m_duplex_waiters.wake(events);
-        }
     }
 
     int m_duplex_ends = 0;
     WaitQueue m_read_queue;
     WaitQueue m_write_queue;
     WaitQueue m_duplex_queue;
-    Waiters m_read_waiters;
-    Waiters m_write_waiters;
-    Waiters m_duplex_waiters;
     WaitQueue m_open_queue;  // FIFO opens waiting for a partner
 };
 
@@ -286,7 +277,7 @@ void Pipe::end_read(bool consumed, size_t consume) {
         m_read_contended = false;
     }
     if (wake_token)
-        m_read_waiters.wake(kTokenFree);
+        m_read_queue.wake(kTokenFree);
     if (consumed)
         wake_write_side(kWritable);
 }
@@ -327,7 +318,7 @@ void Pipe::end_write(bool committed, size_t n, bool packet) {
         m_write_contended = false;
     }
     if (wake_token)
-        m_write_waiters.wake(kTokenFree);
+        m_write_queue.wake(kTokenFree);
     if (committed)
         wake_read_side(kReadable);  // every write, as Linux: edge-triggered epoll counts on it
 }
@@ -380,7 +371,7 @@ Result<size_t> Pipe::read(const IoSeq& seq, bool nonblock) {
         return Errno(EAGAIN);
     if (step == Step::Empty || step == Step::Busy) {
         // Busy: the token comes back after one copy, so even a non-blocking reader waits.
-        TRY(m_read_waiters.wait(kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
+        TRY(wait_until(m_read_queue, kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
             step = try_begin_read(size, &pos, &copy, &consume);
             return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
         }));
@@ -414,7 +405,7 @@ Result<size_t> Pipe::write(const IoSeq& seq, bool nonblock, bool packet) {
         if (step == Step::Full && nonblock)
             return done ? Result<size_t>(done) : Errno(EAGAIN);
         if (step == Step::Full || step == Step::Busy) {
-            auto w = m_write_waiters.wait(kWritable | POLLERR | kTokenFree, kNoDeadline, [&] {
+            auto w = wait_until(m_write_queue, kWritable | POLLERR | kTokenFree, kNoDeadline, [&] {
                 step = try_begin_write(need, chunk, packet, &pos, &n);
                 return step == Step::Go || step == Step::Broken || (step == Step::Full && nonblock);
             });
@@ -571,11 +562,6 @@ public:
     fs::FileKind kind() const override { return fs::FileKind::Pipe; }
 
     Pipe* pipe() const { return m_pipe; }
-    Waiters* poll_waiters() {
-        if (m_reads && m_writes)
-            return &m_pipe->duplex_waiters();
-        return m_reads ? &m_pipe->read_waiters() : &m_pipe->write_waiters();
-    }
 
 private:
     Pipe* m_pipe;
@@ -673,8 +659,6 @@ Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, int count) {
     IoSeq seq = TRY(segs.import(iov_addr, count));
     return long(TRY(static_cast<PipeEnd*>(f)->writev(seq)));
 }
-
-Waiters* pipe_poll_waiters(fs::File* f) { return static_cast<PipeEnd*>(f)->poll_waiters(); }
 
 Result<long> pipe_get_size(fs::File* f) {
     if (f->kind() != fs::FileKind::Pipe)

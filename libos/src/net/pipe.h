@@ -47,10 +47,6 @@ Result<fs::File*> fifo_open(fs::FifoNode* node, uint32_t flags, const char* path
 Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, int count);
 Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, int count);
 
-class Waiters;
-// The read end's or the write end's waiters (poll.h, poll_waiters).
-Waiters* pipe_poll_waiters(fs::File* f);
-
 // F_GETPIPE_SZ / F_SETPIPE_SZ on a file of kind Pipe (EBADF for other files, as Linux).
 Result<long> pipe_get_size(fs::File* f);
 // Rounds `size` up to a power-of-two number of pages; EBUSY when the data does not fit,

@@ -5,9 +5,6 @@
 #include <linux/poll.h>
 
 #include "../proc/process.h"
-#include "epoll.h"
-#include "eventfd.h"
-#include "pipe.h"
 
 namespace carbyne::libos::net {
 
@@ -33,15 +30,6 @@ size_t scan(PollEntry* entries, size_t count) {
 bool passed(uint64_t deadline) { return deadline != kNoDeadline && monotonic_now() >= deadline; }
 
 }  // namespace
-
-Waiters* poll_waiters(fs::File* f) {
-    switch (f->kind()) {
-    case fs::FileKind::Pipe: return pipe_poll_waiters(f);
-    case fs::FileKind::EventFd: return eventfd_poll_waiters(f);
-    case fs::FileKind::Epoll: return epoll_poll_waiters(f);
-    default: return nullptr;
-    }
-}
 
 uint32_t pal_wait_bits(uint32_t events) {
     return ((events & (POLLIN | POLLRDNORM)) ? PAL_WAIT_READ : 0) |
@@ -76,13 +64,9 @@ Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline) {
     for (size_t i = 0; i < count; i++) {
         PollEntry& e = entries[i];
         e.queue = nullptr;
-        e.waiters = nullptr;
         if (!e.file)
             continue;
-        if (Waiters* w = poll_waiters(e.file)) {
-            e.waiter = Waiters::Waiter{self, e.events, false, nullptr, nullptr};
-            e.waiters = w;
-        } else if (WaitQueue* q = e.file->poll_queue()) {
+        if (WaitQueue* q = e.file->poll_queue()) {
             e.link = WaitLink{self, nullptr, e.events, nullptr, nullptr};
             e.queue = q;
             q->add(&e.link);
@@ -97,12 +81,11 @@ Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline) {
         }
     }
 
+    // Every link is on its queue before the files are asked: a change that the asking missed
+    // sets the thread's wait event, so the block below returns at once. A wake-up leaves the
+    // link on its queue; a stale one costs one more look.
     Result<size_t> result = size_t(0);
     for (;;) {
-        // A wake-up takes the waiter off its list: back on before looking again.
-        for (size_t i = 0; i < count; i++)
-            if (entries[i].waiters)
-                entries[i].waiters->add(&entries[i].waiter);
         ready = scan(entries, count);
         if (ready) {
             result = ready;
@@ -127,12 +110,9 @@ Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline) {
         }
         break;
     }
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count; i++)
         if (entries[i].queue)
             entries[i].queue->remove(&entries[i].link);
-        if (entries[i].waiters)
-            entries[i].waiters->remove(&entries[i].waiter);
-    }
     return result;
 }
 

@@ -43,13 +43,13 @@
 // taken off the queue is the receiver's own. The token is never held while waiting.
 //
 // Readiness: poll_events() is Linux's unix_poll/unix_dgram_poll, and every change wakes the
-// socket's poll queue (poll_queue(), which poll, select and epoll hang on: poll_waiters()
-// has no case for sockets, so poll.cpp needs none) as well as the threads blocked in it.
+// socket's poll queue (poll_queue(), which poll, select and epoll hang on) as well as the
+// threads blocked in it.
 //
 // Lock order: UnixSock::lock, then the name table's lock. At most one UnixSock lock is held
 // at a time: the calls that touch two sockets (connect, send, shutdown, close) lock one,
 // drop it, then lock the other, and check again what may have changed meanwhile. WaitQueue
-// and Waiters locks come after these, and wakes run after they are dropped. One nesting of
+// locks come after these, and wakes run after they are dropped. One nesting of
 // queue locks: a datagram sender's relay link runs under a receiver's peer_poll lock and
 // wakes the sender's poll queue (peer_poll, then poll; never the reverse). poll_events()
 // may run under an epoll instance's lock and takes a UnixSock lock and a peer_poll lock.
@@ -71,7 +71,6 @@
 #include "../proc/process.h"
 #include "../proc/wait.h"
 #include "socket.h"
-#include "waiters.h"
 
 namespace carbyne::libos::net {
 
@@ -295,8 +294,8 @@ public:
     uint64_t wmem = 0;  // atomic: the charge of the messages it sent that are still queued
 
     WaitQueue poll;       // poll, select and epoll: every change of readiness
-    Waiters waiters;      // its own blocked calls
-    Waiters peer_wait;    // others' sends and connects waiting for room here
+    WaitQueue waiters;    // its own blocked calls
+    WaitQueue peer_wait;  // others' sends and connects waiting for room here
     WaitQueue peer_poll;  // relays of datagram senders polling for that room
     RelayLink relay{};    // this socket's relay, on relay_target's peer_poll
 
@@ -839,11 +838,11 @@ private:
     Result<RecvResult> stream_recv(const IoSeq& data, SockAddr* from, Ancillary* anc, int flags);
     Result<RecvResult> dgram_recv(const IoSeq& data, SockAddr* from, Ancillary* anc, int flags);
 
-    // Blocks on `w` until ready() (see Waiters::wait); the error is the socket's
+    // Blocks on `w` until ready() (see wait_until); the error is the socket's
     // (wait_error: EAGAIN at the deadline, EINTR or ERESTARTSYS for a signal).
     template <typename Ready>
-    Result<void> block(Waiters& w, uint32_t events, uint64_t deadline, Ready ready) {
-        auto r = w.wait(events, deadline, ready);
+    Result<void> block(WaitQueue& w, uint32_t events, uint64_t deadline, Ready ready) {
+        auto r = wait_until(w, events, deadline, ready);
         if (!r.ok())
             return wait_error(r.error(), deadline != kNoDeadline);
         return {};
@@ -878,7 +877,7 @@ Result<void> UnixSocket::take_token() {
     };
     if (try_take())
         return {};
-    return sk->waiters.wait(kTokenFree, kNoDeadline, try_take);
+    return wait_until(sk->waiters, kTokenFree, kNoDeadline, try_take);
 }
 
 void UnixSocket::drop_token() {
