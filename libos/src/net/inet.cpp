@@ -415,11 +415,7 @@ public:
     }
 
     Result<uint64_t> readable_bytes() override {
-        int64_t listening = 0;
-        if (type() == SOCK_STREAM && g_pal->socket_get_option(m_handle, PAL_SO_ACCEPTCONN, &listening) == PAL_OK &&
-            listening)
-            return Errno(EINVAL);
-        int64_t v = 0;
+        int64_t v = 0;  // a listening socket: the host's EINVAL, as Linux
         TRY(pal_result(g_pal->socket_get_option(m_handle, PAL_SO_INQ, &v)));
         return uint64_t(v);
     }

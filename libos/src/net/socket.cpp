@@ -107,9 +107,13 @@ Result<size_t> Socket::read(fs::IoBuf buf, size_t size) {
 
 Result<size_t> Socket::write(fs::IoBuf buf, size_t size) {
     IoSeg seg{buf, size};
-    auto r = send(IoSeq::single(&seg), nullptr, nullptr, 0);
-    if (!r.ok() && r.error() == Errno(EPIPE) && type() == SOCK_STREAM)
-        socket_raise_sigpipe();
+    return send_and_signal(IoSeq::single(&seg), nullptr, nullptr, 0);
+}
+
+Result<size_t> Socket::send_and_signal(const IoSeq& data, const SockAddr* to, Ancillary* anc, int flags) {
+    auto r = send(data, to, anc, flags);
+    if (!r.ok() && r.error() == Errno(EPIPE) && !(flags & MSG_NOSIGNAL) && m_type == SOCK_STREAM)
+        (void)signal_send(current_thread(), kSigPipe, signal_user_info(kSigPipe));
     return r;
 }
 
@@ -145,13 +149,8 @@ Result<long> socket_readv(fs::File* f, uint64_t iov_addr, int count) {
 Result<long> socket_writev(fs::File* f, uint64_t iov_addr, int count) {
     IoSegs segs;
     IoSeq seq = TRY(segs.import(iov_addr, count));
-    auto r = static_cast<Socket*>(f)->send(seq, nullptr, nullptr, 0);
-    if (!r.ok() && r.error() == Errno(EPIPE) && static_cast<Socket*>(f)->type() == SOCK_STREAM)
-        socket_raise_sigpipe();
-    return long(TRY(r));
+    return long(TRY(static_cast<Socket*>(f)->send_and_signal(seq, nullptr, nullptr, 0)));
 }
-
-void socket_raise_sigpipe() { (void)signal_send(current_thread(), kSigPipe, signal_user_info(kSigPipe)); }
 
 Result<Socket*> socket_create(int family, int type, int protocol, uint32_t flags) {
     switch (family) {

@@ -102,6 +102,9 @@ public:
     // A send to a closed connection returns EPIPE; the caller raises SIGPIPE unless
     // MSG_NOSIGNAL. `anc` may be nullptr.
     virtual Result<size_t> send(const IoSeq& data, const SockAddr* to, Ancillary* anc, int flags) = 0;
+    // send(), then SIGPIPE for an EPIPE of a stream socket unless MSG_NOSIGNAL (datagram
+    // and seqpacket sockets give EPIPE alone, as Linux): what every send path calls.
+    Result<size_t> send_and_signal(const IoSeq& data, const SockAddr* to, Ancillary* anc, int flags);
     virtual Result<RecvResult> recv(const IoSeq& data, SockAddr* from, Ancillary* anc, int flags) = 0;
     virtual Result<void> shutdown(int how) = 0;
     virtual Result<void> local_name(SockAddr* out) = 0;
@@ -143,9 +146,6 @@ private:
 // readv/writev on a file of kind Socket: one recv/send over the whole vector.
 Result<long> socket_readv(fs::File* f, uint64_t iov_addr, int count);
 Result<long> socket_writev(fs::File* f, uint64_t iov_addr, int count);
-
-// SIGPIPE for the calling thread (a send that got EPIPE without MSG_NOSIGNAL).
-void socket_raise_sigpipe();
 
 // socket(2): EAFNOSUPPORT, EPROTONOSUPPORT, ESOCKTNOSUPPORT (EINVAL) as Linux answers.
 // `type` is without SOCK_NONBLOCK/SOCK_CLOEXEC; `flags` is O_NONBLOCK or 0.

@@ -103,8 +103,7 @@ Result<long> do_accept(int fd, uint64_t user_addr, uint64_t user_len, uint32_t f
     auto accepted = s->accept(flags & kSockNonblock, user_addr ? &peer : nullptr);
     if (!accepted.ok()) {
         g_process.fds.cancel(fd_new.value());
-        auto e = accepted.error();
-        return e == Errno(ERESTARTSYS) ? Errno(ERESTARTSYS) : e;
+        return accepted.error();
     }
     if (user_addr) {
         auto copied = addr_out(peer, user_addr, user_len);
@@ -239,14 +238,6 @@ Result<size_t> control_out(Ancillary* anc, uint64_t control, uint64_t controllen
     return used;
 }
 
-// EPIPE from a stream socket's send raises SIGPIPE unless MSG_NOSIGNAL (datagram and
-// seqpacket sockets give EPIPE alone, as Linux).
-Result<size_t> sigpipe_on_epipe(Socket* s, Result<size_t> r, int flags) {
-    if (!r.ok() && r.error() == Errno(EPIPE) && !(flags & net::MSG_NOSIGNAL) && s->type() == net::SOCK_STREAM)
-        net::socket_raise_sigpipe();
-    return r;
-}
-
 Result<long> do_sendmsg(Socket* s, uint64_t user_msg, int flags) {
     UserMsghdr m;
     TRY(copy_from_user(&m, user_msg, sizeof(m)));
@@ -269,10 +260,9 @@ Result<long> do_sendmsg(Socket* s, uint64_t user_msg, int flags) {
         return control.error();
     }
     bool with_anc = anc->nfiles || anc->has_creds;
-    auto r = s->send(data, (m.name && m.namelen) ? &to : nullptr, with_anc ? anc : nullptr,
-                     flags);
+    auto r = s->send_and_signal(data, (m.name && m.namelen) ? &to : nullptr, with_anc ? anc : nullptr, flags);
     anc->release();
-    return long(TRY(sigpipe_on_epipe(s, r, flags)));
+    return long(TRY(r));
 }
 
 Result<long> do_recvmsg(Socket* s, uint64_t user_msg, int flags) {
@@ -476,8 +466,7 @@ Result<long> sys_sendto(const SyscallArgs& a) {
         TRY(addr_in(a.u64(4), a.i32(5), &to));
     size_t len = a.u64(2) > 0x7ffff000 ? 0x7ffff000 : size_t(a.u64(2));  // MAX_RW_COUNT
     IoSeg seg{fs::IoBuf::app(a.u64(1)), len};
-    auto r = s->send(IoSeq::single(&seg), has_to ? &to : nullptr, nullptr, flags);
-    return long(TRY(sigpipe_on_epipe(s, r, flags)));
+    return long(TRY(s->send_and_signal(IoSeq::single(&seg), has_to ? &to : nullptr, nullptr, flags)));
 }
 
 Result<long> sys_recvfrom(const SyscallArgs& a) {
