@@ -10,6 +10,9 @@ namespace carbyne::libos {
 
 // False for ranges that wrap, reach past user space, or touch the PAL or libos.so images.
 bool user_range_ok(uint64_t addr, size_t size);
+// Linux's access_ok: false only for a range that wraps or reaches past user space. What
+// lies inside (unmapped pages, LibOS memory) shows when it is copied.
+bool user_access_ok(uint64_t addr, size_t size);
 
 Result<void> copy_from_user(void* dst, uint64_t user_src, size_t size);
 Result<void> copy_to_user(uint64_t user_dst, const void* src, size_t size);

@@ -19,6 +19,12 @@ constexpr uint64_t kUserTop = 1ull << 47;
 bool overlaps(uint64_t a, uint64_t size, uint64_t start, uint64_t end) { return a < end && start < a + size; }
 }  // namespace
 
+bool user_access_ok(uint64_t addr, size_t size) {
+    constexpr uint64_t kUserPtrMax = kUserTop - 4096;  // USER_PTR_MAX (TASK_SIZE_MAX)
+    uint64_t end;
+    return !__builtin_add_overflow(addr, size, &end) && end <= kUserPtrMax;
+}
+
 bool user_range_ok(uint64_t addr, size_t size) {
     uint64_t end;
     if (__builtin_add_overflow(addr, size, &end) || end > kUserTop || addr == 0)

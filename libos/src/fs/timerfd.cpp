@@ -2,6 +2,7 @@
 #include "timerfd.h"
 
 #include <libos/heap.h>
+#include <libos/time_ns.h>
 #include <linux/fcntl.h>
 #include <linux/poll.h>
 
@@ -59,9 +60,9 @@ public:
 
     Result<void> settime(bool absolute, uint64_t value, uint64_t interval, uint64_t* old_value,
                          uint64_t* old_interval) {
-        uint64_t deadline = 0;
-        if (value)
-            deadline = absolute ? value : TRY(clock_now(m_link.timer.clock)) + value;
+        uint64_t deadline = value;
+        if (value && !absolute)
+            deadline = time_add(TRY(clock_now(m_link.timer.clock)), value);
         __atomic_store_n(&m_ticks, 0, __ATOMIC_RELEASE);
         return timer_set(&m_link.timer, deadline, interval, old_value, old_interval);
     }

@@ -335,7 +335,7 @@ Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset,
             *slot = reinterpret_cast<uintptr_t>(page);
             added++;
         }
-        *slot &= ~PageTree::kUnwritten;
+        *slot &= ~(PageTree::kUnwritten | PageTree::kZero);
         uint8_t* dst = PageTree::page_of(*slot) + in_page;
         size_t moved;
         status = move_chunk(buf + done, chunk, &moved,
@@ -485,7 +485,7 @@ Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t siz
             n->fs->release_pages(missing);
             return Errno(ENOMEM);
         }
-        *slot = reinterpret_cast<uintptr_t>(page) | PageTree::kUnwritten | PageTree::kFresh;
+        *slot = reinterpret_cast<uintptr_t>(page) | PageTree::kUnwritten | PageTree::kFresh | PageTree::kZero;
         added++;
     }
     // This call's pages stay holes to SEEK_DATA until written; pages an earlier fallocate

@@ -82,6 +82,9 @@ private:
 // Whole zeroed 4 KiB pages, for file data and page-tree nodes; nullptr when out of memory.
 void* page_alloc();
 void page_free(void* page);
+// Frees a page that holds only zeros without touching it (it may never have been touched:
+// freeing it then costs no memory).
+void page_free_zero(void* page);
 
 // A sparse array of pages indexed by page number: a radix tree of 512-slot nodes whose
 // height grows with the highest index. Holes cost nothing. A slot holds a page address
@@ -90,6 +93,10 @@ class PageTree {
 public:
     static constexpr uintptr_t kUnwritten = 1;  // fallocated, never written: a hole to SEEK_DATA
     static constexpr uintptr_t kFresh = 2;      // allocated by the fallocate in progress
+    // Allocated by fallocate and not written since: the page holds only zeros and may never
+    // have been touched, so freeing it must not touch it either (page_free_zero). A later
+    // fallocate that makes it data (no longer kUnwritten) leaves this.
+    static constexpr uintptr_t kZero = 4;
     static constexpr uintptr_t kFlags = kPageSize - 1;
 
     static uint8_t* page_of(uintptr_t slot) { return reinterpret_cast<uint8_t*>(slot & ~kFlags); }

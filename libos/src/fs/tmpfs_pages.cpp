@@ -1,6 +1,7 @@
 // tmpfs page store: a pool of 4 KiB pages carved from large PAL mappings, and the radix
 // tree that maps a file's page numbers to them. The pool lock is a leaf.
 #include <carbyne/string.h>
+#include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/spinlock.h>
 
@@ -12,21 +13,56 @@ namespace carbyne::libos::fs::tmpfs {
 namespace {
 
 // Fresh pages are handed out from the newest chunk untouched (the host maps them zeroed and
-// only commits what is written); freed pages go to a list and are zeroed when reused.
+// only commits what is written). Freed pages are kept for reuse, in two kinds:
+//  - pages that may hold data go on a list linked through the pages themselves (they are
+//    committed already) and are zeroed when reused;
+//  - pages that hold only zeros, most never touched (fallocated and not written), must not
+//    be touched by freeing, or freeing a large fallocate would commit all of it: they are
+//    kept as runs of neighbouring pages in an array on the LibOS heap, and reused as they are.
 // FIXME: freed pages are kept for reuse and never returned to the host, as with the heap.
 constexpr size_t kChunkSize = 1u << 20;
+constexpr size_t kMinZeroRuns = 64;
 
 struct FreePage {
     FreePage* next;
 };
 
+struct ZeroRun {
+    uintptr_t start;
+    uint64_t pages;
+};
+
 struct Pool {
     FreePage* free;
+    ZeroRun* zero;  // kmalloc'ed, `zero_room` long
+    size_t zero_count;
+    size_t zero_room;
     uint8_t* bump;
     uint8_t* bump_end;
 };
 
 Guarded<Pool> g_pool;
+
+// Adds a page to the last zero run when it borders on it, else starts a run if there is
+// room; false when there is none.
+bool add_zero_locked(Pool& pool, uintptr_t page) {
+    if (pool.zero_count) {
+        ZeroRun& last = pool.zero[pool.zero_count - 1];
+        if (last.start + last.pages * kPageSize == page) {
+            last.pages++;
+            return true;
+        }
+        if (page + kPageSize == last.start) {
+            last.start = page;
+            last.pages++;
+            return true;
+        }
+    }
+    if (pool.zero_count == pool.zero_room)
+        return false;
+    pool.zero[pool.zero_count++] = ZeroRun{page, 1};
+    return true;
+}
 
 }  // namespace
 
@@ -38,6 +74,13 @@ void* page_alloc() {
                 pool.free = f->next;
                 recycled = true;
                 return f;
+            }
+            if (pool.zero_count) {
+                ZeroRun& last = pool.zero[pool.zero_count - 1];
+                last.pages--;
+                if (!last.pages)
+                    pool.zero_count--;
+                return reinterpret_cast<void*>(last.start + last.pages * kPageSize);
             }
             if (pool.bump != pool.bump_end) {
                 void* q = pool.bump;
@@ -75,6 +118,40 @@ void page_free(void* page) {
         f->next = pool.free;
         pool.free = f;
     });
+}
+
+void page_free_zero(void* page) {
+    if (!page)
+        return;
+    auto at = reinterpret_cast<uintptr_t>(page);
+    for (;;) {
+        size_t room = 0;
+        bool added = g_pool.with([&](Pool& pool) {
+            room = pool.zero_room;
+            return add_zero_locked(pool, at);
+        });
+        if (added)
+            return;
+        // The array is full: a larger one, made outside the lock. Without one, the page
+        // joins the other list after all (writing to it).
+        size_t want = room ? room * 2 : kMinZeroRuns;
+        auto* bigger = static_cast<ZeroRun*>(kmalloc(want * sizeof(ZeroRun)));
+        if (!bigger) {
+            page_free(page);
+            return;
+        }
+        ZeroRun* unused = g_pool.with([&](Pool& pool) {
+            if (pool.zero_room >= want)
+                return bigger;  // another thread grew it meanwhile
+            if (pool.zero_count)
+                memcpy(bigger, pool.zero, pool.zero_count * sizeof(ZeroRun));
+            ZeroRun* old = pool.zero;
+            pool.zero = bigger;
+            pool.zero_room = want;
+            return old;
+        });
+        kfree(unused);
+    }
 }
 
 uintptr_t PageTree::get(uint64_t index) const {
@@ -131,7 +208,10 @@ uint64_t PageTree::remove_in(void* node, unsigned height, uint64_t base, uint64_
         if (height == 1) {
             if (only_flag && !(slots[i] & only_flag))
                 continue;
-            page_free(page_of(slots[i]));
+            if (slots[i] & kZero)
+                page_free_zero(page_of(slots[i]));
+            else
+                page_free(page_of(slots[i]));
             slots[i] = 0;
             freed++;
             continue;

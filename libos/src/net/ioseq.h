@@ -1,5 +1,7 @@
 // A read or write over several buffers as one operation (readv/writev on pipes and
 // sockets): one blocking wait and one atomic transfer for the whole vector, as Linux does.
+// The one import of the application's iovec arrays, for every vectored call (readv,
+// writev, preadv, pwritev, preadv2, pwritev2, sendmsg, recvmsg and their kin).
 #pragma once
 
 #include <libos/result.h>
@@ -38,16 +40,19 @@ private:
 
 inline constexpr int kIovMax = 1024;  // UIO_MAXIOV
 
-// The application's iovec array as IoSegs (room for kIovMax in `out`): EINVAL for a bad
-// count or length, EFAULT for an unreadable array, before any data moves (import_iovec).
-// The total is capped at MAX_RW_COUNT by shortening the last segments.
-Result<size_t> import_iovec(uint64_t iov_addr, int count, IoSeg* out);
+// The application's iovec array as IoSegs (room for `count` in `out`), checked whole before
+// any data moves, in Linux's order (import_iovec): EINVAL for more than kIovMax iovecs;
+// then, iovec by iovec, EFAULT for one that cannot be read and EINVAL for a length that is
+// negative as an ssize_t; then EFAULT for a buffer that reaches past user space. The total
+// is capped at MAX_RW_COUNT by shortening the last segments (a single iovec is capped
+// before its range is checked, as Linux does). Returns the total.
+Result<size_t> import_iovec(uint64_t iov_addr, size_t count, IoSeg* out);
 
 // The application's iovec array imported into room of its own (on the stack for a few,
 // else the heap): IoSegs segs; IoSeq seq = TRY(segs.import(iov, count));
 class IoSegs {
 public:
-    Result<IoSeq> import(uint64_t iov_addr, int count);
+    Result<IoSeq> import(uint64_t iov_addr, size_t count);
     ~IoSegs();
 
 private:

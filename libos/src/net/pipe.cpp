@@ -648,13 +648,13 @@ Result<fs::File*> fifo_open(fs::FifoNode* node, uint32_t flags, const char* path
     return end;
 }
 
-Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, int count) {
+Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, size_t count) {
     IoSegs segs;
     IoSeq seq = TRY(segs.import(iov_addr, count));
     return long(TRY(static_cast<PipeEnd*>(f)->readv(seq)));
 }
 
-Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, int count) {
+Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, size_t count) {
     IoSegs segs;
     IoSeq seq = TRY(segs.import(iov_addr, count));
     return long(TRY(static_cast<PipeEnd*>(f)->writev(seq)));

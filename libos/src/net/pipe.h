@@ -44,8 +44,8 @@ Result<fs::File*> fifo_open(fs::FifoNode* node, uint32_t flags, const char* path
 
 // readv/writev on a file of kind Pipe: one read (or one write, atomic up to PIPE_BUF in
 // total) over the whole vector, as Linux does.
-Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, int count);
-Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, int count);
+Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, size_t count);
+Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, size_t count);
 
 // F_GETPIPE_SZ / F_SETPIPE_SZ on a file of kind Pipe (EBADF for other files, as Linux).
 Result<long> pipe_get_size(fs::File* f);

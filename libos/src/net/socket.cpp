@@ -139,14 +139,14 @@ Errno Socket::wait_error(Errno e, bool timed) {
 
 bool Socket::nonblocking(int msg_flags) const { return (flags() & O_NONBLOCK) || (msg_flags & MSG_DONTWAIT); }
 
-Result<long> socket_readv(fs::File* f, uint64_t iov_addr, int count) {
+Result<long> socket_readv(fs::File* f, uint64_t iov_addr, size_t count) {
     IoSegs segs;
     IoSeq seq = TRY(segs.import(iov_addr, count));
     RecvResult r = TRY(static_cast<Socket*>(f)->recv(seq, nullptr, nullptr, 0));
     return long(r.size);
 }
 
-Result<long> socket_writev(fs::File* f, uint64_t iov_addr, int count) {
+Result<long> socket_writev(fs::File* f, uint64_t iov_addr, size_t count) {
     IoSegs segs;
     IoSeq seq = TRY(segs.import(iov_addr, count));
     return long(TRY(static_cast<Socket*>(f)->send_and_signal(seq, nullptr, nullptr, 0)));

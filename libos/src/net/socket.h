@@ -144,8 +144,8 @@ private:
 };
 
 // readv/writev on a file of kind Socket: one recv/send over the whole vector.
-Result<long> socket_readv(fs::File* f, uint64_t iov_addr, int count);
-Result<long> socket_writev(fs::File* f, uint64_t iov_addr, int count);
+Result<long> socket_readv(fs::File* f, uint64_t iov_addr, size_t count);
+Result<long> socket_writev(fs::File* f, uint64_t iov_addr, size_t count);
 
 // socket(2): EAFNOSUPPORT, EPROTONOSUPPORT, ESOCKTNOSUPPORT (EINVAL) as Linux answers.
 // `type` is without SOCK_NONBLOCK/SOCK_CLOEXEC; `flags` is O_NONBLOCK or 0.

@@ -4,6 +4,7 @@
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/spinlock.h>
+#include <libos/time_ns.h>
 #include <linux/time.h>
 
 #include "../signal/signal.h"
@@ -93,11 +94,7 @@ Result<void> itimer_set(int which, uint64_t value, uint64_t interval, uint64_t* 
     if (which < 0 || which > 2)
         return Errno(EINVAL);
     Timer* t = &g_itimers[which].timer;
-    uint64_t deadline = 0;
-    if (value) {
-        uint64_t now = TRY(clock_now(t->clock));
-        deadline = now + value;
-    }
+    uint64_t deadline = value ? time_add(TRY(clock_now(t->clock)), value) : 0;
     return timer_set(t, deadline, interval, old_value, old_interval);
 }
 
@@ -134,12 +131,9 @@ Result<int> posix_timer_create(int clock, const TimerNotify& how) {
 Result<void> posix_timer_settime(int id, bool absolute, uint64_t value, uint64_t interval, uint64_t* old_value,
                                  uint64_t* old_interval) {
     PosixTimer* p = TRY(find(id));
-    uint64_t deadline = 0;
-    if (value) {
-        deadline = value;
-        if (!absolute)
-            deadline += TRY(clock_now(p->timer.clock));
-    }
+    uint64_t deadline = value;
+    if (value && !absolute)
+        deadline = time_add(TRY(clock_now(p->timer.clock)), value);
     return timer_set(&p->timer, deadline, interval, old_value, old_interval);
 }
 

@@ -4,6 +4,7 @@
 #include <libos/log.h>
 #include <libos/pal.h>
 #include <libos/spinlock.h>
+#include <libos/time_ns.h>
 #include <linux/time.h>
 
 #include "../signal/signal.h"
@@ -65,15 +66,10 @@ bool fire_one(uint64_t* sleep) {
             uint64_t w = wait_for(t, now.value());
             if (w == 0) {
                 due = t;
-                count = 1;
-                if (t->interval) {
-                    uint64_t late = now.value() - t->deadline;
-                    count += late / t->interval;
-                    t->deadline += count * t->interval;
-                } else {
-                    t->deadline = 0;
+                // A huge interval leaves the next deadline at KTIME_MAX, never reached.
+                count = time_forward(t->deadline, t->interval, now.value(), &t->deadline);
+                if (!t->deadline)
                     unlink_locked(t);
-                }
                 t->firing = true;
                 break;
             }

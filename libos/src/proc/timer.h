@@ -20,14 +20,15 @@ struct Timer {
     void (*expire)(Timer* timer, uint64_t count);
 
     // Guarded by the timer lock.
-    uint64_t deadline;  // absolute, on `clock`; 0: disarmed
+    uint64_t deadline;  // absolute, on `clock`, at most kTimeMaxNs (time_ns.h); 0: disarmed
     uint64_t interval;  // 0: one-shot
     Timer* next;        // in the armed list
     bool firing;        // expire() is running
 };
 
 // Arms the timer at an absolute `deadline` on its clock (0 disarms), repeating every
-// `interval` ns. The previous setting comes back in old_remaining/old_interval (when given).
+// `interval` ns, both at most kTimeMaxNs (the callers saturate: time_ns.h). The previous
+// setting comes back in old_remaining/old_interval (when given).
 Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t* old_remaining,
                        uint64_t* old_interval);
 // Time left until the next expiry (0: disarmed) and the interval.

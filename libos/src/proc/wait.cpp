@@ -2,6 +2,7 @@
 #include "wait.h"
 
 #include <libos/pal.h>
+#include <libos/time_ns.h>
 
 #include "../signal/signal.h"
 #include "process.h"
@@ -16,10 +17,7 @@ uint64_t monotonic_now() {
     return ns;
 }
 
-uint64_t deadline_after(uint64_t ns) {
-    uint64_t now = monotonic_now();
-    return ns >= kNoDeadline - now ? kNoDeadline : now + ns;
-}
+uint64_t deadline_after(uint64_t ns) { return time_add(monotonic_now(), ns); }
 
 namespace {
 

@@ -30,7 +30,8 @@ inline constexpr int ERESTARTNOINTR = 513;  // always restart, after the handler
 inline constexpr int ERESTARTNOHAND = 514;  // restart only if no handler runs
 
 uint64_t monotonic_now();
-// The deadline `ns` from now (kNoDeadline when it would not fit).
+// The deadline `ns` from now, at most KTIME_MAX (time_ns.h): a huge timeout is a deadline
+// no clock reaches.
 uint64_t deadline_after(uint64_t ns);
 
 // Blocks until the thread's wait event is set (OK: look again), `deadline` passes

@@ -12,6 +12,7 @@
 #include "../proc/timer.h"
 #include "../proc/wait.h"
 #include "syscall.h"
+#include "timespec.h"
 
 namespace carbyne::libos {
 
@@ -94,12 +95,7 @@ bool futex_has_timeout(int cmd) {
 Result<uint64_t> futex_deadline(uint64_t utime, int cmd, bool realtime) {
     if (!utime)
         return kNoDeadline;
-    struct __kernel_timespec ts = TRY(UserPtr<struct __kernel_timespec>(utime).read());
-    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
-        return Errno(EINVAL);
-    if (uint64_t(ts.tv_sec) >= kNoDeadline / 1000000000ull)
-        return kNoDeadline;
-    uint64_t ns = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+    uint64_t ns = TRY(read_timespec(utime));
     if (cmd == FUTEX_WAIT)
         return deadline_after(ns);
     uint64_t now = TRY(clock_now(realtime || cmd == FUTEX_LOCK_PI ? CLOCK_REALTIME : CLOCK_MONOTONIC));

@@ -73,10 +73,8 @@ Result<long> sys_epoll_pwait(const SyscallArgs& a) {
 
 Result<long> sys_epoll_pwait2(const SyscallArgs& a) {
     uint64_t deadline = kNoDeadline;
-    if (a.u64(3)) {
-        uint64_t ns = TRY(read_timespec(a.u64(3)));
-        deadline = ns >= kForeverNs ? kNoDeadline : deadline_after(ns);
-    }
+    if (a.u64(3))
+        deadline = deadline_after(TRY(read_timespec(a.u64(3))));
     CallSigmask mask;
     TRY(mask.set(a.u64(4), a.u64(5)));
     return mask.finish(wait(a.fd(0), a.u64(1), a.i32(2), deadline));

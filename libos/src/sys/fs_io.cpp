@@ -9,6 +9,7 @@
 #include <linux/uio.h>
 
 #include "../fs/vfs.h"
+#include "../net/ioseq.h"
 #include "../net/pipe.h"
 #include "../net/socket.h"
 #include "../proc/process.h"
@@ -22,7 +23,6 @@ using fs::IoBuf;
 namespace {
 
 constexpr long kMaxRw = 0x7ffff000;  // MAX_RW_COUNT: Linux caps one transfer at this
-constexpr int kIovMax = 1024;
 
 size_t cap(uint64_t size) { return size > uint64_t(kMaxRw) ? size_t(kMaxRw) : size_t(size); }
 
@@ -40,26 +40,26 @@ Result<FileRef> writable_file(int fd) {
     return f;
 }
 
-// Runs one transfer per iovec; stops at the first short one. Errors after some bytes
-// were moved become a short count, as on Linux.
+// The iovec count of readv and its kin: Linux's import_iovec takes it as an unsigned int.
+uint32_t iov_count(const SyscallArgs& a) { return a.u32(2); }
+
+// Runs one transfer per iovec, after the whole array is checked (net::import_iovec: a bad
+// one fails the call before any data moves); stops at the first short one. Errors after
+// some bytes were moved become a short count, as on Linux.
 template <typename Op>
-Result<long> vector_io(uint64_t iov_addr, int iovcnt, Op op) {
-    if (iovcnt < 0 || iovcnt > kIovMax)
-        return Errno(EINVAL);
+Result<long> vector_io(uint64_t iov_addr, uint32_t iovcnt, Op op) {
+    net::IoSegs segs;
+    net::IoSeq seq = TRY(segs.import(iov_addr, iovcnt));
     long total = 0;
-    for (int i = 0; i < iovcnt; i++) {
-        struct iovec iov;
-        TRY(copy_from_user(&iov, iov_addr + uint64_t(i) * sizeof(iov), sizeof(iov)));
-        if (int64_t(iov.iov_len) < 0)
-            return Errno(EINVAL);
-        if (!iov.iov_len)
+    for (size_t i = 0; i < seq.count(); i++) {
+        const net::IoSeg& s = seq.segs()[i];
+        if (!s.size)
             continue;
-        size_t want = cap(iov.iov_len);
-        auto done = op(IoBuf::app(uint64_t(iov.iov_base)), want, total);
+        auto done = op(s.buf, s.size, total);
         if (!done.ok())
             return total ? Result<long>(total) : Result<long>(done.error());
         total += long(done.value());
-        if (done.value() < want)
+        if (done.value() < s.size)
             break;
     }
     return total;
@@ -142,19 +142,19 @@ Result<long> sys_pwrite64(const SyscallArgs& a) {
 Result<long> sys_readv(const SyscallArgs& a) {
     FileRef f = TRY(readable_file(a.fd(0)));
     if (f->kind() == fs::FileKind::Pipe)
-        return net::pipe_readv(f.get(), a.u64(1), a.i32(2));  // one read for the whole vector
+        return net::pipe_readv(f.get(), a.u64(1), iov_count(a));  // one read for the whole vector
     if (f->kind() == fs::FileKind::Socket)
-        return net::socket_readv(f.get(), a.u64(1), a.i32(2));
-    return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
+        return net::socket_readv(f.get(), a.u64(1), iov_count(a));
+    return vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
 }
 
 Result<long> sys_writev(const SyscallArgs& a) {
     FileRef f = TRY(writable_file(a.fd(0)));
     if (f->kind() == fs::FileKind::Pipe)
-        return net::pipe_writev(f.get(), a.u64(1), a.i32(2));  // atomic up to PIPE_BUF in total
+        return net::pipe_writev(f.get(), a.u64(1), iov_count(a));  // atomic up to PIPE_BUF in total
     if (f->kind() == fs::FileKind::Socket)
-        return net::socket_writev(f.get(), a.u64(1), a.i32(2));
-    return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->write(b, n); });
+        return net::socket_writev(f.get(), a.u64(1), iov_count(a));
+    return vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->write(b, n); });
 }
 
 namespace {
@@ -163,7 +163,7 @@ constexpr uint32_t kRwfHipri = 0x01, kRwfDsync = 0x02, kRwfSync = 0x04, kRwfNowa
 
 // pread/pwrite at `offset` of a vector; ESPIPE for unseekable files even with no iovec.
 template <bool kWrite>
-Result<long> positioned_vector_io(FileRef& f, uint64_t iov, int iovcnt, int64_t offset) {
+Result<long> positioned_vector_io(FileRef& f, uint64_t iov, uint32_t iovcnt, int64_t offset) {
     if (offset < 0)
         return Errno(EINVAL);
     if constexpr (kWrite) {
@@ -183,14 +183,14 @@ Result<long> sys_preadv(const SyscallArgs& a) {
     if (a.i64(3) < 0)
         return Errno(EINVAL);
     FileRef f = TRY(readable_file(a.fd(0)));
-    return positioned_vector_io<false>(f, a.u64(1), a.i32(2), a.i64(3));
+    return positioned_vector_io<false>(f, a.u64(1), iov_count(a), a.i64(3));
 }
 
 Result<long> sys_pwritev(const SyscallArgs& a) {
     if (a.i64(3) < 0)
         return Errno(EINVAL);
     FileRef f = TRY(writable_file(a.fd(0)));
-    return positioned_vector_io<true>(f, a.u64(1), a.i32(2), a.i64(3));
+    return positioned_vector_io<true>(f, a.u64(1), iov_count(a), a.i64(3));
 }
 
 // preadv2: offset -1 is the file position. The RWF_* flags only concern writes or are
@@ -203,8 +203,8 @@ Result<long> sys_preadv2(const SyscallArgs& a) {
     if (flags & ~(kRwfHipri | kRwfDsync | kRwfSync | kRwfNowait | kRwfAppend))
         return Errno(EOPNOTSUPP);
     if (a.i64(3) == -1)
-        return vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
-    return positioned_vector_io<false>(f, a.u64(1), a.i32(2), a.i64(3));
+        return vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
+    return positioned_vector_io<false>(f, a.u64(1), iov_count(a), a.i64(3));
 }
 
 // pwritev2: RWF_DSYNC/RWF_SYNC write back after the write, RWF_APPEND writes at the end.
@@ -223,13 +223,13 @@ Result<long> sys_pwritev2(const SyscallArgs& a) {
         // FIXME: not atomic against another writer appending at the same time.
         fs::Stat st;
         TRY(f->stat(&st));
-        done = TRY(positioned_vector_io<true>(f, a.u64(1), a.i32(2), int64_t(st.size)));
+        done = TRY(positioned_vector_io<true>(f, a.u64(1), iov_count(a), int64_t(st.size)));
         if (offset == -1)
             TRY(f->seek(0, 2 /* SEEK_END */));
     } else if (offset == -1 || (flags & kRwfAppend)) {
-        done = TRY(vector_io(a.u64(1), a.i32(2), [&](IoBuf b, size_t n, long) { return f->write(b, n); }));
+        done = TRY(vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->write(b, n); }));
     } else {
-        done = TRY(positioned_vector_io<true>(f, a.u64(1), a.i32(2), offset));
+        done = TRY(positioned_vector_io<true>(f, a.u64(1), iov_count(a), offset));
     }
     if (done > 0 && (flags & (kRwfDsync | kRwfSync)))
         TRY((flags & kRwfSync) ? f->sync() : f->datasync());

@@ -41,8 +41,10 @@ private:
     size_t m_count;
 };
 
-// The deadline of a timeout in ns (kForeverNs and above: none).
-uint64_t deadline_of(uint64_t ns) { return ns >= kForeverNs ? kNoDeadline : deadline_after(ns); }
+// The deadline of a timeout in ns: none for kTimeMaxNs, what no timeout and every huge one
+// become. Without a deadline nothing is written back: a huge timeout stays as it was, as
+// near to what Linux writes back (the time left of it) as a KTIME_MAX deadline allows.
+uint64_t deadline_of(uint64_t ns) { return ns >= kTimeMaxNs ? kNoDeadline : deadline_after(ns); }
 
 // What is left of a timeout, for the calls that write it back (0 once passed).
 uint64_t remaining(uint64_t deadline) {
@@ -203,7 +205,7 @@ Result<long> sys_poll(const SyscallArgs& a) {
 }
 
 Result<long> sys_ppoll(const SyscallArgs& a) {
-    uint64_t timeout_ns = kForeverNs;
+    uint64_t timeout_ns = kTimeMaxNs;
     if (a.u64(2))
         timeout_ns = TRY(read_timespec(a.u64(2)));
     uint64_t deadline = deadline_of(timeout_ns);
@@ -214,11 +216,14 @@ Result<long> sys_ppoll(const SyscallArgs& a) {
 }
 
 Result<long> sys_select(const SyscallArgs& a) {
-    uint64_t timeout_ns = kForeverNs;
+    uint64_t timeout_ns = kTimeMaxNs;
     if (a.u64(4)) {
-        // Linux carries whole seconds out of tv_usec rather than refusing them.
+        // Linux carries whole seconds out of tv_usec rather than refusing them; seconds
+        // that pass LONG_MAX so turn negative there (EINVAL).
         auto tv = TRY(UserPtr<struct __kernel_old_timeval>(a.u64(4)).read());
-        struct __kernel_old_timeval norm = {tv.tv_sec + tv.tv_usec / 1000000, tv.tv_usec % 1000000};
+        struct __kernel_old_timeval norm = {0, tv.tv_usec % 1000000};
+        if (__builtin_add_overflow(tv.tv_sec, tv.tv_usec / 1000000, &norm.tv_sec))
+            return Errno(EINVAL);
         timeout_ns = TRY(timeval_ns(norm));
     }
     uint64_t deadline = deadline_of(timeout_ns);
@@ -227,7 +232,7 @@ Result<long> sys_select(const SyscallArgs& a) {
 }
 
 Result<long> sys_pselect6(const SyscallArgs& a) {
-    uint64_t timeout_ns = kForeverNs;
+    uint64_t timeout_ns = kTimeMaxNs;
     if (a.u64(4))
         timeout_ns = TRY(read_timespec(a.u64(4)));
     uint64_t deadline = deadline_of(timeout_ns);

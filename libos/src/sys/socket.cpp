@@ -247,7 +247,7 @@ Result<long> do_sendmsg(Socket* s, uint64_t user_msg, int flags) {
     if (m.name && m.namelen)
         TRY(addr_in(m.name, m.namelen, &to));
     IoSegs segs;
-    IoSeq data = TRY(segs.import(m.iov, int(m.iovlen)));
+    IoSeq data = TRY(segs.import(m.iov, m.iovlen));
     Ancillary* anc = static_cast<Ancillary*>(kmalloc(sizeof(Ancillary)));
     if (!anc)
         return Errno(ENOMEM);
@@ -273,7 +273,7 @@ Result<long> do_recvmsg(Socket* s, uint64_t user_msg, int flags) {
     if (m.namelen < 0)
         return Errno(EINVAL);
     IoSegs segs;
-    IoSeq data = TRY(segs.import(m.iov, int(m.iovlen)));
+    IoSeq data = TRY(segs.import(m.iov, m.iovlen));
     Ancillary* anc = static_cast<Ancillary*>(kmalloc(sizeof(Ancillary)));
     if (!anc)
         return Errno(ENOMEM);

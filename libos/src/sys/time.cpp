@@ -39,11 +39,8 @@ Result<long> sleep_until(uint64_t deadline, uint64_t rem_user) {
             return 0;
         if (r.error().code != ERESTARTSYS)
             return r.error();
-        if (rem_user) {
-            uint64_t now = monotonic_now();
-            uint64_t left = deadline == kNoDeadline ? kForeverNs : deadline > now ? deadline - now : 0;
-            TRY(UserPtr<struct __kernel_timespec>(rem_user).write(to_timespec(left)));
-        }
+        if (rem_user)
+            TRY(UserPtr<struct __kernel_timespec>(rem_user).write(to_timespec(time_until(deadline, monotonic_now()))));
         return Errno(EINTR);
     }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <libos/result.h>
+#include <libos/time_ns.h>
 #include <libos/user.h>
 #include <linux/time.h>
 #include <linux/time_types.h>
@@ -9,35 +10,27 @@
 
 namespace carbyne::libos {
 
-inline constexpr uint64_t kNsPerSec = 1000000000ull;
-// Nanoseconds long enough to be "never" (saturating conversions land here).
-inline constexpr uint64_t kForeverNs = ~uint64_t{0} - 1;
-
 inline struct __kernel_timespec to_timespec(uint64_t ns) { return {long(ns / kNsPerSec), long(ns % kNsPerSec)}; }
 inline struct __kernel_old_timeval to_timeval(uint64_t ns) {
     return {long(ns / kNsPerSec), long((ns % kNsPerSec) / 1000)};
 }
 
-// A timespec's nanoseconds: EINVAL for a negative or unnormalized one (saturates).
+// A timespec's nanoseconds, at most kTimeMaxNs: EINVAL for a negative or unnormalized one.
 inline Result<uint64_t> timespec_ns(const struct __kernel_timespec& ts) {
     if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= long(kNsPerSec))
         return Errno(EINVAL);
-    if (uint64_t(ts.tv_sec) > (kForeverNs - kNsPerSec) / kNsPerSec)
-        return kForeverNs;
-    return uint64_t(ts.tv_sec) * kNsPerSec + uint64_t(ts.tv_nsec);
+    return time_from(uint64_t(ts.tv_sec), uint64_t(ts.tv_nsec));
 }
 
 inline Result<uint64_t> read_timespec(uint64_t user) {
     return timespec_ns(TRY(UserPtr<struct __kernel_timespec>(user).read()));
 }
 
-// A timeval's nanoseconds: EINVAL for a negative or unnormalized one.
+// A timeval's nanoseconds, at most kTimeMaxNs: EINVAL for a negative or unnormalized one.
 inline Result<uint64_t> timeval_ns(const struct __kernel_old_timeval& tv) {
     if (tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1000000)
         return Errno(EINVAL);
-    if (uint64_t(tv.tv_sec) > (kForeverNs - kNsPerSec) / kNsPerSec)
-        return kForeverNs;
-    return uint64_t(tv.tv_sec) * kNsPerSec + uint64_t(tv.tv_usec) * 1000;
+    return time_from(uint64_t(tv.tv_sec), uint64_t(tv.tv_usec) * 1000);
 }
 
 }  // namespace carbyne::libos
