@@ -1,6 +1,7 @@
-// What the benchmark programs (scripts/bench_*.c) share: a clock and the report line.
-// Each operation runs `count` times per round; the report is the median of several
-// rounds, in ns per operation, printed as "NAME NS" for scripts/benchlib.py.
+// What the benchmark programs (scripts/bench_*.c) share: a clock, a check of each call's
+// result, and the report line. Each operation runs `count` times per round; the report is
+// the median of several rounds, in ns per operation, printed as "NAME NS" for
+// scripts/benchlib.py.
 #ifndef CARBYNE_BENCH_H
 #define CARBYNE_BENCH_H
 
@@ -10,9 +11,18 @@
 
 enum { k_rounds = 7 };
 
+// Ends the program with a message when a call failed: a failing call must not pass for a
+// fast one. Cheap enough to check every timed call.
+static void must(int ok, const char *what) {
+  if (!ok) {
+    perror(what);
+    exit(1);
+  }
+}
+
 static double now_ns(void) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  must(clock_gettime(CLOCK_MONOTONIC, &ts) == 0, "clock_gettime");
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 

@@ -15,13 +15,6 @@
 
 enum { k_idle = 1000 };
 
-static void must(int ok, const char *what) {
-  if (!ok) {
-    perror(what);
-    exit(1);
-  }
-}
-
 // Pipe ping-pong: one byte there and one back between two threads; one exchange per count.
 static int g_there[2], g_back[2];
 static long g_count;
@@ -39,13 +32,13 @@ static void *pipe_pong(void *arg) {
 static void op_pipe_pingpong(const char *arg, long count) {
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, pipe_pong, NULL);
+  must(pthread_create(&t, NULL, pipe_pong, NULL) == 0, "pthread_create");
   char c = 'x';
   for (long i = 0; i < count; i++) {
     must(write(g_there[1], &c, 1) == 1, "write");
     must(read(g_back[0], &c, 1) == 1, "read");
   }
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 // The same through eventfds.
@@ -64,13 +57,13 @@ static void *eventfd_pong(void *arg) {
 static void op_eventfd_pingpong(const char *arg, long count) {
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, eventfd_pong, NULL);
+  must(pthread_create(&t, NULL, eventfd_pong, NULL) == 0, "pthread_create");
   uint64_t v = 1;
   for (long i = 0; i < count; i++) {
     must(write(g_efd_there, &v, 8) == 8, "write");
     must(read(g_efd_back, &v, 8) == 8, "read");
   }
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 // Ping-pong where the main thread waits in epoll_wait on an instance that also watches
@@ -80,7 +73,7 @@ static int g_epoll;
 static void op_epoll_pingpong_1000_idle(const char *arg, long count) {
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, pipe_pong, NULL);
+  must(pthread_create(&t, NULL, pipe_pong, NULL) == 0, "pthread_create");
   char c = 'x';
   struct epoll_event ev;
   for (long i = 0; i < count; i++) {
@@ -88,7 +81,7 @@ static void op_epoll_pingpong_1000_idle(const char *arg, long count) {
     must(epoll_wait(g_epoll, &ev, 1, -1) == 1, "epoll_wait");
     must(read(g_back[0], &c, 1) == 1, "read");
   }
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 // poll of one ready pipe (no waiting): the cost of a readiness check.
@@ -118,7 +111,7 @@ static void op_pipe_write_64k(const char *arg, long count) {
   static char buf[65536];
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, bulk_reader, NULL);
+  must(pthread_create(&t, NULL, bulk_reader, NULL) == 0, "pthread_create");
   for (long i = 0; i < count; i++) {
     size_t off = 0;
     while (off < sizeof(buf)) {
@@ -127,7 +120,7 @@ static void op_pipe_write_64k(const char *arg, long count) {
       off += (size_t)n;
     }
   }
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 int main(void) {

@@ -28,13 +28,6 @@
 
 enum { k_idle = 1000, k_chunk = 64 * 1024, k_mib = 1024 * 1024, k_accept_timeout_ms = 60000 };
 
-static void must(int ok, const char *what) {
-  if (!ok) {
-    perror(what);
-    exit(1);
-  }
-}
-
 static int listen_on(uint16_t port, int backlog) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   must(fd >= 0, "socket");
@@ -95,13 +88,13 @@ static void op_tcp_pingpong(const char *arg, long count) {
   (void)arg;
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, pong, NULL);
+  must(pthread_create(&t, NULL, pong, NULL) == 0, "pthread_create");
   char c = 'x';
   for (long i = 0; i < count; i++) {
     must(write(g_server, &c, 1) == 1, "write");
     must(read(g_server, &c, 1) == 1, "read");
   }
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 // Bulk: `count` MiB in 64 KiB writes from the server end, read at the client end.
@@ -122,10 +115,10 @@ static void op_tcp_bulk_per_mib(const char *arg, long count) {
   static char buf[k_chunk];
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, bulk_reader, NULL);
+  must(pthread_create(&t, NULL, bulk_reader, NULL) == 0, "pthread_create");
   for (long i = 0; i < count * (k_mib / k_chunk); i++)
     write_all(g_server, buf, sizeof(buf));
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 // The ping-pong with the main thread waiting in epoll_wait for its end to be readable.
@@ -135,7 +128,7 @@ static void op_epoll_pingpong_1000_idle(const char *arg, long count) {
   (void)arg;
   pthread_t t;
   g_count = count;
-  pthread_create(&t, NULL, pong, NULL);
+  must(pthread_create(&t, NULL, pong, NULL) == 0, "pthread_create");
   char c = 'x';
   struct epoll_event ev;
   for (long i = 0; i < count; i++) {
@@ -144,7 +137,7 @@ static void op_epoll_pingpong_1000_idle(const char *arg, long count) {
     must(ev.data.u64 == UINT64_MAX, "epoll_wait: an idle connection was ready");
     must(read(g_server, &c, 1) == 1, "read");
   }
-  pthread_join(t, NULL);
+  must(pthread_join(t, NULL) == 0, "pthread_join");
 }
 
 // Accepts k_idle connections on 127.0.0.1:port and watches each for input in g_epoll.

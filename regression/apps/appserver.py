@@ -9,7 +9,9 @@ turned into the host directories they mount.
 
 Every server gets a scratch directory of its own, holding its log (stdout and stderr,
 LibOS messages included), the copy of its manifest that `carbyne run` reads (relative
-`file:` URIs in it resolve to this directory), and its generated files.
+`file:` URIs in it resolve to this directory), and its generated files. Stopping a server
+checks how it ended: the exit status its kind gives on SIGTERM, and no line in its log
+saying that the LibOS or the PAL failed (regression/harness.py).
 
     with Server("redis", "native", scratch) as server:   # or "carbyne", carbyne=PATH
         ... 127.0.0.1:server.port ...
@@ -28,6 +30,9 @@ import time
 import tomllib
 
 APPS_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(APPS_DIR))
+import harness  # noqa: E402
+
 REPO_ROOT = os.path.dirname(os.path.dirname(APPS_DIR))
 DEFAULT_MANIFESTS = os.path.join(REPO_ROOT, "manifests")
 DEFAULT_CARBYNE = os.path.join(REPO_ROOT, "build", "loader", "launcher", "carbyne")
@@ -44,14 +49,17 @@ PYTHON = "/usr/bin/python3"  # Debian's, as the regression cases use
 BIG_FILE = "big.bin"
 BIG_FILE_SIZE = 256 * 1024
 
-# Per server: its manifest in manifests/ (None: no manifest, run by `carbyne exec`) and
-# the arguments appended to its argv that choose the port (none: the port is in a
-# generated configuration file).
+# Per server: its manifest in manifests/ (None: no manifest, run by `carbyne exec`), the
+# arguments appended to its argv that choose the port (none: the port is in a generated
+# configuration file), and how it ends on SIGTERM, as a Popen returncode (a negative one
+# is death by that signal: Python's http.server has no handler for it).
 SERVERS = {
-    "redis": {"manifest": "redis.manifest.toml", "port_args": ["--port", "{port}"]},
-    "memcached": {"manifest": "memcached.manifest.toml", "port_args": ["-p", "{port}"]},
-    "nginx": {"manifest": "nginx.manifest.toml", "port_args": []},
-    "http-server": {"manifest": None, "port_args": []},
+    "redis": {"manifest": "redis.manifest.toml", "port_args": ["--port", "{port}"],
+              "sigterm_status": 0},
+    "memcached": {"manifest": "memcached.manifest.toml", "port_args": ["-p", "{port}"],
+                  "sigterm_status": 0},
+    "nginx": {"manifest": "nginx.manifest.toml", "port_args": [], "sigterm_status": 0},
+    "http-server": {"manifest": None, "port_args": [], "sigterm_status": -signal.SIGTERM},
 }
 
 
@@ -266,25 +274,37 @@ class Server:
             time.sleep(0.05)
 
     def stop(self):
-        """Ends the server: SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns a problem
-        (it had exited already, or needed SIGKILL) or None. Idempotent."""
+        """Ends the server: SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns None when it
+        ended as it should, else the problems: it had exited already, needed SIGKILL, gave
+        another status than its kind's on SIGTERM, or its log says that the LibOS or the
+        PAL failed. Idempotent: None once stopped."""
         if self.proc is None:
             return None
         proc, self.proc = self.proc, None
-        problem = None
+        problems = []
         if proc.poll() is not None:
-            problem = f"{self.describe()} had exited already, with {exit_text(proc.returncode)}"
+            problems.append(f"{self.describe()} had exited already, with "
+                            f"{exit_text(proc.returncode)}")
         else:
             proc.send_signal(signal.SIGTERM)
             try:
                 proc.wait(timeout=STOP_TIMEOUT_S)
+                want = SERVERS[self.kind]["sigterm_status"]
+                if proc.returncode != want:
+                    problems.append(f"{self.describe()} ended with {exit_text(proc.returncode)} "
+                                    f"on SIGTERM, want {exit_text(want)}")
             except subprocess.TimeoutExpired:
-                problem = f"{self.describe()} did not exit within {STOP_TIMEOUT_S} s of SIGTERM"
+                problems.append(f"{self.describe()} did not exit within {STOP_TIMEOUT_S} s "
+                                "of SIGTERM")
                 proc.kill()
                 proc.wait()
         print(f"{self.describe()}: stopped, {exit_text(proc.returncode)}", file=sys.stderr,
               flush=True)
-        return problem
+        log_problem = harness.failure(harness.read_log(self.log_path),
+                                      f"{self.describe()} ({self.log_path})")
+        if log_problem:
+            problems.append(log_problem)
+        return "; ".join(problems) or None
 
 
 def exit_on_sigterm():

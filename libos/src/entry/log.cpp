@@ -31,6 +31,13 @@ void log_write(LogLevel level, const char* fmt, ...) {
     va_end(args);
 }
 
+void log_fatal(const char* fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    vlog("fatal: ", fmt, args);
+    va_end(args);
+}
+
 void libos_panic(const char* fmt, ...) {
     va_list args;
     va_start(args, fmt);
