@@ -49,6 +49,7 @@ constexpr unsigned long kSaSiginfo = 0x4;
 constexpr unsigned long kSaOnstack = 0x08000000;
 constexpr unsigned long kSaRestorer = 0x04000000;
 constexpr unsigned long kSaRestart = 0x10000000;
+constexpr int kSysSeccomp = 1;  // si_code of a SIGSYS from a seccomp filter's SECCOMP_RET_TRAP
 
 PalContext* context_of(HostUcontext* uc) {
     static_assert(offsetof(struct sigcontext, rip) - offsetof(struct sigcontext, r8) == offsetof(PalContext, rip));
@@ -57,21 +58,23 @@ PalContext* context_of(HostUcontext* uc) {
     return reinterpret_cast<PalContext*>(&uc->mcontext.r8);
 }
 
-bool in_range(uint64_t v, uint64_t start, uint64_t end) { return v >= start && v < end; }
-
 void sigsys_handler(int, void* info, void* ucv) {
     auto* uc = static_cast<HostUcontext*>(ucv);
     PalContext* app = context_of(uc);
     Tcb* tcb = current_tcb();
-    if (app->rip >= g_pal.host_vdso_start && app->rip < g_pal.host_vdso_end) {
+    if (static_cast<HostSiginfo*>(info)->code == kSysSeccomp)
+        pal_die("host system call %lu at %#lx, outside the PAL, was stopped before it reached the host "
+                "(invariant 5); this is a Carbyne bug",
+                app->rax, app->rip);
+    if (host_vdso_fallback(tcb, app->rip, app->rax)) {
         // The host vDSO's fallback, on the PAL's behalf: run it and resume the vDSO.
         app->rax = uint64_t(host_syscall6(long(app->rax), long(app->rdi), long(app->rsi), long(app->rdx),
                                           long(app->r10), long(app->r8), long(app->r9)));
         return;
     }
+    // Anything else is the application's, wherever its instruction lies.
     if (!g_pal.syscall_upcall)
         pal_die("system call %lu at %#lx before interception was set up", app->rax, app->rip);
-    (void)info;
     // No emulation here: save the registers and make sigreturn land in the upcall, on the
     // thread's PAL stack, with the signal mask as it was before the trap.
     PalContext* ctx = tcb->syscall_ctx;
@@ -101,14 +104,15 @@ void exception_handler(int sig, void* infov, void* ucv) {
     PalContext* ctx = context_of(uc);
     PalExceptionKind kind = kind_of(sig);
     bool async = kind == PAL_EXC_INTERRUPT || kind == PAL_EXC_WAKE;
-    if (!async && in_range(ctx->rip, g_pal.pal_text_start, g_pal.pal_text_end))
+    bool in_pal = in_pal_code(current_tcb(), ctx->rip);
+    if (!async && in_pal)
         pal_die("fatal: host signal %d in the PAL at rip %#lx (PAL offset %#lx), address %#lx", sig, ctx->rip,
                 ctx->rip - g_pal.pal_start, info->addr);
     if (!g_pal.exception_upcall)
         pal_die("fatal: host signal %d at rip %#lx, address %#lx, before the LibOS took exceptions", sig,
                 ctx->rip, info->addr);
     PalException exc = {kind,          sig, info->code, kind == PAL_EXC_MEMFAULT ? info->addr : 0, uc->mcontext.err,
-                        uc->mcontext.trapno, uc->mcontext.fpstate};
+                        uc->mcontext.trapno, uc->mcontext.fpstate, in_pal};
     g_pal.exception_upcall(&exc, ctx);
 }
 
@@ -160,8 +164,12 @@ PalError enable_syscall_interception(PalSyscallUpcall upcall) {
     // A thread that is already running would keep its syscalls going to the host.
     if (__atomic_load_n(&g_pal.live_threads, __ATOMIC_ACQUIRE) != 1)
         return PAL_E_BUSY;
+    // The guard first: from here on no system call of anyone but the PAL reaches the host.
+    PalError err = guard_host_calls();
+    if (err != PAL_OK)
+        return err;
     g_pal.syscall_upcall = upcall;
-    PalError err = enable_interception_for_current_thread();
+    err = enable_interception_for_current_thread();
     if (err == PAL_OK)
         g_pal.interception_on = true;
     return err;

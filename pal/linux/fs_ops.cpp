@@ -1,18 +1,21 @@
 // Host file-system operations for chroot mounts: namespace changes (mkdir, mkfifo, rename,
 // link, symlink), attributes (mode, owner, times, size), space allocation, write-back and statfs.
 //
-// The LibOS hands over paths whose symlinks it has resolved itself, so no call here follows
-// a final symlink: each acts on what the path names, never on what a symlink planted there
-// by someone else would point at (AT_SYMLINK_NOFOLLOW / O_NOFOLLOW on every path call).
+// Every path is resolved beneath its root handle (beneath.h). The LibOS hands over paths
+// whose symlinks it has resolved itself, so no call here follows a symlink, the last
+// component included: each acts on what the path names, never on what a symlink planted
+// there by someone else would point at.
 #include <asm/errno.h>
 #include <asm/stat.h>
 #include <asm/statfs.h>
 #include <asm/unistd.h>
 #include <carbyne/format.h>
+#include <carbyne/string.h>
 #include <linux/fcntl.h>
 #include <linux/stat.h>
 #include <linux/time_types.h>
 
+#include "beneath.h"
 #include "pal_internal.h"
 
 namespace carbyne::pal {
@@ -25,9 +28,18 @@ constexpr long kNrFchmodat2 = 452;  // Linux 6.6; not in older uapi headers
 
 long close_fd(long fd) { return host_syscall1(__NR_close, fd); }
 
-// Opens what `host_path` names (a symlink itself) as an O_PATH descriptor.
-long open_path_nofollow(const char* host_path) {
-    return host_syscall4(__NR_openat, AT_FDCWD, long(host_path), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+// Opens what `path` names beneath `root` (a symlink itself) as an O_PATH descriptor.
+long open_path_nofollow(PalHandle* root, const char* path) {
+    return open_beneath(root, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+}
+
+// mknodat of a FIFO or socket node `path` beneath `root`.
+PalError make_node(PalHandle* root, const char* path, uint32_t type_and_mode) {
+    BeneathParent parent;
+    PalError e = parent.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    return error_from_host(host_syscall4(__NR_mknodat, parent.dirfd(), long(parent.name()), type_and_mode, 0));
 }
 
 __kernel_timespec host_time(int64_t ns) {
@@ -80,38 +92,76 @@ bool is_open_file(PalHandle* h) { return h && h->type != PAL_TYPE_EVENT && h->ty
 
 }  // namespace
 
-PalError fs_mkdir(const char* host_path, uint32_t mode) {
-    return error_from_host(host_syscall3(__NR_mkdirat, AT_FDCWD, long(host_path), mode & 07777));
+PalError fs_mkdir(PalHandle* root, const char* path, uint32_t mode) {
+    BeneathParent parent;
+    PalError e = parent.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    return error_from_host(host_syscall3(__NR_mkdirat, parent.dirfd(), long(parent.name()), mode & 07777));
 }
 
 // mknodat never follows a final symlink: a name that is one is taken (EEXIST).
-PalError fs_mkfifo(const char* host_path, uint32_t mode) {
-    return error_from_host(host_syscall4(__NR_mknodat, AT_FDCWD, long(host_path), S_IFIFO | (mode & 07777), 0));
+PalError fs_mkfifo(PalHandle* root, const char* path, uint32_t mode) {
+    return make_node(root, path, S_IFIFO | (mode & 07777));
 }
 
-PalError fs_mksock(const char* host_path, uint32_t mode) {
-    return error_from_host(host_syscall4(__NR_mknodat, AT_FDCWD, long(host_path), S_IFSOCK | (mode & 07777), 0));
+PalError fs_mksock(PalHandle* root, const char* path, uint32_t mode) {
+    return make_node(root, path, S_IFSOCK | (mode & 07777));
 }
 
-PalError fs_rename(const char* from, const char* to, uint32_t flags) {
+PalError fs_rename(PalHandle* root, const char* from, const char* to, uint32_t flags) {
     if (flags & ~uint32_t(PAL_RENAME_NOREPLACE | PAL_RENAME_EXCHANGE))
         return PAL_E_INVAL;
-    return error_from_host(host_syscall5(__NR_renameat2, AT_FDCWD, long(from), AT_FDCWD, long(to), flags));
+    BeneathParent from_parent, to_parent;
+    PalError e = from_parent.resolve(root, from);
+    if (e == PAL_OK)
+        e = to_parent.resolve(root, to);
+    if (e != PAL_OK)
+        return e;
+    return error_from_host(host_syscall5(__NR_renameat2, from_parent.dirfd(), long(from_parent.name()),
+                                         to_parent.dirfd(), long(to_parent.name()), flags));
 }
 
-PalError fs_link(const char* from, const char* to) {
-    return error_from_host(host_syscall5(__NR_linkat, AT_FDCWD, long(from), AT_FDCWD, long(to), 0));
+PalError fs_link(PalHandle* root, const char* from, const char* to) {
+    BeneathParent from_parent, to_parent;
+    PalError e = from_parent.resolve(root, from);
+    if (e == PAL_OK)
+        e = to_parent.resolve(root, to);
+    if (e != PAL_OK)
+        return e;
+    const char* name = from_parent.name();
+    if (name[strlen(name) - 1] == '/') {
+        // linkat follows a final symlink when a slash trails its name: ask what the path names
+        // (a directory, or the reason it is none) without following anything instead.
+        long dir = open_beneath(root, from, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        if (host_failed(dir))
+            return error_from_host(dir);
+        close_fd(dir);
+        return PAL_E_PERM;  // a directory has no hard links
+    }
+    return error_from_host(host_syscall5(__NR_linkat, from_parent.dirfd(), long(name), to_parent.dirfd(),
+                                         long(to_parent.name()), 0));
 }
 
-PalError fs_symlink(const char* target, const char* host_path) {
-    return error_from_host(host_syscall3(__NR_symlinkat, long(target), AT_FDCWD, long(host_path)));
+PalError fs_symlink(PalHandle* root, const char* target, const char* path) {
+    BeneathParent parent;
+    PalError e = parent.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    return error_from_host(host_syscall3(__NR_symlinkat, long(target), parent.dirfd(), long(parent.name())));
 }
 
-PalError fs_chmod(const char* host_path, uint32_t mode) {
-    long ret = host_syscall4(kNrFchmodat2, AT_FDCWD, long(host_path), mode & 07777, AT_SYMLINK_NOFOLLOW);
+PalError fs_chmod(PalHandle* root, const char* path, uint32_t mode) {
+    BeneathObject obj;
+    PalError e = obj.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    long ret = host_syscall4(kNrFchmodat2, obj.dirfd(), long(obj.name()), mode & 07777, obj.at_flags());
     if (ret != -ENOSYS)
         return error_from_host(ret);
-    long fd = open_path_nofollow(host_path);
+    if (!obj.name()[0])
+        return error_from_host(chmod_opath_fallback(obj.dirfd(), mode));
+    long fd = open_path_nofollow(root, path);
     if (host_failed(fd))
         return error_from_host(fd);
     ret = chmod_opath_fallback(fd, mode);
@@ -119,18 +169,21 @@ PalError fs_chmod(const char* host_path, uint32_t mode) {
     return error_from_host(ret);
 }
 
-PalError fs_chown(const char* host_path, uint32_t uid, uint32_t gid) {
-    return error_from_host(host_syscall5(__NR_fchownat, AT_FDCWD, long(host_path), long(int32_t(uid)),
-                                         long(int32_t(gid)), AT_SYMLINK_NOFOLLOW));
+PalError fs_chown(PalHandle* root, const char* path, uint32_t uid, uint32_t gid) {
+    BeneathObject obj;
+    PalError e = obj.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    return error_from_host(host_syscall5(__NR_fchownat, obj.dirfd(), long(obj.name()), long(int32_t(uid)),
+                                         long(int32_t(gid)), obj.at_flags()));
 }
 
-PalError fs_truncate(const char* host_path, uint64_t size) {
+PalError fs_truncate(PalHandle* root, const char* path, uint64_t size) {
     if (int64_t(size) < 0)
         return PAL_E_INVAL;
     // truncate(2) follows symlinks; opening with O_NOFOLLOW does not. O_NONBLOCK keeps a
     // FIFO swapped in meanwhile from blocking the open; anything but a file is refused.
-    long fd = host_syscall4(__NR_openat, AT_FDCWD, long(host_path),
-                            O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_LARGEFILE, 0);
+    long fd = open_beneath(root, path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_LARGEFILE, 0);
     if (host_failed(fd))
         return error_from_host(fd);
     struct stat st;
@@ -141,14 +194,18 @@ PalError fs_truncate(const char* host_path, uint64_t size) {
     return error_from_host(ret);
 }
 
-PalError fs_utimens(const char* host_path, int64_t atime_ns, int64_t mtime_ns) {
+PalError fs_utimens(PalHandle* root, const char* path, int64_t atime_ns, int64_t mtime_ns) {
+    BeneathObject obj;
+    PalError e = obj.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
     __kernel_timespec ts[2] = {host_time(atime_ns), host_time(mtime_ns)};
     return error_from_host(
-        host_syscall4(__NR_utimensat, AT_FDCWD, long(host_path), long(ts), AT_SYMLINK_NOFOLLOW));
+        host_syscall4(__NR_utimensat, obj.dirfd(), long(obj.name()), long(ts), obj.at_flags()));
 }
 
-PalError fs_statfs(const char* host_path, PalFsInfo* out) {
-    long fd = open_path_nofollow(host_path);
+PalError fs_statfs(PalHandle* root, const char* path, PalFsInfo* out) {
+    long fd = open_path_nofollow(root, path);
     if (host_failed(fd))
         return error_from_host(fd);
     struct statfs s;

@@ -40,6 +40,7 @@ const PalApi g_api = {
     .thread_yield = thread_yield,
     .thread_id = thread_id,
     .thread_interrupt = thread_interrupt,
+    .fs_root_open = fs_root_open,
     .stream_open = stream_open,
     .console_open = console_open,
     .stream_read = stream_read,

@@ -31,8 +31,7 @@ PalError time_get(PalClock clock, uint64_t* ns) {
     if (!host_clock(clock, &id))
         return PAL_E_INVAL;
     struct __kernel_timespec ts;
-    long ret = g_pal.vdso_clock_gettime ? g_pal.vdso_clock_gettime(id, &ts)
-                                        : host_syscall2(__NR_clock_gettime, id, long(&ts));
+    long ret = host_clock_gettime(id, &ts);
     if (host_failed(ret))
         return error_from_host(ret);
     *ns = uint64_t(ts.tv_sec) * kNsPerSec + uint64_t(ts.tv_nsec);
@@ -95,8 +94,7 @@ PalError resource_usage(int thread_only, PalUsage* out) {
 
 PalError get_cpu(uint32_t* cpu, uint32_t* node) {
     unsigned c = 0, n = 0;
-    long ret = g_pal.vdso_getcpu ? g_pal.vdso_getcpu(&c, &n, nullptr)
-                                 : host_syscall3(__NR_getcpu, long(&c), long(&n), 0);
+    long ret = host_getcpu(&c, &n);
     if (host_failed(ret))
         return error_from_host(ret);
     if (cpu)

@@ -30,6 +30,7 @@ struct Tcb {
     PalContext* syscall_ctx;   // where the SIGSYS handler saves the application's registers
     uint64_t stack_top;        // top of this thread's PAL stack (16-aligned)
     uint8_t sud_selector;      // Syscall User Dispatch selector byte: always BLOCK
+    uint8_t in_host_vdso;      // the PAL is calling into the host vDSO (host_vdso.cpp)
     int32_t host_tid;
     int32_t exit_word;         // cleared by the host when the thread is gone (CLONE_CHILD_CLEARTID)
     void* block;               // the mapping holding stack, alternate stack and this TCB
@@ -52,8 +53,6 @@ struct Globals {
     int log_fd;
     bool have_fsgsbase;
     uint64_t host_vdso_start, host_vdso_end;  // the host's vDSO (PAL use only)
-    long (*vdso_clock_gettime)(long clock, void* ts);
-    long (*vdso_getcpu)(unsigned* cpu, unsigned* node, void* unused);
     PalSyscallUpcall syscall_upcall;
     PalExceptionUpcall exception_upcall;
     bool interception_on;
@@ -78,11 +77,24 @@ void* pal_memory_page();
 Tcb* tcb_allocate();
 void tcb_install(Tcb* tcb);     // sets %gs, the alternate stack and, when on, interception
 PalError enable_interception_for_current_thread();
+// Installs the seccomp filter that stops any host system call made from outside the PAL's
+// text (seccomp.cpp); inherited by the threads created afterwards.
+PalError guard_host_calls();
 
 void exceptions_init();
-// Finds the host vDSO's clock_gettime; its rare fallback system calls are run by the
-// SIGSYS handler (the vDSO lies outside the PAL text that Syscall User Dispatch allows).
+// Finds the host vDSO's clock_gettime and getcpu; their rare fallback system calls are run
+// by the SIGSYS handler (the vDSO lies outside the PAL text that Syscall User Dispatch
+// allows), for the PAL only: see host_vdso_fallback.
 void host_vdso_init(uint64_t base);
+// clock_gettime and getcpu through the host vDSO, or the system call where it has none.
+long host_clock_gettime(int clock, void* ts);
+long host_getcpu(unsigned* cpu, unsigned* node);
+// Whether a trapped system call is the host vDSO's own fallback, made while the PAL called
+// it: the SIGSYS handler runs only those on the host. The same instruction reached by the
+// application (which may jump anywhere) is the application's system call.
+bool host_vdso_fallback(const Tcb* tcb, uint64_t rip, uint64_t nr);
+// Whether the interrupted code is the PAL's own: its text, or the host vDSO it is in.
+bool in_pal_code(const Tcb* tcb, uint64_t rip);
 
 PalHandle* handle_alloc(PalStreamType type, int fd);
 void handle_free(PalHandle* h);
@@ -105,17 +117,18 @@ int64_t thread_id();
 PalError thread_interrupt(int64_t id);
 PalError shm_create(size_t size, PalHandle** out);
 PalError resource_usage(int thread_only, PalUsage* out);
-PalError stream_open(const char* host_path, uint32_t access, uint32_t mode, PalHandle** out);
+PalError fs_root_open(const char* host_path, PalHandle** out);
+PalError stream_open(PalHandle* root, const char* path, uint32_t access, uint32_t mode, PalHandle** out);
 PalError console_open(PalConsole which, PalHandle** out);
 PalError stream_read(PalHandle* h, uint64_t offset, void* buf, size_t size, size_t* done);
 PalError stream_write(PalHandle* h, uint64_t offset, const void* buf, size_t size, size_t* done);
 PalError stream_attributes(PalHandle* h, PalStreamAttr* out);
-PalError stream_attributes_path(const char* host_path, int follow, PalStreamAttr* out);
+PalError stream_attributes_path(PalHandle* root, const char* path, PalStreamAttr* out);
 PalError stream_flush(PalHandle* h);
-PalError stream_delete(const char* host_path, int dir);
+PalError stream_delete(PalHandle* root, const char* path, int dir);
 void stream_close(PalHandle* h);
 PalError dir_read(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
-PalError stream_readlink(const char* host_path, char* buf, size_t size, size_t* len);
+PalError stream_readlink(PalHandle* root, const char* path, char* buf, size_t size, size_t* len);
 PalError event_create(int initially_set, int auto_clear, PalHandle** out);
 void event_set(PalHandle* ev);
 void event_clear(PalHandle* ev);
@@ -135,17 +148,17 @@ uint64_t get_fs_base();
 void process_stop();
 [[noreturn]] void process_kill_self(int sig);
 void debug_log(const char* text, size_t size);
-PalError fs_mkdir(const char* host_path, uint32_t mode);
-PalError fs_mkfifo(const char* host_path, uint32_t mode);
-PalError fs_mksock(const char* host_path, uint32_t mode);
-PalError fs_rename(const char* from, const char* to, uint32_t flags);
-PalError fs_link(const char* from, const char* to);
-PalError fs_symlink(const char* target, const char* host_path);
-PalError fs_chmod(const char* host_path, uint32_t mode);
-PalError fs_chown(const char* host_path, uint32_t uid, uint32_t gid);
-PalError fs_truncate(const char* host_path, uint64_t size);
-PalError fs_utimens(const char* host_path, int64_t atime_ns, int64_t mtime_ns);
-PalError fs_statfs(const char* host_path, PalFsInfo* out);
+PalError fs_mkdir(PalHandle* root, const char* path, uint32_t mode);
+PalError fs_mkfifo(PalHandle* root, const char* path, uint32_t mode);
+PalError fs_mksock(PalHandle* root, const char* path, uint32_t mode);
+PalError fs_rename(PalHandle* root, const char* from, const char* to, uint32_t flags);
+PalError fs_link(PalHandle* root, const char* from, const char* to);
+PalError fs_symlink(PalHandle* root, const char* target, const char* path);
+PalError fs_chmod(PalHandle* root, const char* path, uint32_t mode);
+PalError fs_chown(PalHandle* root, const char* path, uint32_t uid, uint32_t gid);
+PalError fs_truncate(PalHandle* root, const char* path, uint64_t size);
+PalError fs_utimens(PalHandle* root, const char* path, int64_t atime_ns, int64_t mtime_ns);
+PalError fs_statfs(PalHandle* root, const char* path, PalFsInfo* out);
 PalError stream_chmod(PalHandle* h, uint32_t mode);
 PalError stream_chown(PalHandle* h, uint32_t uid, uint32_t gid);
 PalError stream_utimens(PalHandle* h, int64_t atime_ns, int64_t mtime_ns);

@@ -6,6 +6,7 @@
 #include <carbyne/string.h>
 #include <linux/fcntl.h>
 
+#include "beneath.h"
 #include "pal_internal.h"
 
 namespace carbyne::pal {
@@ -62,8 +63,11 @@ bool is_stream_type(PalHandle* h) {
 
 }  // namespace
 
-PalError stream_open(const char* host_path, uint32_t access, uint32_t mode, PalHandle** out) {
-    long flags = O_CLOEXEC | O_LARGEFILE;
+PalError stream_open(PalHandle* root, const char* path, uint32_t access, uint32_t mode, PalHandle** out) {
+    if (root_fd(root) < 0)
+        return PAL_E_BADHANDLE;
+    // Never a final symlink: open(2) refuses it (ELOOP), O_PATH names the symlink itself.
+    long flags = O_CLOEXEC | O_LARGEFILE | O_NOFOLLOW;
     switch (access & 3) {
     case PAL_ACCESS_RDONLY: flags |= O_RDONLY; break;
     case PAL_ACCESS_WRONLY: flags |= O_WRONLY; break;
@@ -78,15 +82,13 @@ PalError stream_open(const char* host_path, uint32_t access, uint32_t mode, PalH
         flags |= O_TRUNC;
     if (access & PAL_OPEN_DIRECTORY)
         flags |= O_DIRECTORY;
-    if (access & PAL_OPEN_NOFOLLOW)
-        flags |= O_NOFOLLOW;
     if (access & PAL_OPEN_NONBLOCK)
         flags |= O_NONBLOCK;
     if (access & PAL_OPEN_APPEND)
         flags |= O_APPEND;
     if (access & PAL_OPEN_PATH)
         flags = (flags & (O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW)) | O_PATH;
-    long fd = host_syscall4(__NR_openat, AT_FDCWD, long(host_path), flags, mode & 07777);
+    long fd = open_beneath(root, path, flags, mode);
     if (host_failed(fd))
         return error_from_host(fd);
     struct stat st;
@@ -155,10 +157,13 @@ PalError stream_attributes(PalHandle* h, PalStreamAttr* out) {
     return PAL_OK;
 }
 
-PalError stream_attributes_path(const char* host_path, int follow, PalStreamAttr* out) {
+PalError stream_attributes_path(PalHandle* root, const char* path, PalStreamAttr* out) {
+    BeneathObject obj;
+    PalError e = obj.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
     struct stat st;
-    long ret = host_syscall4(__NR_newfstatat, AT_FDCWD, long(host_path), long(&st),
-                             follow ? 0 : AT_SYMLINK_NOFOLLOW);
+    long ret = host_syscall4(__NR_newfstatat, obj.dirfd(), long(obj.name()), long(&st), obj.at_flags());
     if (host_failed(ret))
         return error_from_host(ret);
     attr_from_stat(st, out);
@@ -171,8 +176,12 @@ PalError stream_flush(PalHandle* h) {
     return error_from_host(host_syscall1(__NR_fsync, h->fd));
 }
 
-PalError stream_delete(const char* host_path, int dir) {
-    return error_from_host(host_syscall3(__NR_unlinkat, AT_FDCWD, long(host_path), dir ? AT_REMOVEDIR : 0));
+PalError stream_delete(PalHandle* root, const char* path, int dir) {
+    BeneathParent parent;
+    PalError e = parent.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    return error_from_host(host_syscall3(__NR_unlinkat, parent.dirfd(), long(parent.name()), dir ? AT_REMOVEDIR : 0));
 }
 
 void stream_close(PalHandle* h) {
@@ -223,8 +232,14 @@ PalError dir_read(PalHandle* dir, int restart, void* buf, size_t size, size_t* d
     return PAL_OK;
 }
 
-PalError stream_readlink(const char* host_path, char* buf, size_t size, size_t* len) {
-    long n = host_syscall4(__NR_readlinkat, AT_FDCWD, long(host_path), long(buf), long(size));
+PalError stream_readlink(PalHandle* root, const char* path, char* buf, size_t size, size_t* len) {
+    BeneathObject obj;
+    PalError e = obj.resolve(root, path);
+    if (e != PAL_OK)
+        return e;
+    long n = host_syscall4(__NR_readlinkat, obj.dirfd(), long(obj.name()), long(buf), long(size));
+    if (n == -ENOENT && !obj.name()[0])
+        n = -EINVAL;  // an empty name reads the descriptor's own link, and it is not one
     if (host_failed(n))
         return error_from_host(n);
     *len = size_t(n);

@@ -69,13 +69,11 @@ void expect_all_once(Check& c, const Seen& seen) {
 }  // namespace
 
 void check_directories() {
-    char path[512];
     PalHandle* dir = nullptr;
     alignas(8) uint8_t buf[4096];
     {
         Check c("dir-read-entries");
-        if (c.expect_ok(g_api->stream_open(scratch_path(path, sizeof(path), "listing"),
-                                           PAL_ACCESS_RDONLY | PAL_OPEN_DIRECTORY, 0, &dir),
+        if (c.expect_ok(g_api->stream_open(scratch_root(), "listing", PAL_ACCESS_RDONLY | PAL_OPEN_DIRECTORY, 0, &dir),
                         "stream_open")) {
             Seen seen = {};
             size_t done = 0;
@@ -88,7 +86,7 @@ void check_directories() {
             c.expect(done == 0, "dir_read never reported the end");
             expect_all_once(c, seen);
             PalStreamAttr attr = {};
-            if (c.expect_ok(g_api->stream_attributes_path(scratch_path(path, sizeof(path), "listing/alpha"), 0, &attr),
+            if (c.expect_ok(g_api->stream_attributes_path(scratch_root(), "listing/alpha", &attr),
                             "attributes of alpha"))
                 c.expect(seen.alpha_ino == attr.ino, "alpha: dirent ino %lu, stat ino %lu", seen.alpha_ino, attr.ino);
         } else {
@@ -132,7 +130,7 @@ void check_directories() {
         Check c("dir-read-not-dir");
         PalHandle* file = nullptr;
         size_t done = 0;
-        if (c.expect_ok(g_api->stream_open(scratch_path(path, sizeof(path), "listing/alpha"), PAL_ACCESS_RDONLY, 0, &file),
+        if (c.expect_ok(g_api->stream_open(scratch_root(), "listing/alpha", PAL_ACCESS_RDONLY, 0, &file),
                         "open a file")) {
             c.expect_error(g_api->dir_read(file, 0, buf, sizeof(buf), &done), PAL_E_NOTDIR, "dir_read of a file");
             g_api->stream_close(file);

@@ -2,6 +2,7 @@
 // the upcall with the caller's registers, and the host never runs it. Runs last.
 #include <asm/unistd.h>
 
+#include "../linux/pal_internal.h"  // the Tcb's selector byte, which run_host_call_guard opens
 #include "pal_test.h"
 
 namespace pal_test {
@@ -20,6 +21,55 @@ constexpr long kGetpid = __NR_getpid;
 constexpr long kFakePid = 4242;
 constexpr long kEnosys = -38;
 constexpr size_t kThreadStackSize = 64 * 1024;
+
+constexpr long kGetppid = __NR_getppid;
+constexpr long kClockGettime = __NR_clock_gettime;
+
+// Where an upcall resumes the caller when set (instead of after its `syscall`).
+uint64_t g_upcall_resume;
+
+// A `mov $imm32, %eax; syscall` in the host vDSO's code (a fallback of one of its clock
+// functions), found with plain host calls before interception is on; 0 if none.
+uint64_t find_host_vdso_syscall() {
+    constexpr long kOpen = __NR_open, kRead = __NR_read, kClose = __NR_close;
+    constexpr uint64_t kAtSysinfoEhdr = 33;
+    uint64_t auxv[128] = {};
+    long fd = pal_test_raw_syscall3(kOpen, long("/proc/self/auxv"), 0 /* O_RDONLY */, 0);
+    if (fd < 0)
+        return 0;
+    long n = pal_test_raw_syscall3(kRead, fd, long(auxv), sizeof(auxv) - 16);
+    pal_test_raw_syscall3(kClose, fd, 0, 0);
+    uint64_t base = 0;
+    for (long i = 0; n > 0 && i + 1 < n / 8; i += 2)
+        if (auxv[i] == kAtSysinfoEhdr)
+            base = auxv[i + 1];
+    if (!base)
+        return 0;
+    // The ELF program headers of the image the kernel mapped: scan its executable part.
+    const auto* image = reinterpret_cast<const uint8_t*>(base);
+    uint64_t phoff = 0;
+    uint16_t phentsize = 0, phnum = 0;
+    memcpy(&phoff, image + 0x20, 8);
+    memcpy(&phentsize, image + 0x36, 2);
+    memcpy(&phnum, image + 0x38, 2);
+    for (unsigned i = 0; i < phnum; i++) {
+        const uint8_t* ph = image + phoff + i * phentsize;
+        uint32_t type = 0, flags = 0;
+        uint64_t vaddr = 0, memsz = 0;
+        memcpy(&type, ph, 4);
+        memcpy(&flags, ph + 4, 4);
+        memcpy(&vaddr, ph + 16, 8);
+        memcpy(&memsz, ph + 40, 8);
+        if (type != 1 /* PT_LOAD */ || !(flags & 1 /* PF_X */))
+            continue;
+        for (uint64_t off = 0; off + 7 <= memsz; off++) {
+            const uint8_t* p = image + off;
+            if (p[0] == 0xb8 && p[5] == 0x0f && p[6] == 0x05)
+                return base + off + 5;
+        }
+    }
+    return 0;
+}
 
 // What the upcall saw on its last call.
 struct Upcall {
@@ -118,6 +168,7 @@ void expect_probe_intercepted(Check& c, const ThreadProbe& p, long real_pid) {
 void check_syscall_interception() {
     uint64_t regs[kRegs];
     long real_pid = pal_test_raw_syscall3(kGetpid, 0, 0, 0);
+    uint64_t vdso_syscall = find_host_vdso_syscall();
     {
         Check c("syscall-host-before-interception");
         long pid = pal_test_syscall(kGetpid, regs);
@@ -214,7 +265,7 @@ void check_syscall_interception() {
                 g_api->stream_close(ev);
             }
             PalStreamAttr attr = {};
-            c.expect_ok(g_api->stream_attributes_path(g_scratch, 1, &attr), "stream_attributes_path");
+            c.expect_ok(g_api->stream_attributes_path(scratch_root(), "", &attr), "stream_attributes_path");
             uint32_t cpu = 0;
             c.expect_ok(g_api->get_cpu(&cpu, nullptr), "get_cpu");
             c.expect(last_upcall().count == before, "PAL calls reached the upcall %d times",
@@ -236,11 +287,54 @@ void check_syscall_interception() {
         }
     }
     {
+        // The application may jump to any instruction, a `syscall` in the host vDSO too:
+        // only the PAL's own vDSO calls reach the host from there; this one is the
+        // application's and goes to the upcall, whatever its number.
+        Check c("syscall-vdso-jump");
+        if (c.expect(on, "interception is off") &&
+            c.expect(vdso_syscall != 0, "no `mov $n, %%eax; syscall` found in the host vDSO")) {
+            static uint64_t pad[512];
+            for (uint64_t& slot : pad)
+                slot = uint64_t(pal_test_jump_landing);
+            uint64_t pad_middle = uint64_t(&pad[256]);
+            uint64_t ts[2] = {};
+            const long numbers[] = {kGetppid, kClockGettime};
+            for (long nr : numbers) {
+                int before = last_upcall().count;
+                g_upcall_resume = uint64_t(pal_test_jump_landing);
+                long r = pal_test_jump(vdso_syscall, nr, pad_middle, 0 /* CLOCK_REALTIME */, long(ts));
+                g_upcall_resume = 0;
+                Upcall u = last_upcall();
+                if (!c.expect(u.count == before + 1, "system call %ld at the host vDSO's %#lx ran on the host (%ld)", nr,
+                              vdso_syscall, r))
+                    continue;
+                c.expect(u.nr == uint64_t(nr) && r == kEnosys, "the upcall saw %lu and returned %ld, expected %ld",
+                         u.nr, r, nr);
+                c.expect(u.rip == vdso_syscall + 2, "ctx->rip %#lx, expected %#lx", u.rip, vdso_syscall + 2);
+            }
+        }
+    }
+    {
         Check c("syscall-intercepted-new-thread");
         ThreadProbe p = {};
         if (c.expect(on, "interception is off") && start_probe(c, &p, false))
             expect_probe_intercepted(c, p, real_pid);
     }
+}
+
+void run_host_call_guard() {
+    if (g_api->enable_syscall_interception(pal_test_syscall_upcall) != PAL_OK) {
+        log_line("FAIL host-call-guard: enable_syscall_interception");
+        return;
+    }
+    // A selector left at ALLOW lets this thread's system calls past Syscall User Dispatch:
+    // the PAL's seccomp guard must stop the next one, made outside the PAL, and end the
+    // process with a report.
+    auto* tcb = reinterpret_cast<carbyne::pal::Tcb*>(gs_self());
+    __atomic_store_n(&tcb->sud_selector, uint8_t(0) /* SYSCALL_DISPATCH_FILTER_ALLOW */, __ATOMIC_SEQ_CST);
+    long r = pal_test_raw_syscall3(kGetppid, 0, 0, 0);
+    tcb->sud_selector = 1;
+    log_line("FAIL host-call-guard: getppid from outside the PAL reached the host (returned %ld)", r);
 }
 
 }  // namespace pal_test
@@ -259,5 +353,7 @@ void pal_test_handle_syscall(PalContext* ctx) {
     g_upcall.ctx = uint64_t(ctx);
     g_upcall.frame = uint64_t(__builtin_frame_address(0));
     ctx->rax = uint64_t(ctx->rax == uint64_t(pal_test::kGetpid) ? pal_test::kFakePid : pal_test::kEnosys);
+    if (pal_test::g_upcall_resume)
+        ctx->rip = pal_test::g_upcall_resume;
     __atomic_store_n(&g_upcall.count, g_upcall.count + 1, __ATOMIC_RELEASE);
 }

@@ -23,7 +23,8 @@ extern const PalBootInfo* g_info;
 extern const char* g_scratch;  // argv[1]: a host directory prepared by the driver
 
 // One named check. Its expectations record the first failure; the destructor prints
-// "ok NAME" or "FAIL NAME: detail" through debug_log.
+// "ok NAME" or "FAIL NAME: detail" through debug_log, or "skip NAME: why" for a check the
+// host cannot run (never an "ok": the driver shows the skip).
 class Check {
 public:
     explicit Check(const char* name) : m_name(name) {}
@@ -34,11 +35,14 @@ public:
     bool expect(bool cond, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
     bool expect_ok(PalError err, const char* what);
     bool expect_error(PalError err, PalError want, const char* what);
+    // Says why the host cannot run this check; a failure already recorded still fails.
+    void skip(const char* fmt, ...) __attribute__((format(printf, 2, 3)));
     bool failed() const { return m_failures != 0; }
 
 private:
     const char* m_name;
     int m_failures = 0;
+    bool m_skipped = false;
     char m_detail[256] = {};
 };
 
@@ -47,6 +51,9 @@ void log_line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 const char* error_name(PalError err);
 // "<scratch>/<name>" into buf.
 const char* scratch_path(char* buf, size_t size, const char* name);
+// The scratch directory as a root handle (fs_root_open), opened on first use: the root of
+// the path calls of the checks.
+PalHandle* scratch_root();
 uint64_t monotonic_ns();
 // Polls until *word == want (thread_yield and 1 ms sleeps), at most kWaitLimitNs.
 bool wait_for_word(const volatile int32_t* word, int32_t want);
@@ -88,6 +95,7 @@ void check_exceptions();
 void check_memory();
 void check_streams();
 void check_directories();
+void check_beneath();
 void check_console();
 void check_events();
 void check_threads();
@@ -97,6 +105,9 @@ void check_get_cpu();
 void check_fs_base();
 void check_sockets();
 void check_syscall_interception();  // last: afterwards every `syscall` here traps
+// Mode host-call-guard: a system call from outside the PAL that got past interception
+// must end the process (it returns only if it did not).
+void run_host_call_guard();
 
 }  // namespace pal_test
 
@@ -106,6 +117,7 @@ extern "C" {
 [[noreturn]] void pal_test_switch_stack(uint64_t stack_top, void (*fn)(void*), void* arg);
 long pal_test_syscall(long nr, uint64_t* regs_after);
 long pal_test_raw_syscall3(long nr, long a, long b, long c);
+long pal_test_jump(uint64_t target, long nr, uint64_t pad, long a0, long a1);
 void pal_test_syscall_upcall(PalContext* ctx);
 void pal_test_handle_syscall(PalContext* ctx);
 uint64_t pal_test_load(const void* addr);
@@ -115,6 +127,6 @@ void pal_test_int3();
 uint64_t pal_test_divide(uint64_t a, uint64_t b);
 extern const char pal_test_syscall_insn[], pal_test_load_insn[], pal_test_load_done[], pal_test_store_insn[],
     pal_test_store_done[], pal_test_ud2_insn[], pal_test_ud2_done[], pal_test_int3_done[],
-    pal_test_divide_insn[], pal_test_divide_done[];
+    pal_test_divide_insn[], pal_test_divide_done[], pal_test_jump_landing[];
 }
 #pragma GCC visibility pop

@@ -106,6 +106,50 @@ pal_test_raw_syscall3:
     ret
     .size pal_test_raw_syscall3, . - pal_test_raw_syscall3
 
+/* long pal_test_jump(uint64_t target, long nr, uint64_t pad, long a0, long a1): jumps to
+ * `target` (a `syscall` instruction somewhere else, e.g. in the host vDSO) with rax = nr,
+ * rdi = a0, rsi = a1, and rsp and rbp pointing into `pad`, an array filled with the
+ * address of pal_test_jump_landing. Whatever the code after the instruction pops or
+ * returns to, it lands there (and so does an upcall that resumes there); the landing
+ * restores the caller's stack and registers and returns rax. Not reentrant. */
+    .globl pal_test_jump
+    .hidden pal_test_jump
+    .type pal_test_jump, @function
+pal_test_jump:
+    push %rbx
+    push %rbp
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, pal_test_jump_saved_rsp(%rip)
+    mov %rdi, %r11
+    mov %rsi, %rax
+    mov %rdx, %rsp
+    mov %rdx, %rbp
+    mov %rcx, %rdi
+    mov %r8, %rsi
+    xor %edx, %edx
+    jmp *%r11
+    .globl pal_test_jump_landing
+    .hidden pal_test_jump_landing
+pal_test_jump_landing:
+    mov pal_test_jump_saved_rsp(%rip), %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbp
+    pop %rbx
+    ret
+    .size pal_test_jump, . - pal_test_jump
+
+    .bss
+    .balign 8
+pal_test_jump_saved_rsp:
+    .quad 0
+    .text
+
 /* The syscall upcall (PalSyscallUpcall): entered with %rdi = the saved registers and a
  * fake return address on the stack, like the LibOS's entry. The C++ side records the
  * call and sets the result; then every register is restored from the context and the

@@ -34,7 +34,7 @@ void exception_upcall(const PalException* exc, PalContext* ctx) {
         (usercopy_fixup(&ctx->rip, &ctx->rax) || user_atomic_fixup(&ctx->rip, &ctx->rax)))
         return;
     bool in_libos = ctx->rip >= g_boot->libos_start && ctx->rip < g_boot->libos_end;
-    bool in_pal = ctx->rip >= g_boot->pal_start && ctx->rip < g_boot->pal_end;
+    bool in_pal = exc->in_pal != 0;  // the PAL's text or the host vDSO it was in
     if (exc->kind == PAL_EXC_WAKE) {
         // Another thread made a signal pending for this one. In the application's code it
         // is delivered now; in the LibOS the system call's return path delivers it.
@@ -55,7 +55,7 @@ void exception_upcall(const PalException* exc, PalContext* ctx) {
     }
     if (in_libos || in_pal) {
         const char* sc = current_syscall_name();
-        log_error("LibOS internal fault (%s) at %s+%#lx, address %#lx, during %s%s; this is a Carbyne bug",
+        log_fatal("LibOS internal fault (%s) at %s+%#lx, address %#lx, during %s%s; this is a Carbyne bug",
                   signal_name(exc->host_signal), in_libos ? "libos.so" : "carbyne-pal",
                   ctx->rip - (in_libos ? g_boot->libos_start : g_boot->pal_start), exc->addr,
                   sc ? "system call " : "start-up", sc ? sc : "");

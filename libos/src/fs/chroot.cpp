@@ -1,8 +1,12 @@
 // chroot mounts: a host directory shown through PAL streams. The LibOS walks the path and
-// follows symlinks itself, so a link inside the mount cannot lead outside the manifest.
+// follows symlinks itself, so a link inside the mount cannot lead outside the manifest; the
+// PAL resolves each path it is given beneath the mount's root handle and follows no symlink,
+// so a host process that swaps a directory for a symlink behind the LibOS's back cannot
+// either (pal.h: "Host paths").
 // A host FIFO is never opened on the host: its ends meet in a LibOS pipe (fifo.h).
 #include <carbyne/string.h>
 #include <libos/heap.h>
+#include <libos/log.h>
 #include <libos/pal.h>
 #include <linux/fcntl.h>
 
@@ -293,9 +297,9 @@ private:
 // A host directory (or file) shown at a mount point.
 class ChrootFs final : public FileSystem {
 public:
-    ChrootFs(char* root, char* clean_root) : m_root(root), m_clean_root(clean_root) {}
+    ChrootFs(PalHandle* root, char* clean_root) : m_root(root), m_clean_root(clean_root) {}
     ~ChrootFs() override {
-        kfree(m_root);
+        g_pal->stream_close(m_root);
         kfree(m_clean_root);
     }
 
@@ -306,10 +310,8 @@ public:
     const char* host_root() const override { return m_clean_root; }
 
     Result<void> lookup(const char* rel, bool* exists, Stat* st) override {
-        char host[kPathMax];
-        TRY(host_path(rel, host));
         PalStreamAttr attr;
-        PalError e = g_pal->stream_attributes_path(host, 0, &attr);
+        PalError e = g_pal->stream_attributes_path(m_root, rel, &attr);
         if (e == PAL_E_NOENT) {
             *exists = false;
             return {};
@@ -321,136 +323,78 @@ public:
     }
 
     Result<size_t> readlink(const char* rel, char* buf, size_t size) override {
-        char host[kPathMax];
-        TRY(host_path(rel, host));
         size_t len = 0;
-        TRY(pal_result(g_pal->stream_readlink(host, buf, size, &len)));
+        TRY(pal_result(g_pal->stream_readlink(m_root, rel, buf, size, &len)));
         return len;
     }
 
     Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override;
 
     Result<void> mkdir(const char* rel, uint32_t mode) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->fs_mkdir(host.p, mode));
+        return pal_result(g_pal->fs_mkdir(m_root, rel, mode));
     }
-    Result<void> unlink(const char* rel) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->stream_delete(host.p, 0));
-    }
-    Result<void> rmdir(const char* rel) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->stream_delete(host.p, 1));
-    }
+    Result<void> unlink(const char* rel) override { return pal_result(g_pal->stream_delete(m_root, rel, 0)); }
+    Result<void> rmdir(const char* rel) override { return pal_result(g_pal->stream_delete(m_root, rel, 1)); }
+    // Both names are in this mount: the VFS answers EXDEV across mounts.
     Result<void> rename(const char* from, const char* to, uint32_t flags) override {
-        HostPath host_from, host_to;
-        TRY(host_path(from, host_from.p));
-        TRY(host_path(to, host_to.p));
-        return pal_result(g_pal->fs_rename(host_from.p, host_to.p, flags));
+        return pal_result(g_pal->fs_rename(m_root, from, to, flags));
     }
     Result<void> link(const char* from, const char* to) override {
-        HostPath host_from, host_to;
-        TRY(host_path(from, host_from.p));
-        TRY(host_path(to, host_to.p));
-        return pal_result(g_pal->fs_link(host_from.p, host_to.p));
+        return pal_result(g_pal->fs_link(m_root, from, to));
     }
     Result<void> symlink(const char* target, const char* rel) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->fs_symlink(target, host.p));
+        return pal_result(g_pal->fs_symlink(m_root, target, rel));
     }
     // Regular files, FIFOs and socket nodes (the VFS refuses devices).
     Result<void> mknod(const char* rel, uint32_t mode, uint64_t) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
         uint32_t type = mode & S_IFMT;
         if (type == S_IFIFO)
-            return pal_result(g_pal->fs_mkfifo(host.p, mode & 07777));
+            return pal_result(g_pal->fs_mkfifo(m_root, rel, mode & 07777));
         if (type == S_IFSOCK)
-            return pal_result(g_pal->fs_mksock(host.p, mode & 07777));
+            return pal_result(g_pal->fs_mksock(m_root, rel, mode & 07777));
         if (type != S_IFREG)
             return Errno(EPERM);
         PalHandle* h = nullptr;
-        TRY(pal_result(g_pal->stream_open(host.p, PAL_ACCESS_RDONLY | PAL_OPEN_CREATE | PAL_OPEN_EXCL | PAL_OPEN_NOFOLLOW,
+        TRY(pal_result(g_pal->stream_open(m_root, rel, PAL_ACCESS_RDONLY | PAL_OPEN_CREATE | PAL_OPEN_EXCL,
                                           mode & 07777, &h)));
         g_pal->stream_close(h);
         return {};
     }
     Result<void> chmod(const char* rel, uint32_t mode) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->fs_chmod(host.p, mode));
+        return pal_result(g_pal->fs_chmod(m_root, rel, mode));
     }
     Result<void> chown(const char* rel, uint32_t uid, uint32_t gid) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->fs_chown(host.p, uid, gid));
+        return pal_result(g_pal->fs_chown(m_root, rel, uid, gid));
     }
     Result<void> truncate(const char* rel, uint64_t size) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->fs_truncate(host.p, size));
+        return pal_result(g_pal->fs_truncate(m_root, rel, size));
     }
     Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
-        return pal_result(g_pal->fs_utimens(host.p, atime_ns, mtime_ns));
+        return pal_result(g_pal->fs_utimens(m_root, rel, atime_ns, mtime_ns));
     }
     Result<void> statfs(StatFs* out) override { return statfs_at("", out); }
     // The host's own figures and f_type: a host directory may hold other host file systems.
     Result<void> statfs_at(const char* rel, StatFs* out) override {
-        HostPath host;
-        TRY(host_path(rel, host.p));
         PalFsInfo info;
-        TRY(pal_result(g_pal->fs_statfs(host.p, &info)));
+        TRY(pal_result(g_pal->fs_statfs(m_root, rel, &info)));
         *out = StatFs{info.type, info.block_size, info.blocks, info.blocks_free, info.blocks_avail,
                       info.files, info.files_free, info.name_max, info.flags};
         return {};
     }
     Result<void> sync() override {
         PalHandle* h = nullptr;
-        TRY(pal_result(g_pal->stream_open(m_root, PAL_ACCESS_RDONLY, 0, &h)));
+        TRY(pal_result(g_pal->stream_open(m_root, "", PAL_ACCESS_RDONLY, 0, &h)));
         PalError e = g_pal->stream_sync(h, PAL_FSYNC_FILESYSTEM);
         g_pal->stream_close(h);
         return pal_result(e);
     }
 
-    // The host path of `rel`: the root joined with it.
-    Result<void> host_path(const char* rel, char* out) const {
-        if (!out)
-            return Errno(ENOMEM);
-        size_t rlen = strlen(m_root);
-        size_t blen = strlen(rel);
-        bool root_slash = rlen > 0 && m_root[rlen - 1] == '/';
-        if (rlen + 1 + blen + 1 > kPathMax)
-            return Errno(ENAMETOOLONG);
-        memcpy(out, m_root, rlen);
-        if (blen) {
-            if (!root_slash)
-                out[rlen++] = '/';
-            memcpy(out + rlen, rel, blen);
-        }
-        out[rlen + blen] = '\0';
-        return {};
-    }
-
 private:
-    // A host path buffer off the syscall stack (two of them would not fit there).
-    struct HostPath {
-        char* p = static_cast<char*>(kmalloc(kPathMax));
-        ~HostPath() { kfree(p); }
-    };
-
-    char* m_root;
-    char* m_clean_root;  // m_root cleaned lexically, to compare with other mounts' roots
+    PalHandle* m_root;   // the mount's host directory (or file), opened once: every path is beneath it
+    char* m_clean_root;  // its host path cleaned lexically, to compare with other mounts' roots
 };
 
 Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
-    char host[kPathMax];
-    TRY(host_path(r.rel, host));
     uint32_t acc = flags & O_ACCMODE;
     uint32_t access = acc == O_WRONLY ? PAL_ACCESS_WRONLY : acc == O_RDWR ? PAL_ACCESS_RDWR : PAL_ACCESS_RDONLY;
     if (flags & O_PATH)
@@ -465,8 +409,7 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
         access |= PAL_OPEN_APPEND;
     if (flags & O_NONBLOCK)
         access |= PAL_OPEN_NONBLOCK;
-    // The LibOS resolved every symlink already; the host must not follow one again.
-    access |= PAL_OPEN_NOFOLLOW;
+    // The LibOS resolved every symlink already; the PAL follows none (a symlink is ELOOP).
     if (r.exists && (r.stat.mode & S_IFMT) == S_IFDIR)
         access |= PAL_OPEN_DIRECTORY;
     if (r.exists && (r.stat.mode & S_IFMT) == S_IFLNK && !(flags & O_PATH))
@@ -476,7 +419,7 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
     if (r.exists && (r.stat.mode & S_IFMT) == S_IFIFO && !(flags & O_PATH)) {
         // A handle that only names the FIFO (opening it would block this host thread,
         // deaf to signals), and the LibOS pipe its ends meet in.
-        TRY(pal_result(g_pal->stream_open(host, PAL_ACCESS_RDONLY | PAL_OPEN_PATH | PAL_OPEN_NOFOLLOW, 0, &h)));
+        TRY(pal_result(g_pal->stream_open(m_root, r.rel, PAL_ACCESS_RDONLY | PAL_OPEN_PATH, 0, &h)));
         PalError e = g_pal->stream_attributes(h, &attr);
         if (e == PAL_OK && attr.type == PAL_TYPE_FIFO)
             return host_fifo_open(h, attr, flags, r.path);
@@ -485,7 +428,7 @@ Result<File*> ChrootFs::open(const Resolved& r, uint32_t flags, uint32_t mode) {
             return errno_from_pal(e);
         // No longer a FIFO (replaced since the lookup): open what is there now.
     }
-    TRY(pal_result(g_pal->stream_open(host, access, mode, &h)));
+    TRY(pal_result(g_pal->stream_open(m_root, r.rel, access, mode, &h)));
     PalError e = g_pal->stream_attributes(h, &attr);
     if (e != PAL_OK) {
         g_pal->stream_close(h);
@@ -518,19 +461,23 @@ Result<FileSystem*> chroot_create(const char* host_root) {
         return Errno(ENOMEM);
     HeapGuard guard{work};
     TRY(path_normalize("/", host_root, work));
-    size_t n = strlen(host_root) + 1, clean_size = strlen(work) + 1;
-    auto* root = static_cast<char*>(kmalloc(n));
+    size_t clean_size = strlen(work) + 1;
     auto* clean = static_cast<char*>(kmalloc(clean_size));
-    if (!root || !clean) {
-        kfree(root);
-        kfree(clean);
+    if (!clean)
         return Errno(ENOMEM);
-    }
-    memcpy(root, host_root, n);
     memcpy(clean, work, clean_size);
+    // The root is opened once, here: a path beneath it never leaves it, whatever becomes of
+    // the host path later.
+    PalHandle* root = nullptr;
+    PalError e = g_pal->fs_root_open(host_root, &root);
+    if (e != PAL_OK) {
+        log_error("chroot mount of %s: the host path cannot be opened (PAL error %d)", host_root, int(e));
+        kfree(clean);
+        return errno_from_pal(e);
+    }
     FileSystem* fs = make<ChrootFs>(root, clean);
     if (!fs) {
-        kfree(root);
+        g_pal->stream_close(root);
         kfree(clean);
         return Errno(ENOMEM);
     }

@@ -124,11 +124,11 @@ enum {
     PAL_OPEN_EXCL = 1u << 3,       /* with CREATE: fail with PAL_E_EXISTS when present */
     PAL_OPEN_TRUNCATE = 1u << 4,
     PAL_OPEN_DIRECTORY = 1u << 5,  /* must be a directory */
-    PAL_OPEN_NOFOLLOW = 1u << 6,   /* do not follow a final symlink */
     PAL_OPEN_NONBLOCK = 1u << 7,
     PAL_OPEN_APPEND = 1u << 8,
-    PAL_OPEN_PATH = 1u << 9,       /* a handle naming the object only (O_PATH): attributes,
-                                      and the stream_ch* and stream_utimens calls */
+    PAL_OPEN_PATH = 1u << 9,       /* a handle naming the object only (O_PATH), a symlink
+                                      too: attributes, and the stream_ch* and stream_utimens
+                                      calls */
 };
 
 /* fs_rename flags: the same bits as renameat2(2)'s RENAME_*. */
@@ -329,6 +329,8 @@ typedef struct PalException {
     uint64_t error_code; /* page-fault error code (bit 1: write) when known */
     uint64_t trapno;     /* the CPU's trap number */
     const void* fpstate; /* the interrupted FPU/vector state (XSAVE layout), NULL if none */
+    int in_pal;          /* nonzero when the interrupted code is the PAL's own: its text, or
+                          * host code it was running for itself (the host vDSO) */
 } PalException;
 
 /* Called on the thread's alternate stack with the interrupted registers, which it may
@@ -365,7 +367,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 8
+#define PAL_API_VERSION 10
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -412,25 +414,49 @@ typedef struct PalApi {
     PalError (*thread_interrupt)(int64_t id);
 
     /* -- Streams: files, directories, the console ----------------------------------------- */
-    /* Opens a host path; `access` is PAL_ACCESS_* | PAL_OPEN_*; `mode` is used on create. */
-    PalError (*stream_open)(const char* host_path, uint32_t access, uint32_t mode, PalHandle** out);
+    /* Host paths. A chroot mount's host directory (or file) is opened once, as a root
+     * handle; every path call (stream_open, stream_attributes_path, stream_delete,
+     * stream_readlink and the fs_* calls below) takes a root handle and a path relative to
+     * it, and acts beneath the root only, whatever host processes change meanwhile: the PAL
+     * resolves the path from the root's host fd with openat2 RESOLVE_BENEATH |
+     * RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS, never from an absolute host path.
+     *   - "" names the root itself; components are separated by "/".
+     *   - An absolute path, or a ".." that climbs above the root, is PAL_E_XDEV.
+     *   - No path call follows a symlink, the last component included: a symlink in the
+     *     middle of a path is PAL_E_LOOP; as the last component, the calls that act on a
+     *     name (attributes, readlink, delete, rename, link, the fs_* calls) act on the
+     *     symlink itself; stream_open and fs_truncate refuse it as open(2) with O_NOFOLLOW
+     *     does (PAL_E_LOOP; PAL_E_NOTDIR with PAL_OPEN_DIRECTORY), but PAL_OPEN_PATH names
+     *     the symlink itself.
+     *     The LibOS resolves every symlink of a path before it asks, so a symlink met here
+     *     was put there behind its back (a directory swapped for a symlink by a host
+     *     process) and could lead anywhere on the host. */
+    /* Opens the host directory or regular file at the absolute `host_path` (a mount's host
+     * path from the manifest, resolved as any host path: symlinks are followed) as a root
+     * handle. It names the object only: stream_attributes, stream_close, and the root of
+     * the path calls. PAL_E_INVAL for anything but a directory or a regular file. */
+    PalError (*fs_root_open)(const char* host_path, PalHandle** out);
+    /* Opens `path` beneath `root`; `access` is PAL_ACCESS_* | PAL_OPEN_*; `mode` is used on
+     * create. */
+    PalError (*stream_open)(PalHandle* root, const char* path, uint32_t access, uint32_t mode, PalHandle** out);
     PalError (*console_open)(PalConsole which, PalHandle** out);
     /* Read/write at `offset` (PAL_NO_OFFSET: the stream's position). `*done` is the byte
      * count; a short count is not an error. */
     PalError (*stream_read)(PalHandle* h, uint64_t offset, void* buf, size_t size, size_t* done);
     PalError (*stream_write)(PalHandle* h, uint64_t offset, const void* buf, size_t size, size_t* done);
     PalError (*stream_attributes)(PalHandle* h, PalStreamAttr* out);
-    /* Attributes of a host path; `follow` = follow a final symlink. */
-    PalError (*stream_attributes_path)(const char* host_path, int follow, PalStreamAttr* out);
+    /* Attributes of what `path` names beneath `root` (a symlink itself). */
+    PalError (*stream_attributes_path)(PalHandle* root, const char* path, PalStreamAttr* out);
     PalError (*stream_flush)(PalHandle* h);
-    /* Removes a host path: a file, or an empty directory when `dir` is nonzero. */
-    PalError (*stream_delete)(const char* host_path, int dir);
+    /* Removes `path` beneath `root`: a file, or an empty directory when `dir` is nonzero. */
+    PalError (*stream_delete)(PalHandle* root, const char* path, int dir);
     void (*stream_close)(PalHandle* h);
     /* Fills `buf` with PalDirent records from the directory's current position; *done = 0 at
      * the end. `restart` rewinds first. */
     PalError (*dir_read)(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
-    /* Reads a host symlink's target (not NUL-terminated) into buf; *len is its length. */
-    PalError (*stream_readlink)(const char* host_path, char* buf, size_t size, size_t* len);
+    /* Reads the target of the symlink `path` beneath `root` (not NUL-terminated) into buf;
+     * *len is its length. */
+    PalError (*stream_readlink)(PalHandle* root, const char* path, char* buf, size_t size, size_t* len);
 
     /* -- Events and waiting ------------------------------------------------------------ */
     /* An event is set or clear; waiting on a set auto-clear event clears it. */
@@ -479,28 +505,30 @@ typedef struct PalApi {
     void (*debug_log)(const char* text, size_t size);
 
     /* -- File-system operations on host paths and handles ---------------------------------- */
-    /* Typed calls for the namespace and attribute changes of chroot mounts. The LibOS has
-     * resolved every symlink of a path already, so none of the path calls follows a final
-     * symlink: each acts on exactly what the path names (a symlink itself, if it is one). */
+    /* Typed calls for the namespace and attribute changes of chroot mounts. Each path is
+     * relative to a root handle and resolved beneath it (see "Host paths" above): each
+     * call acts on exactly what the path names, a symlink itself if it is one. */
     /* Creates a directory with permission bits `mode` (exactly: the PAL runs with a host
      * umask of 0, the LibOS applies the application's). */
-    PalError (*fs_mkdir)(const char* host_path, uint32_t mode);
-    /* Renames `from` to `to`; flags are PAL_RENAME_*. */
-    PalError (*fs_rename)(const char* from, const char* to, uint32_t flags);
-    /* Makes `to` a new hard link of `from` (of a symlink itself when `from` is one). */
-    PalError (*fs_link)(const char* from, const char* to);
-    /* Creates the symlink `host_path` holding `target` (stored as given, not resolved). */
-    PalError (*fs_symlink)(const char* target, const char* host_path);
+    PalError (*fs_mkdir)(PalHandle* root, const char* path, uint32_t mode);
+    /* Renames `from` to `to`, both beneath `root`; flags are PAL_RENAME_*. */
+    PalError (*fs_rename)(PalHandle* root, const char* from, const char* to, uint32_t flags);
+    /* Makes `to` a new hard link of `from`, both beneath `root` (of a symlink itself when
+     * `from` is one). */
+    PalError (*fs_link)(PalHandle* root, const char* from, const char* to);
+    /* Creates the symlink `path` holding `target` (stored as given, not resolved). */
+    PalError (*fs_symlink)(PalHandle* root, const char* target, const char* path);
     /* Sets the permission bits (07777); PAL_E_NOTSUP for a symlink. */
-    PalError (*fs_chmod)(const char* host_path, uint32_t mode);
+    PalError (*fs_chmod)(PalHandle* root, const char* path, uint32_t mode);
     /* Sets owner and group; UINT32_MAX leaves one as it is. */
-    PalError (*fs_chown)(const char* host_path, uint32_t uid, uint32_t gid);
-    /* Sets a regular file's size (needs write access to it, as truncate(2)). */
-    PalError (*fs_truncate)(const char* host_path, uint64_t size);
+    PalError (*fs_chown)(PalHandle* root, const char* path, uint32_t uid, uint32_t gid);
+    /* Sets a regular file's size (needs write access to it, as truncate(2)); PAL_E_LOOP for
+     * a symlink. */
+    PalError (*fs_truncate)(PalHandle* root, const char* path, uint64_t size);
     /* Sets access and modification times, ns since the epoch, or PAL_TIME_OMIT/NOW. */
-    PalError (*fs_utimens)(const char* host_path, int64_t atime_ns, int64_t mtime_ns);
-    /* The figures of the host file system that holds `host_path`. */
-    PalError (*fs_statfs)(const char* host_path, PalFsInfo* out);
+    PalError (*fs_utimens)(PalHandle* root, const char* path, int64_t atime_ns, int64_t mtime_ns);
+    /* The figures of the host file system that holds `path`. */
+    PalError (*fs_statfs)(PalHandle* root, const char* path, PalFsInfo* out);
     /* The same changes through an open handle (a PAL_OPEN_PATH handle too). */
     PalError (*stream_chmod)(PalHandle* h, uint32_t mode);
     PalError (*stream_chown)(PalHandle* h, uint32_t uid, uint32_t gid);
@@ -512,13 +540,13 @@ typedef struct PalApi {
     /* Writes the file (PAL_FSYNC_FULL/DATA) or its whole file system (PAL_FSYNC_FILESYSTEM)
      * back to stable storage. */
     PalError (*stream_sync)(PalHandle* h, uint32_t what);
-    /* Creates the FIFO `host_path` with permission bits `mode` (exactly, as fs_mkdir);
+    /* Creates the FIFO `path` with permission bits `mode` (exactly, as fs_mkdir);
      * PAL_E_EXISTS when the name is taken, whatever it names. */
-    PalError (*fs_mkfifo)(const char* host_path, uint32_t mode);
-    /* Creates the socket node `host_path` (what a bind of an AF_UNIX socket leaves; the
-     * LibOS's own sockets are found through it, no host socket listens there), as
-     * fs_mkfifo does otherwise. */
-    PalError (*fs_mksock)(const char* host_path, uint32_t mode);
+    PalError (*fs_mkfifo)(PalHandle* root, const char* path, uint32_t mode);
+    /* Creates the socket node `path` (what a bind of an AF_UNIX socket leaves; the LibOS's
+     * own sockets are found through it, no host socket listens there), as fs_mkfifo does
+     * otherwise. */
+    PalError (*fs_mksock)(PalHandle* root, const char* path, uint32_t mode);
 
     /* -- Sockets ------------------------------------------------------------------------ */
     /* Host sockets never block: a call that would wait returns PAL_E_AGAIN (connect:

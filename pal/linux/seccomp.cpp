@@ -1,0 +1,133 @@
+// The host-call guard: a seccomp filter that lets a host system call run only when its
+// instruction is the PAL's. Syscall User Dispatch already sends every application system
+// call to the LibOS; the guard makes sure that one that got past it (a thread without
+// interception, a selector left open) stops the process with a report instead of reaching
+// the host kernel as itself (DESIGN.md section 9, invariant 5).
+#include <asm/unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/prctl.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+
+#include "pal_internal.h"
+
+namespace carbyne::pal {
+
+namespace {
+
+constexpr uint32_t kIpLow = offsetof(struct seccomp_data, instruction_pointer);
+constexpr uint32_t kIpHigh = kIpLow + 4;
+constexpr uint32_t kNr = offsetof(struct seccomp_data, nr);
+constexpr uint32_t kArch = offsetof(struct seccomp_data, arch);
+
+// A classic-BPF program with forward jumps to labels, resolved when a label is placed.
+class Program {
+public:
+    static constexpr int kMaxInsns = 64;
+    static constexpr int kMaxLabels = 16;
+
+    int new_label() { return m_labels++; }
+    void place(int label) { m_target[label] = m_count; }
+
+    void load(uint32_t offset) { emit(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offset)); }
+    void ret(uint32_t action) { emit(BPF_STMT(BPF_RET | BPF_K, action)); }
+    // if (A <op> k) goto yes; else goto no  (-1: the next instruction). Forward only.
+    void jump(uint16_t op, uint32_t k, int yes, int no) {
+        m_fix[m_count] = {yes, no};
+        emit(BPF_JUMP(BPF_JMP | op | BPF_K, k, 0, 0));
+    }
+
+    // Goes to `in` when lo <= instruction pointer < hi, else falls through to the next
+    // instruction. 64-bit compares from 32-bit halves: high words first.
+    void ip_in_range(uint64_t lo, uint64_t hi, int in) {
+        uint32_t lo_h = uint32_t(lo >> 32), lo_l = uint32_t(lo), hi_h = uint32_t(hi >> 32), hi_l = uint32_t(hi);
+        int out = new_label(), above_lo = new_label(), check_hi_low = new_label(), check_lo_low = new_label();
+        load(kIpHigh);
+        jump(BPF_JGT, lo_h, above_lo, -1);
+        jump(BPF_JEQ, lo_h, check_lo_low, out);
+        place(check_lo_low);
+        load(kIpLow);
+        jump(BPF_JGE, lo_l, above_lo, out);
+        place(above_lo);
+        load(kIpHigh);
+        jump(BPF_JGE, hi_h, -1, in);  // high word below hi's: inside
+        jump(BPF_JEQ, hi_h, check_hi_low, out);
+        place(check_hi_low);
+        load(kIpLow);
+        jump(BPF_JGE, hi_l, out, in);
+        place(out);
+    }
+
+    // Resolves the jumps; false when the program does not fit or a jump is too long.
+    bool finish(sock_fprog* out) {
+        if (m_count > kMaxInsns || m_labels > kMaxLabels)
+            return false;
+        for (int i = 0; i < m_count; i++) {
+            if (BPF_CLASS(m_insns[i].code) != BPF_JMP)
+                continue;
+            int targets[2] = {m_fix[i].yes, m_fix[i].no};
+            uint8_t offsets[2];
+            for (int t = 0; t < 2; t++) {
+                int to = targets[t] < 0 ? i + 1 : m_target[targets[t]];
+                if (to <= i || to - i - 1 > 255)
+                    return false;
+                offsets[t] = uint8_t(to - i - 1);
+            }
+            m_insns[i].jt = offsets[0];
+            m_insns[i].jf = offsets[1];
+        }
+        out->len = uint16_t(m_count);
+        out->filter = m_insns;
+        return true;
+    }
+
+private:
+    void emit(sock_filter insn) {
+        if (m_count < kMaxInsns)
+            m_insns[m_count] = insn;
+        m_count++;
+    }
+
+    struct Fix {
+        int yes, no;
+    };
+    sock_filter m_insns[kMaxInsns] = {};
+    Fix m_fix[kMaxInsns] = {};
+    int m_target[kMaxLabels] = {};
+    int m_count = 0;
+    int m_labels = 0;
+};
+
+}  // namespace
+
+PalError guard_host_calls() {
+    Program p;
+    int allow = p.new_label(), vdso = p.new_label(), trap = p.new_label();
+    p.load(kArch);
+    p.jump(BPF_JEQ, AUDIT_ARCH_X86_64, -1, trap);
+    p.ip_in_range(g_pal.pal_text_start, g_pal.pal_text_end, allow);
+    if (g_pal.host_vdso_end)
+        p.ip_in_range(g_pal.host_vdso_start, g_pal.host_vdso_end, vdso);
+    p.place(trap);
+    p.ret(SECCOMP_RET_TRAP);
+    // The host vDSO's own fallbacks, for the clocks the PAL reads through it before
+    // interception is on (afterwards the SIGSYS handler runs them from the PAL text).
+    p.place(vdso);
+    p.load(kNr);
+    p.jump(BPF_JEQ, __NR_clock_gettime, allow, -1);
+    p.jump(BPF_JEQ, __NR_getcpu, allow, -1);
+    p.ret(SECCOMP_RET_TRAP);
+    p.place(allow);
+    p.ret(SECCOMP_RET_ALLOW);
+    sock_fprog prog;
+    if (!p.finish(&prog))
+        return PAL_E_INVAL;
+    // Without privileges a filter needs no_new_privs; the PAL never gains any by exec.
+    long ret = host_syscall5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (host_failed(ret))
+        return error_from_host(ret);
+    return error_from_host(host_syscall3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, long(&prog)));
+}
+
+}  // namespace carbyne::pal
