@@ -1,49 +1,74 @@
 // statfs and fstatfs: figures of the file system that holds a path or an open file.
 //
-// The figures themselves differ between hosts, so they are never printed. Instead the
-// first run (the native one) records f_type, f_bsize and f_namelen of the working
-// directory's file system in fsops-statfs.expected, and every later run on the same
-// device (the Carbyne one) must report the same: a chroot mount shows the host's own.
+//   fsops-statfs --record FILE DIR   writes f_type, f_bsize, f_namelen and st_dev of DIR's
+//                                    file system to FILE (run natively, at build time)
+//   fsops-statfs FILE                the checks; the working directory's file system must
+//                                    show the figures FILE holds
+//
+// The figures themselves differ between hosts, so they are never printed. The build
+// records them natively for the directory the test runs in, and both runs (native and
+// Carbyne) must report the same: a chroot mount shows the host's own. A missing or
+// unreadable record fails: the check never passes without comparing.
 #include "fsops.h"
 
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
-#define EXPECTED_FILE "fsops-statfs.expected"
 #define ST_VALID 0x0020  // statfs(2): f_flags holds valid flags (not in glibc headers)
 
-static void check_same_as_native(const struct statfs *s) {
+// "dev type bsize namelen" of the file system holding `path`, into buf; 0 on success.
+static int figures_of(const char *path, char *buf, size_t size) {
   struct stat st;
-  if (stat(".", &st) != 0) {
-    check("statfs-same-as-native", 0, "stat: %s", errname(errno));
-    return;
-  }
-  char now[128], before[128] = {0};
-  snprintf(now, sizeof(now), "%lu %lx %ld %ld\n", (unsigned long)st.st_dev, (unsigned long)s->f_type,
-           (long)s->f_bsize, (long)s->f_namelen);
-  char expected_file[128];
-  const char *tag = getenv("FSOPS_SCRATCH_TAG");
-  snprintf(expected_file, sizeof(expected_file), "%s%s%s", EXPECTED_FILE, tag ? "." : "", tag ? tag : "");
-  FILE *f = fopen(expected_file, "r");
-  if (f) {
-    if (!fgets(before, sizeof(before), f))
-      before[0] = '\0';
-    fclose(f);
-  }
-  unsigned long dev_before = strtoul(before, NULL, 10);
-  if (!before[0] || dev_before != (unsigned long)st.st_dev) {
-    // First run on this device: record.
-    f = fopen(expected_file, "w");
-    check("statfs-same-as-native", f && fputs(now, f) >= 0 && fclose(f) == 0, "cannot record");
-    return;
-  }
-  check("statfs-same-as-native", !strcmp(now, before), "now %s before %s", now, before);
+  struct statfs s;
+  if (stat(path, &st) != 0 || statfs(path, &s) != 0)
+    return -1;
+  snprintf(buf, size, "%lu %lx %ld %ld", (unsigned long)st.st_dev, (unsigned long)s.f_type, (long)s.f_bsize,
+           (long)s.f_namelen);
+  return 0;
 }
 
-int main(void) {
+static int record(const char *file, const char *dir) {
+  char now[128];
+  if (figures_of(dir, now, sizeof(now)) != 0) {
+    fprintf(stderr, "fsops-statfs: %s: %s\n", dir, errname(errno));
+    return 1;
+  }
+  FILE *f = fopen(file, "w");
+  if (!f || fprintf(f, "%s\n", now) < 0 || fclose(f) != 0) {
+    fprintf(stderr, "fsops-statfs: cannot write %s\n", file);
+    return 1;
+  }
+  return 0;
+}
+
+static void check_same_as_native(const char *expected_file) {
+  char now[128], before[128] = {0};
+  if (figures_of(".", now, sizeof(now)) != 0) {
+    check("statfs-same-as-native", 0, "stat or statfs of .: %s", errname(errno));
+    return;
+  }
+  FILE *f = fopen(expected_file, "r");
+  if (!f) {
+    check("statfs-same-as-native", 0, "no record of the native figures: %s", errname(errno));
+    return;
+  }
+  if (!fgets(before, sizeof(before), f))
+    before[0] = '\0';
+  fclose(f);
+  before[strcspn(before, "\n")] = '\0';
+  check("statfs-same-as-native", before[0] && !strcmp(now, before), "dev type bsize namelen %s, natively %s", now, before);
+}
+
+int main(int argc, char **argv) {
+  if (argc == 4 && !strcmp(argv[1], "--record"))
+    return record(argv[2], argv[3]);
+  if (argc != 2) {
+    fprintf(stderr, "usage: fsops-statfs --record FILE DIR | fsops-statfs FILE\n");
+    return 2;
+  }
   struct statfs cwd;
   CHECK_OK("statfs", statfs(".", &cwd));
-  check_same_as_native(&cwd);
+  check_same_as_native(argv[1]);
   scratch_enter("statfs");
   struct statfs s;
   CHECK_OK("statfs-scratch", statfs(".", &s));

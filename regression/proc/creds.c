@@ -1,9 +1,11 @@
 // Credentials and resource limits: getresuid/getresgid, the set*id rules (round trips while
 // privileged, EPERM once privileges are dropped), setfsuid/setfsgid, setgroups/getgroups,
 // and setrlimit/prlimit (lowering, raising back, EINVAL, EPERM, RLIMIT_NOFILE enforced by
-// open). Most checks need root; run as another user it says so and checks only what any
-// user may do. Under Carbyne the ids are the LibOS's (the host process keeps its own), so
-// only the results of id and limit calls are checked after the privileges are dropped.
+// open). Most checks need root; run as another user it says so ("skip privileged: ...")
+// and checks only what any user may do. Under Carbyne the ids are the LibOS's (the host
+// process keeps its own root), so the LibOS itself must refuse what the dropped ids may not
+// do to files: files of root's are opened, made, removed and changed with an effective uid
+// of 1000 (the real one still 0, which access(2) uses).
 #define _GNU_SOURCE  // prlimit(), setresuid(), strerrorname_np() in check.h
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/fsuid.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -122,6 +125,66 @@ static void check_nofile(void) {
   check("nofile_restore", setrlimit(RLIMIT_NOFILE, &orig) == 0, "%s", strerrorname_np(errno));
 }
 
+// 0 when `call` succeeded, else its errno.
+#define OUTCOME(call) ((call) < 0 ? errno : 0)
+
+static char g_files[64];  // root's directory for check_files_unprivileged, in the cwd
+
+static const char *in_files(const char *name) {
+  static char paths[4][128];
+  static int next;
+  char *p = paths[next++ % 4];
+  snprintf(p, sizeof(paths[0]), "%s/%s", g_files, name);
+  return p;
+}
+
+// Root's files (made while privileged): a 0755 directory holding a 0600 and a 0644 file.
+static int make_root_files(void) {
+  snprintf(g_files, sizeof(g_files), "creds-files-XXXXXX");
+  if (!mkdtemp(g_files) || chmod(g_files, 0755) != 0)
+    return -1;
+  const char *names[] = {"secret", "public"};
+  const mode_t modes[] = {0600, 0644};
+  for (int i = 0; i < 2; i++) {
+    int fd = open(in_files(names[i]), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) != 0 || chmod(in_files(names[i]), modes[i]) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+static void remove_root_files(void) {
+  unlink(in_files("secret"));
+  unlink(in_files("public"));
+  rmdir(g_files);
+}
+
+// With the effective uid 1000 (real and saved 0, gid 0): the file-system uid is 1000, so
+// root's files are another user's, except for access(2), which asks with the real uid.
+static void check_files_unprivileged(void) {
+  check("files_open_0600_refused", OUTCOME(open(in_files("secret"), O_RDONLY)) == EACCES, "not EACCES");
+  int fd = open(in_files("public"), O_RDONLY);
+  check("files_open_0644_read", fd >= 0, "%s", strerrorname_np(errno));
+  if (fd >= 0)
+    close(fd);
+  CHECK_FAILS_WITH("files_open_0644_write", open(in_files("public"), O_WRONLY), EACCES);
+  CHECK_FAILS_WITH("files_truncate_0644", truncate(in_files("public"), 0), EACCES);
+  CHECK_FAILS_WITH("files_create_in_0755_dir", open(in_files("new"), O_WRONLY | O_CREAT, 0644), EACCES);
+  CHECK_FAILS_WITH("files_mkdir_in_0755_dir", mkdir(in_files("newdir"), 0755), EACCES);
+  CHECK_FAILS_WITH("files_unlink_in_0755_dir", unlink(in_files("public")), EACCES);
+  CHECK_FAILS_WITH("files_rename_in_0755_dir", rename(in_files("public"), in_files("moved")), EACCES);
+  CHECK_FAILS_WITH("files_chmod_not_owner", chmod(in_files("public"), 0666), EPERM);
+  CHECK_FAILS_WITH("files_chown_not_owner", chown(in_files("public"), 1000, 1000), EPERM);
+  CHECK_FAILS_WITH("files_utimes_explicit_not_owner", utimensat(AT_FDCWD, in_files("public"),
+                   (struct timespec[2]){{1, 0}, {2, 0}}, 0), EPERM);
+  CHECK_FAILS_WITH("files_utimes_now_no_write", utimensat(AT_FDCWD, in_files("public"), NULL, 0), EACCES);
+  check("files_access_real_uid_0", access(in_files("secret"), R_OK | W_OK) == 0, "%s", strerrorname_np(errno));
+  CHECK_FAILS_WITH("files_access_effective", faccessat(AT_FDCWD, in_files("secret"), R_OK, AT_EACCESS), EACCES);
+  check("files_untouched", access(in_files("public"), F_OK) == 0 && access(in_files("new"), F_OK) != 0 &&
+                               access(in_files("moved"), F_OK) != 0,
+        "a refused call changed something");
+}
+
 // Round trips while privileged (ids 0). Every step ends privileged again. A raised hard
 // limit is not checked: root in a container may lack CAP_SYS_RESOURCE, so the hard limit
 // is lowered only while unprivileged, where raising it fails everywhere.
@@ -139,8 +202,12 @@ static void check_privileged(void) {
   check("setgid_back", setresgid(0, 0, 0) == 0 && gids_are(0, 0, 0) && fsgid_is(0), "not restored");
 
   // An effective uid of 1000 with the real and saved ones still 0: not privileged.
+  int have_files = make_root_files() == 0;
+  check("files_made", have_files, "%s", strerrorname_np(errno));
   check("seteuid_drop", seteuid(1000) == 0 && uids_are(0, 1000, 0) && fsuid_is(1000),
         "ids not set");
+  if (have_files)
+    check_files_unprivileged();
   CHECK_FAILS_WITH("setuid_other_unprivileged", setuid(2000), EPERM);
   CHECK_FAILS_WITH("seteuid_other_unprivileged", setresuid(NO_ID, 2000, NO_ID), EPERM);
   CHECK_FAILS_WITH("setreuid_real_saved_unprivileged", setreuid(2000, NO_ID), EPERM);
@@ -156,6 +223,7 @@ static void check_privileged(void) {
         "not raised");
   check("setuid_to_real_unprivileged", setuid(0) == 0 && uids_are(0, 0, 0) && fsuid_is(0),
         "ids not set");
+  remove_root_files();
 
   // setreuid: the saved uid follows an effective uid set apart from the real one.
   check("setreuid_effective_sets_saved", setreuid(NO_ID, 1000) == 0 && uids_are(0, 1000, 1000),
@@ -253,7 +321,8 @@ int main(void) {
     check_privileged();
     check_dropped();
   } else {
-    printf("not root (uid and gid 0): the privileged checks are skipped\n");
+    printf("skip privileged: not started as root (uid and gid 0), so the round trips, the files of "
+           "another user and the drop of privileges are not checked\n");
   }
   check_unprivileged_nofile();
   return check_exit_status();

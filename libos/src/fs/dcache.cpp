@@ -20,6 +20,7 @@ struct DentryCache::Entry {
     uint32_t key_len;
     uint32_t target_len;
     DentryKind kind;
+    Attrs attrs;
     char data[];  // the key, NUL, then a symlink's target
 
     const char* target() const { return data + key_len + 1; }
@@ -96,7 +97,8 @@ void DentryCache::touch_locked(Entry* e) {
     m_lru_head = e;
 }
 
-bool DentryCache::lookup(const char* key, DentryKind* kind, char* target, size_t target_size, size_t* target_len) {
+bool DentryCache::lookup(const char* key, DentryKind* kind, char* target, size_t target_size, size_t* target_len,
+                         Attrs* attrs) {
     size_t len = strlen(key);
     uint64_t hash = key_hash(key, len);
     SpinGuard g(m_lock);
@@ -110,6 +112,8 @@ bool DentryCache::lookup(const char* key, DentryKind* kind, char* target, size_t
         *target_len = e->target_len;
     }
     *kind = e->kind;
+    if (attrs)
+        *attrs = e->attrs;
     touch_locked(e);
     return true;
 }
@@ -179,7 +183,7 @@ void DentryCache::free_entries(Entry* freed) {
 }
 
 DentryInsert DentryCache::insert(const char* key, DentryKind kind, const char* target, size_t target_len,
-                                 uint64_t gen) {
+                                 uint64_t gen, const Attrs& attrs) {
     size_t len = strlen(key);
     if (kind != DentryKind::Symlink)
         target_len = 0;
@@ -197,6 +201,7 @@ DentryInsert DentryCache::insert(const char* key, DentryKind kind, const char* t
     e->key_len = uint32_t(len);
     e->target_len = uint32_t(target_len);
     e->kind = kind;
+    e->attrs = attrs;
     memcpy(e->data, key, len);
     e->data[len] = '\0';
     if (target_len)

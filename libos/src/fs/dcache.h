@@ -2,8 +2,9 @@
 // symlinks it passed through, so that walking through them again costs no host call.
 //
 // An entry says "this clean path (relative to the mount root, "" for the root) is a
-// directory" or "... is a symlink to TARGET", nothing else: a walk still asks the file
-// system for the attributes of the last component, so stat sees the current size and times.
+// directory with this mode, owner and group" (what a walk's search permission check needs)
+// or "... is a symlink to TARGET", nothing else: a walk still asks the file system for the
+// attributes of the last component, so stat sees the current size and times.
 // Entries form a tree: one is kept only while its parent directory's is, so that forgetting
 // a path forgets everything below it by following child links, never by scanning, and a
 // path that is not cached has nothing cached below it. Only leaves are evicted
@@ -29,6 +30,8 @@
 #include <libos/spinlock.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "permission.h"
 
 namespace carbyne::libos::fs {
 
@@ -58,14 +61,18 @@ public:
     // The value to give insert() for an answer about to be asked of the file system.
     uint64_t generation() const { return __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE); }
 
-    // Looks up `key`. On a hit, sets *kind and, for a symlink, copies its target (not
-    // NUL-terminated) into target[0..*target_len); a target larger than target_size is a
-    // miss. `target` may be null when the caller only wants directories (a symlink misses).
-    bool lookup(const char* key, DentryKind* kind, char* target, size_t target_size, size_t* target_len);
+    // Looks up `key`. On a hit, sets *kind, *attrs when given (what insert was told), and,
+    // for a symlink, copies its target (not NUL-terminated) into target[0..*target_len); a
+    // target larger than target_size is a miss. `target` may be null when the caller only
+    // wants directories (a symlink misses).
+    bool lookup(const char* key, DentryKind* kind, char* target, size_t target_size, size_t* target_len,
+                Attrs* attrs = nullptr);
 
-    // Remembers `key` (with target[0..target_len) for a symlink), learnt by asking the file
-    // system after generation() returned `gen`.
-    DentryInsert insert(const char* key, DentryKind kind, const char* target, size_t target_len, uint64_t gen);
+    // Remembers `key` (with target[0..target_len) for a symlink, and a directory's mode,
+    // owner and group in `attrs`), learnt by asking the file system after generation()
+    // returned `gen`.
+    DentryInsert insert(const char* key, DentryKind kind, const char* target, size_t target_len, uint64_t gen,
+                        const Attrs& attrs = {});
 
     // Forgets `key` and everything below it ("" forgets everything), and makes every insert
     // of an answer asked before this call fail. Cheap when `key` is not cached.

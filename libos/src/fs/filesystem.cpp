@@ -23,7 +23,7 @@ Result<void> FileSystem::link_file(File* f, const Stat& st, const char* rel) {
     if (!from)
         return Errno(ENOMEM);
     HeapGuard guard{from};
-    TRY(vfs_resolve("/", f->path(), false, from));
+    TRY(vfs_resolve_with("/", f->path(), false, kResolveNoSearchCheck, from));  // the open file's own path
     if (!from->exists || from->mount->fs != this || from->stat.ino != st.ino || from->stat.dev != st.dev)
         return Errno(ENOENT);
     return link(from->rel, rel);

@@ -172,7 +172,7 @@ Result<void> link_exe(const Ctx&, Text* out) {
         kfree(r);
         return Errno(ENOENT);
     }
-    auto resolved = vfs_resolve("/", exe, true, r);
+    auto resolved = vfs_resolve_with("/", exe, true, kResolveNoSearchCheck, r);
     if (resolved.ok() && r->exists)
         strlcpy(exe, r->path, kPathMax);
     kfree(r);

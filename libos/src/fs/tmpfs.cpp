@@ -271,8 +271,10 @@ Result<TmpfsNode*> Tmpfs::new_node(uint32_t type, uint32_t perm, int64_t now) {
     n->ino = __atomic_fetch_add(&m_next_ino, 1, __ATOMIC_RELAXED);
     n->type = type;
     n->perm = perm;
-    n->uid = g_process.uid;  // FIXME: the fsuid/fsgid once credentials can change
-    n->gid = g_process.gid;
+    // Owned by the creator's file-system ids (never called under the tree lock).
+    Credentials creds = process_creds();
+    n->uid = creds.uid.fs;
+    n->gid = creds.gid.fs;
     n->nlink = type == S_IFDIR ? 2 : 1;
     n->atime_ns = n->mtime_ns = n->ctime_ns = now;
     if (type == S_IFDIR) {

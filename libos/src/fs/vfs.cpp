@@ -4,6 +4,7 @@
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/log.h>
+#include <libos/pal.h>
 #include <linux/fcntl.h>
 
 #include "../proc/process.h"
@@ -140,13 +141,14 @@ LastKind last_kind_of(const char* path, bool* trailing_slash) {
 }
 
 // What a walk knows of the path it has resolved so far. An answer of the dentry cache has
-// the type only (and a symlink's target, left in the walk's link buffer); `fresh` says that
-// `st` was just read from the file system.
+// the type only (a directory's mode and owners, a symlink's target, left in the walk's link
+// buffer); `fresh` says that `st` was just read from the file system.
 struct WalkNode {
     const Mount* mount;
     bool exists;
     bool fresh;
     uint32_t type;      // S_IFMT bits, when exists
+    Attrs attrs;        // a directory's mode and owners (search permission), when exists
     Stat st;            // when fresh
     bool has_target;    // a symlink whose target is in the link buffer
     size_t target_len;
@@ -157,9 +159,9 @@ struct WalkNode {
 // at the working directory (or below a symlink's target, or after "..") meets paths whose
 // parents it did not pass through: those are looked up and remembered first, once.
 void dcache_remember(const Mount* m, const char* rel, DentryKind kind, const char* target, size_t target_len,
-                     uint64_t gen) {
+                     uint64_t gen, const Attrs& attrs) {
     DentryCache* cache = m->dcache;
-    if (cache->insert(rel, kind, target, target_len, gen) != DentryInsert::NoParent)
+    if (cache->insert(rel, kind, target, target_len, gen, attrs) != DentryInsert::NoParent)
         return;
     auto* prefix = static_cast<char*>(kmalloc(kPathMax));
     if (!prefix)
@@ -177,7 +179,7 @@ void dcache_remember(const Mount* m, const char* rel, DentryKind kind, const cha
         Stat st;
         if (!m->fs->lookup(prefix, &exists, &st).ok() || !exists || (st.mode & S_IFMT) != S_IFDIR)
             return false;
-        DentryInsert done = cache->insert(prefix, DentryKind::Dir, nullptr, 0, gen);
+        DentryInsert done = cache->insert(prefix, DentryKind::Dir, nullptr, 0, gen, attrs_of(st));
         return done == DentryInsert::Inserted || done == DentryInsert::Present;
     };
     if (!ensure_dir(0))
@@ -185,7 +187,7 @@ void dcache_remember(const Mount* m, const char* rel, DentryKind kind, const cha
     for (size_t i = 0; rel[i]; i++)
         if (rel[i] == '/' && !ensure_dir(i))
             return;
-    (void)cache->insert(rel, kind, target, target_len, gen);
+    (void)cache->insert(rel, kind, target, target_len, gen, attrs);
 }
 
 // Asks the file system about `clean` (in mount `m`): for the last component, whose
@@ -200,13 +202,14 @@ Result<void> lookup_fresh(const Mount* m, const char* clean, WalkNode* n, char* 
     n->fresh = true;
     n->has_target = false;
     n->type = n->exists ? n->st.mode & S_IFMT : 0;
+    n->attrs = attrs_of(n->st);
     if (!m->dcache || !n->exists || (n->type != S_IFDIR && n->type != S_IFLNK))
         return {};
     DentryKind cached;
     size_t tlen = 0;
     bool hit = m->dcache->lookup(rel, &cached, link, kPathMax, &tlen);
     if (n->type == S_IFDIR && !hit)
-        dcache_remember(m, rel, DentryKind::Dir, nullptr, 0, n->gen);
+        dcache_remember(m, rel, DentryKind::Dir, nullptr, 0, n->gen, n->attrs);
     if (n->type == S_IFLNK && hit && cached == DentryKind::Symlink) {
         n->has_target = true;
         n->target_len = tlen;
@@ -221,7 +224,7 @@ Result<void> lookup_passing(const char* clean, WalkNode* n, char* link) {
         return Errno(ENOENT);  // outside every mount
     DentryKind kind;
     size_t tlen = 0;
-    if (m->dcache && m->dcache->lookup(path_below(clean, m->path), &kind, link, kPathMax, &tlen)) {
+    if (m->dcache && m->dcache->lookup(path_below(clean, m->path), &kind, link, kPathMax, &tlen, &n->attrs)) {
         n->mount = m;
         n->exists = true;
         n->fresh = false;
@@ -248,7 +251,7 @@ Result<size_t> symlink_target(const WalkNode& n, const char* clean, char* link) 
     const char* rel = path_below(clean, n.mount->path);
     size_t tlen = TRY(n.mount->fs->readlink(rel, link, kPathMax));
     if (n.mount->dcache && n.fresh && tlen < kPathMax)
-        dcache_remember(n.mount, rel, DentryKind::Symlink, link, tlen, n.gen);
+        dcache_remember(n.mount, rel, DentryKind::Symlink, link, tlen, n.gen, n.attrs);
     return tlen;
 }
 
@@ -275,6 +278,8 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
     bool in_root = flags & kResolveInRoot;
     if (path[0] == '/' && beneath)
         return Errno(EXDEV);
+    out->dir_known = false;
+    FsIds who = (flags & kResolveRealIds) ? FsIds::real() : FsIds::current();
 
     // `todo` holds what is left to walk; `done` the resolved prefix ("" meaning "/").
     char* todo = static_cast<char*>(kmalloc(kPathMax * 2));
@@ -324,6 +329,12 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
             return Errno(ENOENT);  // a missing directory on the way
         if (cur.type != S_IFDIR)
             return Errno(ENOTDIR);
+        // may_lookup: every component, "." and ".." too, needs search permission on the
+        // directory it is looked up in (an id of 0 searches any directory).
+        if (!who.privileged() && !(flags & kResolveNoSearchCheck))
+            TRY(check_permission(who, cur.attrs, kMayExec));
+        out->dir = cur.attrs;
+        out->dir_known = true;
         if (n == 1 && todo[start] == '.')
             continue;
         if (n == 2 && todo[start] == '.' && todo[start + 1] == '.') {
@@ -395,6 +406,46 @@ Result<void> vfs_resolve_with(const char* base, const char* path, bool follow_la
     return {};
 }
 
+namespace {
+
+// may_create's permission part for the name `r` is about to get (the directory it would be
+// made in was searched by the walk already).
+Result<void> check_may_create(const Resolved& r) {
+    if (!r.dir_known)
+        return {};
+    return check_create_in(FsIds::current(), r.dir);
+}
+
+// may_delete's permission part for the name `r` (which exists): write and search
+// permission on its directory, and the sticky bit's rule.
+Result<void> check_may_delete(const FsIds& who, const Resolved& r) {
+    if (!r.dir_known)
+        return {};
+    return check_delete_from(who, r.dir, attrs_of(r.stat));
+}
+
+// A file made on a mount of host files (chroot) belongs on the host to the host process's
+// ids. Linux gives it to its maker's file-system ids (the group of a set-group-ID directory
+// instead, which the host applies itself): when those differ from the host process's, the
+// new file is given to them, so that later permission checks see its real owner. A host
+// process that may not chown (not root) leaves it as it is. Symlinks are left alone.
+void own_new_file(const Resolved& r) {
+    if (!r.mount->fs->host_root())
+        return;  // tmpfs gives its files to their makers itself
+    Credentials c = process_creds();
+    bool setgid_dir = r.dir_known && (r.dir.mode & S_ISGID);
+    uint32_t uid = c.uid.fs == g_boot->host_uid ? ~0u : c.uid.fs;
+    uint32_t gid = setgid_dir || c.gid.fs == g_boot->host_gid ? ~0u : c.gid.fs;
+    if (uid == ~0u && gid == ~0u)
+        return;
+    auto given = r.mount->fs->chown(r.rel, uid, gid);
+    vfs_dcache_forget(r.mount, r.rel);  // a concurrent walk may have cached the host's owner
+    if (!given.ok())
+        log_debug("%s: cannot give the new file to %u:%u (error %d)", r.path, uid, gid, given.error().code);
+}
+
+}  // namespace
+
 Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
     uint32_t acc = flags & O_ACCMODE;
     bool wants_write = acc == O_WRONLY || acc == O_RDWR || (flags & O_TRUNC);
@@ -413,6 +464,16 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
         bool holds_data = type != S_IFIFO && type != S_IFSOCK;
         if (r.mount->readonly && wants_write && holds_data && !(flags & O_PATH))
             return Errno(EROFS);
+        // may_open's inode_permission (O_PATH opens without it), then O_NOATIME's owner rule.
+        if (!(flags & O_PATH)) {
+            FsIds who = FsIds::current();
+            uint32_t want = acc == O_RDONLY ? kMayRead : acc == O_WRONLY ? kMayWrite : kMayRead | kMayWrite;
+            if (flags & O_TRUNC)
+                want |= kMayWrite;
+            TRY(check_permission(who, attrs_of(r.stat), want));
+            if ((flags & O_NOATIME) && !owner_or_privileged(who, attrs_of(r.stat)))
+                return Errno(EPERM);
+        }
     } else {
         if (!(flags & O_CREAT))
             return Errno(ENOENT);
@@ -422,9 +483,14 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
             return Errno(EISDIR);  // "name/" can only be a directory, and open makes none
         if (r.mount->readonly)
             return Errno(EROFS);
+        // may_o_create; the new file itself is then opened without a permission check, as
+        // Linux opens what it has just created (open("f", O_CREAT | O_WRONLY, 0444) works).
+        TRY(check_may_create(r));
     }
     File* f = TRY(r.mount->fs->open(r, flags, mode));
     f->set_mount(r.mount);
+    if (!r.exists)
+        own_new_file(r);
     return f;
 }
 
@@ -435,6 +501,8 @@ Result<File*> vfs_open_tmpfile(Resolved& dir, uint32_t flags, uint32_t mode) {
         return Errno(ENOTDIR);  // a symlink too, with O_NOFOLLOW
     if (dir.mount->readonly)
         return Errno(EROFS);
+    // vfs_tmpfile: the directory must be writable (before EOPNOTSUPP).
+    TRY(check_create_in(FsIds::current(), attrs_of(dir.stat)));
     File* f = TRY(dir.mount->fs->open_tmpfile(dir, flags, mode));
     f->set_mount(dir.mount);
     return f;
@@ -451,6 +519,12 @@ Result<size_t> vfs_readlink(const Resolved& r, char* buf, size_t size) {
 namespace {
 
 bool is_dir(const Resolved& r) { return r.exists && (r.stat.mode & S_IFMT) == S_IFDIR; }
+
+// Whether two resolved names are in the same directory (their paths up to the last '/').
+bool same_parent(const Resolved& a, const Resolved& b) {
+    size_t la = size_t(path_basename(a.path) - a.path), lb = size_t(path_basename(b.path) - b.path);
+    return la == lb && memcmp(a.path, b.path, la) == 0;
+}
 
 // The checks of a name about to be created (mkdir, mknod, symlink, link's new name), in
 // Linux's order (filename_create): ".", ".." and "/" exist; an existing name is EEXIST
@@ -533,19 +607,26 @@ Result<void> forgetting(Result<void> done, const Resolved& r) {
 
 Result<void> vfs_mkdir(const Resolved& r, uint32_t mode) {
     TRY(check_create(r, true));
-    return r.mount->fs->mkdir(r.rel, mode & 07777);
+    TRY(check_may_create(r));
+    TRY(r.mount->fs->mkdir(r.rel, mode & 07777));
+    own_new_file(r);
+    return {};
 }
 
 Result<void> vfs_mknod(const Resolved& r, uint32_t mode, uint64_t dev) {
     TRY(check_create(r, false));
+    TRY(check_may_create(r));
     uint32_t type = mode & S_IFMT;
     if (type == S_IFCHR || type == S_IFBLK)
         return Errno(EPERM);  // devices need CAP_MKNOD, which the LibOS grants no one
-    return r.mount->fs->mknod(r.rel, mode, dev);
+    TRY(r.mount->fs->mknod(r.rel, mode, dev));
+    own_new_file(r);
+    return {};
 }
 
 Result<void> vfs_symlink(const char* target, const Resolved& r) {
     TRY(check_create(r, false));
+    TRY(check_may_create(r));
     return r.mount->fs->symlink(target, r.rel);
 }
 
@@ -556,10 +637,11 @@ Result<void> vfs_unlink(const Resolved& r) {
         return Errno(EROFS);
     if (!r.exists)
         return Errno(ENOENT);
+    if (r.trailing_slash)
+        return Errno(is_dir(r) ? EISDIR : ENOTDIR);
+    TRY(check_may_delete(FsIds::current(), r));  // may_delete: permission before the type
     if (is_dir(r))
         return Errno(EISDIR);
-    if (r.trailing_slash)
-        return Errno(ENOTDIR);
     if (!r.rel[0])
         return Errno(EBUSY);
     return forgetting(r.mount->fs->unlink(r.rel), r);
@@ -576,6 +658,7 @@ Result<void> vfs_rmdir(const Resolved& r) {
         return Errno(EROFS);
     if (!r.exists)
         return Errno(ENOENT);
+    TRY(check_may_delete(FsIds::current(), r));  // may_delete: permission before the type
     if (!is_dir(r))
         return Errno(ENOTDIR);
     if (!r.rel[0])
@@ -613,6 +696,20 @@ Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags
         return Errno(EBUSY);
     if (to.exists && from.stat.dev == to.stat.dev && from.stat.ino == to.stat.ino)
         return {};  // two names of one file: Linux does nothing and succeeds
+    // vfs_rename's permissions: the old name removed, the new one made or replaced, and a
+    // directory that moves to another parent must be writable itself (its ".." changes).
+    FsIds who = FsIds::current();
+    TRY(check_may_delete(who, from));
+    if (to.exists)
+        TRY(check_may_delete(who, to));
+    else if (to.dir_known)
+        TRY(check_create_in(who, to.dir));
+    if (!same_parent(from, to)) {
+        if (is_dir(from))
+            TRY(check_permission(who, attrs_of(from.stat), kMayWrite));
+        if ((flags & kExchange) && is_dir(to))
+            TRY(check_permission(who, attrs_of(to.stat), kMayWrite));
+    }
     if (!(flags & kExchange) && to.exists) {
         if (is_dir(from) && !is_dir(to))
             return Errno(ENOTDIR);
@@ -630,6 +727,7 @@ Result<void> vfs_link(const Resolved& from, const Resolved& to) {
     TRY(check_create(to, false));
     if (from.mount != vfs_parent_mount(to))
         return Errno(EXDEV);
+    TRY(check_may_create(to));
     if (is_dir(from))
         return Errno(EPERM);
     return from.mount->fs->link(from.rel, to.rel);
@@ -643,6 +741,7 @@ Result<void> vfs_link_file(File* f, const Resolved& to) {
     const Mount* m = f->mount();
     if (!m || m != vfs_parent_mount(to))
         return Errno(EXDEV);  // pipes, memfds and the like live on no mount of the table
+    TRY(check_may_create(to));
     if ((st.mode & S_IFMT) == S_IFDIR)
         return Errno(EPERM);
     return m->fs->link_file(f, st, to.rel);
@@ -692,8 +791,12 @@ Result<void> vfs_chmod(const Resolved& r, uint32_t mode) {
         return Errno(EROFS);
     if ((r.stat.mode & S_IFMT) == S_IFLNK)
         return Errno(EOPNOTSUPP);  // Linux 6.6+: a symlink's mode cannot change
+    FsIds who = FsIds::current();
+    if (!owner_or_privileged(who, attrs_of(r.stat)))
+        return Errno(EPERM);
+    mode = chmod_mode(who, attrs_of(r.stat), mode & 07777);
     // A directory's search permission decides whether the walks cached below it may pass.
-    return forgetting(r.mount->fs->chmod(r.rel, mode & 07777), r);
+    return forgetting(r.mount->fs->chmod(r.rel, mode), r);
 }
 
 Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid) {
@@ -701,6 +804,7 @@ Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid) {
         return Errno(ENOENT);
     if (r.mount->readonly)
         return Errno(EROFS);
+    TRY(check_chown(FsIds::current(), attrs_of(r.stat), uid, gid));
     return forgetting(r.mount->fs->chown(r.rel, uid, gid), r);
 }
 
@@ -713,6 +817,7 @@ Result<void> vfs_truncate(const Resolved& r, uint64_t size) {
         return Errno(EINVAL);
     if (r.mount->readonly)
         return Errno(EROFS);
+    TRY(check_permission(FsIds::current(), attrs_of(r.stat), kMayWrite));
     return r.mount->fs->truncate(r.rel, size);
 }
 
@@ -721,6 +826,7 @@ Result<void> vfs_utimens(const Resolved& r, int64_t atime_ns, int64_t mtime_ns) 
         return Errno(ENOENT);
     if (r.mount->readonly)
         return Errno(EROFS);
+    TRY(check_utimes(FsIds::current(), attrs_of(r.stat), atime_ns == kTimeNow && mtime_ns == kTimeNow));
     return r.mount->fs->utimens(r.rel, atime_ns, mtime_ns);
 }
 

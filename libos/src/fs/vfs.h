@@ -17,6 +17,7 @@
 #include "file.h"
 #include "filesystem.h"
 #include "path.h"
+#include "permission.h"
 
 namespace carbyne::libos::fs {
 
@@ -46,6 +47,10 @@ struct Resolved {
     Stat stat;            // valid when exists
     LastKind last;        // the written path's last component
     bool trailing_slash;  // the written path ended in '/' after a component
+    // The directory the last component was looked up in (what creating or removing that
+    // name needs); dir_known is false when the path had no component ("/").
+    Attrs dir;
+    bool dir_known;
 };
 
 // vfs_resolve_with flags: openat2's RESOLVE_* rules, and the namespace operations' own.
@@ -57,6 +62,9 @@ enum : uint32_t {
     kResolveLastRaw = 1u << 4,     // a trailing slash neither follows nor checks the last
                                    // component (mkdir, unlink, rmdir, rename, link...)
     kResolveNoMagicLinks = 1u << 5,  // /proc's per-process links (fd/N, exe, cwd...): ELOOP
+    kResolveRealIds = 1u << 6,       // search permission by the real ids (access(2))
+    kResolveNoSearchCheck = 1u << 7,  // none at all: the LibOS walks again a path it holds for
+                                      // an object the caller reached already (cwd, open file)
 };
 
 Result<void> vfs_init(const boot::Reader& config);
@@ -69,6 +77,8 @@ const Mount* vfs_mount_at(unsigned i);
 // Resolves `path` relative to `base` (an absolute clean directory path). A missing last
 // component is not an error (exists = false); a missing directory on the way is ENOENT.
 // With follow_last, a final symlink is followed. A trailing slash requires a directory.
+// Every directory a component is looked up in (`base` too) needs search permission
+// (EACCES, permission.h).
 Result<void> vfs_resolve(const char* base, const char* path, bool follow_last, Resolved* out);
 // The same with kResolve* flags. The walk starts at `base` for relative paths (and, with
 // kResolveInRoot, for absolute ones).

@@ -80,10 +80,15 @@ Result<FileRef> open_executable(const char* path, uint64_t* size) {
     TRY(fs::vfs_resolve("/", path, true, r));
     if (!r->exists)
         return Errno(ENOENT);
-    if ((r->stat.mode & S_IFMT) != S_IFREG || !(r->stat.mode & 0111))
+    if ((r->stat.mode & S_IFMT) != S_IFREG)
         return Errno(EACCES);
+    TRY(fs::check_permission(fs::FsIds::current(), fs::attrs_of(r->stat), fs::kMayExec));
     *size = r->stat.size;
-    return FileRef(TRY(fs::vfs_open(*r, O_RDONLY, 0)));
+    // Opened for execution, as Linux's open_exec: execute permission is what counts, not
+    // read permission (a --x program runs), so not through vfs_open's checks.
+    fs::File* f = TRY(r->mount->fs->open(*r, O_RDONLY, 0));
+    f->set_mount(r->mount);
+    return FileRef(f);
 }
 
 Result<void> load_image(const char* path, uint64_t hint, Image* out) {

@@ -28,6 +28,30 @@ Result<void> check_writable_mount(const FileRef& f) {
     return {};
 }
 
+// The owner and mode of an open file, for the permission rules of fchmod, fchown and
+// futimens (fs/permission.h).
+Result<fs::Attrs> attrs_of_file(const FileRef& f) {
+    fs::Stat st;
+    TRY(f->stat(&st));
+    return fs::attrs_of(st);
+}
+
+// fchown(2) and fchownat(2) with AT_EMPTY_PATH: chown's rule, then the change.
+Result<void> chown_file(const FileRef& f, uint32_t uid, uint32_t gid) {
+    TRY(check_writable_mount(f));
+    fs::Attrs attrs = TRY(attrs_of_file(f));
+    TRY(fs::check_chown(fs::FsIds::current(), attrs, uid, gid));
+    return f->chown(uid, gid);
+}
+
+// futimens(2) and utimensat(2) with AT_EMPTY_PATH: utimensat's rule, then the change.
+Result<void> set_file_times(const FileRef& f, int64_t atime_ns, int64_t mtime_ns) {
+    TRY(check_writable_mount(f));
+    fs::Attrs attrs = TRY(attrs_of_file(f));
+    TRY(fs::check_utimes(fs::FsIds::current(), attrs, atime_ns == fs::kTimeNow && mtime_ns == fs::kTimeNow));
+    return f->utimens(atime_ns, mtime_ns);
+}
+
 // The target of an *at attribute call: a resolved path, or with AT_EMPTY_PATH and an empty
 // path the file open at dirfd (O_PATH too). Exactly one of `r` (exists) or `file` is set.
 struct AttrTarget {
@@ -70,8 +94,7 @@ Result<long> chown_at(int dirfd, uint64_t path, uint32_t uid, uint32_t gid, uint
     AttrTarget t;
     TRY(attr_target(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) != 0, &t));
     if (t.is_file) {
-        TRY(check_writable_mount(t.file));
-        TRY(t.file->chown(uid, gid));
+        TRY(chown_file(t.file, uid, gid));
     } else {
         TRY(fs::vfs_chown(*t.r.get(), uid, gid));
     }
@@ -107,8 +130,7 @@ Result<long> set_times(int dirfd, uint64_t path, int64_t atime_ns, int64_t mtime
         FileRef f = TRY(g_process.fds.get(dirfd));
         if (!valid)
             return Errno(EINVAL);
-        TRY(check_writable_mount(f));
-        TRY(f->utimens(atime_ns, mtime_ns));
+        TRY(set_file_times(f, atime_ns, mtime_ns));
         return 0;
     }
     if (flags & ~uint32_t(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
@@ -118,8 +140,7 @@ Result<long> set_times(int dirfd, uint64_t path, int64_t atime_ns, int64_t mtime
     if (!valid)
         return Errno(EINVAL);
     if (t.is_file) {
-        TRY(check_writable_mount(t.file));
-        TRY(t.file->utimens(atime_ns, mtime_ns));
+        TRY(set_file_times(t.file, atime_ns, mtime_ns));
     } else {
         TRY(fs::vfs_utimens(*t.r.get(), atime_ns, mtime_ns));
     }
@@ -179,7 +200,11 @@ Result<long> sys_fchmodat(const SyscallArgs& a) { return chmod_at(a.fd(0), a.u64
 Result<long> sys_fchmod(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
     TRY(check_writable_mount(f));
-    TRY(f->chmod(a.u32(1) & 07777));
+    fs::Attrs attrs = TRY(attrs_of_file(f));
+    fs::FsIds who = fs::FsIds::current();
+    if (!fs::owner_or_privileged(who, attrs))
+        return Errno(EPERM);
+    TRY(f->chmod(fs::chmod_mode(who, attrs, a.u32(1) & 07777)));
     return 0;
 }
 
@@ -193,8 +218,7 @@ Result<long> sys_fchownat(const SyscallArgs& a) {
 
 Result<long> sys_fchown(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
-    TRY(check_writable_mount(f));
-    TRY(f->chown(a.u32(1), a.u32(2)));
+    TRY(chown_file(f, a.u32(1), a.u32(2)));
     return 0;
 }
 

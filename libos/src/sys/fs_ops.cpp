@@ -75,6 +75,10 @@ Result<long> rename_at(int olddirfd, uint64_t oldpath, int newdirfd, uint64_t ne
 Result<long> link_at(int olddirfd, uint64_t oldpath, int newdirfd, uint64_t newpath, uint32_t flags) {
     if (flags & ~uint32_t(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH))
         return Errno(EINVAL);
+    // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, as in Linux 6.1 (later kernels also let the
+    // opener of the file link it): without it, ENOENT whatever the path.
+    if ((flags & AT_EMPTY_PATH) && !fs::FsIds::current().privileged())
+        return Errno(ENOENT);
     HeapBox<PathBuf> old;
     TRY(copy_path_from_user(oldpath, old.get()));
     ResolvedBox from, to;

@@ -52,7 +52,8 @@ Result<void> stat_at(int dirfd, uint64_t path, uint32_t flags, fs::Stat* out) {
                     return Errno(ENOMEM);
                 char cwd[fs::kPathMax];
                 process_get_cwd(cwd);
-                TRY(fs::vfs_resolve("/", cwd, true, box.get()));
+                // The working directory itself: Linux walks nothing here.
+                TRY(fs::vfs_resolve_with("/", cwd, true, fs::kResolveNoSearchCheck, box.get()));
                 *out = box.get()->stat;
                 return {};
             }
@@ -76,10 +77,10 @@ Result<long> put_stat(uint64_t user, const fs::Stat& s) {
     return 0;
 }
 
-// access(2) against the LibOS's credentials (uid/gid; there are no supplementary groups):
-// root may read and write anything and execute what has an x bit (any directory).
+// access(2) against the LibOS's credentials: the real ids (the whole walk too), or with
+// AT_EACCESS the file-system ones, with the supplementary groups (fs/permission.h).
 Result<long> access_at(int dirfd, uint64_t path, int mode, uint32_t flags) {
-    constexpr int kExec = 1, kWrite = 2;
+    constexpr int kWrite = 2;
     if (mode & ~7)
         return Errno(EINVAL);
     if (flags & ~uint32_t(AT_SYMLINK_NOFOLLOW | AT_EACCESS | AT_EMPTY_PATH))
@@ -96,7 +97,8 @@ Result<long> access_at(int dirfd, uint64_t path, int mode, uint32_t flags) {
         if (!p.get()->s[0] && (flags & AT_EMPTY_PATH))
             strlcpy(p.get()->s, ".", sizeof(p.get()->s));
         ResolvedBox box;
-        TRY(resolve_path_at(dirfd, p.get()->s, !(flags & AT_SYMLINK_NOFOLLOW), 0, box.get()));
+        uint32_t ids = (flags & AT_EACCESS) ? 0u : uint32_t(fs::kResolveRealIds);
+        TRY(resolve_path_at(dirfd, p.get()->s, !(flags & AT_SYMLINK_NOFOLLOW), ids, box.get()));
         if (!box.get()->exists)
             return Errno(ENOENT);
         st = box.get()->stat;
@@ -107,15 +109,8 @@ Result<long> access_at(int dirfd, uint64_t path, int mode, uint32_t flags) {
     uint32_t type = st.mode & S_IFMT;
     if ((mode & kWrite) && mount && mount->readonly && (type == S_IFREG || type == S_IFDIR || type == S_IFLNK))
         return Errno(EROFS);
-    uint32_t uid = g_process.uid, gid = g_process.gid;
-    if (uid == 0) {
-        if ((mode & kExec) && type != S_IFDIR && !(st.mode & 0111))
-            return Errno(EACCES);
-        return 0;
-    }
-    uint32_t granted = (uid == st.uid ? st.mode >> 6 : gid == st.gid ? st.mode >> 3 : st.mode) & 7;
-    if ((uint32_t(mode) & granted) != uint32_t(mode))
-        return Errno(EACCES);
+    fs::FsIds who = (flags & AT_EACCESS) ? fs::FsIds::current() : fs::FsIds::real();
+    TRY(fs::check_permission(who, fs::attrs_of(st), uint32_t(mode)));
     return 0;
 }
 
@@ -218,6 +213,7 @@ Result<long> change_dir(const fs::Resolved& r) {
         return Errno(ENOENT);
     if ((r.stat.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
+    TRY(fs::check_permission(fs::FsIds::current(), fs::attrs_of(r.stat), fs::kMayExec));
     SpinGuard g(g_process.lock);
     strlcpy(g_process.cwd, r.path, sizeof(g_process.cwd));
     return 0;
@@ -238,6 +234,7 @@ Result<long> sys_fchdir(const SyscallArgs& a) {
     TRY(f->stat(&st));
     if ((st.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
+    TRY(fs::check_permission(fs::FsIds::current(), fs::attrs_of(st), fs::kMayExec));
     SpinGuard g(g_process.lock);
     strlcpy(g_process.cwd, f->path() ? f->path() : "/", sizeof(g_process.cwd));
     return 0;
