@@ -81,6 +81,21 @@ Result<size_t> copy_between(End& in, End& out, size_t count) {
     return total;
 }
 
+// An end at the file's own position: the position now, or, for a file that has one only
+// on the host (ESPIPE from seek: the console), unpositioned transfers.
+Result<void> own_position(End& end) {
+    auto pos = (*end.file)->seek(0, 1 /* SEEK_CUR */);
+    if (pos.ok()) {
+        end.pos = pos.value();
+        return {};
+    }
+    if (pos.error().code != ESPIPE || !(*end.file)->is_console())
+        return pos.error();
+    end.positioned = false;
+    end.pos = 0;
+    return {};
+}
+
 bool is_directory(FileRef& f) {
     fs::Stat st;
     return f->stat(&st).ok() && (st.mode & S_IFMT) == S_IFDIR;
@@ -148,33 +163,41 @@ Result<long> sys_copy_file_range(const SyscallArgs& a) {
         return Errno(EINVAL);
     if (!in->readable() || !out->writable() || (out->flags() & O_APPEND))
         return Errno(EBADF);
-    // Regular files both: their positions can be read now.
+    // Regular files both: their positions can be read now, but for a host file behind the
+    // console (a shell's `< FILE` or `> FILE`), whose position only the host knows: that
+    // end is read or written at its own position, which moves as it does on Linux.
+    End src{&in, true, pos_in}, dst{&out, true, pos_out};
     if (!user_off_in)
-        pos_in = TRY(in->seek(0, 1 /* SEEK_CUR */));
+        TRY(own_position(src));
     if (!user_off_out)
-        pos_out = TRY(out->seek(0, 1 /* SEEK_CUR */));
+        TRY(own_position(dst));
+    pos_in = src.pos;
+    pos_out = dst.pos;
     // Linux compares as unsigned: a negative offset wraps here already.
     if (uint64_t(pos_in) + len < uint64_t(pos_in) || uint64_t(pos_out) + len < uint64_t(pos_out))
         return Errno(EOVERFLOW);
-    size_t count = pos_in >= int64_t(st_in.size) ? 0 : len;
-    if (count && uint64_t(pos_in) + count > st_in.size)
-        count = size_t(st_in.size - uint64_t(pos_in));
+    size_t count = len;
+    if (src.positioned) {
+        count = pos_in >= int64_t(st_in.size) ? 0 : len;
+        if (count && uint64_t(pos_in) + count > st_in.size)
+            count = size_t(st_in.size - uint64_t(pos_in));
+    }
     bool same = st_in.dev == st_out.dev && st_in.ino == st_out.ino;
-    if (same && pos_out + int64_t(count) > pos_in && pos_out < pos_in + int64_t(count))
+    if (same && src.positioned && dst.positioned && pos_out + int64_t(count) > pos_in &&
+        pos_out < pos_in + int64_t(count))
         return Errno(EINVAL);  // overlapping ranges of one file
     if (pos_in < 0 || pos_out < 0)
         return Errno(EINVAL);
-    End src{&in, true, pos_in}, dst{&out, true, pos_out};
     auto done = count ? copy_between(src, dst, count) : Result<size_t>(size_t(0));
     if (!done.ok())
         return done.error();
     if (user_off_in)
         TRY(copy_to_user(user_off_in, &src.pos, sizeof(src.pos)));
-    else
+    else if (src.positioned)
         TRY(in->seek(src.pos, 0 /* SEEK_SET */));
     if (user_off_out)
         TRY(copy_to_user(user_off_out, &dst.pos, sizeof(dst.pos)));
-    else
+    else if (dst.positioned)
         TRY(out->seek(dst.pos, 0 /* SEEK_SET */));
     return long(done.value());
 }
