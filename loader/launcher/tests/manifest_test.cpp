@@ -490,6 +490,22 @@ loader.argv = ["a",
     CHECK(r.error->line == 2);
 }
 
+// Found by fuzz-manifest, in toml++ 3.3.0: built with its assertions on, it aborts on table
+// headers that start with no key; and a non-ASCII character where whitespace may stand
+// reaches an unreachable point of its Unicode table. The library the launcher links (a g++
+// build without assertions) reports a syntax error for each.
+TEST_CASE("malformed TOML that trips tomlplusplus 3.3.0 is a syntax error, not a crash", "[manifest][errors]") {
+    TempDir dir;
+    for (const char* text : {"[(", "[[[a]]]", "[[=", "libos.entrypoint = \"/bin/true\"\n[ .x]\n", "\xcc\xaa",
+                             "libos.e\xd0\x85valuent = \"/bin/true\"", "a\xc2\xa7 = 1"}) {
+        INFO(text);
+        ManifestResult r = parse(dir, text);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error->key.empty());
+        CHECK(r.error->column >= 1);
+    }
+}
+
 TEST_CASE("load_manifest_file resolves relative uris against the manifest's directory", "[manifest]") {
     TempDir dir;
     dir.mkdir("app/lib");
