@@ -34,4 +34,10 @@ struct Resolved;
 // Resolves the path argument of a system call against dirfd (AT_FDCWD: the working
 // directory); an empty path is ENOENT (callers handle AT_EMPTY_PATH before).
 Result<void> resolve_user_path(int dirfd, uint64_t user_path, bool follow, fs::Resolved* out);
+
+// A clock id as the clock and timer calls take it: the dynamic CPU clocks of this process
+// and of the calling thread (clock_getcpuclockid, pthread_getcpuclockid; glibc also passes
+// them for CLOCK_PROCESS_CPUTIME_ID) become CLOCK_PROCESS_CPUTIME_ID and
+// CLOCK_THREAD_CPUTIME_ID; another negative id is EINVAL. Others are returned as they are.
+Result<int> resolve_clock(int clock);
 }  // namespace carbyne::libos

@@ -14,7 +14,7 @@ namespace carbyne::libos {
 namespace {
 
 Result<PalClock> pal_clock(int clock) {
-    switch (clock) {
+    switch (TRY(resolve_clock(clock))) {
     case CLOCK_REALTIME:
     case CLOCK_REALTIME_COARSE:
     case 11 /* CLOCK_TAI */: return PAL_CLOCK_REALTIME;
@@ -46,6 +46,23 @@ Result<long> sleep_until(uint64_t deadline, uint64_t rem_user) {
 }
 
 }  // namespace
+
+Result<int> resolve_clock(int clock) {
+    if (clock >= 0)
+        return clock;
+    // Linux's encoding: ~pid << 3 | per-thread (4) | PROF (0), VIRT (1) or SCHED (2); type 3
+    // is a clock device's fd (CLOCKFD), none of which exist here.
+    // FIXME: the three types read the same total CPU time; another thread's clock is refused.
+    int pid = ~(clock >> 3);
+    bool per_thread = (clock & 4) != 0;
+    if ((clock & 3) == 3)
+        return Errno(EINVAL);
+    if (per_thread) {
+        Thread* self = current_thread();
+        return pid == 0 || (self && pid == self->tid) ? Result<int>(CLOCK_THREAD_CPUTIME_ID) : Errno(EINVAL);
+    }
+    return pid == 0 || pid == g_process.pid ? Result<int>(CLOCK_PROCESS_CPUTIME_ID) : Errno(EINVAL);
+}
 
 // Also the LibOS vDSO's implementation.
 Result<uint64_t> clock_now(int clock) {
@@ -97,7 +114,9 @@ Result<long> sys_nanosleep(const SyscallArgs& a) {
 }
 
 Result<long> sys_clock_nanosleep(const SyscallArgs& a) {
-    int clock = a.i32(0);
+    if (a.i32(0) < 0 && (a.i32(0) & 3) == 3)
+        return Errno(EOPNOTSUPP);  // a clock device (CLOCKFD) cannot be slept on
+    int clock = TRY(resolve_clock(a.i32(0)));
     if (clock == CLOCK_THREAD_CPUTIME_ID)
         return Errno(EINVAL);
     TRY(pal_clock(clock));

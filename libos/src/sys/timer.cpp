@@ -89,7 +89,9 @@ Result<long> sys_timer_create(const SyscallArgs& a) {
             how.tid = ev.tid;
         }
     }
-    int id = TRY(posix_timer_create(a.i32(0), how));
+    if (a.i32(0) < 0 && (a.i32(0) & 3) == 3)
+        return Errno(EOPNOTSUPP);  // a clock device (CLOCKFD) has no timers
+    int id = TRY(posix_timer_create(TRY(resolve_clock(a.i32(0))), how));
     auto r = UserPtr<int32_t>(a.u64(2)).write(id);
     if (!r.ok()) {
         (void)posix_timer_delete(id);
