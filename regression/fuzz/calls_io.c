@@ -121,7 +121,7 @@ static void g_timerfd_create(struct worker *w, struct call *c) {
 static void g_timerfd_settime(struct worker *w, struct call *c) {
     A[0] = gen_fd_of(w, K_TIMERFD);
     A[1] = gen_flags(w, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET);
-    A[2] = gen_itimerspec(w);
+    A[2] = gen_itimerspec(w, 0);
     A[3] = chance(w, 50) ? 0 : gen_out(w, sizeof(struct itimerspec));
 }
 

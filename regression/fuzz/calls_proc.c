@@ -45,6 +45,8 @@ static void g_setitimer(struct worker *w, struct call *c) {
         // Periodic, but not a storm of signals.
         it->it_interval.tv_sec = (long)below(w, 2);
         it->it_interval.tv_usec = chance(w, 95) ? 10000 + (long)below(w, 90000) : (long)gen_int(w);
+        if (it->it_interval.tv_usec > 0 && it->it_interval.tv_usec < 1000)
+            it->it_interval.tv_usec = 1000;  // a shorter one makes a storm of signals
     }
     A[1] = chance(w, 10) ? 0 : maybe_bad(w, it);
     A[2] = chance(w, 50) ? 0 : gen_out(w, sizeof(struct itimerval));
@@ -107,7 +109,7 @@ static void p_timer_create(struct worker *w, struct call *c, long ret) {
 static void g_timer_settime(struct worker *w, struct call *c) {
     A[0] = (uint64_t)(int64_t)gen_timer_id(w);
     A[1] = gen_flags(w, TIMER_ABSTIME);
-    A[2] = gen_itimerspec(w);
+    A[2] = gen_itimerspec(w, 1);
     A[3] = chance(w, 50) ? 0 : gen_out(w, sizeof(struct itimerspec));
 }
 

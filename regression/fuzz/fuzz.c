@@ -18,7 +18,11 @@
 // EXIT_ANOMALY. With --verbose every call is printed before it is made and after.
 //
 // A finding is replayed with the same --seed and --threads (one thread replays exactly,
-// timing aside); its printed arguments are enough to write a reproducer.
+// timing aside); its printed arguments are enough to write a reproducer. When the process
+// dies without a word (the LibOS killed it, or the kernel could not deliver a signal), the
+// rings in --ring-file, a shared mapping that outlives it, still hold each worker's last
+// calls: `fuzz --dump-ring FILE` prints them. --hang-wait keeps a hung process alive for a
+// debugger after the report.
 #include "fuzz.h"
 
 #include <errno.h>

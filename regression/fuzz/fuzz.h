@@ -181,7 +181,7 @@ uint64_t gen_string(struct worker *w, size_t max);  // a NUL-terminated odd stri
 uint64_t gen_timespec(struct worker *w);  // pointer to a struct timespec (often short)
 uint64_t gen_timespec_abs_past(struct worker *w);  // an absolute time already passed; never NULL
 uint64_t gen_timeval(struct worker *w);
-uint64_t gen_itimerspec(struct worker *w);
+uint64_t gen_itimerspec(struct worker *w, int signals);  // signals: no interval below 1 ms
 void fill_timespec(struct worker *w, long *sec, long *nsec);
 
 // Signals.

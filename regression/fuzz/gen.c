@@ -355,18 +355,23 @@ uint64_t gen_timeval(struct worker *w) {
     return chance(w, 8) ? bad_ptr(w) : (uint64_t)tv;
 }
 
-uint64_t gen_itimerspec(struct worker *w) {
+uint64_t gen_itimerspec(struct worker *w, int signals) {
     struct itimerspec *its = scratch(w, sizeof(*its));
     fill_timespec(w, &its->it_value.tv_sec, &its->it_value.tv_nsec);
     if (chance(w, 60)) {
         its->it_interval.tv_sec = 0;
         its->it_interval.tv_nsec = 0;
     } else if (chance(w, 90)) {
-        // Periodic, but not a storm of signals.
         its->it_interval.tv_sec = (long)below(w, 2);
         its->it_interval.tv_nsec = 10000000 + (long)below(w, 90000000);
     } else {
         fill_timespec(w, &its->it_interval.tv_sec, &its->it_interval.tv_nsec);
+        // A timer that may send signals gets no valid interval below 1 ms: a shorter one
+        // keeps a thread handling signals and little else, natively too. (A timerfd gets
+        // any: nothing runs on its expirations.)
+        if (signals && its->it_interval.tv_sec == 0 && its->it_interval.tv_nsec > 0 &&
+            its->it_interval.tv_nsec < 1000000)
+            its->it_interval.tv_nsec = 1000000;
     }
     return chance(w, 8) ? bad_ptr(w) : (uint64_t)its;
 }

@@ -19,6 +19,7 @@ public:
     TimerFile(int clock, uint32_t flags) : File(flags, "anon_inode:[timerfd]"), m_ino(anon_inode_number()) {
         m_link.timer.clock = clock;
         m_link.timer.expire = expire;
+        m_link.timer.parks = true;  // re-armed by the read that takes the expirations
         m_link.owner = this;
     }
     ~TimerFile() override { timer_cancel(&m_link.timer); }
@@ -31,8 +32,10 @@ public:
         uint64_t ticks;
         for (;;) {
             ticks = __atomic_exchange_n(&m_ticks, 0, __ATOMIC_ACQ_REL);
-            if (ticks)
+            if (ticks) {
+                ticks += timer_rearm(&m_link.timer);  // and those since the timer parked
                 break;
+            }
             if (flags() & O_NONBLOCK)
                 return Errno(EAGAIN);
             TRY(wait_until(m_queue, POLLIN, kNoDeadline,

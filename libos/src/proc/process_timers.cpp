@@ -25,62 +25,102 @@ struct IntervalTimer {
     int signo;
 };
 
-void itimer_expire(Timer* t, uint64_t) {
-    auto* it = reinterpret_cast<IntervalTimer*>(t);
+SigInfo timer_info(int signo, int code) {
     SigInfo info;
     memset(&info, 0, sizeof(info));
-    info.signo = it->signo;
-    info.code = kSiKernel;
-    (void)signal_send(nullptr, it->signo, info);
+    info.signo = signo;
+    info.code = code;
+    return info;
+}
+
+// Sends a timer's signal. The timer stays parked until the signal is taken
+// (timer_signal_taken); a signal that was not queued (ignored, or its thread gone) leaves
+// nothing to wait for, so the timer runs on at once.
+void send_timer_signal(Timer* t, Thread* target, int signo, const SigInfo& info) {
+    bool queued = false;
+    if (signo)
+        (void)signal_send(target, signo, info, &queued);
+    if (!queued)
+        (void)timer_rearm(t);
+}
+
+void itimer_expire(Timer* t, uint64_t) {
+    auto* it = reinterpret_cast<IntervalTimer*>(t);
+    send_timer_signal(t, nullptr, it->signo, timer_info(it->signo, kSiKernel));
 }
 
 // ITIMER_REAL counts wall time; VIRTUAL and PROF count the process's CPU time.
 // FIXME: VIRTUAL counts system time too (the PAL gives one CPU clock for the process).
 constinit IntervalTimer g_itimers[3] = {
-    {{CLOCK_MONOTONIC, itimer_expire, 0, 0, nullptr, false}, 14},           // SIGALRM
-    {{CLOCK_PROCESS_CPUTIME_ID, itimer_expire, 0, 0, nullptr, false}, 26},  // SIGVTALRM
-    {{CLOCK_PROCESS_CPUTIME_ID, itimer_expire, 0, 0, nullptr, false}, 27},  // SIGPROF
+    {{CLOCK_MONOTONIC, itimer_expire, true, 0, 0, nullptr, false, false}, 14},           // SIGALRM
+    {{CLOCK_PROCESS_CPUTIME_ID, itimer_expire, true, 0, 0, nullptr, false, false}, 26},  // SIGVTALRM
+    {{CLOCK_PROCESS_CPUTIME_ID, itimer_expire, true, 0, 0, nullptr, false, false}, 27},  // SIGPROF
 };
 
 struct PosixTimer {
     Timer timer;  // first: the expire callback gets it
     int id;
     TimerNotify how;
-    int overrun;  // of the last expiry
+    int overrun;    // of the last expiry
+    uint32_t refs;  // the table's, and one per call that found it
 };
 
 Spinlock g_posix_lock;
 PosixTimer* g_posix[kMaxPosixTimers];
 
+int overrun_of(uint64_t extra) { return extra > 0x7fffffff ? 0x7fffffff : int(extra); }  // DELAYTIMER_MAX
+
 void posix_expire(Timer* t, uint64_t count) {
     auto* p = reinterpret_cast<PosixTimer*>(t);
-    uint64_t extra = count - 1;
-    p->overrun = extra > 0x7fffffff ? 0x7fffffff : int(extra);  // DELAYTIMER_MAX
+    __atomic_store_n(&p->overrun, overrun_of(count - 1), __ATOMIC_RELAXED);
     if (p->how.notify == kSigevNone)
-        return;
-    SigInfo info;
-    memset(&info, 0, sizeof(info));
-    info.signo = p->how.signo;
-    info.code = kSiTimer;
+        return;  // parked for good: timer_gettime works out its next expiry
+    SigInfo info = timer_info(p->how.signo, kSiTimer);
     info.timer.id = p->id;
     info.timer.overrun = p->overrun;
     info.timer.value = p->how.value_is_id ? uint64_t(p->id) : p->how.value;
     Thread* target = nullptr;
     if (p->how.notify == kSigevThreadId) {
         target = thread_by_tid(p->how.tid);
-        if (!target)
-            return;  // the thread is gone
+        if (!target) {
+            (void)timer_rearm(t);  // the thread is gone
+            return;
+        }
     }
-    (void)signal_send(target, p->how.signo, info);
+    send_timer_signal(t, target, p->how.signo, info);
 }
 
-Result<PosixTimer*> find(int id) {
+// A counted reference to a POSIX timer found by id. A timer_delete racing a call that
+// found the timer takes it out of the table at once, but the timer is disarmed and freed
+// only when that call is done with it, as Linux keeps it.
+class TimerRef {
+public:
+    TimerRef() : m_p(nullptr) {}
+    explicit TimerRef(PosixTimer* p) : m_p(p) {}
+    TimerRef(TimerRef&& o) : m_p(o.m_p) { o.m_p = nullptr; }
+    TimerRef(const TimerRef&) = delete;
+    TimerRef& operator=(const TimerRef&) = delete;
+    ~TimerRef() {
+        if (m_p && __atomic_sub_fetch(&m_p->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+            timer_cancel(&m_p->timer);
+            kfree(m_p);
+        }
+    }
+    PosixTimer* operator->() const { return m_p; }
+
+private:
+    PosixTimer* m_p;
+};
+
+Result<TimerRef> find(int id) {
     if (id < 0 || id >= kMaxPosixTimers)
         return Errno(EINVAL);
     SpinGuard g(g_posix_lock);
-    if (!g_posix[id])
+    PosixTimer* p = g_posix[id];
+    if (!p)
         return Errno(EINVAL);
-    return g_posix[id];
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+    return TimerRef(p);
 }
 
 bool timer_clock_ok(int clock) {
@@ -115,7 +155,9 @@ Result<int> posix_timer_create(int clock, const TimerNotify& how) {
         return Errno(ENOMEM);
     p->timer.clock = clock;
     p->timer.expire = posix_expire;
+    p->timer.parks = true;
     p->how = how;
+    p->refs = 1;
     SpinGuard g(g_posix_lock);
     for (int id = 0; id < kMaxPosixTimers; id++) {
         if (!g_posix[id]) {
@@ -130,7 +172,7 @@ Result<int> posix_timer_create(int clock, const TimerNotify& how) {
 
 Result<void> posix_timer_settime(int id, bool absolute, uint64_t value, uint64_t interval, uint64_t* old_value,
                                  uint64_t* old_interval) {
-    PosixTimer* p = TRY(find(id));
+    TimerRef p = TRY(find(id));
     uint64_t deadline = value;
     if (value && !absolute)
         deadline = time_add(TRY(clock_now(p->timer.clock)), value);
@@ -138,30 +180,52 @@ Result<void> posix_timer_settime(int id, bool absolute, uint64_t value, uint64_t
 }
 
 Result<void> posix_timer_gettime(int id, uint64_t* value, uint64_t* interval) {
-    PosixTimer* p = TRY(find(id));
+    TimerRef p = TRY(find(id));
     timer_get(&p->timer, value, interval);
     return {};
 }
 
 Result<int> posix_timer_getoverrun(int id) {
-    PosixTimer* p = TRY(find(id));
+    TimerRef p = TRY(find(id));
     return __atomic_load_n(&p->overrun, __ATOMIC_RELAXED);
 }
 
 Result<void> posix_timer_delete(int id) {
+    if (id < 0 || id >= kMaxPosixTimers)
+        return Errno(EINVAL);
     PosixTimer* p;
     {
-        if (id < 0 || id >= kMaxPosixTimers)
-            return Errno(EINVAL);
         SpinGuard g(g_posix_lock);
         p = g_posix[id];
         if (!p)
             return Errno(EINVAL);
         g_posix[id] = nullptr;
     }
+    // Disarmed now, freed with the last reference (the table's, unless a call holds one).
     timer_cancel(&p->timer);
-    kfree(p);
+    TimerRef table_ref(p);
     return {};
+}
+
+void timer_signal_taken(int sig, SigInfo* info) {
+    if (info->code == kSiKernel) {
+        for (IntervalTimer& it : g_itimers)
+            if (it.signo == sig)
+                (void)timer_rearm(&it.timer);
+        return;
+    }
+    if (info->code != kSiTimer)
+        return;
+    auto p = find(info->timer.id);
+    if (!p.ok() || p.value()->how.signo != sig)
+        return;
+    // Expirations while the signal was pending are its overruns, as Linux counts them.
+    uint64_t missed = timer_rearm(&p.value()->timer);
+    if (missed) {
+        int overrun = overrun_of(uint64_t(info->timer.overrun) + missed);
+        __atomic_store_n(&p.value()->overrun, overrun, __ATOMIC_RELAXED);
+        info->timer.overrun = overrun;
+    }
 }
 
 }  // namespace carbyne::libos

@@ -9,6 +9,7 @@
 namespace carbyne::libos {
 
 struct Thread;
+struct SigInfo;
 
 // ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF: time to the next expiry and the interval, ns.
 Result<void> itimer_set(int which, uint64_t value, uint64_t interval, uint64_t* old_value, uint64_t* old_interval);
@@ -30,5 +31,9 @@ Result<void> posix_timer_settime(int id, bool absolute, uint64_t value, uint64_t
 Result<void> posix_timer_gettime(int id, uint64_t* value, uint64_t* interval);
 Result<int> posix_timer_getoverrun(int id);
 Result<void> posix_timer_delete(int id);
+
+// A timer's signal `sig` was taken (delivered, or accepted by sigwait): its timer, parked
+// since it sent it, runs again, and `info` gets the expirations missed meanwhile as overruns.
+void timer_signal_taken(int sig, SigInfo* info);
 
 }  // namespace carbyne::libos

@@ -26,11 +26,18 @@ constinit Service g_service = {};
 
 bool cpu_clock(int clock) { return clock == CLOCK_PROCESS_CPUTIME_ID; }
 
+void link_locked(Timer* t) {
+    t->next = g_service.armed;
+    g_service.armed = t;
+    t->linked = true;
+}
+
 void unlink_locked(Timer* t) {
     for (Timer** link = &g_service.armed; *link; link = &(*link)->next) {
         if (*link == t) {
             *link = t->next;
             t->next = nullptr;
+            t->linked = false;
             return;
         }
     }
@@ -68,8 +75,8 @@ bool fire_one(uint64_t* sleep) {
                 due = t;
                 // A huge interval leaves the next deadline at KTIME_MAX, never reached.
                 count = time_forward(t->deadline, t->interval, now.value(), &t->deadline);
-                if (!t->deadline)
-                    unlink_locked(t);
+                if (!t->deadline || t->parks)
+                    unlink_locked(t);  // disarmed, or parked until timer_rearm
                 t->firing = true;
                 break;
             }
@@ -108,9 +115,14 @@ uint64_t remaining_locked(const Timer* t) {
     if (!t->deadline)
         return 0;
     auto now = clock_now(t->clock);
-    if (!now.ok() || t->deadline <= now.value())
+    if (!now.ok())
+        return 1;
+    uint64_t deadline = t->deadline;
+    if (deadline <= now.value() && t->interval && !t->linked)
+        time_forward(deadline, t->interval, now.value(), &deadline);  // parked: its next expiry
+    if (deadline <= now.value())
         return 1;  // due now: still armed, as Linux reports it
-    return t->deadline - now.value();
+    return deadline - now.value();
 }
 
 }  // namespace
@@ -125,19 +137,33 @@ Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t*
             *old_remaining = remaining_locked(t);
         if (old_interval)
             *old_interval = t->interval;
-        bool was_armed = t->deadline != 0;
         t->deadline = deadline;
         t->interval = deadline ? interval : 0;
-        if (deadline && !was_armed) {
-            t->next = g_service.armed;
-            g_service.armed = t;
-        } else if (!deadline && was_armed) {
+        if (deadline && !t->linked)
+            link_locked(t);  // also a parked one: set again, it runs
+        else if (!deadline && t->linked)
             unlink_locked(t);
-        }
     }
     if (deadline)
         g_pal->event_set(g_service.event);
     return {};
+}
+
+uint64_t timer_rearm(Timer* t) {
+    uint64_t missed = 0;
+    {
+        SpinGuard g(g_service.lock);
+        if (!t->deadline || t->linked)
+            return 0;
+        auto now = clock_now(t->clock);
+        if (now.ok() && t->deadline <= now.value())
+            missed = time_forward(t->deadline, t->interval, now.value(), &t->deadline);
+        if (!t->deadline)
+            return missed;  // a one-shot expiry was due meanwhile: it is the last
+        link_locked(t);
+    }
+    g_pal->event_set(g_service.event);
+    return missed;
 }
 
 void timer_get(Timer* t, uint64_t* remaining, uint64_t* interval) {

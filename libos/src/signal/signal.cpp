@@ -11,6 +11,7 @@
 #include <libos/user.h>
 
 #include "../proc/process.h"
+#include "../proc/process_timers.h"
 #include "../proc/timer.h"
 #include "../proc/wait.h"
 
@@ -270,7 +271,9 @@ void signal_default_action(int sig) {
     }
 }
 
-Result<void> signal_send(Thread* t, int sig, const SigInfo& info) {
+Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) {
+    if (queued)
+        *queued = false;
     if (sig < 0 || sig > kNumSignals)
         return Errno(EINVAL);
     if (sig == 0)
@@ -297,6 +300,8 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info) {
             g_process.pending_info[sig - 1] = info;
         }
     }
+    if (queued)
+        *queued = true;
     // The thread that will take it: woken from a LibOS wait, and interrupted when it runs
     // the application's code (the wake-up upcall delivers it there).
     Thread* self = current_thread();
@@ -371,8 +376,13 @@ uint64_t signal_pending_set() {
 bool signal_take(uint64_t set, int* sig, SigInfo* info) {
     Thread* t = current_thread();
     signal_fold_host();
-    SpinGuard g(g_process.lock);
-    return dequeue(t, set, sig, info);
+    {
+        SpinGuard g(g_process.lock);
+        if (!dequeue(t, set, sig, info))
+            return false;
+    }
+    timer_signal_taken(*sig, info);
+    return true;
 }
 
 void signal_deliver_pending(PalContext* ctx, const void* fpstate) {
@@ -389,6 +399,7 @@ void signal_deliver_pending(PalContext* ctx, const void* fpstate) {
             if (!dequeue(t, ~t->sigmask, &sig, &info))
                 break;
         }
+        timer_signal_taken(sig, &info);
         if (act(t, sig, info, ctx, fpstate))
             return;  // one handler frame per return to the application
     }

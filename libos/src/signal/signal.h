@@ -39,7 +39,8 @@ struct SigInfo {
 static_assert(sizeof(SigInfo) == 128);
 
 // Makes `sig` pending for thread `t` (nullptr: for the process). sig 0 only checks.
-Result<void> signal_send(Thread* t, int sig, const SigInfo& info);
+// *queued (when given) tells whether it is now pending, rather than discarded as ignored.
+Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued = nullptr);
 
 // Delivers what is pending and unblocked for the calling thread into `ctx` (the
 // application's registers about to be resumed): a handler frame, a default action, or
