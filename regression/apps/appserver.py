@@ -188,7 +188,7 @@ class Server:
         os.makedirs(prefix)
         with open(os.path.join(shipped, "nginx.conf")) as f:
             conf = f.read()
-        conf, count = re.subn(r"(?m)^(\s*listen\s+)\S+;", rf"\g<1>{HOST}:{port};", conf)
+        conf, count = re.subn(r"(?m)^(\s*listen\s+)\S+([^;\n]*);", rf"\g<1>{HOST}:{port}\g<2>;", conf)
         if count != 1:
             raise ServerError(f"{shipped}/nginx.conf: expected one listen line, found {count}")
         if self.mode == "native":

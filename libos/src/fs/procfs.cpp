@@ -328,7 +328,7 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
                ctx.pid, tid, g_process.ppid);
     out->print("Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", uid, uid, uid, uid, gid, gid, gid, gid);
     // No process groups or sessions yet: the process leads its own.
-    out->print("FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", kMaxFds, ctx.pid, tid,
+    out->print("FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", g_process.fds.capacity(), ctx.pid, tid,
                ctx.pid, ctx.pid);
     out->print("VmSize:\t%8lu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\nVmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n",
                t.size / 1024, 0, 0, t.data / 1024, t.stack / 1024, t.exec / 1024);
@@ -698,7 +698,7 @@ Result<void> gen_pid_max(const Ctx&, Text* out) {
 }
 
 Result<void> gen_nr_open(const Ctx&, Text* out) {
-    out->print("%d\n", kMaxFds);
+    out->print("%d\n", kNrOpen);
     return {};
 }
 

@@ -89,7 +89,7 @@ char* Text::release() {
 namespace {
 
 constexpr uint8_t kDtChr = 2, kDtDir = 4, kDtReg = 8, kDtLnk = 10;
-constexpr size_t kMaxDynIds = 4096;
+constexpr size_t kDynSlack = 64;
 
 uint64_t g_start_boottime_ns;
 int64_t g_start_realtime_ns;
@@ -367,12 +367,14 @@ public:
         // The numbered entries.
         if (!full && m_node->dyn) {
             const DynEntries* dyn = m_node->dyn;
-            auto* ids = static_cast<int*>(kmalloc(kMaxDynIds * sizeof(int)));
+            // As many as there are now, with room for a few more made meanwhile.
+            size_t room = dyn->list(m_ctx, nullptr, 0) + kDynSlack;
+            auto* ids = static_cast<int*>(kmalloc(room * sizeof(int)));
             if (!ids)
                 return written ? Result<size_t>(written) : Result<size_t>(Errno(ENOMEM));
-            size_t count = dyn->list(m_ctx, ids, kMaxDynIds);
-            if (count > kMaxDynIds)
-                count = kMaxDynIds;
+            size_t count = dyn->list(m_ctx, ids, room);
+            if (count > room)
+                count = room;
             for (size_t i = 0; i < count && !full; i++) {
                 if (uint64_t(ids[i]) + fixed_end < pos)
                     continue;

@@ -1,21 +1,64 @@
 // The descriptor table.
 #include "fdtable.h"
 
+#include <carbyne/string.h>
+#include <libos/heap.h>
+
 namespace carbyne::libos {
+
+Result<void> FdTable::grow_to(int fd) {
+    for (;;) {
+        int have;
+        {
+            SpinGuard g(m_lock);
+            if (fd < m_capacity)
+                return {};
+            have = m_capacity;
+        }
+        // Doubled, as Linux's expand_fdtable; allocated with the lock dropped.
+        int want = have;
+        while (want <= fd)
+            want = want > kNrOpen / 2 ? kNrOpen : want * 2;
+        auto* grown = static_cast<Entry*>(kzalloc(size_t(want) * sizeof(Entry)));
+        if (!grown)
+            return Errno(ENOMEM);
+        Entry* old = nullptr;
+        {
+            SpinGuard g(m_lock);
+            if (m_capacity == have) {
+                memcpy(grown, m_entries, size_t(have) * sizeof(Entry));
+                old = m_entries == m_initial ? nullptr : m_entries;
+                m_entries = grown;
+                m_capacity = want;
+                grown = nullptr;
+            }
+        }
+        kfree(old);
+        kfree(grown);  // another thread grew it meanwhile: look again
+    }
+}
 
 Result<int> FdTable::reserve(int min_fd) {
     if (min_fd < 0)
         return Errno(EINVAL);
-    SpinGuard g(m_lock);
-    if (min_fd > 0 && min_fd >= m_limit)
-        return Errno(EINVAL);
-    for (int fd = min_fd; fd < m_limit; fd++) {
-        if (m_entries[fd].state == State::Free) {
-            m_entries[fd].state = State::Reserved;
-            return fd;
+    for (;;) {
+        {
+            SpinGuard g(m_lock);
+            if (min_fd > 0 && min_fd >= m_limit)
+                return Errno(EINVAL);
+            int end = m_limit < m_capacity ? m_limit : m_capacity;
+            for (int fd = min_fd; fd < end; fd++) {
+                if (m_entries[fd].state == State::Free) {
+                    m_entries[fd].state = State::Reserved;
+                    return fd;
+                }
+            }
+            if (end >= m_limit)
+                return Errno(EMFILE);
+            min_fd = end;  // the table is full below the limit: more room, then look there
         }
+        TRY(grow_to(min_fd));
     }
-    return Errno(EMFILE);
 }
 
 void FdTable::commit(int fd, fs::File* file, bool cloexec) {
@@ -39,14 +82,13 @@ Result<int> FdTable::install(fs::File* file, int min_fd, bool cloexec) {
 }
 
 Result<FileRef> FdTable::get(int fd, bool allow_path_only) {
-    if (fd < 0 || fd >= kMaxFds)
-        return Errno(EBADF);
     fs::File* f;
     {
         SpinGuard g(m_lock);
-        if (m_entries[fd].state != State::Used)
+        Entry* e = entry_locked(fd);
+        if (!e || e->state != State::Used)
             return Errno(EBADF);
-        f = m_entries[fd].file;
+        f = e->file;
         f->ref();
     }
     if (f->is_path_only() && !allow_path_only) {
@@ -57,37 +99,45 @@ Result<FileRef> FdTable::get(int fd, bool allow_path_only) {
 }
 
 Result<void> FdTable::close(int fd) {
-    if (fd < 0 || fd >= kMaxFds)
-        return Errno(EBADF);
     fs::File* f;
     {
         SpinGuard g(m_lock);
-        if (m_entries[fd].state != State::Used)
+        Entry* e = entry_locked(fd);
+        if (!e || e->state != State::Used)
             return Errno(EBADF);
-        f = m_entries[fd].file;
-        m_entries[fd] = Entry{nullptr, State::Free, false};
+        f = e->file;
+        *e = Entry{nullptr, State::Free, false};
     }
     f->unref();
     return {};
 }
 
 Result<int> FdTable::dup_to(int oldfd, int newfd, bool cloexec) {
-    if (oldfd < 0 || oldfd >= kMaxFds || newfd < 0 || newfd >= kMaxFds)
+    if (newfd < 0 || newfd >= kNrOpen)
         return Errno(EBADF);
-    fs::File* old = nullptr;
     {
         SpinGuard g(m_lock);
         if (newfd >= m_limit)
             return Errno(EBADF);  // as Linux: dup2 does not reach past RLIMIT_NOFILE
-        if (m_entries[oldfd].state != State::Used)
+        Entry* e = entry_locked(oldfd);
+        if (!e || e->state != State::Used)
             return Errno(EBADF);
-        if (m_entries[newfd].state == State::Reserved)
+    }
+    TRY(grow_to(newfd));
+    fs::File* old = nullptr;
+    {
+        SpinGuard g(m_lock);
+        Entry* from = entry_locked(oldfd);
+        if (!from || from->state != State::Used)
+            return Errno(EBADF);  // closed meanwhile
+        Entry& to = m_entries[newfd];
+        if (to.state == State::Reserved)
             return Errno(EBUSY);  // Linux: another thread is opening this descriptor
-        fs::File* f = m_entries[oldfd].file;
+        fs::File* f = from->file;
         f->ref();
-        if (m_entries[newfd].state == State::Used)
-            old = m_entries[newfd].file;
-        m_entries[newfd] = Entry{f, State::Used, cloexec};
+        if (to.state == State::Used)
+            old = to.file;
+        to = Entry{f, State::Used, cloexec};
     }
     if (old)
         old->unref();
@@ -97,19 +147,21 @@ Result<int> FdTable::dup_to(int oldfd, int newfd, bool cloexec) {
 Result<void> FdTable::close_range(unsigned first, unsigned last, bool cloexec_only) {
     if (first > last)
         return Errno(EINVAL);
-    for (unsigned fd = first; fd <= last && fd < unsigned(kMaxFds); fd++) {
+    for (unsigned fd = first; fd <= last && fd < unsigned(kNrOpen); fd++) {
         fs::File* f = nullptr;
         {
             SpinGuard g(m_lock);
-            Entry& e = m_entries[fd];
-            if (e.state != State::Used)
+            Entry* e = entry_locked(int(fd));
+            if (!e)
+                break;  // past the table: nothing open there
+            if (e->state != State::Used)
                 continue;
             if (cloexec_only) {
-                e.cloexec = true;
+                e->cloexec = true;
                 continue;
             }
-            f = e.file;
-            e = Entry{nullptr, State::Free, false};
+            f = e->file;
+            *e = Entry{nullptr, State::Free, false};
         }
         f->unref();
     }
@@ -119,7 +171,7 @@ Result<void> FdTable::close_range(unsigned first, unsigned last, bool cloexec_on
 size_t FdTable::list(int* out, size_t max) {
     SpinGuard g(m_lock);
     size_t n = 0;
-    for (int fd = 0; fd < kMaxFds; fd++) {
+    for (int fd = 0; fd < m_capacity; fd++) {
         if (m_entries[fd].state != State::Used)
             continue;
         if (n < max)
@@ -130,27 +182,30 @@ size_t FdTable::list(int* out, size_t max) {
 }
 
 Result<bool> FdTable::get_cloexec(int fd) {
-    if (fd < 0 || fd >= kMaxFds)
-        return Errno(EBADF);
     SpinGuard g(m_lock);
-    if (m_entries[fd].state != State::Used)
+    Entry* e = entry_locked(fd);
+    if (!e || e->state != State::Used)
         return Errno(EBADF);
-    return m_entries[fd].cloexec;
+    return e->cloexec;
 }
 
 Result<void> FdTable::set_cloexec(int fd, bool cloexec) {
-    if (fd < 0 || fd >= kMaxFds)
-        return Errno(EBADF);
     SpinGuard g(m_lock);
-    if (m_entries[fd].state != State::Used)
+    Entry* e = entry_locked(fd);
+    if (!e || e->state != State::Used)
         return Errno(EBADF);
-    m_entries[fd].cloexec = cloexec;
+    e->cloexec = cloexec;
     return {};
 }
 
 void FdTable::set_limit(int limit) {
     SpinGuard g(m_lock);
-    m_limit = limit < 0 ? 0 : limit > kMaxFds ? kMaxFds : limit;
+    m_limit = limit < 0 ? 0 : limit > kNrOpen ? kNrOpen : limit;
+}
+
+int FdTable::capacity() {
+    SpinGuard g(m_lock);
+    return m_capacity;
 }
 
 }  // namespace carbyne::libos

@@ -9,7 +9,12 @@
 
 namespace carbyne::libos {
 
-inline constexpr int kMaxFds = 1024;  // the highest RLIMIT_NOFILE
+// RLIMIT_NOFILE as Linux starts a process (INR_OPEN_CUR, INR_OPEN_MAX), and the most it
+// may be raised to (fs.nr_open, by a privileged process). The table grows as descriptors
+// are used, not as the limit is raised.
+inline constexpr int kNofileSoft = 1024;
+inline constexpr int kNofileHard = 4096;
+inline constexpr int kNrOpen = 1048576;
 
 // A counted reference to a File, released at scope end.
 class FileRef {
@@ -60,9 +65,12 @@ public:
     size_t list(int* out, size_t max);
     Result<bool> get_cloexec(int fd);
     Result<void> set_cloexec(int fd, bool cloexec);
-    // RLIMIT_NOFILE's soft limit (0 ... kMaxFds): new descriptors stay below it, those
+    // RLIMIT_NOFILE's soft limit (0 ... kNrOpen): new descriptors stay below it, those
     // already above stay open.
     void set_limit(int limit);
+    // The descriptors the table has room for now (Linux's max_fds: /proc's FDSize, and
+    // where select stops looking).
+    int capacity();
 
 private:
     enum class State : uint8_t { Free, Reserved, Used };
@@ -71,9 +79,18 @@ private:
         State state;
         bool cloexec;
     };
+    static constexpr int kInitial = 64;  // Linux's NR_OPEN_DEFAULT
+
+    // Entry `fd` under m_lock, or nullptr when it lies past the table.
+    Entry* entry_locked(int fd) { return fd >= 0 && fd < m_capacity ? &m_entries[fd] : nullptr; }
+    // Makes room for `fd` (below kNrOpen); ENOMEM when the heap has none. Takes m_lock.
+    Result<void> grow_to(int fd);
+
     Spinlock m_lock;
-    int m_limit = kMaxFds;
-    Entry m_entries[kMaxFds] = {};
+    int m_limit = kNofileSoft;
+    int m_capacity = kInitial;
+    Entry* m_entries = m_initial;
+    Entry m_initial[kInitial] = {};
 };
 
 }  // namespace carbyne::libos

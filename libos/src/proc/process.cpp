@@ -20,14 +20,14 @@ namespace {
 uint32_t g_start_gid;
 constinit GroupList g_start_groups(&g_start_gid, 1);
 
-// The limits the LibOS starts with: its real ones (the descriptor table, the manifest's
-// stack and brk sizes), RLIMIT_CORE 0 (it writes no core dumps), Linux's default
+// The limits the LibOS starts with: its real ones (the manifest's stack and brk sizes),
+// Linux's for descriptors, RLIMIT_CORE 0 (it writes no core dumps), Linux's default
 // RLIMIT_NICE and RLIMIT_RTPRIO of 0, which setpriority and sched_setscheduler follow
 // (sys/sched.cpp), and RLIM_INFINITY where it has no limit.
 ResourceLimit start_limit(int resource) {
     constexpr uint64_t kInf = kRlimitInfinity;
     switch (resource) {
-    case RLIMIT_NOFILE: return {uint64_t(kMaxFds), uint64_t(kMaxFds)};
+    case RLIMIT_NOFILE: return {uint64_t(kNofileSoft), uint64_t(kNofileHard)};
     case RLIMIT_STACK: return {g_process.stack_size, kInf};
     case RLIMIT_DATA: return {g_process.brk_max_size, g_process.brk_max_size};
     case RLIMIT_CORE:
@@ -152,8 +152,8 @@ ResourceLimit process_rlimit(int resource) {
 Result<ResourceLimit> process_set_rlimit(int resource, const ResourceLimit& want) {
     if (want.cur > want.max)
         return Errno(EINVAL);
-    if (resource == RLIMIT_NOFILE && want.max > uint64_t(kMaxFds))
-        return Errno(EPERM);
+    if (resource == RLIMIT_NOFILE && want.max > uint64_t(kNrOpen))
+        return Errno(EPERM);  // fs.nr_open
     SpinGuard g(g_process.lock);
     identity_ready_locked();
     ResourceLimit& limit = g_process.limits[resource];

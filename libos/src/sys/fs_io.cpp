@@ -417,8 +417,8 @@ Result<long> sys_fcntl(const SyscallArgs& a) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
         FileRef f = TRY(g_process.fds.get(fd, true));
-        if (a.i64(2) < 0 || a.i64(2) >= kMaxFds)
-            return Errno(EINVAL);
+        if (a.i64(2) < 0 || a.i64(2) >= kNrOpen)
+            return Errno(EINVAL);  // and at or past RLIMIT_NOFILE (FdTable::reserve)
         f->ref();
         return TRY(g_process.fds.install(f.get(), int(a.i64(2)), a.i32(1) == F_DUPFD_CLOEXEC));
     }

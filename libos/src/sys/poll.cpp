@@ -2,6 +2,7 @@
 #include <libos/heap.h>
 #include <libos/user.h>
 #include <linux/poll.h>
+#include <linux/resource.h>
 
 #include "../net/poll.h"
 #include "../proc/process.h"
@@ -68,7 +69,7 @@ Result<long> write_back(Result<long> r, uint64_t user_timeout, uint64_t timeout_
 
 // poll and ppoll after their own argument checks.
 Result<long> do_poll(uint64_t user_fds, uint64_t nfds, uint64_t deadline) {
-    if (nfds > uint64_t(kMaxFds))  // RLIMIT_NOFILE
+    if (nfds > process_rlimit(RLIMIT_NOFILE).cur)
         return Errno(EINVAL);
     size_t count = size_t(nfds);
     Entries entries(count);
@@ -106,30 +107,32 @@ constexpr uint32_t kInSet = POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR
 constexpr uint32_t kOutSet = POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR;
 constexpr uint32_t kExSet = POLLPRI;
 
-// One fd_set argument, as many 64-bit words as nfds needs.
+// One fd_set argument, as many 64-bit words as nfds needs: what the application gave
+// (`in`) and what select returns (`out`), side by side in `words` (2 * count of them).
 class FdSet {
 public:
-    Result<void> read(uint64_t user, size_t words) {
+    Result<void> read(uint64_t user, uint64_t* words, size_t count) {
         m_user = user;
-        m_words = words;
-        if (user && words)
-            TRY(copy_from_user(m_in, user, words * 8));
+        m_count = count;
+        m_in = words;
+        m_out = words + count;
+        if (user && count)
+            TRY(copy_from_user(m_in, user, count * 8));
         return {};
     }
-    bool has(int fd) const { return (m_in[fd / 64] >> (fd % 64)) & 1; }
+    bool has(int fd) const { return m_user && ((m_in[fd / 64] >> (fd % 64)) & 1); }
     void mark(int fd) { m_out[fd / 64] |= 1ull << (fd % 64); }
     Result<void> write() const {
-        if (m_user && m_words)
-            TRY(copy_to_user(m_user, m_out, m_words * 8));
+        if (m_user && m_count)
+            TRY(copy_to_user(m_user, m_out, m_count * 8));
         return {};
     }
 
 private:
-    static constexpr size_t kWords = kMaxFds / 64;
     uint64_t m_user = 0;
-    size_t m_words = 0;
-    uint64_t m_in[kWords] = {};
-    uint64_t m_out[kWords] = {};
+    size_t m_count = 0;
+    uint64_t* m_in = nullptr;
+    uint64_t* m_out = nullptr;
 };
 
 struct SelectSets {
@@ -140,16 +143,19 @@ struct SelectSets {
 Result<long> do_select(int nfds, uint64_t user_in, uint64_t user_out, uint64_t user_ex, uint64_t deadline) {
     if (nfds < 0)
         return Errno(EINVAL);
-    if (nfds > kMaxFds)
-        nfds = kMaxFds;  // Linux: bits past the descriptor table are not looked at
+    int table = g_process.fds.capacity();
+    if (nfds > table)
+        nfds = table;  // Linux: bits past the descriptor table are not looked at
     size_t words = (size_t(nfds) + 63) / 64;
-    HeapBox<SelectSets> sets;
-    if (!sets.get())
+    // Three sets of `words` in and out.
+    auto* bits_in_out = static_cast<uint64_t*>(kzalloc((words ? words : 1) * 6 * sizeof(uint64_t)));
+    HeapGuard bits_guard(bits_in_out);
+    if (!bits_in_out)
         return Errno(ENOMEM);
-    SelectSets& s = *new (sets.get()) SelectSets();
-    TRY(s.in.read(user_in, words));
-    TRY(s.out.read(user_out, words));
-    TRY(s.ex.read(user_ex, words));
+    SelectSets s;
+    TRY(s.in.read(user_in, bits_in_out, words));
+    TRY(s.out.read(user_out, bits_in_out + 2 * words, words));
+    TRY(s.ex.read(user_ex, bits_in_out + 4 * words, words));
 
     int count = 0;
     for (int fd = 0; fd < nfds; fd++)
