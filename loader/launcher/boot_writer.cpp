@@ -127,6 +127,8 @@ absl::StatusOr<std::vector<uint8_t>> encode_boot_config(const Manifest& m, std::
     w.add_string(boot::Tag::StartDir, m.start_dir);
     w.add_u64(boot::Tag::StackSize, m.stack_size);
     w.add_u64(boot::Tag::BrkMaxSize, m.brk_max_size);
+    if (m.sandbox)
+        w.add_u64(boot::Tag::Sandbox, 1);
     // NetAllow marks that the key is set (an empty list allows nothing) and counts the rules.
     if (m.net_allow) {
         w.add_u64(boot::Tag::NetAllow, m.net_allow->size());

@@ -154,6 +154,10 @@ int launch(const Manifest& manifest) {
         fprintf(stderr, "carbyne: %s\n", std::string(config.status().message()).c_str());
         return kExitUsage;
     }
+    if (!manifest.sandbox)
+        fprintf(stderr,
+                "carbyne: warning: sys.sandbox = false: the application is not confined to the manifest's "
+                "mounts and can reach the host kernel through the PAL\n");
     fflush(stdout);
     fflush(stderr);
     absl::Status status = exec_pal(parts->pal_path, *config);

@@ -463,6 +463,9 @@ private:
                 walk_size_table(value, key, "size", &m.stack_size, /*allow_zero=*/false);
             } else if (name == "brk") {
                 walk_size_table(value, key, "max_size", &m.brk_max_size, /*allow_zero=*/true);
+            } else if (name == "sandbox") {
+                if (std::optional<bool> b = as_bool(value, key))
+                    m.sandbox = *b;
             } else if (name == "enable_sigterm_injection") {
                 unsupported(sub, key);
             } else {

@@ -36,6 +36,9 @@ struct Manifest {
     std::string start_dir = "/";
     uint64_t stack_size = kDefaultStackSize;
     uint64_t brk_max_size = kDefaultBrkMaxSize;
+    // sys.sandbox: the PAL confines its host process to the mounts (Landlock) and to its own
+    // system calls (seccomp) before the application starts.
+    bool sandbox = true;
     // net.allow in manifest order; unset means every address is allowed, an empty list none.
     std::optional<std::vector<boot::NetAllowRule>> net_allow;
 };

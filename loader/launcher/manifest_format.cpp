@@ -75,6 +75,7 @@ std::string format_manifest(const Manifest& m) {
     }
     line(absl::StrFormat("sys.stack.size = %s  # %d bytes", quote(format_size(m.stack_size)), m.stack_size));
     line(absl::StrFormat("sys.brk.max_size = %s  # %d bytes", quote(format_size(m.brk_max_size)), m.brk_max_size));
+    line(m.sandbox ? "sys.sandbox = true" : "sys.sandbox = false  # the application can reach the host kernel");
     if (!m.net_allow) {
         line("# net.allow: not set, every address and port is allowed");
     } else if (m.net_allow->empty()) {

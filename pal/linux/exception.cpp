@@ -62,10 +62,16 @@ void sigsys_handler(int, void* info, void* ucv) {
     auto* uc = static_cast<HostUcontext*>(ucv);
     PalContext* app = context_of(uc);
     Tcb* tcb = current_tcb();
-    if (static_cast<HostSiginfo*>(info)->code == kSysSeccomp)
+    if (static_cast<HostSiginfo*>(info)->code == kSysSeccomp) {
+        if (app->rip > g_pal.pal_text_start && app->rip <= g_pal.pal_text_end)
+            pal_die("host system call %lu at %#lx, in the PAL text but not one the PAL makes, was stopped by "
+                    "the sandbox's allow-list (an application that jumped into the PAL, or a call missing "
+                    "from seccomp.cpp's list)",
+                    app->rax, app->rip);
         pal_die("host system call %lu at %#lx, outside the PAL, was stopped before it reached the host "
                 "(invariant 5); this is a Carbyne bug",
                 app->rax, app->rip);
+    }
     if (host_vdso_fallback(tcb, app->rip, app->rax)) {
         // The host vDSO's fallback, on the PAL's behalf: run it and resume the vDSO.
         app->rax = uint64_t(host_syscall6(long(app->rax), long(app->rdi), long(app->rsi), long(app->rdx),
@@ -164,7 +170,10 @@ PalError enable_syscall_interception(PalSyscallUpcall upcall) {
     // A thread that is already running would keep its syscalls going to the host.
     if (__atomic_load_n(&g_pal.live_threads, __ATOMIC_ACQUIRE) != 1)
         return PAL_E_BUSY;
-    // The guard first: from here on no system call of anyone but the PAL reaches the host.
+    // The sandbox and the guard first: from here on no system call of anyone but the PAL
+    // reaches the host, and the host's files are the mounts' only.
+    if (g_pal.sandbox)
+        confine_to_mounts();
     PalError err = guard_host_calls();
     if (err != PAL_OK)
         return err;

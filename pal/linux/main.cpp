@@ -187,6 +187,8 @@ void read_boot_config(const char* fd_arg) {
     host_syscall1(__NR_close, long(fd));
     g_boot_info.boot_config = reinterpret_cast<const void*>(map);
     g_boot_info.boot_config_size = size_t(st.st_size);
+    g_pal.boot_config = g_boot_info.boot_config;
+    g_pal.boot_config_size = g_boot_info.boot_config_size;
 
     boot::Reader reader(g_boot_info.boot_config, g_boot_info.boot_config_size);
     if (!reader.valid())
@@ -203,6 +205,9 @@ void read_boot_config(const char* fd_arg) {
             if (host_failed(lfd))
                 pal_die("cannot open the log file %s (error %ld)", path ? path : "?", -lfd);
             g_pal.log_fd = int(lfd);
+        } else if (r.tag == boot::Tag::Sandbox) {
+            uint64_t on = 0;
+            g_pal.sandbox = r.as_u64(&on) && on == 1;
         }
     }
     if (reader.error() || !g_libos_path)

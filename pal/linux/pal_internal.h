@@ -58,6 +58,9 @@ struct Globals {
     bool interception_on;
     int live_threads;  // PAL threads running, the main thread included (atomic)
     uint64_t memory_start, memory_end;  // the PAL's own memory region (pal_memory_init)
+    bool sandbox;                       // the boot config's Sandbox (sandbox.cpp)
+    const void* boot_config;            // mapped read-only for the process's life
+    size_t boot_config_size;
 };
 extern Globals g_pal;
 
@@ -80,6 +83,11 @@ PalError enable_interception_for_current_thread();
 // Installs the seccomp filter that stops any host system call made from outside the PAL's
 // text (seccomp.cpp); inherited by the threads created afterwards.
 PalError guard_host_calls();
+// With the sandbox on (g_pal.sandbox): confines the process with Landlock to the boot
+// config's chroot mounts (sandbox.cpp); ends the process with a report when it cannot.
+// Only the calling thread and those it creates afterwards are confined: call it while the
+// PAL has one thread.
+void confine_to_mounts();
 
 void exceptions_init();
 // Finds the host vDSO's clock_gettime and getcpu; their rare fallback system calls are run

@@ -3,8 +3,14 @@
 // call to the LibOS; the guard makes sure that one that got past it (a thread without
 // interception, a selector left open) stops the process with a report instead of reaching
 // the host kernel as itself (DESIGN.md section 9, invariant 5).
+//
+// With the sandbox on (sys.sandbox), the PAL's own instructions are held to the system
+// calls the PAL makes, by number, and clone to threads (no new namespaces, no new
+// process): an application that jumps to a `syscall` in the PAL text gets no execve, no
+// ptrace, no mount, nothing the PAL would not do itself.
 #include <asm/unistd.h>
 #include <linux/audit.h>
+#include <linux/sched.h>
 #include <linux/filter.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
@@ -24,8 +30,8 @@ constexpr uint32_t kArch = offsetof(struct seccomp_data, arch);
 // A classic-BPF program with forward jumps to labels, resolved when a label is placed.
 class Program {
 public:
-    static constexpr int kMaxInsns = 64;
-    static constexpr int kMaxLabels = 16;
+    static constexpr int kMaxInsns = 256;
+    static constexpr int kMaxLabels = 32;
 
     int new_label() { return m_labels++; }
     void place(int label) { m_target[label] = m_count; }
@@ -99,14 +105,72 @@ private:
     int m_labels = 0;
 };
 
+constexpr uint32_t kArg0Low = offsetof(struct seccomp_data, args[0]);
+constexpr uint32_t kArg0High = kArg0Low + 4;
+constexpr long kNrFchmodat2 = 452;  // Linux 6.6; not in older uapi headers
+constexpr long kNrRtSigreturn = 15;
+constexpr long kNrClone = 56;
+constexpr uint32_t kArg1Low = offsetof(struct seccomp_data, args[1]);
+constexpr uint32_t kSiocInq = 0x541b, kSiocOutq = 0x5411;  // the only ioctls the PAL makes (socket.cpp)
+
+// Every host system call the PAL makes (`host_syscall*`, start.S, the host vDSO
+// fallbacks it runs itself), but clone and ioctl, which have their own checks. A call the PAL starts to
+// make must be added here, or the sandbox stops the process at its first use.
+constexpr long kPalCalls[] = {
+    __NR_read, __NR_write, __NR_close, __NR_fstat, __NR_newfstatat, __NR_lseek, __NR_pread64, __NR_pwrite64,
+    __NR_openat, __NR_openat2, __NR_getdents64, __NR_readlinkat, __NR_ftruncate, __NR_fallocate, __NR_fsync,
+    __NR_fdatasync, __NR_syncfs, __NR_fstatfs, __NR_mkdirat, __NR_mknodat, __NR_unlinkat,
+    __NR_renameat2, __NR_linkat, __NR_symlinkat, __NR_fchmod, __NR_fchmodat, kNrFchmodat2, __NR_fchownat,
+    __NR_utimensat, __NR_umask, __NR_mmap, __NR_munmap, __NR_mprotect, __NR_mremap, __NR_madvise, __NR_msync,
+    __NR_mincore, __NR_memfd_create, __NR_socket, __NR_bind, __NR_listen, __NR_accept4, __NR_connect,
+    __NR_shutdown, __NR_sendmsg, __NR_recvmsg, __NR_getsockname, __NR_getpeername, __NR_getsockopt,
+    __NR_setsockopt, __NR_epoll_create1, __NR_epoll_ctl, __NR_epoll_pwait, __NR_epoll_pwait2, __NR_ppoll,
+    __NR_eventfd2, __NR_rt_sigaction, __NR_rt_sigprocmask, kNrRtSigreturn, __NR_sigaltstack, __NR_kill,
+    __NR_tgkill, __NR_getpid, __NR_gettid, __NR_getuid, __NR_getgid, __NR_set_tid_address, __NR_arch_prctl,
+    __NR_prctl, __NR_seccomp, __NR_exit, __NR_exit_group, __NR_sched_yield, __NR_sched_getaffinity,
+    __NR_nanosleep, __NR_clock_gettime, __NR_clock_getres, __NR_getcpu, __NR_getrusage, __NR_getrandom,
+    __NR_prlimit64, __NR_landlock_create_ruleset, __NR_landlock_add_rule, __NR_landlock_restrict_self,
+};
+
+// The clone flags that would leave the process or its namespaces: the PAL makes threads only.
+constexpr uint64_t kCloneRefused = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+                                   CLONE_NEWPID | CLONE_NEWNET | CLONE_VFORK | CLONE_PTRACE | CLONE_UNTRACED;
+
+// From the PAL text: the allow-list; anything else traps (reported by the SIGSYS handler).
+// Jumps are forward only: the refusals are placed here, before `allow`.
+void allow_pal_calls(Program& p, int allow) {
+    int clone = p.new_label(), ioctl = p.new_label(), trap = p.new_label();
+    p.load(kNr);
+    p.jump(BPF_JEQ, kNrClone, clone, -1);
+    p.jump(BPF_JEQ, __NR_ioctl, ioctl, -1);
+    for (long nr : kPalCalls)
+        p.jump(BPF_JEQ, uint32_t(nr), allow, -1);
+    p.ret(SECCOMP_RET_TRAP);
+    // clone: a thread (CLONE_THREAD | CLONE_VM) and none of the refused flags.
+    p.place(clone);
+    p.load(kArg0High);
+    p.jump(BPF_JEQ, 0, -1, trap);
+    p.load(kArg0Low);
+    p.jump(BPF_JSET, uint32_t(kCloneRefused), trap, -1);
+    p.jump(BPF_JSET, CLONE_THREAD, -1, trap);
+    p.jump(BPF_JSET, CLONE_VM, allow, trap);
+    // ioctl: a socket's queue lengths only (no TIOCSTI into the host's terminal...).
+    p.place(ioctl);
+    p.load(kArg1Low);
+    p.jump(BPF_JEQ, kSiocInq, allow, -1);
+    p.jump(BPF_JEQ, kSiocOutq, allow, trap);
+    p.place(trap);
+    p.ret(SECCOMP_RET_TRAP);
+}
+
 }  // namespace
 
 PalError guard_host_calls() {
     Program p;
-    int allow = p.new_label(), vdso = p.new_label(), trap = p.new_label();
+    int allow = p.new_label(), vdso = p.new_label(), trap = p.new_label(), pal = p.new_label();
     p.load(kArch);
     p.jump(BPF_JEQ, AUDIT_ARCH_X86_64, -1, trap);
-    p.ip_in_range(g_pal.pal_text_start, g_pal.pal_text_end, allow);
+    p.ip_in_range(g_pal.pal_text_start, g_pal.pal_text_end, g_pal.sandbox ? pal : allow);
     if (g_pal.host_vdso_end)
         p.ip_in_range(g_pal.host_vdso_start, g_pal.host_vdso_end, vdso);
     p.place(trap);
@@ -118,6 +182,10 @@ PalError guard_host_calls() {
     p.jump(BPF_JEQ, __NR_clock_gettime, allow, -1);
     p.jump(BPF_JEQ, __NR_getcpu, allow, -1);
     p.ret(SECCOMP_RET_TRAP);
+    if (g_pal.sandbox) {
+        p.place(pal);
+        allow_pal_calls(p, allow);
+    }
     p.place(allow);
     p.ret(SECCOMP_RET_ALLOW);
     sock_fprog prog;

@@ -302,7 +302,7 @@ void check_syscall_interception() {
             for (long nr : numbers) {
                 int before = last_upcall().count;
                 g_upcall_resume = uint64_t(pal_test_jump_landing);
-                long r = pal_test_jump(vdso_syscall, nr, pad_middle, 0 /* CLOCK_REALTIME */, long(ts));
+                long r = pal_test_jump(vdso_syscall, nr, pad_middle, 0 /* CLOCK_REALTIME */, long(ts), 0);
                 g_upcall_resume = 0;
                 Upcall u = last_upcall();
                 if (!c.expect(u.count == before + 1, "system call %ld at the host vDSO's %#lx ran on the host (%ld)", nr,

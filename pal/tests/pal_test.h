@@ -108,6 +108,12 @@ void check_syscall_interception();  // last: afterwards every `syscall` here tra
 // Mode host-call-guard: a system call from outside the PAL that got past interception
 // must end the process (it returns only if it did not).
 void run_host_call_guard();
+// Mode sandbox (check_sandbox.cpp): host calls from the PAL's instruction and PAL calls
+// reach the boot config's mounts only; no signal reaches `outside_pid` (a decimal host
+// pid outside the sandbox: the driver's).
+void run_sandbox_checks(const char* outside_pid);
+// Mode sandbox-allow-list: ptrace from the PAL's instruction must end the process.
+void run_sandbox_allow_list();
 
 }  // namespace pal_test
 
@@ -117,7 +123,7 @@ extern "C" {
 [[noreturn]] void pal_test_switch_stack(uint64_t stack_top, void (*fn)(void*), void* arg);
 long pal_test_syscall(long nr, uint64_t* regs_after);
 long pal_test_raw_syscall3(long nr, long a, long b, long c);
-long pal_test_jump(uint64_t target, long nr, uint64_t pad, long a0, long a1);
+long pal_test_jump(uint64_t target, long nr, uint64_t pad, long a0, long a1, long a2);
 void pal_test_syscall_upcall(PalContext* ctx);
 void pal_test_handle_syscall(PalContext* ctx);
 uint64_t pal_test_load(const void* addr);

@@ -106,9 +106,9 @@ pal_test_raw_syscall3:
     ret
     .size pal_test_raw_syscall3, . - pal_test_raw_syscall3
 
-/* long pal_test_jump(uint64_t target, long nr, uint64_t pad, long a0, long a1): jumps to
- * `target` (a `syscall` instruction somewhere else, e.g. in the host vDSO) with rax = nr,
- * rdi = a0, rsi = a1, and rsp and rbp pointing into `pad`, an array filled with the
+/* long pal_test_jump(uint64_t target, long nr, uint64_t pad, long a0, long a1, long a2):
+ * jumps to `target` (a `syscall` instruction somewhere else, e.g. in the host vDSO) with
+ * rax = nr, rdi = a0, rsi = a1, rdx = a2, and rsp and rbp pointing into `pad`, an array filled with the
  * address of pal_test_jump_landing. Whatever the code after the instruction pops or
  * returns to, it lands there (and so does an upcall that resumes there); the landing
  * restores the caller's stack and registers and returns rax. Not reentrant. */
@@ -129,7 +129,7 @@ pal_test_jump:
     mov %rdx, %rbp
     mov %rcx, %rdi
     mov %r8, %rsi
-    xor %edx, %edx
+    mov %r9, %rdx
     jmp *%r11
     .globl pal_test_jump_landing
     .hidden pal_test_jump_landing

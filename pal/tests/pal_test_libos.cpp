@@ -282,6 +282,11 @@ void exit_from_thread(void*) {
         log_line("FAIL exit-code-7-thread: the process outlived process_exit in another thread");
     } else if (carbyne::str_equal(mode, "host-call-guard")) {
         run_host_call_guard();
+    } else if (carbyne::str_equal(mode, "sandbox")) {
+        run_sandbox_checks(g_argc >= 4 ? g_argv[3] : nullptr);
+        g_api->process_exit(0);
+    } else if (carbyne::str_equal(mode, "sandbox-allow-list")) {
+        run_sandbox_allow_list();
     } else if (carbyne::str_equal(mode, "kill-self-11")) {
         log_line("pal-test: process_kill_self(11)");
         g_api->process_kill_self(11);

@@ -36,6 +36,7 @@ enum class Tag : uint16_t {
     BrkMaxSize = 10,    // u64: bytes the heap (brk) may grow to
     NetAllow = 11,      // u64: the number of NetAllowRule records; present iff net.allow is set
     NetAllowRule = 12,  // NetAllowRule (kNetAllowRuleSize bytes), repeated, in manifest order
+    Sandbox = 13,       // u64: 1 when the PAL confines its host process (sys.sandbox)
 };
 
 enum class LogLevel : uint64_t { None = 0, Error = 1, Warning = 2, Debug = 3, Trace = 4 };

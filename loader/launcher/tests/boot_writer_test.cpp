@@ -102,6 +102,7 @@ TEST_CASE("boot config round trip: every record, in order", "[boot]") {
     CHECK(str(next(Tag::StartDir)) == "/srv/data");
     CHECK(u64(next(Tag::StackSize)) == 4u << 20);
     CHECK(u64(next(Tag::BrkMaxSize)) == uint64_t{3} << 30);
+    CHECK(u64(next(Tag::Sandbox)) == 1);
     CHECK(u64(next(Tag::NetAllow)) == m.net_allow->size());
     for (const boot::NetAllowRule& rule : *m.net_allow) {
         boot::NetAllowRule decoded;
@@ -279,6 +280,23 @@ TEST_CASE("the Reader rejects truncated and corrupted boot configs", "[boot]") {
         REQUIRE(r.tag == Tag::LibosPath);
         const_cast<uint8_t*>(r.data)[r.size - 1] = 'x';
         CHECK(r.as_string() == nullptr);
+    }
+}
+
+TEST_CASE("boot config: a Sandbox record when sys.sandbox is on, none when off", "[boot]") {
+    Manifest m = sample_manifest();
+    for (bool on : {true, false}) {
+        m.sandbox = on;
+        absl::StatusOr<std::vector<uint8_t>> bytes = encode_boot_config(m, "/libos.so");
+        REQUIRE(bytes.ok());
+        int found = 0;
+        for (const Record& r : read_all(*bytes)) {
+            if (r.tag == Tag::Sandbox) {
+                found++;
+                CHECK(u64(r) == 1);
+            }
+        }
+        CHECK(found == (on ? 1 : 0));
     }
 }
 

@@ -95,6 +95,7 @@ def case_check_good(carbyne, data):
         % os.path.realpath(data),
         'sys.stack.size = "1M"  # 1048576 bytes',
         'sys.brk.max_size = "64M"  # 67108864 bytes',
+        'sys.sandbox = true',
         'net.allow = ["bind tcp 127.0.0.1:6379", "connect any [fd00::]/8:1-1024", "connect udp *:53"]',
     ]:
         check(line in out, "manifest check prints %s" % line, proc)
@@ -168,14 +169,15 @@ data = os.read(fd, 1 << 26)
 magic, version, total = struct.unpack_from("<8sII", data, 0)
 assert magic == b"CRBYBOOT" and version == 1 and total == len(data), (magic, version, total, len(data))
 names = {1: "LibosPath", 2: "LogLevel", 3: "LogFile", 4: "Entrypoint", 5: "Argv", 6: "Env",
-         7: "Mount", 8: "StartDir", 9: "StackSize", 10: "BrkMaxSize", 11: "NetAllow", 12: "NetAllowRule"}
+         7: "Mount", 8: "StartDir", 9: "StackSize", 10: "BrkMaxSize", 11: "NetAllow", 12: "NetAllowRule",
+         13: "Sandbox"}
 pos = 16
 while pos < total:
     tag, zero, size = struct.unpack_from("<HHI", data, pos)
     payload = data[pos + 8:pos + 8 + size]
     pos += 8 + ((size + 7) & ~7)
     name = names[tag]
-    if name in ("LogLevel", "StackSize", "BrkMaxSize", "NetAllow"):
+    if name in ("LogLevel", "StackSize", "BrkMaxSize", "NetAllow", "Sandbox"):
         value = struct.unpack("<Q", payload)[0]
     elif name == "NetAllowRule":
         op, proto, family, prefix, low, high = struct.unpack_from("<BBBBHH", payload, 0)
@@ -248,6 +250,7 @@ def case_fake_pal(carbyne, data):
             ["StartDir", "/"],
             ["StackSize", 1 << 20],
             ["BrkMaxSize", 64 << 20],
+            ["Sandbox", 1],
             ["NetAllow", 3],
             # op (1 bind, 2 connect), proto (0 any, 1 tcp, 2 udp), family (0 any, 2 IPv4,
             # 10 IPv6), prefix length, ports, address
@@ -276,8 +279,20 @@ def case_fake_pal(carbyne, data):
             ["StartDir", work],
             ["StackSize", 8 << 20],
             ["BrkMaxSize", 256 << 20],
+            ["Sandbox", 1],
         ]
         check(records == expected, "exec: the boot config holds the default manifest", proc)
+        check(proc.stderr == "", "exec: nothing on stderr", proc)
+
+        # sys.sandbox = false: no Sandbox record, and a warning before the launch.
+        unboxed = os.path.join(work, "unboxed.manifest.toml")
+        with open(unboxed, "w") as f:
+            f.write('libos.entrypoint = "/bin/true"\nsys.sandbox = false\n')
+        proc = subprocess.run([launcher, "run", unboxed], capture_output=True, text=True, cwd=work, env=env,
+                              timeout=60)
+        records = records_of(proc)
+        check(all(name != "Sandbox" for name, _ in records), "sandbox off: no Sandbox record", proc)
+        check("carbyne: warning: sys.sandbox = false" in proc.stderr, "sandbox off: a warning", proc)
 
 
 CASES = {

@@ -101,6 +101,7 @@ libos.entrypoint = "/bin/true"
     CHECK(m.stack_size == 8u << 20);
     CHECK(m.brk_max_size == 256u << 20);
     CHECK_FALSE(m.net_allow);  // every address allowed
+    CHECK(m.sandbox);          // on unless the manifest turns it off
     // As in Gramine, without fs.root the root is a chroot of the manifest's directory.
     REQUIRE(m.mounts.size() == 1);
     CHECK(m.mounts[0] == Mount{boot::MountType::Chroot, "/", dir.path(), false});
@@ -229,6 +230,13 @@ libos.entrypoint = "/bin/true"
 loader.insecure__use_host_env = 1
 )",
                  "loader.insecure__use_host_env", 2);
+
+    expect_error(R"(
+libos.entrypoint = "/bin/true"
+[sys]
+sandbox = "off"
+)",
+                 "sys.sandbox", 3);
 
     expect_error(R"(
 libos.entrypoint = "/bin/true"
@@ -587,6 +595,17 @@ TEST_CASE("format_manifest prints one setting per line", "[manifest]") {
     CHECK(out.find("fs.mounts[1] = { type = \"tmpfs\", path = \"/tmp\", readonly = false }\n") != std::string::npos);
     CHECK(out.find("sys.stack.size = \"8M\"  # 8388608 bytes\n") != std::string::npos);
     CHECK(out.find("sys.brk.max_size = \"256M\"  # 268435456 bytes\n") != std::string::npos);
+}
+
+TEST_CASE("sys.sandbox = false turns the sandbox off", "[manifest]") {
+    TempDir dir;
+    ManifestResult r = parse(dir, R"(
+libos.entrypoint = "/bin/true"
+sys.sandbox = false
+)");
+    INFO((r.error ? r.error->to_string() : ""));
+    REQUIRE(r.ok());
+    CHECK_FALSE(r.manifest.sandbox);
 }
 
 }  // namespace
