@@ -60,6 +60,52 @@ Result<void> vfs_add_mount(const char* path, FileSystem* fs, bool readonly, cons
     return {};
 }
 
+namespace {
+
+// The mount that holds the directory entry of `clean_path` (a mount point's lives in the
+// mount below it): the longest mount path strictly above it.
+const Mount* mount_holding_entry(const char* clean_path) {
+    const Mount* best = nullptr;
+    size_t best_len = 0;
+    for (unsigned i = 0; i < g_mount_count; i++) {
+        const Mount& m = g_mounts[i];
+        size_t len = strlen(m.path);
+        if (strcmp(m.path, clean_path) != 0 && path_is_within(clean_path, m.path) && (!best || len >= best_len)) {
+            best = &m;
+            best_len = len;
+        }
+    }
+    return best;
+}
+
+// A mount point missing in a tmpfs is made there, with the directories above it, as
+// Gramine does: `carbyne exec` in a directory under /tmp mounts that directory inside the
+// fresh tmpfs at /tmp. (In a chroot mount the host's directory must exist.)
+Result<void> make_mount_points() {
+    for (unsigned i = 0; i < g_mount_count; i++) {
+        const char* path = g_mounts[i].path;
+        char prefix[kPathMax];
+        for (size_t end = 1; path[end - 1]; end++) {
+            if (path[end] != '/' && path[end] != '\0')
+                continue;
+            memcpy(prefix, path, end);
+            prefix[end] = '\0';
+            const Mount* holder = mount_holding_entry(prefix);
+            if (!holder || strcmp(holder->fs->type_name(), "tmpfs") != 0)
+                continue;
+            const char* rel = path_below(prefix, holder->path);
+            bool exists = false;
+            Stat st;
+            TRY(holder->fs->lookup(rel, &exists, &st));
+            if (!exists)
+                TRY(holder->fs->mkdir(rel, 0755));
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
 Result<void> vfs_init(const boot::Reader& config) {
     boot::Reader reader = config;
     boot::Record rec;
@@ -73,7 +119,7 @@ Result<void> vfs_init(const boot::Reader& config) {
         FileSystem* fs = chroot ? TRY(chroot_create(view.uri)) : TRY(tmpfs_create());
         TRY(vfs_add_mount(view.path, fs, (view.flags & boot::kMountReadOnly) != 0, chroot ? view.uri : "tmpfs"));
     }
-    return {};
+    return make_mount_points();
 }
 
 const Mount* vfs_find_mount(const char* clean_path) {
