@@ -95,6 +95,18 @@ void run_sandbox_checks(const char* outside_pid) {
     expect_jump(gadget, "sandbox-jump-create-ro", "sandbox/ro/made", O_WRONLY | O_CREAT, false);
     expect_jump(gadget, "sandbox-jump-read-rw", "sandbox/rw/file", O_RDONLY, true);
     expect_jump(gadget, "sandbox-jump-create-rw", "sandbox/rw/made", O_WRONLY | O_CREAT, true);
+    {
+        // A host directory outside the mounts, or in the read-only one, is never made.
+        const char* dirs[] = {"sandbox/outside/made-dir", "sandbox/ro/made-dir"};
+        const char* names[] = {"sandbox-jump-mkdir-outside", "sandbox-jump-mkdir-ro"};
+        for (int i = 0; i < 2; i++) {
+            Check c(names[i]);
+            char path[512];
+            scratch_path(path, sizeof(path), dirs[i]);
+            long r = jump(gadget, __NR_mkdirat, AT_FDCWD, long(path), 0755);
+            c.expect(r == kEacces, "mkdirat(%s) from the PAL text: %ld, expected EACCES (-13)", dirs[i], r);
+        }
+    }
     expect_pal("sandbox-pal-read-outside", "sandbox/outside", "file", PAL_ACCESS_RDONLY, false);
     expect_pal("sandbox-pal-read-ro", "sandbox/ro", "file", PAL_ACCESS_RDONLY, true);
     expect_pal("sandbox-pal-create-rw", "sandbox/rw", "made2", PAL_ACCESS_WRONLY | PAL_OPEN_CREATE, true);
