@@ -1,6 +1,6 @@
-// The sandbox's file-system part: Landlock confines the PAL's host process to the
-// manifest's chroot mounts before the first application instruction (sys.sandbox, on by
-// default). An application that finds a `syscall` instruction in the PAL text and jumps to
+// The sandbox's Landlock part: it confines the PAL's host process to the manifest's chroot
+// mounts, and its TCP sockets to the ports net.allow names, before the first application
+// instruction (sys.sandbox, on by default). An application that finds a `syscall` instruction in the PAL text and jumps to
 // it passes the seccomp guard (seccomp.cpp: the instruction is the PAL's), but the host
 // kernel still lets it open nothing outside the mounts, and nothing for writing in a
 // read-only one. Descriptors opened before (the console, the log file, the boot config) are
@@ -25,8 +25,9 @@ constexpr uint64_t kExecute = 1ull << 0, kWriteFile = 1ull << 1, kReadFile = 1ul
                    kMakeReg = 1ull << 8, kMakeSock = 1ull << 9, kMakeFifo = 1ull << 10, kMakeBlock = 1ull << 11,
                    kMakeSym = 1ull << 12, kRefer = 1ull << 13, kTruncate = 1ull << 14, kIoctlDev = 1ull << 15;
 constexpr uint64_t kScopeAbstractUnix = 1ull << 0, kScopeSignal = 1ull << 1;
+constexpr uint64_t kNetBindTcp = 1ull << 0, kNetConnectTcp = 1ull << 1;  // ABI 4
 constexpr long kCreateRulesetVersion = 1;
-constexpr long kRulePathBeneath = 1;
+constexpr long kRulePathBeneath = 1, kRuleNetPort = 2;
 
 struct RulesetAttr {
     uint64_t handled_access_fs;
@@ -38,6 +39,64 @@ struct __attribute__((packed)) PathBeneathAttr {
     uint64_t allowed_access;
     int32_t parent_fd;
 };
+
+struct NetPortAttr {
+    uint64_t allowed_access;
+    uint64_t port;
+};
+
+// The TCP ports net.allow lets sockets bind to and connect to (Landlock knows ports, not
+// addresses: the LibOS checks those). `limited` is false when every port is allowed: that
+// access is then left unhandled.
+struct PortSet {
+    uint64_t bits[65536 / 64];
+    bool limited;
+
+    void add(uint32_t lo, uint32_t hi) {
+        for (uint32_t p = lo; p <= hi; p++)
+            bits[p / 64] |= 1ull << (p % 64);
+    }
+    bool has(uint32_t p) const { return (bits[p / 64] >> (p % 64)) & 1; }
+    bool all() const {
+        for (uint64_t w : bits)
+            if (w != ~0ull)
+                return false;
+        return true;
+    }
+};
+constinit PortSet g_bind_ports = {}, g_connect_ports = {};
+
+// net.allow's TCP ports; false when the manifest has no net.allow (every port allowed).
+bool read_net_allow() {
+    boot::Reader reader(g_pal.boot_config, g_pal.boot_config_size);
+    boot::Record r;
+    bool present = false;
+    while (reader.next(&r)) {
+        boot::NetAllowRule rule;
+        if (r.tag == boot::Tag::NetAllow)
+            present = true;
+        if (r.tag != boot::Tag::NetAllowRule || !boot::decode_net_allow_rule(r, &rule) ||
+            rule.proto == boot::NetProto::Udp)
+            continue;
+        (rule.op == boot::NetOp::Bind ? g_bind_ports : g_connect_ports).add(rule.port_min, rule.port_max);
+    }
+    g_bind_ports.limited = present && !g_bind_ports.all();
+    g_connect_ports.limited = present && !g_connect_ports.all();
+    return present;
+}
+
+void allow_ports(int ruleset, const PortSet& ports, uint64_t access) {
+    if (!ports.limited)
+        return;
+    for (uint32_t p = 0; p < 65536; p++) {
+        if (!ports.has(p))
+            continue;
+        NetPortAttr rule = {access, p};
+        long ret = host_syscall4(__NR_landlock_add_rule, ruleset, kRuleNetPort, long(&rule), 0);
+        if (host_failed(ret))
+            pal_die("sandbox: Landlock refused the rule for TCP port %u (error %ld)", p, -ret);
+    }
+}
 
 // The file-system rights Landlock knows at `abi`: all of them are handled, so that what no
 // rule grants is denied.
@@ -83,7 +142,11 @@ void confine_to_mounts() {
                 "set sys.sandbox = false in the manifest to run without it",
                 host_failed(abi) ? -abi : 0);
     uint64_t handled = handled_rights(abi);
-    RulesetAttr attr = {handled, 0, abi >= 6 ? kScopeAbstractUnix | kScopeSignal : 0};
+    // TCP ports from ABI 4 on; with an older kernel the LibOS's net.allow checks alone hold.
+    uint64_t net = 0;
+    if (abi >= 4 && read_net_allow())
+        net = (g_bind_ports.limited ? kNetBindTcp : 0) | (g_connect_ports.limited ? kNetConnectTcp : 0);
+    RulesetAttr attr = {handled, net, abi >= 6 ? kScopeAbstractUnix | kScopeSignal : 0};
     long ruleset = host_syscall3(__NR_landlock_create_ruleset, long(&attr), sizeof(attr), 0);
     if (host_failed(ruleset))
         pal_die("sandbox: cannot create a Landlock ruleset (error %ld)", -ruleset);
@@ -96,6 +159,10 @@ void confine_to_mounts() {
             continue;
         allow_beneath(int(ruleset), m.uri, (m.flags & boot::kMountReadOnly) ? kReadOnlyRights : handled);
     }
+    if (net & kNetBindTcp)
+        allow_ports(int(ruleset), g_bind_ports, kNetBindTcp);
+    if (net & kNetConnectTcp)
+        allow_ports(int(ruleset), g_connect_ports, kNetConnectTcp);
     // Landlock needs no_new_privs without privileges; the PAL never gains any by exec.
     long ret = host_syscall5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (!host_failed(ret))

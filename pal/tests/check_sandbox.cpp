@@ -84,7 +84,25 @@ void expect_pal(const char* name, const char* dir, const char* file, uint32_t ac
 
 }  // namespace
 
-void run_sandbox_checks(const char* outside_pid) {
+// A TCP socket to 127.0.0.1:port, bound (bind) or connected (connect), from the PAL's
+// instruction; the call's result.
+long jump_tcp(uint64_t gadget, long nr, uint64_t port) {
+    constexpr long kAfInet = 2, kSockStream = 1;
+    long s = jump(gadget, __NR_socket, kAfInet, kSockStream, 0);
+    if (s < 0)
+        return s;
+    struct {
+        uint16_t family, port_be;
+        uint8_t addr[4];
+        uint8_t zero[8];
+    } sa = {uint16_t(kAfInet), uint16_t((port >> 8) | ((port & 0xff) << 8)), {127, 0, 0, 1}, {}};
+    long r = jump(gadget, nr, s, long(&sa), sizeof(sa));
+    jump(gadget, __NR_close, s, 0, 0);
+    return r;
+}
+
+void run_sandbox_checks(const char* const* args) {
+    const char* outside_pid = args ? args[0] : nullptr;
     uint64_t gadget = play_hostile("sandbox");
     if (!gadget)
         return;
@@ -124,6 +142,26 @@ void run_sandbox_checks(const char* outside_pid) {
         } else {
             long r = jump(gadget, __NR_kill, long(pid), 0, 0);
             c.expect(r == -1 /* -EPERM */, "kill(%lu, 0) from the PAL text: %ld, expected EPERM (-1)", pid, r);
+        }
+        // Landlock's TCP rules (ABI 4) from net.allow: ports only.
+        Check t("sandbox-jump-tcp-ports");
+        uint64_t ports[4] = {};
+        bool parsed = args != nullptr;
+        for (int i = 0; parsed && i < 4; i++)
+            parsed = carbyne::parse_u64(args[1 + i], &ports[i]) && ports[i] > 0 && ports[i] < 65536;
+        if (!parsed) {
+            t.expect(false, "no ports in argv[4..7]");
+        } else if (abi < 4) {
+            t.skip("Landlock ABI %ld has no TCP rules (ABI 4)", abi);
+        } else {
+            long r = jump_tcp(gadget, __NR_connect, ports[0]);
+            t.expect(r == 0, "connect to allowed port %lu: %ld, expected 0", ports[0], r);
+            r = jump_tcp(gadget, __NR_connect, ports[1]);
+            t.expect(r == kEacces, "connect to port %lu: %ld, expected EACCES (-13)", ports[1], r);
+            r = jump_tcp(gadget, __NR_bind, ports[2]);
+            t.expect(r == 0, "bind to allowed port %lu: %ld, expected 0", ports[2], r);
+            r = jump_tcp(gadget, __NR_bind, ports[3]);
+            t.expect(r == kEacces, "bind to port %lu: %ld, expected EACCES (-13)", ports[3], r);
         }
     }
 }

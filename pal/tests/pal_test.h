@@ -109,9 +109,10 @@ void check_syscall_interception();  // last: afterwards every `syscall` here tra
 // must end the process (it returns only if it did not).
 void run_host_call_guard();
 // Mode sandbox (check_sandbox.cpp): host calls from the PAL's instruction and PAL calls
-// reach the boot config's mounts only; no signal reaches `outside_pid` (a decimal host
-// pid outside the sandbox: the driver's).
-void run_sandbox_checks(const char* outside_pid);
+// reach the boot config's mounts only; `args` (argv[3..7], decimal): a host pid outside the
+// sandbox (the driver's) that no signal reaches, a TCP port net.allow lets connect reach
+// and one it does not (both listening), a free port it lets bind take and one it does not.
+void run_sandbox_checks(const char* const* args);
 // Mode sandbox-allow-list: ptrace from the PAL's instruction must end the process.
 void run_sandbox_allow_list();
 

@@ -283,7 +283,7 @@ void exit_from_thread(void*) {
     } else if (carbyne::str_equal(mode, "host-call-guard")) {
         run_host_call_guard();
     } else if (carbyne::str_equal(mode, "sandbox")) {
-        run_sandbox_checks(g_argc >= 4 ? g_argv[3] : nullptr);
+        run_sandbox_checks(g_argc >= 8 ? g_argv + 3 : nullptr);
         g_api->process_exit(0);
     } else if (carbyne::str_equal(mode, "sandbox-allow-list")) {
         run_sandbox_allow_list();
