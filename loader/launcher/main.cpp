@@ -63,6 +63,7 @@ constexpr const char kExecHelp[] =
     "Options:\n"
     "  --mount HOSTDIR:PATH[:ro|:rw]  mount host HOSTDIR at PATH (read-write by default)\n"
     "  --tmpfs PATH                   mount an empty tmpfs at PATH\n"
+    "  --no-sandbox                   do not confine the process (sys.sandbox = false)\n"
     "  --log-level LEVEL              none, error, warning, debug or trace (default error)\n"
     "  --log-file FILE                write the log to FILE instead of stderr\n"
     "  -h, --help                     show this help\n";
@@ -234,6 +235,7 @@ int cmd_exec(const std::vector<std::string>& args) {
     request.cwd = *cwd;
     size_t i = 0;
     int exit_code = 0;
+    bool sandbox = true;
     while (i < args.size()) {
         std::string_view arg = args[i];
         if (is_help(arg)) {
@@ -269,6 +271,11 @@ int cmd_exec(const std::vector<std::string>& args) {
             request.extra_mounts.push_back(*mount);
             continue;
         }
+        if (arg == "--no-sandbox") {
+            sandbox = false;
+            i++;
+            continue;
+        }
         if (arg.size() > 1 && arg[0] == '-')
             return usage_error(absl::StrFormat("exec: unknown option %s", arg), "exec ");
         break;  // PROG
@@ -293,6 +300,7 @@ int cmd_exec(const std::vector<std::string>& args) {
     absl::StatusOr<Manifest> manifest = default_exec_manifest(request);
     if (!manifest.ok())
         return usage_error(manifest.status().message(), "exec ");
+    manifest->sandbox = sandbox;
     return launch(*manifest);
 }
 

@@ -293,6 +293,11 @@ def case_fake_pal(carbyne, data):
         records = records_of(proc)
         check(all(name != "Sandbox" for name, _ in records), "sandbox off: no Sandbox record", proc)
         check("carbyne: warning: sys.sandbox = false" in proc.stderr, "sandbox off: a warning", proc)
+        proc = subprocess.run([launcher, "exec", "--no-sandbox", "--", "true"], capture_output=True, text=True,
+                              cwd=work, env=env, timeout=60)
+        records = records_of(proc)
+        check(all(name != "Sandbox" for name, _ in records), "exec --no-sandbox: no Sandbox record", proc)
+        check("carbyne: warning: sys.sandbox = false" in proc.stderr, "exec --no-sandbox: a warning", proc)
 
 
 CASES = {
