@@ -14,30 +14,7 @@
 #include <thread>
 #include <vector>
 
-// The LibOS heap, on the host: malloc with a count of live blocks, to catch leaks.
-namespace {
-std::atomic<long> g_live_blocks;
-}
-
-namespace carbyne::libos {
-void* kmalloc(size_t size) {
-    void* p = malloc(size);
-    if (p)
-        g_live_blocks++;
-    return p;
-}
-void* kzalloc(size_t size) {
-    void* p = calloc(1, size);
-    if (p)
-        g_live_blocks++;
-    return p;
-}
-void kfree(void* p) {
-    if (p)
-        g_live_blocks--;
-    free(p);
-}
-}  // namespace carbyne::libos
+#include "host_heap.h"
 
 using carbyne::libos::kfree;
 using fs_kind = carbyne::libos::fs::DentryKind;

@@ -67,6 +67,8 @@ PalError error_from_host(long ret) {
     case EMSGSIZE: return PAL_E_MSGSIZE;
     case ENOPROTOOPT: return PAL_E_NOPROTOOPT;
     case EDESTADDRREQ: return PAL_E_DESTADDRREQ;
+    case ENODATA: return PAL_E_NODATA;
+    case E2BIG: return PAL_E_2BIG;
     case ENOTSOCK: return PAL_E_BADHANDLE;
     case ENOBUFS: return PAL_E_NOMEM;
     default: return PAL_E_UNKNOWN;

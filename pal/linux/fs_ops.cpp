@@ -280,3 +280,104 @@ PalError stream_sync(PalHandle* h, uint32_t what) {
 }
 
 }  // namespace carbyne::pal
+
+namespace carbyne::pal {
+
+namespace {
+
+// An xattr operation on the object an O_PATH or open descriptor names, through its
+// /proc/self/fd link (a magic link to exactly that object; the f*xattr calls refuse O_PATH
+// descriptors). Returns the host's result.
+long xattr_via_proc(long fd, uint32_t op, const char* name, void* value, size_t size, uint32_t flags) {
+    char proc[32];
+    format(proc, sizeof(proc), "/proc/self/fd/%ld", fd);
+    switch (op) {
+    case PAL_XATTR_GET: return host_syscall4(__NR_getxattr, long(proc), long(name), long(value), long(size));
+    case PAL_XATTR_SET:
+        return host_syscall5(__NR_setxattr, long(proc), long(name), long(value), long(size), long(flags));
+    case PAL_XATTR_LIST: return host_syscall3(__NR_listxattr, long(proc), long(value), long(size));
+    case PAL_XATTR_REMOVE: return host_syscall2(__NR_removexattr, long(proc), long(name));
+    default: return -EINVAL;
+    }
+}
+
+// A symlink's own attributes: the *xattrat calls (Linux 6.13) with AT_SYMLINK_NOFOLLOW on
+// what `root` and `path` name. On an older host, a symlink has none to list or get,
+// and none can be set: the answers Linux gives for user.* there.
+constexpr long kNrSetxattrat = 463, kNrGetxattrat = 464, kNrListxattrat = 465, kNrRemovexattrat = 466;
+
+long symlink_xattr(PalHandle* root, const char* path, uint32_t op, const char* name, void* value, size_t size,
+                   uint32_t flags) {
+    // The parent directory and the name in it: the *xattrat calls refuse O_PATH descriptors
+    // with AT_EMPTY_PATH, and the name is not followed.
+    BeneathParent obj;
+    if (obj.resolve(root, path) != PAL_OK)
+        return -EINVAL;
+    struct {
+        uint64_t value;
+        uint32_t size;
+        uint32_t flags;
+    } args = {uint64_t(value), uint32_t(size), flags};
+    long at = AT_SYMLINK_NOFOLLOW;
+    long ret;
+    switch (op) {
+    case PAL_XATTR_GET:
+        ret = host_syscall6(kNrGetxattrat, obj.dirfd(), long(obj.name()), at, long(name), long(&args), sizeof(args));
+        break;
+    case PAL_XATTR_SET:
+        ret = host_syscall6(kNrSetxattrat, obj.dirfd(), long(obj.name()), at, long(name), long(&args), sizeof(args));
+        break;
+    case PAL_XATTR_LIST:
+        ret = host_syscall5(kNrListxattrat, obj.dirfd(), long(obj.name()), at, long(value), long(size));
+        break;
+    default: ret = host_syscall4(kNrRemovexattrat, obj.dirfd(), long(obj.name()), at, long(name)); break;
+    }
+    if (ret != -ENOSYS)
+        return ret;
+    return op == PAL_XATTR_LIST ? 0 : op == PAL_XATTR_GET ? -ENODATA : -EPERM;
+}
+
+long xattr_on_fd(long fd, uint32_t op, const char* name, void* value, size_t size, uint32_t flags) {
+    long ret;
+    switch (op) {
+    case PAL_XATTR_GET: ret = host_syscall4(__NR_fgetxattr, fd, long(name), long(value), long(size)); break;
+    case PAL_XATTR_SET: ret = host_syscall5(__NR_fsetxattr, fd, long(name), long(value), long(size), long(flags)); break;
+    case PAL_XATTR_LIST: ret = host_syscall3(__NR_flistxattr, fd, long(value), long(size)); break;
+    case PAL_XATTR_REMOVE: ret = host_syscall2(__NR_fremovexattr, fd, long(name)); break;
+    default: return -EINVAL;
+    }
+    return ret == -EBADF ? xattr_via_proc(fd, op, name, value, size, flags) : ret;  // an O_PATH handle
+}
+
+}  // namespace
+
+PalError fs_xattr(PalHandle* base, const char* path, uint32_t op, const char* name, void* value, size_t size,
+                  uint32_t flags, size_t* out_size) {
+    if (op < PAL_XATTR_GET || op > PAL_XATTR_REMOVE || (op != PAL_XATTR_LIST && !name))
+        return PAL_E_INVAL;
+    long ret;
+    if (path) {
+        long fd = open_path_nofollow(base, path);
+        if (host_failed(fd))
+            return error_from_host(fd);
+        struct stat st;
+        ret = host_syscall2(__NR_fstat, fd, long(&st));
+        bool symlink = !host_failed(ret) && (st.st_mode & S_IFMT) == S_IFLNK;
+        if (!host_failed(ret) && !symlink)
+            ret = xattr_via_proc(fd, op, name, value, size, flags);
+        close_fd(fd);
+        if (symlink)
+            ret = symlink_xattr(base, path, op, name, value, size, flags);
+    } else {
+        if (!is_open_file(base))
+            return PAL_E_BADHANDLE;
+        ret = xattr_on_fd(base->fd, op, name, value, size, flags);
+    }
+    if (host_failed(ret))
+        return error_from_host(ret);
+    if (out_size)
+        *out_size = size_t(ret);
+    return PAL_OK;
+}
+
+}  // namespace carbyne::pal

@@ -102,6 +102,7 @@ const PalApi g_api = {
     .poller_create = poller_create,
     .poller_ctl = poller_ctl,
     .poller_wait = poller_wait,
+    .fs_xattr = fs_xattr,
 };
 
 namespace {

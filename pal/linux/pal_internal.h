@@ -189,5 +189,7 @@ PalError socket_get_option(PalHandle* h, PalSockOption option, int64_t* value);
 PalError poller_create(PalHandle** out);
 PalError poller_ctl(PalHandle* poller, PalHandle* h, uint32_t events, uint64_t cookie);
 PalError poller_wait(PalHandle* poller, PalPollEvent* out, size_t max, size_t* count, uint64_t timeout_ns);
+PalError fs_xattr(PalHandle* base, const char* path, uint32_t op, const char* name, void* value, size_t size,
+                  uint32_t flags, size_t* out_size);
 
 }  // namespace carbyne::pal

@@ -130,6 +130,9 @@ constexpr long kPalCalls[] = {
     __NR_prctl, __NR_seccomp, __NR_exit, __NR_exit_group, __NR_sched_yield, __NR_sched_getaffinity,
     __NR_nanosleep, __NR_clock_gettime, __NR_clock_getres, __NR_getcpu, __NR_getrusage, __NR_getrandom,
     __NR_prlimit64, __NR_landlock_create_ruleset, __NR_landlock_add_rule, __NR_landlock_restrict_self,
+    __NR_getxattr, __NR_setxattr, __NR_listxattr, __NR_removexattr, __NR_fgetxattr, __NR_fsetxattr,
+    __NR_flistxattr, __NR_fremovexattr, 463 /* setxattrat */, 464 /* getxattrat */, 465 /* listxattrat */,
+    466 /* removexattrat */,
 };
 
 // The clone flags that would leave the process or its namespaces: the PAL makes threads only.

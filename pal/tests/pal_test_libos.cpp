@@ -35,9 +35,9 @@ const char* const kErrorNames[] = {
     "PAL_E_SPIPE", "PAL_E_NOTTY", "PAL_E_TXTBSY", "PAL_E_MLINK", "PAL_E_RANGE", "PAL_E_FAULT", "PAL_E_UNKNOWN",
     "PAL_E_CONNREFUSED", "PAL_E_CONNRESET", "PAL_E_CONNABORTED", "PAL_E_ADDRINUSE", "PAL_E_ADDRNOTAVAIL",
     "PAL_E_NOTCONN", "PAL_E_ISCONN", "PAL_E_INPROGRESS", "PAL_E_ALREADY", "PAL_E_NETUNREACH", "PAL_E_HOSTUNREACH",
-    "PAL_E_AFNOSUPPORT", "PAL_E_MSGSIZE", "PAL_E_NOPROTOOPT", "PAL_E_DESTADDRREQ",
+    "PAL_E_AFNOSUPPORT", "PAL_E_MSGSIZE", "PAL_E_NOPROTOOPT", "PAL_E_DESTADDRREQ", "PAL_E_NODATA", "PAL_E_2BIG",
 };
-static_assert(sizeof(kErrorNames) / sizeof(kErrorNames[0]) == PAL_E_DESTADDRREQ + 1, "a PalError without a name");
+static_assert(sizeof(kErrorNames) / sizeof(kErrorNames[0]) == PAL_E_2BIG + 1, "a PalError without a name");
 
 void vlog_line(const char* fmt, va_list args) {
     char line[512];

@@ -79,6 +79,8 @@ Errno errno_from_pal(PalError e) {
     case PAL_E_TXTBSY: return Errno(ETXTBSY);
     case PAL_E_MLINK: return Errno(EMLINK);
     case PAL_E_RANGE: return Errno(ERANGE);
+    case PAL_E_NODATA: return Errno(ENODATA);
+    case PAL_E_2BIG: return Errno(E2BIG);
     case PAL_E_FAULT: return Errno(EFAULT);
     case PAL_E_UNKNOWN: return Errno(EIO);
     case PAL_E_CONNREFUSED: return Errno(ECONNREFUSED);

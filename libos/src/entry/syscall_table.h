@@ -193,18 +193,18 @@
     SYSCALL(130, rt_sigsuspend, Full, "pz", "")                                                       \
     SYSCALL(131, sigaltstack, Full, "pp", "")                                                         \
     SYSCALL(186, gettid, Full, "", "")                                                                \
-    SYSCALL(188, setxattr, Partial, "sspzx", "no extended attributes yet: EOPNOTSUPP")                \
-    SYSCALL(189, lsetxattr, Partial, "sspzx", "no extended attributes yet: EOPNOTSUPP")               \
-    SYSCALL(190, fsetxattr, Partial, "fspzx", "no extended attributes yet: EOPNOTSUPP")               \
-    SYSCALL(191, getxattr, Partial, "sspz", "no extended attributes yet: EOPNOTSUPP")                 \
-    SYSCALL(192, lgetxattr, Partial, "sspz", "no extended attributes yet: EOPNOTSUPP")                \
-    SYSCALL(193, fgetxattr, Partial, "fspz", "no extended attributes yet: EOPNOTSUPP")                \
-    SYSCALL(194, listxattr, Partial, "spz", "no extended attributes yet: EOPNOTSUPP")                 \
-    SYSCALL(195, llistxattr, Partial, "spz", "no extended attributes yet: EOPNOTSUPP")                \
-    SYSCALL(196, flistxattr, Partial, "fpz", "no extended attributes yet: EOPNOTSUPP")                \
-    SYSCALL(197, removexattr, Partial, "ss", "no extended attributes yet: EOPNOTSUPP")                \
-    SYSCALL(198, lremovexattr, Partial, "ss", "no extended attributes yet: EOPNOTSUPP")               \
-    SYSCALL(199, fremovexattr, Partial, "fs", "no extended attributes yet: EOPNOTSUPP")               \
+    SYSCALL(188, setxattr, Partial, "sspzx", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
+    SYSCALL(189, lsetxattr, Partial, "sspzx", "system.* (POSIX ACLs): EOPNOTSUPP")                    \
+    SYSCALL(190, fsetxattr, Partial, "fspzx", "system.* (POSIX ACLs): EOPNOTSUPP")                    \
+    SYSCALL(191, getxattr, Partial, "sspz", "system.* (POSIX ACLs): EOPNOTSUPP")                      \
+    SYSCALL(192, lgetxattr, Partial, "sspz", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
+    SYSCALL(193, fgetxattr, Partial, "fspz", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
+    SYSCALL(194, listxattr, Partial, "spz", "system.* (POSIX ACLs): EOPNOTSUPP")                      \
+    SYSCALL(195, llistxattr, Partial, "spz", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
+    SYSCALL(196, flistxattr, Partial, "fpz", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
+    SYSCALL(197, removexattr, Partial, "ss", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
+    SYSCALL(198, lremovexattr, Partial, "ss", "system.* (POSIX ACLs): EOPNOTSUPP")                    \
+    SYSCALL(199, fremovexattr, Partial, "fs", "system.* (POSIX ACLs): EOPNOTSUPP")                    \
     SYSCALL(200, tkill, Full, "ii", "")                                                               \
     SYSCALL(187, readahead, Full, "fiz", "")                                                          \
     SYSCALL(201, time, Full, "p", "")                                                                 \

@@ -12,10 +12,23 @@
 
 #include "fifo.h"
 #include "vfs.h"
+#include "xattr.h"
 
 namespace carbyne::libos::fs {
 
 namespace {
+
+static_assert(uint32_t(XattrOp::Get) == PAL_XATTR_GET && uint32_t(XattrOp::Set) == PAL_XATTR_SET &&
+              uint32_t(XattrOp::List) == PAL_XATTR_LIST && uint32_t(XattrOp::Remove) == PAL_XATTR_REMOVE);
+static_assert(kXattrCreate == PAL_XATTR_CREATE && kXattrReplace == PAL_XATTR_REPLACE);
+
+// The host's extended attributes, of `rel` beneath the root `base`, or of the open handle
+// `base` (rel nullptr). trusted.* names are listed by the host as its credentials allow.
+Result<size_t> host_xattr(PalHandle* base, const char* rel, const XattrRequest& req) {
+    size_t done = 0;
+    TRY(pal_result(g_pal->fs_xattr(base, rel, uint32_t(req.op), req.name, req.value, req.size, req.flags, &done)));
+    return done;
+}
 
 struct linux_dirent64 {
     uint64_t d_ino;
@@ -149,6 +162,7 @@ public:
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
         return pal_result(g_pal->stream_utimens(m_handle, atime_ns, mtime_ns));
     }
+    Result<size_t> xattr(const XattrRequest& req) override { return host_xattr(m_handle, nullptr, req); }
 
     // FIONREAD of a regular file: size minus position (wrapping past the end: Linux
     // reports that as a negative int).
@@ -221,6 +235,7 @@ public:
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
         return pal_result(g_pal->stream_utimens(m_handle, atime_ns, mtime_ns));
     }
+    Result<size_t> xattr(const XattrRequest& req) override { return host_xattr(m_handle, nullptr, req); }
 
     Result<int64_t> seek(int64_t offset, int whence) override {
         // Only rewinding is supported: telldir/seekdir cookies need stable offsets.
@@ -360,6 +375,7 @@ public:
         g_pal->stream_close(h);
         return {};
     }
+    Result<size_t> xattr(const char* rel, const XattrRequest& req) override { return host_xattr(m_root, rel, req); }
     Result<void> chmod(const char* rel, uint32_t mode) override {
         return pal_result(g_pal->fs_chmod(m_root, rel, mode));
     }

@@ -76,6 +76,7 @@ Result<void> File::datasync() { return sync(); }
 Result<void> File::truncate(uint64_t) { return Errno(EINVAL); }
 Result<void> File::allocate(int, uint64_t, uint64_t) { return Errno(ENODEV); }
 Result<void> File::chmod(uint32_t) { return Errno(EPERM); }
+Result<size_t> File::xattr(const XattrRequest&) { return Errno(EOPNOTSUPP); }
 Result<void> File::chown(uint32_t, uint32_t) { return Errno(EPERM); }
 Result<void> File::utimens(int64_t, int64_t) { return Errno(EPERM); }
 Result<uint64_t> File::readable_bytes() { return Errno(ENOTTY); }

@@ -20,6 +20,7 @@ namespace carbyne::libos::fs {
 
 struct Mount;
 class File;
+struct XattrRequest;
 struct PollWatch;
 // Removes the epoll entries watching `f` (net/epoll.cpp); see File::poll_release().
 void poll_release_watchers(File* f);
@@ -81,6 +82,9 @@ public:
     virtual Result<void> chmod(uint32_t mode);
     virtual Result<void> chown(uint32_t uid, uint32_t gid);
     virtual Result<void> utimens(int64_t atime_ns, int64_t mtime_ns);
+    // fgetxattr/fsetxattr/flistxattr/fremovexattr (checked by the caller: xattr.h); the
+    // default answers EOPNOTSUPP, as for a file system without extended attributes.
+    virtual Result<size_t> xattr(const XattrRequest& req);
     // FIONREAD: bytes that a read would return now without blocking.
     virtual Result<uint64_t> readable_bytes();
     // Readiness for poll/select/epoll: the POLL* bits true now (POLLIN, POLLOUT, POLLHUP,

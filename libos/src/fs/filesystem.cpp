@@ -31,6 +31,7 @@ Result<void> FileSystem::link_file(File* f, const Stat& st, const char* rel) {
 
 Result<void> FileSystem::mknod(const char*, uint32_t, uint64_t) { return Errno(EPERM); }
 Result<void> FileSystem::chmod(const char*, uint32_t) { return Errno(EPERM); }
+Result<size_t> FileSystem::xattr(const char*, const XattrRequest&) { return Errno(EOPNOTSUPP); }
 Result<void> FileSystem::chown(const char*, uint32_t, uint32_t) { return Errno(EPERM); }
 Result<void> FileSystem::truncate(const char*, uint64_t) { return Errno(EPERM); }
 Result<void> FileSystem::utimens(const char*, int64_t, int64_t) { return Errno(EPERM); }

@@ -74,6 +74,9 @@ public:
     virtual Result<void> chown(const char* rel, uint32_t uid, uint32_t gid);  // ~0u: unchanged
     virtual Result<void> truncate(const char* rel, uint64_t size);
     virtual Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns);
+    // An extended-attribute request (xattr.h) on `rel`, a symlink itself when it is one
+    // (the VFS has followed the path as the call asks); EOPNOTSUPP by default.
+    virtual Result<size_t> xattr(const char* rel, const XattrRequest& req);
     virtual Result<void> statfs(StatFs* out);
     // statfs(2) of the object at `rel` (a host directory may hold other host file systems);
     // defaults to statfs().

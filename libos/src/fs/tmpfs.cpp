@@ -924,6 +924,12 @@ Result<void> Tmpfs::chmod(const char* rel, uint32_t mode) {
     return node_chmod(TRY(walk_locked(rel)), mode, now);
 }
 
+Result<size_t> Tmpfs::xattr(const char* rel, const XattrRequest& req) {
+    int64_t now = now_ns();
+    SpinGuard g(m_tree);
+    return node_xattr(TRY(walk_locked(rel)), req, now);
+}
+
 Result<void> Tmpfs::chown(const char* rel, uint32_t uid, uint32_t gid) {
     int64_t now = now_ns();
     SpinGuard g(m_tree);

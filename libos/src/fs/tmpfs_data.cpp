@@ -204,6 +204,17 @@ Result<void> node_chmod(TmpfsNode* n, uint32_t mode, int64_t now) {
     return {};
 }
 
+// The user.* bytes one node may hold (Linux charges them to the mount's inode space).
+constexpr size_t kUserXattrLimit = 128 * 1024;
+
+Result<size_t> node_xattr(TmpfsNode* n, const XattrRequest& req, int64_t now) {
+    SpinGuard g(n->lock);
+    size_t done = TRY(n->xattrs.apply(req, kUserXattrLimit));
+    if (req.op == XattrOp::Set || req.op == XattrOp::Remove)
+        n->ctime_ns = now;
+    return done;
+}
+
 Result<void> node_chown(TmpfsNode* n, uint32_t uid, uint32_t gid, int64_t now) {
     SpinGuard g(n->lock);
     if (uid != ~0u)

@@ -116,6 +116,7 @@ public:
     }
 
     Result<void> chmod(uint32_t mode) override { return node_chmod(m_node, mode, now_ns()); }
+    Result<size_t> xattr(const XattrRequest& req) override { return node_xattr(m_node, req, now_ns()); }
     Result<void> chown(uint32_t uid, uint32_t gid) override { return node_chown(m_node, uid, gid, now_ns()); }
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
         return node_utimens(m_node, atime_ns, mtime_ns, now_ns());
@@ -181,6 +182,7 @@ public:
     Result<size_t> getdents64(void* out, size_t size) override;
 
     Result<void> chmod(uint32_t mode) override { return node_chmod(m_node, mode, now_ns()); }
+    Result<size_t> xattr(const XattrRequest& req) override { return node_xattr(m_node, req, now_ns()); }
     Result<void> chown(uint32_t uid, uint32_t gid) override { return node_chown(m_node, uid, gid, now_ns()); }
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
         return node_utimens(m_node, atime_ns, mtime_ns, now_ns());

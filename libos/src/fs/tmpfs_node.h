@@ -20,6 +20,7 @@
 
 #include "fifo.h"
 #include "filesystem.h"
+#include "xattr.h"
 
 namespace carbyne::libos::fs::tmpfs {
 
@@ -224,6 +225,7 @@ struct TmpfsNode {
     uint64_t size;       // regular files: written with `io` held exclusively as well
     uint64_t page_count; // data pages held, fallocated ones included (st_blocks / 8)
     int64_t atime_ns, mtime_ns, ctime_ns;
+    XattrSet xattrs;
 
     // Regular files. Pages change only with `io` held exclusively; readers hold it shared.
     // In host shared memory, page_count is what the mount was charged: the host's count
@@ -253,6 +255,9 @@ void node_stat(TmpfsNode* n, Stat* out);
 Result<void> node_chmod(TmpfsNode* n, uint32_t mode, int64_t now);
 Result<void> node_chown(TmpfsNode* n, uint32_t uid, uint32_t gid, int64_t now);
 Result<void> node_utimens(TmpfsNode* n, int64_t atime_ns, int64_t mtime_ns, int64_t now);
+// Extended attributes, of regular files and directories alike (the caller checks what
+// each namespace allows on which kind of node).
+Result<size_t> node_xattr(TmpfsNode* n, const XattrRequest& req, int64_t now);
 
 // Data of regular files (tmpfs_data.cpp).
 Result<size_t> node_read(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset);
@@ -300,6 +305,7 @@ public:
     Result<void> chown(const char* rel, uint32_t uid, uint32_t gid) override;
     Result<void> truncate(const char* rel, uint64_t size) override;
     Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns) override;
+    Result<size_t> xattr(const char* rel, const XattrRequest& req) override;
     Result<void> statfs(StatFs* out) override;
 
     uint64_t dev() const { return m_dev; }

@@ -70,7 +70,14 @@ typedef enum PalError {
     PAL_E_MSGSIZE,      /* message too long for a datagram */
     PAL_E_NOPROTOOPT,   /* option not known at this level */
     PAL_E_DESTADDRREQ,  /* no destination for a datagram */
+    /* Extended attributes */
+    PAL_E_NODATA,       /* no such attribute */
+    PAL_E_2BIG,         /* attribute value too large for the host */
 } PalError;
+
+/* fs_xattr operations, and SET's flags (setxattr(2)'s). */
+enum { PAL_XATTR_GET = 1, PAL_XATTR_SET = 2, PAL_XATTR_LIST = 3, PAL_XATTR_REMOVE = 4 };
+enum { PAL_XATTR_CREATE = 1, PAL_XATTR_REPLACE = 2 };
 
 /* Memory protection: same bits as PROT_READ/WRITE/EXEC. */
 enum { PAL_PROT_NONE = 0, PAL_PROT_READ = 1, PAL_PROT_WRITE = 2, PAL_PROT_EXEC = 4 };
@@ -367,7 +374,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 10
+#define PAL_API_VERSION 11
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -594,6 +601,19 @@ typedef struct PalApi {
      * just look; PAL_WAIT_FOREVER) for the first: a timeout is PAL_OK with *count 0.
      * PAL_E_INTR when a host signal cut the wait. */
     PalError (*poller_wait)(PalHandle* poller, PalPollEvent* out, size_t max, size_t* count, uint64_t timeout_ns);
+
+    /* -- Extended attributes ---------------------------------------------------------- */
+    /* One operation (PAL_XATTR_*) on the host's extended attribute `name` (NULL for LIST)
+     * of what `path` names beneath the root handle `base`, or with `path` NULL of the open
+     * handle `base` (a PAL_OPEN_PATH handle too). GET reads the value into `value` (`size`
+     * bytes of room; 0 asks for the length only), LIST the NUL-separated names; both give
+     * the length in *out_size. SET writes `size` bytes of `value` with `flags`
+     * (PAL_XATTR_CREATE/REPLACE); REMOVE drops it. A symlink's own attributes need a host
+     * with the *xattrat calls (Linux 6.13); elsewhere a symlink has none and takes none
+     * (PAL_E_PERM). Errors as the host's: PAL_E_NODATA, PAL_E_RANGE (room too small),
+     * PAL_E_NOTSUP, PAL_E_EXISTS, PAL_E_2BIG, PAL_E_NOSPC, PAL_E_PERM... */
+    PalError (*fs_xattr)(PalHandle* base, const char* path, uint32_t op, const char* name, void* value,
+                         size_t size, uint32_t flags, size_t* out_size);
 } PalApi;
 
 /* libos.so's ELF entry point. Called once on the main PAL thread; never returns. */
