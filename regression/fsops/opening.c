@@ -202,9 +202,33 @@ static void check_memfd(void) {
   CHECK_FAILS_WITH("memfd-efault", syscall(SYS_memfd_create, BAD_PTR, 0), EFAULT);
 }
 
+// O_CREAT | O_EXCL on a symlink, dangling or not, is EEXIST and makes nothing; an empty
+// path given to readlinkat names the symlink open at dirfd (O_PATH | O_NOFOLLOW).
+static void check_symlink_edges(void) {
+  check("dangling-symlink", symlink("made-by-open", "dangling") == 0, "errno %s", errname(errno));
+  errno = 0;
+  int fd = open("dangling", O_CREAT | O_EXCL | O_WRONLY, 0644);
+  int err = errno;
+  check("excl-dangling-symlink", fd == -1 && err == EEXIST, "fd %d, errno %s", fd, errname(err));
+  check("excl-dangling-makes-nothing", access("made-by-open", F_OK) == -1, "the target was made");
+  int lfd = open("dangling", O_PATH | O_NOFOLLOW);
+  char buf[64] = {0};
+  ssize_t n = readlinkat(lfd, "", buf, sizeof(buf));
+  check("readlinkat-empty-path", n == 12 && !memcmp(buf, "made-by-open", 12), "%zd, errno %s", n, errname(errno));
+  close(lfd);
+  int dfd = open(".", O_RDONLY | O_DIRECTORY);
+  n = readlinkat(dfd, "", buf, sizeof(buf));
+  check("readlinkat-empty-path-dir", n == -1 && errno == ENOENT, "%zd, errno %s", n, errname(errno));
+  close(dfd);
+  n = readlinkat(AT_FDCWD, "", buf, sizeof(buf));
+  check("readlinkat-empty-path-cwd", n == -1 && errno == ENOENT, "%zd, errno %s", n, errname(errno));
+  unlink("dangling");
+}
+
 int main(void) {
   scratch_enter("opening");
   check_creat();
+  check_symlink_edges();
   check_openat2();
   check_close_range();
   check_vectors();

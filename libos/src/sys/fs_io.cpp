@@ -261,7 +261,10 @@ Result<long> open_at(int dirfd, uint64_t user_path, uint32_t flags, uint32_t mod
     HeapBox<PathBuf> path;
     TRY(copy_path_from_user(user_path, path.get()));
     ResolvedBox r;
-    TRY(resolve_path_at(dirfd, path.get()->s, !(flags & O_NOFOLLOW), resolve, r.get()));
+    // O_CREAT | O_EXCL never follows the last component: a symlink there, dangling or not,
+    // is EEXIST, and its target is not made (open(2)).
+    bool exclusive_create = (flags & O_CREAT) && (flags & O_EXCL);
+    TRY(resolve_path_at(dirfd, path.get()->s, !(flags & O_NOFOLLOW) && !exclusive_create, resolve, r.get()));
     uint32_t umask = current_umask();
     int fd = TRY(g_process.fds.reserve(0));
     auto file = tmpfile ? fs::vfs_open_tmpfile(*r.get(), flags, mode & ~umask)

@@ -184,7 +184,22 @@ Result<long> sys_readlinkat(const SyscallArgs& a) {
     ResolvedBox box;
     if (!box.get())
         return Errno(ENOMEM);
-    TRY(resolve_user_path(a.fd(0), a.u64(1), false, box.get()));
+    char first;
+    TRY(copy_from_user(&first, a.u64(1), 1));
+    if (first == '\0') {
+        // An empty path names the symlink open at dirfd (O_PATH | O_NOFOLLOW); anything
+        // else, the working directory included, is ENOENT, as Linux answers.
+        if (a.fd(0) == AT_FDCWD)
+            return Errno(ENOENT);
+        FileRef f = TRY(g_process.fds.get(a.fd(0), true));
+        fs::Stat st;
+        TRY(f->stat(&st));
+        if ((st.mode & S_IFMT) != S_IFLNK || !f->path())
+            return Errno(ENOENT);
+        TRY(resolve_path_at(AT_FDCWD, f->path(), false, 0, box.get()));  // FIXME: by path, until files hold dentries
+    } else {
+        TRY(resolve_user_path(a.fd(0), a.u64(1), false, box.get()));
+    }
     char target[fs::kPathMax];
     size_t len = TRY(fs::vfs_readlink(*box.get(), target, sizeof(target)));
     size_t n = len < a.u64(3) ? len : size_t(a.u64(3));
