@@ -284,6 +284,7 @@
                                    "O_NOTIFICATION_PIPE (EINVAL): there are no watch queues")         \
     SYSCALL(295, preadv, Full, "fpii", "")                                                            \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                           \
+    SYSCALL(297, rt_tgsigqueueinfo, Partial, "iiip", "to threads of this process only")               \
     SYSCALL(299, recvmmsg, Full, "fpuxp", "")                                                         \
     SYSCALL(302, prlimit64, Partial, "iipp", "as setrlimit; this process only (another pid: ESRCH)")  \
     SYSCALL(306, syncfs, Full, "f", "")                                                               \

@@ -35,7 +35,8 @@ struct Thread {
 
     // Signals (signal/signal.cpp), under g_process.lock.
     uint64_t pending;               // thread-directed signals
-    SigInfo pending_info[64];
+    SigInfo pending_info[64];       // standard signals: the one instance pending
+    SigQueued* rt_queue;            // real-time signals: every instance, in arrival order
     uint64_t sigwait_set;           // signals it waits for in rt_sigtimedwait (taken, not delivered)
     uint64_t saved_sigmask;         // restored after the handler when restore_sigmask
     bool restore_sigmask;           // (rt_sigsuspend)
@@ -97,7 +98,9 @@ struct Process {
     char exe[fs::kPathMax];  // the program's LibOS path
     SignalAction actions[kNumSignals];  // index n - 1 for signal n
     uint64_t pending;                   // process-directed signals
-    SigInfo pending_info[kNumSignals];
+    SigInfo pending_info[kNumSignals];  // as Thread's
+    SigQueued* rt_queue;
+    uint32_t rt_queued;                 // instances queued in the process and its threads
     ProcessAttrs attrs;  // PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER (thread_attrs.h)
 
     // Credentials and resource limits, reached through the functions below: part of what

@@ -34,8 +34,8 @@ SigInfo timer_info(int signo, int code) {
 }
 
 // Sends a timer's signal. The timer stays parked until the signal is taken
-// (timer_signal_taken); a signal that was not queued (ignored, or its thread gone) leaves
-// nothing to wait for, so the timer runs on at once.
+// (timer_signal_taken); a signal that was not queued (ignored, already pending from
+// another sender, or its thread gone) leaves nothing to wait for: the timer runs on.
 void send_timer_signal(Timer* t, Thread* target, int signo, const SigInfo& info) {
     bool queued = false;
     if (signo)
@@ -208,12 +208,11 @@ Result<void> posix_timer_delete(int id) {
 }
 
 void timer_signal_taken(int sig, SigInfo* info) {
-    if (info->code == kSiKernel) {
-        for (IntervalTimer& it : g_itimers)
-            if (it.signo == sig)
-                (void)timer_rearm(&it.timer);
-        return;
-    }
+    // An interval timer runs again once its signal is taken, whoever else sent it (Linux's
+    // dequeue_signal does so for SIGALRM); a parked one only waits for that.
+    for (IntervalTimer& it : g_itimers)
+        if (it.signo == sig)
+            (void)timer_rearm(&it.timer);
     if (info->code != kSiTimer)
         return;
     auto p = find(info->timer.id);

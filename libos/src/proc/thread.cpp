@@ -251,6 +251,10 @@ Result<int> thread_clone(const CloneRequest& req) {
     }
     if (remove(t) == 0)
         process_exit(code);  // the last thread: the process ends with its status
+    {
+        SpinGuard g(g_process.lock);
+        signal_drop_queued(t);  // real-time signals sent to this thread alone
+    }
     // From here on this host thread runs only PAL code; the Thread may be reused at once.
     thread_release(t);
     g_pal->thread_exit(nullptr);

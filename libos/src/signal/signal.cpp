@@ -5,10 +5,12 @@
 
 #include <asm/sigcontext.h>
 #include <carbyne/string.h>
+#include <libos/heap.h>
 #include <libos/log.h>
 #include <libos/pal.h>
 #include <libos/spinlock.h>
 #include <libos/user.h>
+#include <linux/resource.h>
 
 #include "../proc/process.h"
 #include "../proc/process_timers.h"
@@ -24,6 +26,7 @@ namespace {
 constexpr uint64_t kSaSiginfo = 0x4, kSaOnstack = 0x08000000, kSaRestart = 0x10000000, kSaNodefer = 0x40000000,
                    kSaResethand = 0x80000000, kSaRestorer = 0x04000000;
 constexpr int kSsOnstack = 1, kSsDisable = 2;
+constexpr int kSiQueue = -1;  // SI_QUEUE: sigqueue(3), rt_sigqueueinfo
 constexpr uint64_t kUnblockable = (1ull << (9 - 1)) | (1ull << (19 - 1));  // SIGKILL, SIGSTOP
 constexpr size_t kRedZone = 128;
 constexpr size_t kMaxXsave = 4096;
@@ -194,6 +197,47 @@ bool setup_frame(Thread* t, int sig, const SigInfo& info, const SignalAction& ac
     return true;
 }
 
+// Takes the first queued instance of real-time signal `sig` off `queue`: 0 when there is
+// none (the bit alone: sent when the queue was full), 1 when it was the last, 2 when more
+// stay queued. Under g_process.lock.
+int take_queued(SigQueued** queue, int sig, SigInfo* info) {
+    SigQueued** link = queue;
+    while (*link && (*link)->sig != sig)
+        link = &(*link)->next;
+    SigQueued* q = *link;
+    if (!q)
+        return 0;
+    *info = q->info;
+    *link = q->next;
+    kfree(q);
+    g_process.rt_queued--;
+    for (SigQueued* rest = *link; rest; rest = rest->next)
+        if (rest->sig == sig)
+            return 2;
+    return 1;
+}
+
+// Appends an instance of real-time signal `sig`; false when RLIMIT_SIGPENDING is reached or
+// memory is out. Under g_process.lock.
+bool queue_instance(SigQueued** queue, int sig, const SigInfo& info) {
+    constexpr uint32_t kMaxQueued = 1u << 16;  // LibOS memory, whatever the limit says
+    uint64_t limit = g_process.identity_ready ? g_process.limits[RLIMIT_SIGPENDING].cur : kMaxQueued;
+    if (g_process.rt_queued >= limit || g_process.rt_queued >= kMaxQueued)
+        return false;
+    auto* q = static_cast<SigQueued*>(kmalloc(sizeof(SigQueued)));
+    if (!q)
+        return false;
+    q->next = nullptr;
+    q->sig = sig;
+    q->info = info;
+    SigQueued** link = queue;
+    while (*link)
+        link = &(*link)->next;
+    *link = q;
+    g_process.rt_queued++;
+    return true;
+}
+
 // Takes the lowest deliverable signal off the thread's or the process's pending set.
 bool dequeue(Thread* t, uint64_t allowed, int* sig, SigInfo* info) {
     uint64_t mine = t->pending & allowed;
@@ -204,13 +248,13 @@ bool dequeue(Thread* t, uint64_t allowed, int* sig, SigInfo* info) {
     if (!pick)
         return false;
     int s = __builtin_ctzll(pick) + 1;
-    if (mine & sig_bit(s)) {
-        t->pending &= ~sig_bit(s);
-        *info = t->pending_info[s - 1];
-    } else {
-        g_process.pending &= ~sig_bit(s);
-        *info = g_process.pending_info[s - 1];
-    }
+    bool thread_directed = (mine & sig_bit(s)) != 0;
+    uint64_t& pending = thread_directed ? t->pending : g_process.pending;
+    int taken = s >= kSigRtFirst ? take_queued(thread_directed ? &t->rt_queue : &g_process.rt_queue, s, info) : 0;
+    if (taken == 0)
+        *info = (thread_directed ? t->pending_info : g_process.pending_info)[s - 1];
+    if (taken != 2)
+        pending &= ~sig_bit(s);
     *sig = s;
     return true;
 }
@@ -292,16 +336,22 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
         }
         if (ignored && !blocked)
             return {};  // discarded at once, as Linux does
-        if (t) {
-            t->pending |= sig_bit(sig);
-            t->pending_info[sig - 1] = info;
-        } else {
-            g_process.pending |= sig_bit(sig);
-            g_process.pending_info[sig - 1] = info;
+        uint64_t& pending = t ? t->pending : g_process.pending;
+        bool was_pending = (pending & sig_bit(sig)) != 0;
+        bool instance = !was_pending;
+        if (sig >= kSigRtFirst) {
+            instance = queue_instance(t ? &t->rt_queue : &g_process.rt_queue, sig, info);
+            // RLIMIT_SIGPENDING: sigqueue is refused; a kill still makes it pending, once.
+            if (!instance && info.code == kSiQueue)
+                return Errno(EAGAIN);
         }
+        // A standard signal pending already stays one instance, with its first info.
+        if (!was_pending)
+            (t ? t->pending_info : g_process.pending_info)[sig - 1] = info;
+        pending |= sig_bit(sig);
+        if (queued)
+            *queued = instance;
     }
-    if (queued)
-        *queued = true;
     // The thread that will take it: woken from a LibOS wait, and interrupted when it runs
     // the application's code (the wake-up upcall delivers it there).
     Thread* self = current_thread();
@@ -463,6 +513,14 @@ void signal_return(PalContext* ctx) {
     if (!copy_to_user(slot, &restored.rip, 8).ok())
         die_by(11);
     libos_return_to_app_full(&restored);
+}
+
+void signal_drop_queued(Thread* t) {
+    while (SigQueued* q = t->rt_queue) {
+        t->rt_queue = q->next;
+        kfree(q);
+        g_process.rt_queued--;
+    }
 }
 
 }  // namespace carbyne::libos

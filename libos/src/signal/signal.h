@@ -38,8 +38,21 @@ struct SigInfo {
 };
 static_assert(sizeof(SigInfo) == 128);
 
-// Makes `sig` pending for thread `t` (nullptr: for the process). sig 0 only checks.
-// *queued (when given) tells whether it is now pending, rather than discarded as ignored.
+// A queued instance of a real-time signal (SIGRTMIN...SIGRTMAX: 32...64): each one sent is
+// delivered, with its own info, in the order sent.
+struct SigQueued {
+    SigQueued* next;
+    int sig;
+    SigInfo info;
+};
+inline constexpr int kSigRtFirst = 32;
+// Frees the instances a thread still had queued when it ended (under g_process.lock).
+void signal_drop_queued(Thread* t);
+
+// Makes `sig` pending for thread `t` (nullptr: for the process). sig 0 only checks. A
+// real-time signal queues one more instance (EAGAIN for sigqueue past RLIMIT_SIGPENDING);
+// a standard one already pending is not sent again. *queued (when given) tells whether
+// this instance is pending now: not when discarded as ignored, or merged into one pending.
 Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued = nullptr);
 
 // Delivers what is pending and unblocked for the calling thread into `ctx` (the

@@ -130,20 +130,39 @@ Result<long> sys_tkill(const SyscallArgs& a) {
     return sys_tgkill(tg);
 }
 
+namespace {
+
+// rt_sigqueueinfo and rt_tgsigqueueinfo after finding the target (nullptr: the process).
+Result<long> queue_info(Thread* t, int sig, uint64_t user_info) {
+    SigInfo info;
+    TRY(copy_from_user(&info, user_info, sizeof(info)));
+    // A process may not pretend to be the kernel or kill() (rt_sigqueueinfo(2)).
+    if (info.code >= 0 || info.code == -6)
+        return Errno(EPERM);
+    info.signo = sig;
+    TRY(signal_send(t, sig, info));
+    return 0;
+}
+
+}  // namespace
+
 Result<long> sys_rt_sigqueueinfo(const SyscallArgs& a) {
     int sig = a.i32(1);
     if (a.i32(0) != g_process.pid)
         return Errno(ESRCH);
     if (sig < 0 || sig > kNumSignals)
         return Errno(EINVAL);
-    SigInfo info;
-    TRY(copy_from_user(&info, a.u64(2), sizeof(info)));
-    // A process may not pretend to be the kernel or kill() (rt_sigqueueinfo(2)).
-    if (info.code >= 0 || info.code == -6)
-        return Errno(EPERM);
-    info.signo = sig;
-    TRY(signal_send(nullptr, sig, info));
-    return 0;
+    return queue_info(nullptr, sig, a.u64(2));
+}
+
+Result<long> sys_rt_tgsigqueueinfo(const SyscallArgs& a) {
+    int tgid = a.i32(0), tid = a.i32(1), sig = a.i32(2);
+    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > kNumSignals)
+        return Errno(EINVAL);
+    Thread* t = tgid == g_process.pid ? find_thread(tid) : nullptr;
+    if (!t)
+        return Errno(ESRCH);
+    return queue_info(t, sig, a.u64(3));
 }
 
 Result<long> sys_rt_sigpending(const SyscallArgs& a) {
