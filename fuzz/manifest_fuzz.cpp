@@ -92,6 +92,8 @@ void check_boot_config(const launcher::Manifest& m) {
     check(next_string(reader, boot::Tag::StartDir) == m.start_dir, "StartDir differs");
     check(next_u64(reader, boot::Tag::StackSize) == m.stack_size, "StackSize differs");
     check(next_u64(reader, boot::Tag::BrkMaxSize) == m.brk_max_size, "BrkMaxSize differs");
+    if (m.sandbox)
+        check(next_u64(reader, boot::Tag::Sandbox) == 1, "Sandbox differs");
     if (m.net_allow) {
         check(next_u64(reader, boot::Tag::NetAllow) == m.net_allow->size(), "NetAllow differs");
         for (const boot::NetAllowRule& rule : *m.net_allow) {
