@@ -120,6 +120,7 @@
     SYSCALL(96, gettimeofday, Full, "pp", "")                                                         \
     SYSCALL(97, getrlimit, Full, "ip", "")                                                            \
     SYSCALL(98, getrusage, Partial, "ip", "RUSAGE_CHILDREN is all zero until child processes exist")  \
+    SYSCALL(99, sysinfo, Partial, "p", "memory as /proc/meminfo shows it; no load average, no swap")  \
     SYSCALL(100, times, Partial, "p", "children's times are zero until child processes exist")        \
     SYSCALL(102, getuid, Full, "", "")                                                                \
     SYSCALL(104, getgid, Full, "", "")                                                                \

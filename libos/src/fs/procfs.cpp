@@ -26,8 +26,6 @@ using pseudo::Slot;
 using pseudo::Text;
 
 // The manifest sets no memory limit yet, so there is no honest "total memory" to show:
-// /proc/meminfo reports this fixed amount (8 GiB) and counts the process's mappings as used.
-constexpr uint64_t kReportedMemTotalKb = 8ull << 20;
 
 constexpr uint64_t kClockTicksPerSecond = 100;  // USER_HZ: the unit of /proc/*/stat times
 constexpr uint64_t kRlimInfinity = ~uint64_t{0};
@@ -596,11 +594,10 @@ void put_meminfo_line(Text* out, const char* name, uint64_t kb) {
 }
 
 Result<void> gen_meminfo(const Ctx&, Text* out) {
-    uint64_t used = mm::totals().size / 1024;
-    uint64_t free = used < kReportedMemTotalKb ? kReportedMemTotalKb - used : 0;
-    put_meminfo_line(out, "MemTotal:", kReportedMemTotalKb);
-    put_meminfo_line(out, "MemFree:", free);
-    put_meminfo_line(out, "MemAvailable:", free);
+    mm::MemoryFigures m = mm::memory_figures();
+    put_meminfo_line(out, "MemTotal:", m.total / 1024);
+    put_meminfo_line(out, "MemFree:", m.free / 1024);
+    put_meminfo_line(out, "MemAvailable:", m.free / 1024);
     // Page cache, swap and the kernel's own use do not exist for the LibOS.
     const char* zero[] = {"Buffers:", "Cached:", "SwapCached:", "Active:", "Inactive:", "SwapTotal:",
                           "SwapFree:", "Dirty:", "Writeback:", "AnonPages:", "Mapped:", "Shmem:",

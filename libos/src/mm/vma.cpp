@@ -498,4 +498,10 @@ Totals totals() {
     return t;
 }
 
+MemoryFigures memory_figures() {
+    constexpr uint64_t kTotal = 8ull << 30;
+    uint64_t used = totals().size;
+    return {kTotal, used < kTotal ? kTotal - used : 0};
+}
+
 }  // namespace carbyne::libos::mm

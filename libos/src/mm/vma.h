@@ -39,4 +39,11 @@ struct Totals {
 };
 Totals totals();
 
+// The machine's memory as the LibOS reports it (/proc/meminfo, sysinfo, hence sysconf's
+// _SC_PHYS_PAGES): a fixed total of 8 GiB, the process's mappings counted as used. Bytes.
+struct MemoryFigures {
+    uint64_t total, free;
+};
+MemoryFigures memory_figures();
+
 }  // namespace carbyne::libos::mm

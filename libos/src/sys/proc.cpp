@@ -6,9 +6,11 @@
 #include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/user.h>
+#include <linux/kernel.h>
 #include <linux/prctl.h>
 #include <linux/utsname.h>
 
+#include "../mm/vma.h"
 #include "../proc/identity.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
@@ -287,6 +289,23 @@ Result<long> sys_getrandom(const SyscallArgs& a) {
         done += n;
     }
     return long(done);
+}
+
+// sysinfo(2): the memory /proc/meminfo shows, in bytes (mem_unit 1), the uptime of the
+// host (its boot-time clock), the LibOS's threads. Load averages and swap are zero.
+Result<long> sys_sysinfo(const SyscallArgs& a) {
+    struct sysinfo info;
+    memset(&info, 0, sizeof(info));
+    uint64_t boot_ns = 0;
+    g_pal->time_get(PAL_CLOCK_BOOTTIME, &boot_ns);
+    info.uptime = long(boot_ns / 1000000000);
+    mm::MemoryFigures m = mm::memory_figures();
+    info.totalram = m.total;
+    info.freeram = m.free;
+    info.procs = uint16_t(thread_count());
+    info.mem_unit = 1;
+    TRY(copy_to_user(a.u64(0), &info, sizeof(info)));
+    return 0;
 }
 
 }  // namespace carbyne::libos
