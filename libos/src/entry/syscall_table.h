@@ -291,6 +291,8 @@
     SYSCALL(306, syncfs, Full, "f", "")                                                               \
     SYSCALL(307, sendmmsg, Full, "fpux", "")                                                          \
     SYSCALL(309, getcpu, Full, "ppp", "")                                                             \
+    SYSCALL(310, process_vm_readv, Partial, "ipupux", "this process only (another pid: ESRCH)")       \
+    SYSCALL(311, process_vm_writev, Partial, "ipupux", "this process only (another pid: ESRCH)")      \
     SYSCALL(316, renameat2, Full, "fsfsx", "")                                                        \
     SYSCALL(318, getrandom, Full, "pzx", "")                                                          \
     SYSCALL(435, clone3, Partial, "pz", "threads as clone; process creation answers ENOSYS")          \

@@ -5,6 +5,7 @@
 #include <linux/mman.h>
 
 #include "../mm/mm.h"
+#include "../net/ioseq.h"
 #include "../proc/process.h"
 #include "syscall.h"
 
@@ -122,5 +123,54 @@ Result<long> sys_mincore(const SyscallArgs& a) {
 }
 
 Result<long> sys_brk(const SyscallArgs& a) { return long(mm::heap_brk(a.u64(0))); }
+
+namespace {
+
+// process_vm_readv/writev between the caller's own buffers (one process for now): the data
+// moves from `from` to `to` through a LibOS buffer, up to the shorter total. A fault ends the
+// transfer: the bytes moved before it, or EFAULT when none were.
+Result<long> process_vm_copy(const SyscallArgs& a, bool write) {
+    if (a.u64(5) != 0)
+        return Errno(EINVAL);
+    net::IoSegs local_segs, remote_segs;
+    net::IoSeq local = TRY(local_segs.import(a.u64(1), a.u64(2)));
+    net::IoSeq remote = TRY(remote_segs.import(a.u64(3), a.u64(4)));
+    if (a.i32(0) != g_process.pid)
+        return Errno(ESRCH);
+    const net::IoSeq& from = write ? local : remote;
+    const net::IoSeq& to = write ? remote : local;
+    size_t total = from.total() < to.total() ? from.total() : to.total();
+    // Pieces end at every iovec's end on either side, so that a fault in one iovec keeps
+    // what the ones before it moved.
+    constexpr size_t kChunk = 4096;
+    uint8_t buf[kChunk];
+    size_t done = 0, fi = 0, f_off = 0, ti = 0, t_off = 0;
+    while (done < total) {
+        while (f_off == from.segs()[fi].size) {
+            fi++;
+            f_off = 0;
+        }
+        while (t_off == to.segs()[ti].size) {
+            ti++;
+            t_off = 0;
+        }
+        size_t n = total - done < kChunk ? total - done : kChunk;
+        n = from.segs()[fi].size - f_off < n ? from.segs()[fi].size - f_off : n;
+        n = to.segs()[ti].size - t_off < n ? to.segs()[ti].size - t_off : n;
+        if (!from.copy_in(buf, done, n).ok() || !to.copy_out(done, buf, n).ok())
+            break;
+        done += n;
+        f_off += n;
+        t_off += n;
+    }
+    if (done == 0 && total != 0)
+        return Errno(EFAULT);
+    return long(done);
+}
+
+}  // namespace
+
+Result<long> sys_process_vm_readv(const SyscallArgs& a) { return process_vm_copy(a, false); }
+Result<long> sys_process_vm_writev(const SyscallArgs& a) { return process_vm_copy(a, true); }
 
 }  // namespace carbyne::libos
