@@ -299,6 +299,7 @@
     SYSCALL(319, memfd_create, Partial, "sx", "a private tmpfs file; no file seals (F_ADD_SEALS "     \
                                               "answers EINVAL) and no MFD_HUGETLB (EINVAL)")          \
     SYSCALL(326, copy_file_range, Full, "fpfpzx", "")                                                 \
+    SYSCALL(324, membarrier, Partial, "xxi", "no SYNC_CORE or RSEQ kinds (EINVAL)")                   \
     SYSCALL(327, preadv2, Partial, "fpiiix", "RWF_NOWAIT is taken as a hint: a read of a host file "  \
                                              "may wait for its disk")                                 \
     SYSCALL(328, pwritev2, Partial, "fpiiix", "RWF_NOWAIT answers EOPNOTSUPP; RWF_APPEND on a file "  \

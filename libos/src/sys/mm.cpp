@@ -1,5 +1,6 @@
 // mmap, mprotect, munmap, mremap, madvise, msync, mincore, brk
 #include <libos/heap.h>
+#include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>
@@ -172,5 +173,66 @@ Result<long> process_vm_copy(const SyscallArgs& a, bool write) {
 
 Result<long> sys_process_vm_readv(const SyscallArgs& a) { return process_vm_copy(a, false); }
 Result<long> sys_process_vm_writev(const SyscallArgs& a) { return process_vm_copy(a, true); }
+
+namespace {
+
+enum : uint32_t {
+    kMembarrierQuery = 0,
+    kMembarrierGlobal = 1,
+    kMembarrierGlobalExpedited = 2,
+    kMembarrierRegisterGlobalExpedited = 4,
+    kMembarrierPrivateExpedited = 8,
+    kMembarrierRegisterPrivateExpedited = 16,
+    kMembarrierGetRegistrations = 512,
+};
+constexpr uint32_t kMembarrierSupported = kMembarrierGlobal | kMembarrierGlobalExpedited |
+                                          kMembarrierRegisterGlobalExpedited | kMembarrierPrivateExpedited |
+                                          kMembarrierRegisterPrivateExpedited | kMembarrierGetRegistrations;
+
+uint32_t g_barrier_registered;  // the REGISTER_* commands made
+
+// Every thread of the process passes a full memory barrier: taking write access away from
+// a present page of the process makes the host flush the TLB of every CPU running one of
+// its threads, an interrupt on each (the classic fallback of membarrier). Each call has a
+// page of its own, so that concurrent calls need no lock.
+Result<void> barrier_all_threads() {
+    void* block = kmalloc(2 * mm::kPageSize);  // the whole aligned page inside is this call's
+    HeapGuard guard(block);
+    if (!block)
+        return Errno(ENOMEM);
+    auto* page = reinterpret_cast<uint8_t*>((uintptr_t(block) + mm::kPageSize - 1) & ~(mm::kPageSize - 1));
+    __atomic_store_n(page, uint8_t(1), __ATOMIC_SEQ_CST);  // present in the page tables
+    TRY(pal_result(g_pal->memory_protect(page, mm::kPageSize, PAL_PROT_READ)));
+    return pal_result(g_pal->memory_protect(page, mm::kPageSize, PAL_PROT_READ | PAL_PROT_WRITE));
+}
+
+}  // namespace
+
+// membarrier(2) for one process: the global kinds and the private expedited kinds all make
+// every thread of the process pass a barrier (there is no other process to reach); private
+// expedited needs its registration first (EPERM), as on Linux.
+Result<long> sys_membarrier(const SyscallArgs& a) {
+    uint32_t cmd = a.u32(0), flags = a.u32(1);
+    if (flags != 0)
+        return Errno(EINVAL);
+    switch (cmd) {
+    case kMembarrierQuery: return long(kMembarrierSupported);
+    case kMembarrierGetRegistrations: return long(__atomic_load_n(&g_barrier_registered, __ATOMIC_ACQUIRE));
+    case kMembarrierRegisterGlobalExpedited:
+    case kMembarrierRegisterPrivateExpedited:
+        __atomic_or_fetch(&g_barrier_registered, cmd, __ATOMIC_ACQ_REL);
+        return 0;
+    case kMembarrierPrivateExpedited:
+        if (!(__atomic_load_n(&g_barrier_registered, __ATOMIC_ACQUIRE) & kMembarrierRegisterPrivateExpedited))
+            return Errno(EPERM);
+        TRY(barrier_all_threads());
+        return 0;
+    case kMembarrierGlobal:
+    case kMembarrierGlobalExpedited:
+        TRY(barrier_all_threads());
+        return 0;
+    default: return Errno(EINVAL);
+    }
+}
 
 }  // namespace carbyne::libos
