@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -123,8 +124,34 @@ static void check_shm(void) {
   check("shm-unlink", unlink(path) == 0, "unlink in /dev/shm: %s", strerrorname_np(errno));
 }
 
+// mmap of /dev/zero: zeroed anonymous memory, private or shared (it was ENODEV).
+static void check_zero_mmap(void) {
+  int fd = open("/dev/zero", O_RDWR);
+  char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+  int ok = p != MAP_FAILED && p[0] == 0 && p[8191] == 0;
+  if (ok) {
+    p[100] = 'x';
+    ok = p[100] == 'x';
+    munmap(p, 8192);
+  }
+  check("mmap-dev-zero-private", ok, "%s", strerrorname_np(errno));
+  char *s = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ok = s != MAP_FAILED && s[0] == 0;
+  if (ok) {
+    s[1] = 'y';
+    ok = s[1] == 'y';
+    munmap(s, 4096);
+  }
+  check("mmap-dev-zero-shared", ok, "%s", strerrorname_np(errno));
+  // Reading /dev/zero afterwards still gives zeros: the mappings wrote nothing into it.
+  char c = 1;
+  check("dev-zero-still-zero", read(fd, &c, 1) == 1 && c == 0, "read %d", c);
+  close(fd);
+}
+
 int main(void) {
   check_memory_devices();
+  check_zero_mmap();
   check_links();
   check_shm();
   return check_exit_status();

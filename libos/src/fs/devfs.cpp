@@ -60,6 +60,7 @@ public:
     using MemoryDevice::MemoryDevice;
     Result<size_t> read(IoBuf buf, size_t size) override { return read_zeros(buf, size); }
     Result<size_t> write(IoBuf, size_t size) override { return size; }
+    bool maps_as_anonymous() const override { return true; }
 };
 
 // /dev/full: zeros, and every write fails as on a full disk.

@@ -106,6 +106,8 @@ public:
         return Errno(ENODEV);
     }
     virtual bool is_console() const { return false; }
+    // mmap of this file makes anonymous memory (/dev/zero: private or shared, as Linux).
+    virtual bool maps_as_anonymous() const { return false; }
     virtual FileKind kind() const { return FileKind::Other; }
 
     // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.

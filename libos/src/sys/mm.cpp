@@ -53,6 +53,8 @@ Result<long> sys_mmap(const SyscallArgs& a) {
         return Errno(EACCES);
     if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags() & O_ACCMODE) != O_RDWR)
         return Errno(EACCES);
+    if (f->maps_as_anonymous())
+        return long(TRY(mm::map(addr, len, prot, flags | MAP_ANONYMOUS, nullptr, 0)));
     return long(TRY(mm::map(addr, len, prot, flags, f.get(), offset)));
 }
 
