@@ -299,6 +299,11 @@
     SYSCALL(319, memfd_create, Partial, "sx", "a private tmpfs file; no file seals (F_ADD_SEALS "     \
                                               "answers EINVAL) and no MFD_HUGETLB (EINVAL)")          \
     SYSCALL(326, copy_file_range, Full, "fpfpzx", "")                                                 \
+    SYSCALL(149, mlock, Partial, "xz", "made resident; the host may still page them out")             \
+    SYSCALL(150, munlock, Full, "xz", "")                                                             \
+    SYSCALL(151, mlockall, Partial, "x", "as mlock")                                                  \
+    SYSCALL(152, munlockall, Full, "", "")                                                            \
+    SYSCALL(325, mlock2, Partial, "xzx", "as mlock")                                                  \
     SYSCALL(324, membarrier, Partial, "xxi", "no SYNC_CORE or RSEQ kinds (EINVAL)")                   \
     SYSCALL(327, preadv2, Partial, "fpiiix", "RWF_NOWAIT is taken as a hint: a read of a host file "  \
                                              "may wait for its disk")                                 \

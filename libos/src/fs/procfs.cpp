@@ -329,7 +329,7 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     out->print("FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", g_process.fds.capacity(), ctx.pid, tid,
                ctx.pid, ctx.pid);
     out->print("VmSize:\t%8lu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\nVmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n",
-               t.size / 1024, 0, 0, t.data / 1024, t.stack / 1024, t.exec / 1024);
+               t.size / 1024, int(t.locked / 1024), 0, t.data / 1024, t.stack / 1024, t.exec / 1024);
     out->print("Threads:\t%zu\n", thread_count());
     out->print("SigQ:\t%d/%lu\nSigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
                __builtin_popcountll(thread_pending | shared_pending), kRlimInfinity, thread_pending, shared_pending,

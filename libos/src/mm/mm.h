@@ -23,6 +23,18 @@ Result<void> unmap(uint64_t addr, uint64_t len);
 Result<void> protect(uint64_t addr, uint64_t len, int prot);
 Result<uint64_t> remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags, uint64_t new_addr);
 Result<void> advise(uint64_t addr, uint64_t len, int advice);
+// mlock/munlock: marks [addr, addr + len) (page-aligned) locked or not; ENOMEM when part of
+// it is not mapped, or when locking would pass `limit` bytes locked in all (the caller
+// passes RLIMIT_MEMLOCK, or UINT64_MAX when privileged). Locking makes the pages resident
+// (populate) unless `on_fault` (MLOCK_ONFAULT).
+Result<void> lock(uint64_t addr, uint64_t len, bool locked, bool on_fault, uint64_t limit);
+// mlockall(MCL_CURRENT) / munlockall: every mapping; `future` (MCL_FUTURE) makes later
+// mappings locked too, until munlockall.
+Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit);
+Result<void> unlock_all();
+// Makes the pages of [addr, addr + len) resident, those the application may read
+// (MAP_POPULATE, MAP_LOCKED, mlock): a fault on the way ends it quietly.
+void populate(uint64_t addr, uint64_t len);
 Result<void> sync(uint64_t addr, uint64_t len, int flags);
 // mincore(2): one byte per page into LibOS memory `vec`.
 Result<void> residency(uint64_t addr, uint64_t len, uint8_t* vec);

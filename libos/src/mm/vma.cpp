@@ -214,13 +214,23 @@ void host_unmap_known(uint64_t start, uint64_t end) {
 
 }  // namespace
 
-Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, fs::File* file, uint64_t offset) {
+namespace {
+
+// mlockall(MCL_FUTURE): new mappings are locked (and populated, unless MCL_ONFAULT).
+bool g_lock_future;
+bool g_lock_future_on_fault;
+
+Result<uint64_t> map_vma(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, fs::File* file,
+                         uint64_t offset) {
     bool fixed = (map_flags & MAP_FIXED) != 0;
     bool noreplace = (map_flags & MAP_FIXED_NOREPLACE) != 0;
     bool shared = (map_flags & MAP_TYPE) != MAP_PRIVATE;
     uint32_t flags = (shared ? uint32_t(kVmaShared) : 0u) | (file ? 0u : uint32_t(kVmaAnonymous)) |
                      ((map_flags & MAP_GROWSDOWN) ? uint32_t(kVmaGrowsDown) : 0u) |
-                     ((map_flags & MAP_NORESERVE) ? uint32_t(kVmaNoReserve) : 0u);
+                     ((map_flags & MAP_NORESERVE) ? uint32_t(kVmaNoReserve) : 0u) |
+                     ((map_flags & MAP_LOCKED) || __atomic_load_n(&g_lock_future, __ATOMIC_RELAXED)
+                          ? uint32_t(kVmaLocked)
+                          : 0u);
     // Before the VMA lock: a tmpfs file moves its data to host memory here (PAL calls,
     // sleeping locks).
     PalHandle* handle = file ? TRY(file->map_handle()) : nullptr;
@@ -254,6 +264,111 @@ Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, 
         return added.error();
     }
     return start;
+}
+
+}  // namespace
+
+Result<uint64_t> map(uint64_t addr, uint64_t len, int prot, uint32_t map_flags, fs::File* file, uint64_t offset) {
+    uint64_t start = TRY(map_vma(addr, len, prot, map_flags, file, offset));
+    bool locked = (map_flags & MAP_LOCKED) ||
+                  (__atomic_load_n(&g_lock_future, __ATOMIC_RELAXED) && !g_lock_future_on_fault);
+    if ((map_flags & MAP_POPULATE) || locked)
+        populate(start, len);  // after the VMA lock: it touches the application's pages
+    return start;
+}
+
+void populate(uint64_t addr, uint64_t len) {
+    for (uint64_t page = addr; page < addr + len; page += kPageSize) {
+        uint8_t byte;
+        if (!copy_from_user(&byte, page, 1).ok())
+            return;  // unreadable (PROT_NONE, or unmapped meanwhile): nothing more to make resident
+    }
+}
+
+Result<void> lock(uint64_t addr, uint64_t len, bool locked, bool on_fault, uint64_t limit) {
+    if (addr >= kUserTop || len > kUserTop - addr)
+        return Errno(ENOMEM);
+    if (!len)
+        return {};
+    uint64_t end = addr + len;
+    {
+        Released released;
+        SpinGuard g(g_vma_lock);
+        if (!covered(addr, end))
+            return Errno(ENOMEM);
+        if (locked) {
+            uint64_t already = 0, adding = 0;
+            for (size_t i = 0; i < g_list.count; i++) {
+                const Vma& v = g_list.v[i];
+                if (v.flags & kVmaLocked)
+                    already += v.end - v.start;
+                else if (v.start < end && v.end > addr)
+                    adding += (v.end < end ? v.end : end) - (v.start > addr ? v.start : addr);
+            }
+            if (already + adding > limit)
+                return Errno(ENOMEM);
+        }
+        TRY(ensure_capacity(2));
+        split_at(addr);
+        split_at(end);
+        for (size_t i = first_after(addr); i < g_list.count && g_list.v[i].start < end; i++)
+            g_list.v[i].flags = locked ? g_list.v[i].flags | kVmaLocked : g_list.v[i].flags & ~kVmaLocked;
+        size_t last = first_after(end - 1);
+        merge_around(last, released);
+        size_t first = first_after(addr);
+        if (first < g_list.count)
+            merge_around(first, released);
+    }
+    if (locked && !on_fault)
+        populate(addr, len);
+    return {};
+}
+
+Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit) {
+    if (current) {
+        uint64_t total = 0;
+        {
+            SpinGuard g(g_vma_lock);
+            for (size_t i = 0; i < g_list.count; i++)
+                if (!(g_list.v[i].flags & kVmaReserved))
+                    total += g_list.v[i].end - g_list.v[i].start;
+            if (total > limit)
+                return Errno(ENOMEM);
+            for (size_t i = 0; i < g_list.count; i++)
+                if (!(g_list.v[i].flags & kVmaReserved))
+                    g_list.v[i].flags |= kVmaLocked;
+        }
+        if (!on_fault) {
+            // Each mapping as it is now; one unmapped meanwhile just stops its own populate.
+            for (size_t i = 0;; i++) {
+                uint64_t start, end;
+                {
+                    SpinGuard g(g_vma_lock);
+                    if (i >= g_list.count)
+                        break;
+                    start = g_list.v[i].start;
+                    end = g_list.v[i].end;
+                    if (g_list.v[i].flags & kVmaReserved)
+                        continue;
+                }
+                populate(start, end - start);
+            }
+        }
+    }
+    SpinGuard g(g_vma_lock);
+    __atomic_store_n(&g_lock_future, future, __ATOMIC_RELAXED);
+    g_lock_future_on_fault = future && on_fault;
+    return {};
+}
+
+Result<void> unlock_all() {
+    SpinGuard g(g_vma_lock);
+    for (size_t i = 0; i < g_list.count; i++)
+        g_list.v[i].flags &= ~kVmaLocked;
+    // FIXME: neighbours that differed only by the lock stay apart until a later change.
+    __atomic_store_n(&g_lock_future, false, __ATOMIC_RELAXED);
+    g_lock_future_on_fault = false;
+    return {};
 }
 
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset) {
@@ -494,6 +609,8 @@ Totals totals() {
             t.data += len;
         if (v.file && (v.prot & PROT_EXEC))
             t.exec += len;
+        if (v.flags & kVmaLocked)
+            t.locked += len;
     }
     return t;
 }

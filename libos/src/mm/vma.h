@@ -25,6 +25,7 @@ enum VmaFlags : uint32_t {
     kVmaGrowsDown = 1u << 5,  // MAP_GROWSDOWN
     kVmaReserved = 1u << 6,   // address space held inaccessible by the LibOS (brk, gaps)
     kVmaNoReserve = 1u << 7,  // MAP_NORESERVE
+    kVmaLocked = 1u << 8,     // mlock, MAP_LOCKED, mlockall: "VmLck", "lo" in smaps
 };
 
 // Formats the list as /proc/self/maps does and returns the length of the whole text (like
@@ -36,6 +37,7 @@ struct Totals {
     uint64_t data;    // VmData: private writable, not stack
     uint64_t stack;   // VmStk
     uint64_t exec;    // VmExe: executable file mappings
+    uint64_t locked;  // VmLck
 };
 Totals totals();
 

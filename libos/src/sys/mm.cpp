@@ -4,6 +4,7 @@
 #include <libos/user.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/resource.h>
 
 #include "../mm/mm.h"
 #include "../net/ioseq.h"
@@ -235,6 +236,61 @@ Result<long> sys_membarrier(const SyscallArgs& a) {
         return 0;
     default: return Errno(EINVAL);
     }
+}
+
+namespace {
+
+constexpr uint32_t kMlockOnFault = 1;                                   // MLOCK_ONFAULT
+constexpr uint32_t kMclCurrent = 1, kMclFuture = 2, kMclOnFault = 4;    // MCL_*
+
+// RLIMIT_MEMLOCK for this caller: none with CAP_IPC_LOCK (root); EPERM with a limit of 0.
+Result<uint64_t> memlock_limit() {
+    if (process_creds().privileged())
+        return UINT64_MAX;
+    uint64_t limit = process_rlimit(RLIMIT_MEMLOCK).cur;
+    if (limit == 0)
+        return Errno(EPERM);
+    return limit;
+}
+
+// mlock, mlock2 and munlock: the range grows to whole pages around [addr, addr + len).
+Result<long> lock_range(uint64_t addr, uint64_t len, bool locked, bool on_fault) {
+    uint64_t start = mm::page_down(addr);
+    uint64_t end = addr + len;
+    if (end < addr)
+        return Errno(EINVAL);
+    end = mm::page_up(end);
+    if (end < start)
+        return Errno(ENOMEM);
+    uint64_t limit = locked ? TRY(memlock_limit()) : UINT64_MAX;
+    TRY(mm::lock(start, end - start, locked, on_fault, limit));
+    return 0;
+}
+
+}  // namespace
+
+Result<long> sys_mlock(const SyscallArgs& a) { return lock_range(a.u64(0), a.u64(1), true, false); }
+
+Result<long> sys_mlock2(const SyscallArgs& a) {
+    if (a.u32(2) & ~kMlockOnFault)
+        return Errno(EINVAL);
+    return lock_range(a.u64(0), a.u64(1), true, (a.u32(2) & kMlockOnFault) != 0);
+}
+
+Result<long> sys_munlock(const SyscallArgs& a) { return lock_range(a.u64(0), a.u64(1), false, false); }
+
+Result<long> sys_mlockall(const SyscallArgs& a) {
+    uint32_t flags = a.u32(0);
+    if (!flags || (flags & ~(kMclCurrent | kMclFuture | kMclOnFault)) || flags == kMclOnFault)
+        return Errno(EINVAL);
+    uint64_t limit = TRY(memlock_limit());
+    TRY(mm::lock_all((flags & kMclCurrent) != 0, (flags & kMclFuture) != 0, (flags & kMclOnFault) != 0, limit));
+    return 0;
+}
+
+Result<long> sys_munlockall(const SyscallArgs&) {
+    TRY(mm::unlock_all());
+    return 0;
 }
 
 }  // namespace carbyne::libos
