@@ -345,7 +345,37 @@ static void check_types(void) {
         "/proc is not a directory of the same file system");
 }
 
+// A pipe opened again through /proc/self/fd: a new end of the same pipe (Linux opens it as
+// a FIFO), for writing through the read end's link too; a pipe has no path to follow.
+static void check_pipe_reopen(void) {
+  int p[2];
+  if (pipe(p) != 0) {
+    check("pipe-reopen", 0, "pipe: %s", strerrorname_np(errno));
+    return;
+  }
+  char link[64], c = 0;
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", p[1]);
+  int w = open(link, O_WRONLY);
+  check("pipe-reopen-write", w >= 0 && write(w, "a", 1) == 1 && read(p[0], &c, 1) == 1 && c == 'a', "%s",
+        strerrorname_np(errno));
+  snprintf(link, sizeof(link), "/proc/self/fd/%d", p[0]);
+  int w2 = open(link, O_WRONLY);  // the read end's link: the same pipe, for writing
+  c = 0;
+  check("pipe-reopen-via-read-end", w2 >= 0 && write(w2, "b", 1) == 1 && read(p[0], &c, 1) == 1 && c == 'b', "%s",
+        strerrorname_np(errno));
+  int r = open(link, O_RDONLY | O_NONBLOCK);
+  c = 0;
+  check("pipe-reopen-read", r >= 0 && write(p[1], "c", 1) == 1 && read(r, &c, 1) == 1 && c == 'c', "%s",
+        strerrorname_np(errno));
+  close(w);
+  close(w2);
+  close(r);
+  close(p[0]);
+  close(p[1]);
+}
+
 int main(int argc, char **argv) {
+  check_pipe_reopen();
   char *real_exe = realpath(argv[0], NULL);
   if (!real_exe) {
     printf("FAIL realpath: %s\n", strerrorname_np(errno));

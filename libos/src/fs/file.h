@@ -108,6 +108,13 @@ public:
     virtual bool is_console() const { return false; }
     // mmap of this file makes anonymous memory (/dev/zero: private or shared, as Linux).
     virtual bool maps_as_anonymous() const { return false; }
+    // open(2) of /proc/self/fd/N for a file that has no path to open again (a pipe: a new
+    // end of the same pipe, opened as a FIFO is); nullptr when the file has a path, which
+    // the walk follows instead.
+    virtual Result<File*> reopen(uint32_t flags) {
+        (void)flags;
+        return static_cast<File*>(nullptr);
+    }
     virtual FileKind kind() const { return FileKind::Other; }
 
     // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.

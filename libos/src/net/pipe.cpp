@@ -560,6 +560,7 @@ public:
         return m_reads ? &m_pipe->read_queue() : &m_pipe->write_queue();
     }
     fs::FileKind kind() const override { return fs::FileKind::Pipe; }
+    Result<fs::File*> reopen(uint32_t flags) override;
 
     Pipe* pipe() const { return m_pipe; }
 
@@ -571,6 +572,31 @@ private:
 };
 
 }  // namespace
+
+// A pipe(2) pipe reopened through /proc/self/fd: Linux's fifo_open on the pipe's inode. A
+// FIFO's end has a path, which the walk follows instead.
+Result<fs::File*> PipeEnd::reopen(uint32_t flags) {
+    if (m_node)
+        return static_cast<fs::File*>(nullptr);
+    uint32_t acc = flags & O_ACCMODE;
+    if (acc == O_ACCMODE || (flags & O_DIRECT))
+        return Errno(EINVAL);
+    bool reads = acc != O_WRONLY, writes = acc != O_RDONLY;
+    m_pipe->ref();
+    auto opened = m_pipe->open_fifo_end(reads, writes, (flags & O_NONBLOCK) != 0);
+    if (!opened.ok()) {
+        m_pipe->unref();
+        return opened.error();
+    }
+    uint32_t fflags = flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    fs::File* end = make<PipeEnd>(m_pipe, reads, writes, fflags, nullptr, nullptr, opened.value());
+    if (!end) {
+        m_pipe->close_end(reads, writes);
+        m_pipe->unref();
+        return Errno(ENOMEM);
+    }
+    return end;
+}
 
 Result<void> pipe_create(uint32_t flags, fs::File** read_end, fs::File** write_end) {
     Pipe* pipe = make<Pipe>(nullptr);

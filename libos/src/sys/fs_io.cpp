@@ -250,6 +250,21 @@ constexpr uint32_t kValidOpenFlags = O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O
 // What O_PATH keeps (O_PATH_FLAGS).
 constexpr uint32_t kPathFlags = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
+// /proc/self/fd/N naming a file without a path to follow (a pipe): a new open of that file
+// (File::reopen); nullptr when `path` is no such link.
+Result<fs::File*> reopen_proc_fd(int dirfd, const char* path, uint32_t flags, uint32_t resolve) {
+    ResolvedBox r;
+    if (!r.get() || !resolve_path_at(dirfd, path, false, resolve, r.get()).ok())
+        return static_cast<fs::File*>(nullptr);
+    int fd = fs::vfs_proc_fd_link(*r.get());
+    if (fd < 0)
+        return static_cast<fs::File*>(nullptr);
+    auto f = g_process.fds.get(fd);
+    if (!f.ok())
+        return static_cast<fs::File*>(nullptr);
+    return f.value()->reopen(flags);
+}
+
 // open/openat/openat2/creat after their own argument checks: resolve, reserve, open, commit.
 Result<long> open_at(int dirfd, uint64_t user_path, uint32_t flags, uint32_t mode, uint32_t resolve) {
     if ((flags & O_CREAT) && (flags & O_DIRECTORY))
@@ -264,7 +279,13 @@ Result<long> open_at(int dirfd, uint64_t user_path, uint32_t flags, uint32_t mod
     // O_CREAT | O_EXCL never follows the last component: a symlink there, dangling or not,
     // is EEXIST, and its target is not made (open(2)).
     bool exclusive_create = (flags & O_CREAT) && (flags & O_EXCL);
-    TRY(resolve_path_at(dirfd, path.get()->s, !(flags & O_NOFOLLOW) && !exclusive_create, resolve, r.get()));
+    bool follow = !(flags & O_NOFOLLOW) && !exclusive_create;
+    auto resolved = resolve_path_at(dirfd, path.get()->s, follow, resolve, r.get());
+    bool missing = resolved.ok() ? !r.get()->exists : resolved.error() == Errno(ENOENT);
+    if (missing && follow && !(flags & (O_PATH | O_CREAT)))
+        if (fs::File* again = TRY(reopen_proc_fd(dirfd, path.get()->s, flags, resolve)))
+            return long(TRY(g_process.fds.install(again, 0, (flags & O_CLOEXEC) != 0)));
+    TRY(resolved);
     uint32_t umask = current_umask();
     int fd = TRY(g_process.fds.reserve(0));
     auto file = tmpfile ? fs::vfs_open_tmpfile(*r.get(), flags, mode & ~umask)
