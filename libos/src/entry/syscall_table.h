@@ -299,6 +299,9 @@
     SYSCALL(319, memfd_create, Partial, "sx", "a private tmpfs file; no file seals (F_ADD_SEALS "     \
                                               "answers EINVAL) and no MFD_HUGETLB (EINVAL)")          \
     SYSCALL(326, copy_file_range, Full, "fpfpzx", "")                                                 \
+    SYSCALL(125, capget, Partial, "pp", "all capabilities for uid 0, none otherwise")                 \
+    SYSCALL(126, capset, Partial, "pp", "only the sets already held (a change: EPERM)")               \
+    SYSCALL(135, personality, Partial, "x", "stored and reported; no flag changes behaviour")         \
     SYSCALL(149, mlock, Partial, "xz", "made resident; the host may still page them out")             \
     SYSCALL(150, munlock, Full, "xz", "")                                                             \
     SYSCALL(151, mlockall, Partial, "x", "as mlock")                                                  \

@@ -7,6 +7,7 @@
 #include <libos/pal.h>
 #include <libos/spinlock.h>
 #include <linux/fcntl.h>
+#include <linux/resource.h>
 
 #include "../mm/vma.h"
 #include "../proc/identity.h"
@@ -302,6 +303,40 @@ void put_cpu_mask(Text* out) {
     }
 }
 
+// /proc/<pid>/limits: the process's resource limits in Linux's table.
+Result<void> gen_limits(const Ctx&, Text* out) {
+    struct Row {
+        const char* name;
+        int resource;
+        const char* units;
+    };
+    static constexpr Row kRows[] = {
+        {"Max cpu time", RLIMIT_CPU, "seconds"},        {"Max file size", RLIMIT_FSIZE, "bytes"},
+        {"Max data size", RLIMIT_DATA, "bytes"},        {"Max stack size", RLIMIT_STACK, "bytes"},
+        {"Max core file size", RLIMIT_CORE, "bytes"},   {"Max resident set", RLIMIT_RSS, "bytes"},
+        {"Max processes", RLIMIT_NPROC, "processes"},   {"Max open files", RLIMIT_NOFILE, "files"},
+        {"Max locked memory", RLIMIT_MEMLOCK, "bytes"}, {"Max address space", RLIMIT_AS, "bytes"},
+        {"Max file locks", RLIMIT_LOCKS, "locks"},      {"Max pending signals", RLIMIT_SIGPENDING, "signals"},
+        {"Max msgqueue size", RLIMIT_MSGQUEUE, "bytes"}, {"Max nice priority", RLIMIT_NICE, ""},
+        {"Max realtime priority", RLIMIT_RTPRIO, ""},   {"Max realtime timeout", RLIMIT_RTTIME, "us"},
+    };
+    out->print("%-25s %-20s %-20s %-10s\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+    for (const Row& row : kRows) {
+        ResourceLimit l = process_rlimit(row.resource);
+        char soft[24], hard[24];
+        if (l.cur == kRlimitInfinity)
+            strlcpy(soft, "unlimited", sizeof(soft));
+        else
+            format(soft, sizeof(soft), "%lu", l.cur);
+        if (l.max == kRlimitInfinity)
+            strlcpy(hard, "unlimited", sizeof(hard));
+        else
+            format(hard, sizeof(hard), "%lu", l.max);
+        out->print("%-25s %-20s %-20s %-10s\n", row.name, soft, hard, row.units);
+    }
+    return {};
+}
+
 Result<void> gen_status(const Ctx& ctx, Text* out) {
     int tid = ctx.tid ? ctx.tid : ctx.pid;
     uint32_t umask;
@@ -334,6 +369,10 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     out->print("SigQ:\t%d/%lu\nSigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
                __builtin_popcountll(thread_pending | shared_pending), kRlimInfinity, thread_pending, shared_pending,
                thread->sigmask, ignored, caught);
+    // The capability sets capget(2) reports: all of them for uid 0, none otherwise.
+    uint64_t caps = process_creds().privileged() ? (uint64_t{1} << 41) - 1 : 0;
+    out->print("CapInh:\t%016lx\nCapPrm:\t%016lx\nCapEff:\t%016lx\nCapBnd:\t%016lx\nCapAmb:\t%016lx\n", uint64_t{0},
+               caps, caps, (uint64_t{1} << 41) - 1, uint64_t{0});
     out->puts("NoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t");
     put_cpu_mask(out);
     out->puts("\nCpus_allowed_list:\t");
@@ -718,7 +757,8 @@ constexpr DynEntries kFdInfoEntries = {Slot::Fd, "", list_fds, fd_exists, &kFdIn
 #define CARBYNE_PROC_PID_ENTRIES                                                                    \
     file("cmdline", gen_cmdline), file("comm", gen_comm, 0644), symlink("cwd", link_cwd),           \
         file("environ", gen_environ, 0400), symlink("exe", link_exe), dyn_dir("fd", &kFdEntries, 0500), \
-        dyn_dir("fdinfo", &kFdInfoEntries), file("maps", gen_maps), file("mountinfo", gen_mountinfo), \
+        dyn_dir("fdinfo", &kFdInfoEntries), file("limits", gen_limits), file("maps", gen_maps),      \
+        file("mountinfo", gen_mountinfo),                                                           \
         file("mounts", gen_mounts), fixed_symlink("root", "/"), file("stat", gen_stat),             \
         file("statm", gen_statm), file("status", gen_status)
 

@@ -102,6 +102,7 @@ struct Process {
     SigQueued* rt_queue;
     uint32_t rt_queued;                 // instances queued in the process and its threads
     ProcessAttrs attrs;  // PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER (thread_attrs.h)
+    uint32_t persona;    // personality(2): stored and reported; no flag changes behaviour
 
     // Credentials and resource limits, reached through the functions below: part of what
     // a fork checkpoint carries (with RLIMIT_NOFILE's soft limit applied to fds again).

@@ -147,4 +147,81 @@ Result<long> sys_setgroups(const SyscallArgs& a) {
     return 0;
 }
 
+namespace {
+
+constexpr uint32_t kCapVersion1 = 0x19980330, kCapVersion2 = 0x20071026, kCapVersion3 = 0x20080522;
+constexpr uint32_t kCapLastCap = 40;  // CAP_CHECKPOINT_RESTORE, Linux 5.9+
+
+struct CapHeader {
+    uint32_t version;
+    int32_t pid;
+};
+struct CapData {
+    uint32_t effective, permitted, inheritable;
+};
+
+// The capability sets an id of 0 holds (all of them) and any other holds (none): the
+// LibOS decides privilege by the effective uid (creds.h), as a process without file
+// capabilities sees it.
+void caps_of(bool privileged, CapData out[2]) {
+    uint64_t all = privileged ? (uint64_t(1) << (kCapLastCap + 1)) - 1 : 0;
+    out[0] = {uint32_t(all), uint32_t(all), 0};
+    out[1] = {uint32_t(all >> 32), uint32_t(all >> 32), 0};
+}
+
+// The header's version: the number of data structs it takes, or EINVAL after writing the
+// preferred version back (how libcap probes).
+Result<int> cap_header(uint64_t user_header, int32_t* pid) {
+    CapHeader h;
+    TRY(copy_from_user(&h, user_header, sizeof(h)));
+    if (h.version != kCapVersion1 && h.version != kCapVersion2 && h.version != kCapVersion3) {
+        h.version = kCapVersion3;
+        TRY(copy_to_user(user_header, &h, sizeof(h)));
+        return Errno(EINVAL);
+    }
+    if (h.pid < 0)
+        return Errno(EINVAL);
+    if (h.pid != 0 && h.pid != g_process.pid)
+        return Errno(ESRCH);  // one process for now
+    *pid = h.pid;
+    return h.version == kCapVersion1 ? 1 : 2;
+}
+
+}  // namespace
+
+Result<long> sys_capget(const SyscallArgs& a) {
+    int32_t pid;
+    int count = TRY(cap_header(a.u64(0), &pid));
+    if (!a.u64(1))
+        return 0;  // a version probe
+    CapData data[2];
+    caps_of(process_creds().privileged(), data);
+    TRY(copy_to_user(a.u64(1), data, sizeof(CapData) * size_t(count)));
+    return 0;
+}
+
+// capset: the sets a process holds follow from its uid here, so a change to them is
+// refused (EPERM), while asking for the sets it already holds succeeds.
+Result<long> sys_capset(const SyscallArgs& a) {
+    int32_t pid;
+    int count = TRY(cap_header(a.u64(0), &pid));
+    if (pid != 0 && pid != g_process.pid)
+        return Errno(EPERM);
+    CapData want[2] = {}, have[2];
+    TRY(copy_from_user(want, a.u64(1), sizeof(CapData) * size_t(count)));
+    caps_of(process_creds().privileged(), have);
+    for (int i = 0; i < count; i++)
+        if (want[i].effective != have[i].effective || want[i].permitted != have[i].permitted ||
+            want[i].inheritable != have[i].inheritable)
+            return Errno(EPERM);
+    return 0;
+}
+
+Result<long> sys_personality(const SyscallArgs& a) {
+    uint32_t persona = a.u32(0);
+    if (persona == 0xffffffffu)
+        return long(__atomic_load_n(&g_process.persona, __ATOMIC_RELAXED));
+    return long(__atomic_exchange_n(&g_process.persona, persona, __ATOMIC_RELAXED));
+}
+
 }  // namespace carbyne::libos
