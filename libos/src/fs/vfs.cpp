@@ -62,21 +62,26 @@ Result<void> vfs_add_mount(const char* path, FileSystem* fs, bool readonly, cons
 
 namespace {
 
-// The mount that holds the directory entry of `clean_path` (a mount point's lives in the
-// mount below it): the longest mount path strictly above it.
-const Mount* mount_holding_entry(const char* clean_path) {
+// The mount with the longest path at or above `clean_path` (later mounts at the same path
+// shadow earlier ones, as on Linux); with `strictly_above`, the one that holds the
+// directory entry of `clean_path` (a mount point's lives in the mount below it).
+const Mount* longest_mount(const char* clean_path, bool strictly_above) {
     const Mount* best = nullptr;
     size_t best_len = 0;
     for (unsigned i = 0; i < g_mount_count; i++) {
         const Mount& m = g_mounts[i];
         size_t len = strlen(m.path);
-        if (strcmp(m.path, clean_path) != 0 && path_is_within(clean_path, m.path) && (!best || len >= best_len)) {
+        if (strictly_above && strcmp(m.path, clean_path) == 0)
+            continue;
+        if (path_is_within(clean_path, m.path) && (!best || len >= best_len)) {
             best = &m;
             best_len = len;
         }
     }
     return best;
 }
+
+const Mount* mount_holding_entry(const char* clean_path) { return longest_mount(clean_path, true); }
 
 // A mount point missing in a tmpfs is made there, with the directories above it, as
 // Gramine does: `carbyne exec` in a directory under /tmp mounts that directory inside the
@@ -122,20 +127,7 @@ Result<void> vfs_init(const boot::Reader& config) {
     return make_mount_points();
 }
 
-const Mount* vfs_find_mount(const char* clean_path) {
-    const Mount* best = nullptr;
-    size_t best_len = 0;
-    for (unsigned i = 0; i < g_mount_count; i++) {
-        const Mount& m = g_mounts[i];
-        size_t len = strlen(m.path);
-        // Later mounts at the same path shadow earlier ones, as on Linux.
-        if (path_is_within(clean_path, m.path) && (!best || len >= best_len)) {
-            best = &m;
-            best_len = len;
-        }
-    }
-    return best;
-}
+const Mount* vfs_find_mount(const char* clean_path) { return longest_mount(clean_path, false); }
 
 unsigned vfs_mount_count() { return g_mount_count; }
 const Mount* vfs_mount_at(unsigned i) { return i < g_mount_count ? &g_mounts[i] : nullptr; }

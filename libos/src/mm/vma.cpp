@@ -169,6 +169,21 @@ Result<void> add(const Vma& vma, Released& released) {
     return {};
 }
 
+// Applies `change` to every VMA of [start, end), split at both ends first (two free slots
+// needed: ensure_capacity), then joins the edges with their neighbours where they match.
+template <typename F>
+void change_range(uint64_t start, uint64_t end, Released& released, F change) {
+    split_at(start);
+    split_at(end);
+    for (size_t i = first_after(start); i < g_list.count && g_list.v[i].start < end; i++)
+        change(g_list.v[i]);
+    size_t last = first_after(end - 1);
+    merge_around(last, released);
+    size_t first = first_after(start);
+    if (first < g_list.count)
+        merge_around(first, released);
+}
+
 // True when [start, end) is covered by VMAs without a gap.
 bool covered(uint64_t start, uint64_t end) {
     uint64_t at = start;
@@ -309,15 +324,8 @@ Result<void> lock(uint64_t addr, uint64_t len, bool locked, bool on_fault, uint6
                 return Errno(ENOMEM);
         }
         TRY(ensure_capacity(2));
-        split_at(addr);
-        split_at(end);
-        for (size_t i = first_after(addr); i < g_list.count && g_list.v[i].start < end; i++)
-            g_list.v[i].flags = locked ? g_list.v[i].flags | kVmaLocked : g_list.v[i].flags & ~kVmaLocked;
-        size_t last = first_after(end - 1);
-        merge_around(last, released);
-        size_t first = first_after(addr);
-        if (first < g_list.count)
-            merge_around(first, released);
+        change_range(addr, end, released,
+                     [locked](Vma& v) { v.flags = locked ? v.flags | kVmaLocked : v.flags & ~kVmaLocked; });
     }
     if (locked && !on_fault)
         populate(addr, len);
@@ -405,15 +413,7 @@ Result<void> protect(uint64_t addr, uint64_t len, int prot) {
     }
     TRY(ensure_capacity(2));
     TRY(pal_result(g_pal->memory_protect(reinterpret_cast<void*>(addr), len, prot)));
-    split_at(addr);
-    split_at(end);
-    for (size_t i = first_after(addr); i < g_list.count && g_list.v[i].start < end; i++)
-        g_list.v[i].prot = prot;
-    size_t last = first_after(end - 1);
-    merge_around(last, released);
-    size_t first = first_after(addr);
-    if (first < g_list.count)
-        merge_around(first, released);
+    change_range(addr, end, released, [prot](Vma& v) { v.prot = prot; });
     return {};
 }
 

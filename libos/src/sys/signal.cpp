@@ -112,13 +112,24 @@ Result<long> sys_kill(const SyscallArgs& a) {
     return 0;
 }
 
-Result<long> sys_tgkill(const SyscallArgs& a) {
-    int tgid = a.i32(0), tid = a.i32(1), sig = a.i32(2);
+namespace {
+
+// The thread tgkill and rt_tgsigqueueinfo name: EINVAL for ids below 1 or a bad signal,
+// ESRCH when it is not one of this process's.
+Result<Thread*> signal_target(int tgid, int tid, int sig) {
     if (tgid <= 0 || tid <= 0 || sig < 0 || sig > kNumSignals)
         return Errno(EINVAL);
     Thread* t = tgid == g_process.pid ? find_thread(tid) : nullptr;
     if (!t)
         return Errno(ESRCH);
+    return t;
+}
+
+}  // namespace
+
+Result<long> sys_tgkill(const SyscallArgs& a) {
+    int sig = a.i32(2);
+    Thread* t = TRY(signal_target(a.i32(0), a.i32(1), sig));
     SigInfo info = user_info(sig);
     info.code = -6;  // SI_TKILL
     TRY(signal_send(t, sig, info));
@@ -156,13 +167,8 @@ Result<long> sys_rt_sigqueueinfo(const SyscallArgs& a) {
 }
 
 Result<long> sys_rt_tgsigqueueinfo(const SyscallArgs& a) {
-    int tgid = a.i32(0), tid = a.i32(1), sig = a.i32(2);
-    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > kNumSignals)
-        return Errno(EINVAL);
-    Thread* t = tgid == g_process.pid ? find_thread(tid) : nullptr;
-    if (!t)
-        return Errno(ESRCH);
-    return queue_info(t, sig, a.u64(3));
+    Thread* t = TRY(signal_target(a.i32(0), a.i32(1), a.i32(2)));
+    return queue_info(t, a.i32(2), a.u64(3));
 }
 
 Result<long> sys_rt_sigpending(const SyscallArgs& a) {
