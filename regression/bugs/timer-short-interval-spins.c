@@ -97,5 +97,22 @@ int main(void) {
     check("itimer-real-blocked", used < MAX_CPU_MS, "the process used %.0f ms of CPU in %d ms of sleep", used,
           SLEEP_MS);
     check("itimer-real-rearmed", got == SIGALRM && again == SIGALRM, "signals %d, %d", got, again);
+
+  // The same while another sender's SIGALRM is pending already: the timer's expiry merges
+  // into it, and the timer still waits for SIGALRM to be taken.
+  struct timespec no_wait = {0, 0};
+  while (sigtimedwait(&alrm, &info, &no_wait) > 0) {
+  }  // what the timer above left pending
+  kill(getpid(), SIGALRM);
+  setitimer(ITIMER_REAL, &itv, NULL);
+  used = idle_cpu_ms();
+  got = sigwaitinfo(&alrm, &info);
+  int code = info.si_code;
+  again = sigwaitinfo(&alrm, &info);  // the timer runs again once the merged one is taken
+  setitimer(ITIMER_REAL, &off, NULL);
+  check("itimer-real-merged", used < MAX_CPU_MS, "the process used %.0f ms of CPU in %d ms of sleep", used,
+        SLEEP_MS);
+  check("itimer-real-merged-first-info", got == SIGALRM && code == SI_USER && again == SIGALRM,
+        "signals %d (code %d), %d", got, code, again);
     return check_exit_status();
 }

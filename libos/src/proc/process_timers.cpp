@@ -33,9 +33,9 @@ SigInfo timer_info(int signo, int code) {
     return info;
 }
 
-// Sends a timer's signal. The timer stays parked until the signal is taken
-// (timer_signal_taken); a signal that was not queued (ignored, already pending from
-// another sender, or its thread gone) leaves nothing to wait for: the timer runs on.
+// Sends a timer's signal. The timer stays parked until that signal is taken, whoever sent
+// the instance taken (timer_signal_taken); a signal that was not made pending (ignored,
+// or its thread gone) leaves nothing to wait for: the timer runs on.
 void send_timer_signal(Timer* t, Thread* target, int signo, const SigInfo& info) {
     bool queued = false;
     if (signo)
@@ -67,6 +67,7 @@ struct PosixTimer {
 
 Spinlock g_posix_lock;
 PosixTimer* g_posix[kMaxPosixTimers];
+uint64_t g_posix_signals;  // the signals POSIX timers were made with (a bit never cleared)
 
 int overrun_of(uint64_t extra) { return extra > 0x7fffffff ? 0x7fffffff : int(extra); }  // DELAYTIMER_MAX
 
@@ -158,6 +159,8 @@ Result<int> posix_timer_create(int clock, const TimerNotify& how) {
     p->timer.parks = true;
     p->how = how;
     p->refs = 1;
+    if (how.notify != kSigevNone && how.signo > 0)
+        __atomic_or_fetch(&g_posix_signals, uint64_t(1) << (how.signo - 1), __ATOMIC_RELAXED);
     SpinGuard g(g_posix_lock);
     for (int id = 0; id < kMaxPosixTimers; id++) {
         if (!g_posix[id]) {
@@ -213,17 +216,34 @@ void timer_signal_taken(int sig, SigInfo* info) {
     for (IntervalTimer& it : g_itimers)
         if (it.signo == sig)
             (void)timer_rearm(&it.timer);
-    if (info->code != kSiTimer)
+    if (!(__atomic_load_n(&g_posix_signals, __ATOMIC_RELAXED) & (uint64_t(1) << (sig - 1))))
         return;
-    auto p = find(info->timer.id);
-    if (!p.ok() || p.value()->how.signo != sig)
-        return;
-    // Expirations while the signal was pending are its overruns, as Linux counts them.
-    uint64_t missed = timer_rearm(&p.value()->timer);
-    if (missed) {
-        int overrun = overrun_of(uint64_t(info->timer.overrun) + missed);
-        __atomic_store_n(&p.value()->overrun, overrun, __ATOMIC_RELAXED);
-        info->timer.overrun = overrun;
+    // The timer this instance came from: expirations while the signal was pending are its
+    // overruns, as Linux counts them.
+    if (info->code == kSiTimer) {
+        auto p = find(info->timer.id);
+        if (p.ok() && p.value()->how.signo == sig) {
+            uint64_t missed = timer_rearm(&p.value()->timer);
+            if (missed) {
+                int overrun = overrun_of(uint64_t(info->timer.overrun) + missed);
+                __atomic_store_n(&p.value()->overrun, overrun, __ATOMIC_RELAXED);
+                info->timer.overrun = overrun;
+            }
+        }
+    }
+    // Any other timer parked on this standard signal: its instance was merged into the one
+    // taken (a real-time signal queues each timer's instance apart).
+    for (int id = 0; sig < kSigRtFirst && id < kMaxPosixTimers; id++) {
+        PosixTimer* p;
+        {
+            SpinGuard g(g_posix_lock);
+            p = g_posix[id];
+            if (!p || p->how.signo != sig || p->how.notify == kSigevNone)
+                continue;
+            __atomic_add_fetch(&p->refs, 1, __ATOMIC_RELAXED);
+        }
+        TimerRef ref(p);
+        (void)timer_rearm(&ref->timer);  // nothing when it is not parked
     }
 }
 

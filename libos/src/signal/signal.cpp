@@ -338,11 +338,9 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
             return {};  // discarded at once, as Linux does
         uint64_t& pending = t ? t->pending : g_process.pending;
         bool was_pending = (pending & sig_bit(sig)) != 0;
-        bool instance = !was_pending;
-        if (sig >= kSigRtFirst) {
-            instance = queue_instance(t ? &t->rt_queue : &g_process.rt_queue, sig, info);
+        if (sig >= kSigRtFirst && !queue_instance(t ? &t->rt_queue : &g_process.rt_queue, sig, info)) {
             // RLIMIT_SIGPENDING: sigqueue is refused; a kill still makes it pending, once.
-            if (!instance && info.code == kSiQueue)
+            if (info.code == kSiQueue)
                 return Errno(EAGAIN);
         }
         // A standard signal pending already stays one instance, with its first info.
@@ -350,7 +348,7 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
             (t ? t->pending_info : g_process.pending_info)[sig - 1] = info;
         pending |= sig_bit(sig);
         if (queued)
-            *queued = instance;
+            *queued = true;  // pending now, as a new instance or merged into the one pending
     }
     // The thread that will take it: woken from a LibOS wait, and interrupted when it runs
     // the application's code (the wake-up upcall delivers it there).

@@ -51,8 +51,9 @@ void signal_drop_queued(Thread* t);
 
 // Makes `sig` pending for thread `t` (nullptr: for the process). sig 0 only checks. A
 // real-time signal queues one more instance (EAGAIN for sigqueue past RLIMIT_SIGPENDING);
-// a standard one already pending is not sent again. *queued (when given) tells whether
-// this instance is pending now: not when discarded as ignored, or merged into one pending.
+// a standard one already pending is not sent again. *queued (when given) tells whether the
+// signal is pending now (a new instance, or merged into the one pending), rather than
+// discarded as ignored.
 Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued = nullptr);
 
 // Delivers what is pending and unblocked for the calling thread into `ctx` (the
