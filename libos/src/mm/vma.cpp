@@ -370,10 +370,15 @@ Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit) 
 }
 
 Result<void> unlock_all() {
+    Released released;
     SpinGuard g(g_vma_lock);
     for (size_t i = 0; i < g_list.count; i++)
         g_list.v[i].flags &= ~kVmaLocked;
-    // FIXME: neighbours that differed only by the lock stay apart until a later change.
+    // Neighbours that differed only by the lock are one VMA again (from the end: a merge
+    // removes entries at or after i).
+    for (size_t i = g_list.count; i-- > 0;)
+        if (i < g_list.count)
+            merge_around(i, released);
     __atomic_store_n(&g_lock_future, false, __ATOMIC_RELAXED);
     g_lock_future_on_fault = false;
     return {};

@@ -184,9 +184,9 @@ Result<long> sys_readlinkat(const SyscallArgs& a) {
     ResolvedBox box;
     if (!box.get())
         return Errno(ENOMEM);
-    char first;
-    TRY(copy_from_user(&first, a.u64(1), 1));
-    if (first == '\0') {
+    HeapBox<PathBuf> path;
+    TRY(copy_path_from_user(a.u64(1), path.get()));
+    if (path.get()->s[0] == '\0') {
         // An empty path names the symlink open at dirfd (O_PATH | O_NOFOLLOW); anything
         // else, the working directory included, is ENOENT, as Linux answers.
         if (a.fd(0) == AT_FDCWD)
@@ -198,7 +198,7 @@ Result<long> sys_readlinkat(const SyscallArgs& a) {
             return Errno(ENOENT);
         TRY(resolve_path_at(AT_FDCWD, f->path(), false, 0, box.get()));  // FIXME: by path, until files hold dentries
     } else {
-        TRY(resolve_user_path(a.fd(0), a.u64(1), false, box.get()));
+        TRY(resolve_path_at(a.fd(0), path.get()->s, false, 0, box.get()));
     }
     char target[fs::kPathMax];
     size_t len = TRY(fs::vfs_readlink(*box.get(), target, sizeof(target)));
