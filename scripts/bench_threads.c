@@ -2,12 +2,15 @@
 // operation, the median of several rounds).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,11 +76,59 @@ static void op_clock_gettime(const char *arg, long count) {
   for (long i = 0; i < count; i++) must(clock_gettime(CLOCK_MONOTONIC, &ts) == 0, "clock_gettime");
 }
 
+// Contended rows: four threads at once, each doing the operation `count` times; ns per
+// operation is the wall time over `count` (the latency each thread sees under contention).
+enum { k_contenders = 4 };
+struct contender {
+  pthread_t thread;
+  const char *arg;
+  long count;
+  void (*body)(const char *arg, long count);
+};
+static void *contender_main(void *p) {
+  struct contender *c = p;
+  c->body(c->arg, c->count);
+  return NULL;
+}
+static void contend(void (*body)(const char *, long), const char *arg, long count) {
+  struct contender c[k_contenders];
+  for (int i = 0; i < k_contenders; i++) {
+    c[i] = (struct contender){0, arg, count, body};
+    must(pthread_create(&c[i].thread, NULL, contender_main, &c[i]) == 0, "pthread_create");
+  }
+  for (int i = 0; i < k_contenders; i++) must(pthread_join(c[i].thread, NULL) == 0, "pthread_join");
+}
+
+static void stat_loop(const char *path, long count) {
+  struct stat st;
+  for (long i = 0; i < count; i++) must(stat(path, &st) == 0, "stat");
+}
+static void op_stat_contended(const char *path, long count) { contend(stat_loop, path, count); }
+
+static void mmap_loop(const char *arg, long count) {
+  (void)arg;
+  for (long i = 0; i < count; i++) {
+    void *p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    must(p != MAP_FAILED, "mmap");
+    must(munmap(p, 65536) == 0, "munmap");
+  }
+}
+static void op_mmap_contended(const char *arg, long count) { contend(mmap_loop, arg, count); }
+
 int main(void) {
   must(signal(SIGUSR1, on_usr1) != SIG_ERR, "signal");
   report("futex_pingpong", op_futex_pingpong, NULL, 5000);
   report("thread_create_join", op_thread_create_join, NULL, 300);
   report("signal_roundtrip", op_signal_roundtrip, NULL, 5000);
   report("clock_gettime", op_clock_gettime, NULL, 200000);
+  // One file on a tmpfs (/dev/shm natively and under carbyne exec).
+  char path[64];
+  snprintf(path, sizeof(path), "/dev/shm/bench-threads-%d", (int)getpid());
+  int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+  must(fd >= 0, "open /dev/shm");
+  close(fd);
+  report("stat_tmpfs_4threads", op_stat_contended, path, 20000);
+  unlink(path);
+  report("mmap_munmap_4threads", op_mmap_contended, NULL, 20000);
   return 0;
 }

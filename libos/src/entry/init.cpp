@@ -30,7 +30,7 @@ void exception_upcall(const PalException* exc, PalContext* ctx);
 
 namespace {
 
-Thread g_main_thread;
+constinit Thread g_main_thread{};
 
 struct BootSettings {
     const char* entrypoint = nullptr;

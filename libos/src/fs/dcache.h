@@ -27,7 +27,7 @@
 #pragma once
 
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,7 +94,7 @@ private:
     bool make_room_locked(size_t size, Entry** freed);
     static void free_entries(Entry* freed);
 
-    Spinlock m_lock;
+    Spinlock m_lock{LockRank::Dcache};
     // Guarded by m_lock (m_generation is also read without it, atomically).
     Entry** const m_buckets;
     const uint32_t m_bucket_count;  // a power of two

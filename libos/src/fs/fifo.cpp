@@ -46,7 +46,7 @@ private:
 };
 
 struct HostFifoTable {
-    Spinlock lock;
+    Spinlock lock{LockRank::Fifo};
     HostFifo* head = nullptr;  // guarded by lock
 };
 

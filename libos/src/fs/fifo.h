@@ -11,7 +11,7 @@
 #pragma once
 
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 
 #include "file.h"
 
@@ -35,7 +35,7 @@ public:
 
     // net/pipe.cpp's: the pipe while an end is open or opening; nullptr otherwise. Set and
     // cleared under pipe_lock, with the pipe's reference count (see net::fifo_open).
-    Spinlock pipe_lock;
+    Spinlock pipe_lock{LockRank::Fifo};
     net::Pipe* pipe = nullptr;
 
 protected:

@@ -7,7 +7,7 @@
 #include <asm/stat.h>
 #include <linux/stat.h>
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <pal/pal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -157,7 +157,7 @@ public:
 protected:
     File(uint32_t flags, const char* path);
 
-    Spinlock m_lock;
+    Spinlock m_lock{LockRank::File};
     uint32_t m_flags;
     bool m_path_only = false;
     char* m_path = nullptr;

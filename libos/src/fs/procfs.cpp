@@ -5,7 +5,7 @@
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <linux/fcntl.h>
 #include <linux/resource.h>
 
@@ -34,7 +34,7 @@ constexpr int kPidMax = 32768;
 constexpr int kFirstMountId = 21;  // mountinfo ids: as small numbers as Linux's
 
 // argv and the environment as NUL-separated text (what execve put on the stack).
-Spinlock g_args_lock;
+Spinlock g_args_lock{LockRank::ProcArgs};
 char* g_cmdline;  // guarded by g_args_lock, as are the three below
 size_t g_cmdline_size;
 char* g_environ;

@@ -1,6 +1,6 @@
 // tmpfs nodes: attributes and the data of regular files (read, write, truncate, fallocate,
-// SEEK_DATA/SEEK_HOLE), in LibOS pages or, once mapped, in host shared memory; and the
-// sleeping locks. Lock order: tmpfs_node.h.
+// SEEK_DATA/SEEK_HOLE), in LibOS pages or, once mapped, in host shared memory. Lock order:
+// tmpfs_node.h.
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
@@ -18,14 +18,6 @@ namespace {
 constexpr int64_t kNsPerSec = 1000000000;
 constexpr int64_t kRelatimeLimitNs = 24 * 3600 * kNsPerSec;
 constexpr uint64_t kShortSymlinkSize = 128;  // SHORT_SYMLINK_LEN: targets kept inline
-
-// Spins a little, then gives the CPU away: the holder may be copying a large buffer.
-void backoff(unsigned* spins) {
-    if (++*spins < 64)
-        asm volatile("pause");
-    else
-        g_pal->thread_yield();
-}
 
 Result<void> io_clear(IoBuf dst, size_t size) {
     if (dst.user)
@@ -150,35 +142,6 @@ Result<void> copy_pages_to(TmpfsNode* n, PalHandle* shm) {
 
 }  // namespace
 
-void SleepLock::lock() {
-    unsigned spins = 0;
-    while (__atomic_exchange_n(&m_held, 1, __ATOMIC_ACQUIRE))
-        backoff(&spins);
-}
-
-void RwSleepLock::lock_shared() {
-    unsigned spins = 0;
-    for (;;) {
-        int s = __atomic_load_n(&m_state, __ATOMIC_RELAXED);
-        if (s >= 0 && !__atomic_load_n(&m_writers_waiting, __ATOMIC_RELAXED) &&
-            __atomic_compare_exchange_n(&m_state, &s, s + 1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            return;
-        backoff(&spins);
-    }
-}
-
-void RwSleepLock::lock() {
-    unsigned spins = 0;
-    __atomic_add_fetch(&m_writers_waiting, 1, __ATOMIC_RELAXED);
-    for (;;) {
-        int s = 0;
-        if (__atomic_compare_exchange_n(&m_state, &s, -1, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            break;
-        backoff(&spins);
-    }
-    __atomic_sub_fetch(&m_writers_waiting, 1, __ATOMIC_RELAXED);
-}
-
 int64_t now_ns() {
     uint64_t ns = 0;
     g_pal->time_get(PAL_CLOCK_REALTIME, &ns);
@@ -252,7 +215,7 @@ Result<size_t> node_read(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset) 
     size_t done = 0;
     Result<void> status;
     {
-        SharedLocked io(n->io);
+        SharedGuard io(n->io);
         uint64_t file_size = n->size;  // stable while `io` is held
         if (n->shm) {
             size_t want = offset < file_size ? size_t(size < file_size - offset ? size : file_size - offset) : 0;
@@ -299,7 +262,7 @@ Result<size_t> node_write(TmpfsNode* n, IoBuf buf, size_t size, uint64_t offset,
     if (offset > kMaxFileSize - size)
         return Errno(EINVAL);  // rw_verify_area checks the offset given, even for an append
     int64_t now = now_ns();
-    Locked<RwSleepLock> io(n->io);  // one writer at a time: appends and writes are atomic
+    LockGuard io(n->io);  // one writer at a time: appends and writes are atomic
     if (append)
         offset = n->size;
     if (offset >= kMaxFileSize)
@@ -385,7 +348,7 @@ Result<void> node_truncate(TmpfsNode* n, uint64_t size, bool touch) {
     if (size > kMaxFileSize)
         return Errno(EFBIG);
     int64_t now = now_ns();
-    Locked<RwSleepLock> io(n->io);
+    LockGuard io(n->io);
     uint64_t old = n->size;
     uint64_t freed = 0;
     if (n->shm) {
@@ -428,7 +391,7 @@ Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t siz
     if (__builtin_add_overflow(offset, size, &end) || end > kMaxFileSize)
         return Errno(EFBIG);
     int64_t now = now_ns();
-    Locked<RwSleepLock> io(n->io);
+    LockGuard io(n->io);
 
     if (n->shm) {
         // The same mode bits; the host keeps its size equal to ours.
@@ -518,7 +481,7 @@ Result<void> node_allocate(TmpfsNode* n, int mode, uint64_t offset, uint64_t siz
 Result<int64_t> node_seek_data(TmpfsNode* n, int64_t offset, int whence) {
     if (offset < 0)
         return Errno(ENXIO);
-    SharedLocked io(n->io);
+    SharedGuard io(n->io);
     uint64_t size = n->size;
     uint64_t start = uint64_t(offset);
     if (start >= size)
@@ -562,7 +525,7 @@ Result<PalHandle*> node_map_handle(TmpfsNode* n) {
         return Errno(ENODEV);
     if (PalHandle* shm = node_shm(n))
         return shm;
-    Locked<RwSleepLock> io(n->io);
+    LockGuard io(n->io);
     if (n->shm)
         return n->shm;  // another thread moved it meanwhile
     PalHandle* shm = nullptr;
@@ -584,7 +547,7 @@ Result<PalHandle*> node_map_handle(TmpfsNode* n) {
 void node_settle(TmpfsNode* n) {
     if (!node_shm(n))
         return;
-    Locked<RwSleepLock> io(n->io);
+    LockGuard io(n->io);
     shm_settle(n, 0);
 }
 

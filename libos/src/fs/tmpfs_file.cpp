@@ -40,14 +40,14 @@ public:
     ~TmpfsFile() override { m_node->fs->unpin(m_node); }
 
     Result<size_t> read(IoBuf buf, size_t size) override {
-        Locked<SleepLock> pos(m_pos_lock);
+        LockGuard pos(m_pos_lock);
         size_t done = TRY(node_read(m_node, buf, size, m_pos));
         m_pos += done;
         return done;
     }
 
     Result<size_t> write(IoBuf buf, size_t size) override {
-        Locked<SleepLock> pos(m_pos_lock);
+        LockGuard pos(m_pos_lock);
         uint64_t end = m_pos;
         size_t done = TRY(node_write(m_node, buf, size, m_pos, (flags() & O_APPEND) != 0, &end));
         m_pos = end;
@@ -65,7 +65,7 @@ public:
     }
 
     Result<int64_t> seek(int64_t offset, int whence) override {
-        Locked<SleepLock> pos(m_pos_lock);
+        LockGuard pos(m_pos_lock);
         int64_t target;
         switch (whence) {
         case SEEK_SET:
@@ -126,7 +126,7 @@ public:
 
     // FIONREAD: Linux answers i_size - f_pos, negative when the offset is past the end.
     Result<uint64_t> readable_bytes() override {
-        Locked<SleepLock> pos(m_pos_lock);
+        LockGuard pos(m_pos_lock);
         Stat st;
         node_stat(m_node, &st);
         return uint64_t(int64_t(st.size) - int64_t(m_pos));
@@ -139,7 +139,7 @@ public:
 
 private:
     TmpfsNode* m_node;
-    SleepLock m_pos_lock;
+    Mutex m_pos_lock{LockRank::FilePos};
     uint64_t m_pos = 0;  // guarded by m_pos_lock
 };
 
@@ -160,7 +160,7 @@ public:
 
     // Any position getdents64 returned (d_off) is valid; SEEK_SET and SEEK_CUR only.
     Result<int64_t> seek(int64_t offset, int whence) override {
-        Locked<SleepLock> pos(m_pos_lock);
+        LockGuard pos(m_pos_lock);
         int64_t target;
         if (whence == SEEK_CUR) {
             if (__builtin_add_overflow(int64_t(m_pos), offset, &target))
@@ -193,7 +193,7 @@ public:
 
 private:
     TmpfsNode* m_node;
-    SleepLock m_pos_lock;
+    Mutex m_pos_lock{LockRank::FilePos};
     // Guarded by m_pos_lock.
     // 0 ".", 1 "..", then a cookie: the entries below it are still to come; kEndOfDir once
     // the end was reached (as Linux 6.12+).
@@ -206,7 +206,7 @@ private:
 };
 
 Result<size_t> TmpfsDir::getdents64(void* out, size_t size) {
-    Locked<SleepLock> pos(m_pos_lock);
+    LockGuard pos(m_pos_lock);
     Tmpfs* fs = m_node->fs;
     SpinGuard tree(fs->m_tree);
     // A removed directory has no entries, not even "." and ".." (IS_DEADDIR).

@@ -1,9 +1,9 @@
-// tmpfs internals shared by its files: the nodes, the per-mount file system, the page store
-// and the sleeping locks. Only tmpfs*.cpp include this; the VFS sees tmpfs_create().
+// tmpfs internals shared by its files: the nodes, the per-mount file system and the page
+// store. Only tmpfs*.cpp include this; the VFS sees tmpfs_create().
 //
-// Lock order (a lock may be taken while holding the ones above it, never the reverse):
-//   1. TmpfsFile/TmpfsDir position lock   (SleepLock; Linux's f_pos_lock)
-//   2. TmpfsNode::io                      (RwSleepLock; Linux's i_rwsem, regular files)
+// Lock order (libos/LOCKING.md; a lock may be taken while holding the ones above it):
+//   1. TmpfsFile/TmpfsDir position lock   (Mutex; Linux's f_pos_lock)
+//   2. TmpfsNode::io                      (RwLock; Linux's i_rwsem, regular files)
 //   3. Tmpfs::m_tree                      (Spinlock; the namespace of one mount)
 //   4. TmpfsNode::lock                    (Spinlock; one node's attributes; one at a time)
 //   5. the page pool lock                 (Spinlock; leaf, tmpfs_pages.cpp)
@@ -14,7 +14,7 @@
 #pragma once
 
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,55 +28,6 @@ inline constexpr unsigned kPageShift = 12;
 inline constexpr uint64_t kPageSize = 1ull << kPageShift;
 inline constexpr uint64_t kMaxFileSize = INT64_MAX;  // MAX_LFS_FILESIZE
 inline constexpr uint64_t kMaxPageIndex = kMaxFileSize >> kPageShift;
-
-// A lock that may be held across copies to and from the application: a waiter spins
-// briefly, then yields the host CPU. Holders never block for long (tmpfs only copies).
-// FIXME: a shared sleeping lock (waiters parked on a PAL event) belongs in libos/ once the
-// threads work needs one; this one only yields.
-class SleepLock {
-public:
-    void lock();
-    void unlock() { __atomic_store_n(&m_held, 0, __ATOMIC_RELEASE); }
-
-private:
-    int m_held = 0;
-};
-
-// Readers share it, a writer has it alone; waiting writers keep new readers out.
-class RwSleepLock {
-public:
-    void lock_shared();
-    void unlock_shared() { __atomic_sub_fetch(&m_state, 1, __ATOMIC_RELEASE); }
-    void lock();
-    void unlock() { __atomic_store_n(&m_state, 0, __ATOMIC_RELEASE); }
-
-private:
-    int m_state = 0;            // readers holding it, or -1 for a writer
-    int m_writers_waiting = 0;
-};
-
-template <typename L>
-class Locked {
-public:
-    explicit Locked(L& l) : m_lock(l) { m_lock.lock(); }
-    ~Locked() { m_lock.unlock(); }
-    Locked(const Locked&) = delete;
-    Locked& operator=(const Locked&) = delete;
-
-private:
-    L& m_lock;
-};
-
-class SharedLocked {
-public:
-    explicit SharedLocked(RwSleepLock& l) : m_lock(l) { m_lock.lock_shared(); }
-    ~SharedLocked() { m_lock.unlock_shared(); }
-    SharedLocked(const SharedLocked&) = delete;
-    SharedLocked& operator=(const SharedLocked&) = delete;
-
-private:
-    RwSleepLock& m_lock;
-};
 
 // -- Pages (tmpfs_pages.cpp) ------------------------------------------------------------
 
@@ -218,7 +169,7 @@ struct TmpfsNode {
 
     // Guarded by `lock`. nlink is written with the tree lock held too, so either suffices
     // to read it.
-    Spinlock lock;
+    Spinlock lock{LockRank::TmpfsNode};
     uint32_t perm;       // mode bits below S_IFMT
     uint32_t uid, gid;
     uint64_t nlink;
@@ -231,7 +182,7 @@ struct TmpfsNode {
     // In host shared memory, page_count is what the mount was charged: the host's count
     // when last settled (after each change made through `io`), short of it only when the
     // mount was full when pages written through a mapping were found.
-    RwSleepLock io;
+    RwLock io{LockRank::TmpfsIo};
     PageTree pages;
     // Where the data lives: in `pages` (LibOS memory, sparse) until the file is first
     // mapped, from then on in `shm` (PAL shm_create), a host shared-memory object of exactly
@@ -318,7 +269,7 @@ public:
     bool reserve_inode();
     void release_inode();
 
-    Spinlock m_tree;  // the namespace: every DirTable, parent and refs; nlink changes
+    Spinlock m_tree{LockRank::TmpfsTree};  // the namespace: every DirTable, parent and refs; nlink changes
 
 private:
     struct Where;

@@ -3,7 +3,7 @@
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 
 #include "../mm/arena.h"
 #include "tmpfs_node.h"
@@ -41,7 +41,7 @@ struct Pool {
     uint8_t* bump_end;
 };
 
-Guarded<Pool> g_pool;
+Guarded<Pool> g_pool{LockRank::TmpfsPages};
 
 // Adds a page to the last zero run when it borders on it, else starts a run if there is
 // room; false when there is none.

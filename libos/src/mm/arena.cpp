@@ -4,7 +4,7 @@
 
 #include <libos/log.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 
 namespace carbyne::libos::mm {
 
@@ -21,7 +21,7 @@ struct Range {
 };
 
 struct Arena {
-    Spinlock lock;
+    Spinlock lock{LockRank::Arena};
     uint64_t start, end;  // the reservation
     uint64_t bump;        // never used beyond this
     Range free[kMaxFreeRanges];  // sorted by start, never adjacent

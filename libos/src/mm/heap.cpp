@@ -4,7 +4,7 @@
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 
 #include "arena.h"
 
@@ -32,7 +32,7 @@ struct Heap {
     FreeBlock* free[kMaxClass + 1];
 };
 
-Guarded<Heap> g_heap;
+Guarded<Heap> g_heap{LockRank::Heap};
 
 size_t class_of(size_t total) {
     size_t c = kMinClass;

@@ -1,13 +1,13 @@
 // The VMA list (vma.h) and the memory manager's operations on it (mm.h).
 //
-// Lock order: g_vma_lock, then the heap's lock (kmalloc may run under it). File
+// Lock order: g_vma_lock (vma.h), then the heap's lock (kmalloc may run under it). File
 // references dropped by an operation are released after the lock.
 #include <carbyne/format.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/log.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <libos/user.h>
 #include <linux/mman.h>
 
@@ -35,7 +35,7 @@ struct VmaList {
     size_t capacity;
 };
 
-Spinlock g_vma_lock;
+RwLock g_vma_lock{LockRank::Vma};
 constinit VmaList g_list{};
 
 struct Heap {
@@ -251,7 +251,7 @@ Result<uint64_t> map_vma(uint64_t addr, uint64_t len, int prot, uint32_t map_fla
     PalHandle* handle = file ? TRY(file->map_handle()) : nullptr;
     FileIds ids(file);
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     if ((fixed || noreplace) && !user_range_ok(addr, len))
         return Errno(fixed ? EINVAL : ENOMEM);
     if (noreplace && overlaps_any(addr, addr + len))
@@ -308,7 +308,7 @@ Result<void> lock(uint64_t addr, uint64_t len, bool locked, bool on_fault, uint6
     uint64_t end = addr + len;
     {
         Released released;
-        SpinGuard g(g_vma_lock);
+        LockGuard g(g_vma_lock);
         if (!covered(addr, end))
             return Errno(ENOMEM);
         if (locked) {
@@ -336,7 +336,7 @@ Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit) 
     if (current) {
         uint64_t total = 0;
         {
-            SpinGuard g(g_vma_lock);
+            LockGuard g(g_vma_lock);
             for (size_t i = 0; i < g_list.count; i++)
                 if (!(g_list.v[i].flags & kVmaReserved))
                     total += g_list.v[i].end - g_list.v[i].start;
@@ -351,7 +351,7 @@ Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit) 
             for (size_t i = 0;; i++) {
                 uint64_t start, end;
                 {
-                    SpinGuard g(g_vma_lock);
+                    LockGuard g(g_vma_lock);
                     if (i >= g_list.count)
                         break;
                     start = g_list.v[i].start;
@@ -363,7 +363,7 @@ Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit) 
             }
         }
     }
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     __atomic_store_n(&g_lock_future, future, __ATOMIC_RELAXED);
     g_lock_future_on_fault = future && on_fault;
     return {};
@@ -371,7 +371,7 @@ Result<void> lock_all(bool current, bool future, bool on_fault, uint64_t limit) 
 
 Result<void> unlock_all() {
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     for (size_t i = 0; i < g_list.count; i++)
         g_list.v[i].flags &= ~kVmaLocked;
     // Neighbours that differed only by the lock are one VMA again (from the end: a merge
@@ -387,7 +387,7 @@ Result<void> unlock_all() {
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset) {
     FileIds ids(file);
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     TRY(cut(start, end, released));
     return add(make_vma(start, end, prot, flags, file, offset, ids), released);
 }
@@ -396,7 +396,7 @@ Result<void> unmap(uint64_t addr, uint64_t len) {
     if (!page_aligned(addr) || !len || addr >= kUserTop || len > kUserTop - addr)
         return Errno(EINVAL);
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     host_unmap_known(addr, addr + len);
     return cut(addr, addr + len, released);
 }
@@ -408,7 +408,7 @@ Result<void> protect(uint64_t addr, uint64_t len, int prot) {
         return {};
     uint64_t end = addr + len;
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     if (!covered(addr, end))
         return Errno(ENOMEM);
     for (size_t i = first_after(addr); i < g_list.count && g_list.v[i].start < end; i++) {
@@ -424,7 +424,7 @@ Result<void> protect(uint64_t addr, uint64_t len, int prot) {
 
 Result<uint64_t> remap(uint64_t old_addr, uint64_t old_len, uint64_t new_len, uint32_t flags, uint64_t new_addr) {
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     size_t i = first_after(old_addr);
     if (i == g_list.count || g_list.v[i].start > old_addr || g_list.v[i].end < old_addr + old_len)
         return Errno(EFAULT);  // the old range must lie in one mapping
@@ -466,7 +466,7 @@ Result<void> advise(uint64_t addr, uint64_t len, int advice) {
     len = page_up(len);
     if (!len)
         return {};
-    SpinGuard g(g_vma_lock);
+    SharedGuard g(g_vma_lock);
     if (!covered(addr, addr + len))
         return Errno(ENOMEM);
     switch (advice) {
@@ -502,7 +502,7 @@ Result<void> sync(uint64_t addr, uint64_t len, int flags) {
     len = page_up(len);
     if (!len)
         return {};
-    SpinGuard g(g_vma_lock);
+    SharedGuard g(g_vma_lock);
     if (!covered(addr, addr + len))
         return Errno(ENOMEM);
     int pal_flags = ((flags & MS_ASYNC) ? PAL_SYNC_ASYNC : 0) | ((flags & MS_INVALIDATE) ? PAL_SYNC_INVALIDATE : 0) |
@@ -514,7 +514,7 @@ Result<void> residency(uint64_t addr, uint64_t len, uint8_t* vec) {
     if (!page_aligned(addr))
         return Errno(EINVAL);
     len = page_up(len);
-    SpinGuard g(g_vma_lock);
+    SharedGuard g(g_vma_lock);
     if (!covered(addr, addr + len))
         return Errno(ENOMEM);
     return pal_result(g_pal->memory_residency(reinterpret_cast<void*>(addr), len, vec));
@@ -530,14 +530,14 @@ Result<void> heap_init(uint64_t start, uint64_t max_size) {
     }
     if (max_size)
         TRY(record(start, start + max_size, PROT_NONE, kVmaReserved | kVmaAnonymous | kVmaNoReserve, nullptr, 0));
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     g_heap = Heap{start, start, start + max_size, start};
     return {};
 }
 
 uint64_t heap_brk(uint64_t want) {
     Released released;
-    SpinGuard g(g_vma_lock);
+    LockGuard g(g_vma_lock);
     Heap& h = g_heap;
     if (want < h.start || want > h.limit)
         return h.end;
@@ -571,7 +571,7 @@ uint64_t heap_brk(uint64_t want) {
 size_t format_maps(char* buf, size_t size) {
     size_t n = 0;
     auto room = [&]() { return n < size ? size - n : 0; };
-    SpinGuard g(g_vma_lock);
+    SharedGuard g(g_vma_lock);
     for (size_t i = 0; i < g_list.count; i++) {
         const Vma& v = g_list.v[i];
         if (v.flags & kVmaReserved)
@@ -601,7 +601,7 @@ size_t format_maps(char* buf, size_t size) {
 
 Totals totals() {
     Totals t{};
-    SpinGuard g(g_vma_lock);
+    SharedGuard g(g_vma_lock);
     for (size_t i = 0; i < g_list.count; i++) {
         const Vma& v = g_list.v[i];
         uint64_t len = v.end - v.start;

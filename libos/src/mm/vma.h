@@ -1,9 +1,10 @@
 // The LibOS's own list of the application's memory areas (VMAs): what mmap, munmap,
 // mprotect, mremap and brk change, what /proc/self/maps shows, and what a checkpoint copies.
 //
-// Lock order: the VMA lock is a leaf (nothing else is taken while it is held); PAL calls
+// Lock order (libos/LOCKING.md): the VMA lock is a sleeping reader-writer lock. PAL calls
 // that change the host mappings are made while it is held, so that the list and the host
-// never disagree.
+// never disagree; operations that only read the list (msync, madvise, mincore, maps) share
+// it. Under it only spinlocks (the heap's) are taken.
 #pragma once
 
 #include <libos/result.h>

@@ -43,8 +43,8 @@ struct PollWatch {
     PollWatch* ready_prev;
     PollWatch* ready_next;
 
-    PollWatch* hash_next;   // ep's table, under ep->m_lock
-    PollWatch* host_prev;   // ep's host-readiness list, under ep->m_lock
+    PollWatch* hash_next;   // ep's table, under ep->m_table_lock
+    PollWatch* host_prev;   // ep's host-readiness list, under ep->m_table_lock
     PollWatch* host_next;
     PollWatch* file_prev;   // the file's list of watchers, under g_watch_lock
     PollWatch* file_next;
@@ -64,8 +64,8 @@ constexpr size_t kBatch = 64;        // entries looked at per pass under the tab
 constexpr size_t kMaxHandles = 15;   // host handles one wait can take (thread_block_on)
 constexpr uint64_t kHostPollNs = 10 * 1000 * 1000;
 
-constinit Spinlock g_watch_lock;  // every file's list of watchers
-constinit Spinlock g_nest_lock;   // adding an epoll to an epoll
+constinit Spinlock g_watch_lock{LockRank::EpollWatch};  // every file's list of watchers
+constinit Mutex g_nest_lock{LockRank::EpollNest};   // adding an epoll to an epoll
 
 }  // namespace
 
@@ -114,7 +114,9 @@ private:
     size_t host_handles(PalHandle** handles, uint32_t* want, size_t max, bool* overflow);
 
     uint64_t m_ino;
-    // Under m_lock (File's): the entries, a hash table on (file, fd).
+    // A sleeping lock: host poller calls are made under it.
+    Mutex m_table_lock{LockRank::Epoll};
+    // Under m_table_lock: the entries, a hash table on (file, fd).
     PollWatch** m_buckets = nullptr;
     size_t m_bucket_count = 0;
     size_t m_count = 0;
@@ -123,7 +125,7 @@ private:
     int m_epoll_entries = 0;      // entries watching another epoll
     uint64_t m_calls = 0;         // epoll_wait calls, to tag entries put back
 
-    Spinlock m_ready_lock;
+    Spinlock m_ready_lock{LockRank::EpollReady};
     PollWatch* m_ready_head = nullptr;  // under m_ready_lock
     PollWatch* m_ready_tail = nullptr;
 
@@ -189,7 +191,7 @@ Epoll::~Epoll() {
     poll_release();  // an outer epoll's entry for this one
     PollWatch* dead = nullptr;
     {
-        SpinGuard g(m_lock);
+        LockGuard g(m_table_lock);
         for (size_t b = 0; b < m_bucket_count; b++) {
             while (PollWatch* w = m_buckets[b]) {
                 m_buckets[b] = w->hash_next;
@@ -220,7 +222,7 @@ PollWatch* Epoll::find_locked(fs::File* f, int fd) {
     return nullptr;
 }
 
-// Doubles the table when it is as full as it has buckets. Allocates under m_lock: the
+// Doubles the table when it is as full as it has buckets. Allocates under m_table_lock: the
 // heap never blocks in the PAL for a table this small.
 Result<void> Epoll::grow_locked() {
     if (m_count < m_bucket_count)
@@ -243,7 +245,7 @@ Result<void> Epoll::grow_locked() {
     return {};
 }
 
-// Takes `w` out of everything; the caller frees it after dropping m_lock.
+// Takes `w` out of everything; the caller frees it after dropping m_table_lock.
 void Epoll::remove_locked(PollWatch* w) {
     if (w->queue)
         w->queue->remove(&w->link);  // after this no callback runs on it
@@ -291,7 +293,7 @@ bool Epoll::queue_ready_locked(PollWatch* w) {
 
 void Epoll::wake_waiters() { m_poll_queue.wake(POLLIN | POLLRDNORM); }
 
-// Runs under the watched file's queue lock: it must not block or take m_lock.
+// Runs under the watched file's queue lock: it must not block or take m_table_lock.
 void Epoll::on_wake(WaitLink* link, uint32_t events) {
     PollWatch* w = reinterpret_cast<PollWatch*>(link);
     Epoll* ep = w->ep;
@@ -326,7 +328,7 @@ Result<void> Epoll::ctl(int op, int fd, fs::File* target, uint32_t events, uint6
         return ctl_table(op, fd, target, events, data, false);
     // Refusing an epoll that watches epolls keeps the nesting acyclic (Linux allows up to
     // 5 levels and checks for loops; one level is what applications use).
-    SpinGuard nest(g_nest_lock);
+    LockGuard nest(g_nest_lock);
     if (static_cast<Epoll*>(target)->watches_epoll())
         return Errno(ELOOP);
     return ctl_table(op, fd, target, events, data, true);
@@ -342,7 +344,7 @@ Result<void> Epoll::ctl_table(int op, int fd, fs::File* target, uint32_t events,
     PollWatch* dead = nullptr;
     Result<void> result;
     {
-        SpinGuard g(m_lock);
+        LockGuard g(m_table_lock);
         PollWatch* w = find_locked(target, fd);
         switch (op) {
         case EPOLL_CTL_ADD: {
@@ -428,7 +430,7 @@ Result<void> Epoll::ctl_table(int op, int fd, fs::File* target, uint32_t events,
 void Epoll::forget(fs::File* f) {
     PollWatch* dead = nullptr;
     {
-        SpinGuard g(m_lock);
+        LockGuard g(m_table_lock);
         // Only this instance's entries for f; the caller loops over the file's list.
         for (;;) {
             PollWatch* w;
@@ -454,9 +456,9 @@ void Epoll::forget(fs::File* f) {
 
 // One pass over the ready list: at most `room` (<= kBatch) entries, each file asked once.
 // Level-triggered entries still ready go back to the tail, tagged with `call` so that this
-// call does not look at them again. Under m_lock; the references taken on the files (in
-// `refs`) are dropped by the caller after m_lock, since a last one destroys the file, whose
-// destructor takes m_lock to forget it.
+// call does not look at them again. Under m_table_lock; the references taken on the files (in
+// `refs`) are dropped by the caller after m_table_lock, since a last one destroys the file, whose
+// destructor takes m_table_lock to forget it.
 size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::File** refs, size_t* nrefs,
                             size_t* taken_out) {
     PollWatch* batch[kBatch];
@@ -510,7 +512,7 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
     return n;
 }
 
-// What the host says of a host-readiness entry now (a wait that does not wait). Under m_lock.
+// What the host says of a host-readiness entry now (a wait that does not wait). Under m_table_lock.
 uint32_t Epoll::host_events(const PollWatch* w, uint32_t events) {
     uint32_t want = pal_wait_bits(events);
     uint32_t got = 0;
@@ -519,7 +521,7 @@ uint32_t Epoll::host_events(const PollWatch* w, uint32_t events) {
     return poll_events_from_pal(got) & events;
 }
 
-// The host-readiness entries, each asked; always level-triggered. Under m_lock.
+// The host-readiness entries, each asked; always level-triggered. Under m_table_lock.
 size_t Epoll::harvest_host(EpollEvent* out, size_t room) {
     size_t n = 0;
     for (PollWatch* w = m_host; w && n < room; w = w->host_next) {
@@ -558,7 +560,7 @@ bool Epoll::poller_watch_locked(PollWatch* w, uint32_t events) {
 }
 
 // The poller's ready entries (the host reports each once per look for level-triggered
-// ones, as epoll does). Under m_lock, which keeps every reported entry alive.
+// ones, as epoll does). Under m_table_lock, which keeps every reported entry alive.
 size_t Epoll::harvest_poller(EpollEvent* out, size_t room) {
     PalPollEvent ready[kBatch];
     size_t count = 0;
@@ -584,7 +586,7 @@ size_t Epoll::harvest(EpollEvent* out, size_t room, uint64_t call, bool* more) {
     fs::File* refs[kBatch];
     size_t nrefs = 0, taken = 0, n;
     {
-        SpinGuard g(m_lock);
+        LockGuard g(m_table_lock);
         n = harvest_ready(out, room, call, refs, &nrefs, &taken);
         *more = taken == room;
         if (!*more && n < room && m_poller)
@@ -603,7 +605,7 @@ bool Epoll::ready_nonempty() {
 }
 
 size_t Epoll::host_handles(PalHandle** handles, uint32_t* want, size_t max, bool* overflow) {
-    SpinGuard g(m_lock);
+    LockGuard g(m_table_lock);
     size_t n = 0;
     *overflow = false;
     if (m_poller) {
@@ -636,7 +638,7 @@ size_t Epoll::host_handles(PalHandle** handles, uint32_t* want, size_t max, bool
 Result<long> Epoll::wait(uint64_t user_events, int max, uint64_t deadline) {
     uint64_t call;
     {
-        SpinGuard g(m_lock);
+        LockGuard g(m_table_lock);
         call = ++m_calls;
     }
     Thread* self = current_thread();
@@ -697,7 +699,7 @@ Result<long> Epoll::wait(uint64_t user_events, int max, uint64_t deadline) {
 // longer ready does not count; asking them here would take references under an outer
 // epoll's lock (nesting), where a last one must not be dropped.
 uint32_t Epoll::poll_events() {
-    SpinGuard g(m_lock);
+    LockGuard g(m_table_lock);
     {
         SpinGuard r(m_ready_lock);
         for (PollWatch* w = m_ready_head; w; w = w->ready_next)

@@ -17,16 +17,16 @@
 // file takes it out of every epoll set.
 //
 // Lock order:
-//   g_nest_lock (adding an epoll to an epoll) -> Epoll::m_lock (the entry table; held while
+//   g_nest_lock (adding an epoll to an epoll) -> Epoll::m_table_lock (the entry table; held while
 //   asking a file's poll_events(), adding or removing links) -> a file's own lock and its
 //   WaitQueue's lock -> Epoll::m_ready_lock (taken by the link callbacks under the queue's
 //   lock; nothing is taken inside it). g_watch_lock (each file's list of entries) is taken
-//   under Epoll::m_lock or alone. The instance's own queue (poll_queue(): threads in
+//   under Epoll::m_table_lock or alone. The instance's own queue (poll_queue(): threads in
 //   epoll_wait, poll or select on it, an outer instance's link) is woken after m_ready_lock
 //   is dropped but still under the watched file's queue lock: a watched file's queue lock,
 //   then this instance's queue lock, then an outer instance's m_ready_lock and queue lock.
 //   An epoll may watch another epoll only if that one watches no epoll itself, so neither
-//   this nesting nor that of Epoll::m_lock (outer before inner) has a cycle.
+//   this nesting nor that of Epoll::m_table_lock (outer before inner) has a cycle.
 #pragma once
 
 #include <libos/result.h>

@@ -156,7 +156,7 @@ private:
     fs::FifoNode* const m_fifo;
     int m_refs = 0;
 
-    Spinlock m_lock;
+    Spinlock m_lock{LockRank::Pipe};
     // Under m_lock. The data is [m_head, m_tail) (positions count bytes since creation);
     // the buffer is allocated at the first write. The token holder of a side may use
     // m_buf, m_capacity and its own position without the lock: they only change when

@@ -255,7 +255,7 @@ public:
 
     const int type;  // SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET
 
-    Spinlock lock;
+    Spinlock lock{LockRank::UnixSock};
     // Under lock:
     State state = State::Close;
     bool dead = false;        // closed (SOCK_DEAD): its queue is gone, sends to it fail
@@ -484,7 +484,7 @@ void fill_name(const UnixAddr* a, SockAddr* out) {
 
 struct NameTable {
     static constexpr size_t kBuckets = 256;
-    Spinlock lock;
+    Spinlock lock{LockRank::UnixNames};
     UnixSock* buckets[kBuckets] = {};  // chains through UnixSock::hash_next
 };
 

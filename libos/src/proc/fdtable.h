@@ -3,7 +3,7 @@
 #pragma once
 
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 
 #include "../fs/file.h"
 
@@ -86,7 +86,7 @@ private:
     // Makes room for `fd` (below kNrOpen); ENOMEM when the heap has none. Takes m_lock.
     Result<void> grow_to(int fd);
 
-    Spinlock m_lock;
+    Spinlock m_lock{LockRank::FdTable};
     int m_limit = kNofileSoft;
     int m_capacity = kInitial;
     Entry* m_entries = m_initial;

@@ -2,7 +2,7 @@
 #include "futex.h"
 
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <libos/user.h>
 #include <linux/futex.h>
 
@@ -31,7 +31,7 @@ constexpr size_t kBuckets = 256;
 
 // Waiters in arrival order: the first is woken first.
 struct Bucket {
-    Spinlock lock;
+    Mutex lock{LockRank::FutexBucket};
     Waiter* head;
     Waiter* tail;
 };
@@ -248,7 +248,7 @@ Result<void> futex_wait(uint64_t uaddr, uint32_t expected, uint64_t deadline, ui
     Waiter w{uaddr, bitset, uint32_t(self->tid), self, nullptr, nullptr, true, false, false};
     Bucket& b = bucket_of(uaddr);
     {
-        SpinGuard g(b.lock);
+        LockGuard g(b.lock);
         // Reading the word under the bucket lock is what makes check-and-sleep atomic
         // against a waker; a fault here only ends in EFAULT (the copy cannot block).
         uint32_t value;
@@ -279,7 +279,7 @@ Result<long> futex_wake(uint64_t uaddr, uint32_t count, uint32_t bitset) {
         return Errno(EINVAL);
     Bucket& b = bucket_of(uaddr);
     Wakeups wakeups;
-    SpinGuard g(b.lock);
+    LockGuard g(b.lock);
     return wake_some_locked(b, uaddr, wake_limit(count), bitset, false, wakeups);
 }
 
@@ -375,7 +375,7 @@ Result<void> futex_lock_pi(uint64_t uaddr, uint64_t deadline, bool trylock) {
     for (;;) {
         {
             Wakeups wakeups;
-            SpinGuard g(b.lock);
+            LockGuard g(b.lock);
             PiStep step = TRY(pi_try_locked(b, uaddr, tid, trylock, wakeups));
             if (step == PiStep::Taken)
                 return {};
@@ -396,11 +396,11 @@ Result<void> futex_lock_pi(uint64_t uaddr, uint64_t deadline, bool trylock) {
                 break;
             r = {};
             Wakeups wakeups;
-            SpinGuard g(b.lock);
+            LockGuard g(b.lock);
             if (w.queued)
                 pi_check_owner_locked(b, uaddr, wakeups);
         }
-        SpinGuard g(b.lock);
+        LockGuard g(b.lock);
         if (w.granted)
             return {};  // the owner now, even if the wait also timed out or a signal came
         if (w.queued) {
@@ -418,7 +418,7 @@ Result<void> futex_unlock_pi(uint64_t uaddr) {
     uint32_t tid = uint32_t(current_thread()->tid);
     Bucket& b = bucket_of(uaddr);
     Wakeups wakeups;
-    SpinGuard g(b.lock);
+    LockGuard g(b.lock);
     for (;;) {
         uint32_t value;
         TRY(copy_from_user(&value, uaddr, sizeof(value)));

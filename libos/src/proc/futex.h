@@ -6,7 +6,8 @@
 // died. The word is the truth; the queue only orders the waiters. An unlock hands the lock
 // to the first waiter. There is no priority inheritance: the host schedules the threads.
 //
-// Lock order: a bucket's lock (two, in address order, for REQUEUE and WAKE_OP) before the
+// Lock order: a bucket's lock (a sleeping Mutex: the futex word is read and changed in
+// application memory under it; two, in address order, for REQUEUE and WAKE_OP) before the
 // thread list's (thread_by_tid). Wakers set the PAL events after dropping it.
 #pragma once
 

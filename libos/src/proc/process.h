@@ -5,7 +5,7 @@
 #pragma once
 
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <pal/pal.h>
 #include <stdint.h>
 
@@ -26,6 +26,8 @@ struct Thread {
     long syscall_nr;            // the system call in progress (for fault reports), -1 when none
     PalContext* syscall_ctx;    // the application's registers during a system call
     PalHandle* wait_event;      // auto-clear event this thread blocks on (wait.h)
+    PalHandle* lock_event;      // auto-clear event it waits on for a sleeping lock (lock.h)
+    HeldLocks held_locks;       // the locks it holds, with -Dlock_check=true
     int64_t pal_id;             // the PAL's id of its host thread (thread_interrupt); 0 once gone
     int restart;                // ERESTARTSYS/ERESTARTNOHAND: the call just ended may restart
     uint64_t restart_nr;        // ... and its number
@@ -91,7 +93,7 @@ struct Process {
     FdTable fds;
     uint64_t stack_size;  // the main thread's stack (RLIMIT_STACK's start value)
 
-    Spinlock lock;  // guards the fields below
+    Spinlock lock{LockRank::Process};  // guards the fields below
     char cwd[fs::kPathMax];
     uint32_t umask;
     uint64_t brk_max_size;  // sys.brk.max_size (RLIMIT_DATA's start value)

@@ -3,7 +3,7 @@
 
 #include <carbyne/string.h>
 #include <libos/heap.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <libos/time_ns.h>
 #include <linux/time.h>
 
@@ -65,7 +65,7 @@ struct PosixTimer {
     uint32_t refs;  // the table's, and one per call that found it
 };
 
-Spinlock g_posix_lock;
+Spinlock g_posix_lock{LockRank::PosixTimers};
 PosixTimer* g_posix[kMaxPosixTimers];
 uint64_t g_posix_signals;  // the signals POSIX timers were made with (a bit never cleared)
 

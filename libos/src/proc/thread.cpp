@@ -6,7 +6,7 @@
 #include <libos/heap.h>
 #include <libos/log.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <libos/user.h>
 
 #include "futex.h"
@@ -22,7 +22,7 @@ namespace carbyne::libos {
 
 namespace {
 
-Spinlock g_threads_lock;
+Spinlock g_threads_lock{LockRank::Threads};
 Thread* g_threads;  // sorted by tid
 int g_next_tid = 2;
 size_t g_thread_count;
@@ -30,6 +30,17 @@ size_t g_thread_count;
 // freed, so a pointer to one (a signal being sent to it, a /proc reader) never dangles;
 // at worst it reaches the thread that reuses it, as a reused tid would on Linux.
 Thread* g_free_threads;
+
+// The thread's wait and lock events.
+Result<void> thread_events_create(Thread* t) {
+    TRY(pal_result(g_pal->event_create(0, 1, &t->wait_event)));
+    auto created = pal_result(g_pal->event_create(0, 1, &t->lock_event));
+    if (!created.ok()) {
+        g_pal->stream_close(t->wait_event);
+        return created.error();
+    }
+    return {};
+}
 
 // A Thread for a new thread: a recycled one, or a fresh one with its own wait event.
 Result<Thread*> thread_alloc() {
@@ -42,15 +53,18 @@ Result<Thread*> thread_alloc() {
     }
     if (t) {
         PalHandle* ev = t->wait_event;
+        PalHandle* lock_ev = t->lock_event;
         memset(static_cast<void*>(t), 0, sizeof(Thread));
         t->wait_event = ev;
+        t->lock_event = lock_ev;
         g_pal->event_clear(ev);
+        g_pal->event_clear(lock_ev);
         return t;
     }
     t = static_cast<Thread*>(kzalloc(sizeof(Thread)));
     if (!t)
         return Errno(ENOMEM);
-    auto created = pal_result(g_pal->event_create(0, 1, &t->wait_event));
+    auto created = thread_events_create(t);
     if (!created.ok()) {
         kfree(t);
         return created.error();
@@ -147,7 +161,7 @@ void release_robust_futexes(Thread* t) {
 }  // namespace
 
 Result<void> threads_init_main(Thread* main) {
-    TRY(pal_result(g_pal->event_create(0, 1, &main->wait_event)));
+    TRY(thread_events_create(main));
     main->pal_id = g_pal->thread_id();
     SpinGuard g(g_threads_lock);
     insert_locked(main);

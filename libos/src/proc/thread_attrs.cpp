@@ -3,7 +3,7 @@
 
 #include <carbyne/string.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 
 #include "../fs/path.h"
 #include "process.h"

@@ -3,7 +3,7 @@
 
 #include <libos/log.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <libos/time_ns.h>
 #include <linux/time.h>
 
@@ -16,10 +16,11 @@ namespace {
 constexpr uint64_t kMsec = 1000000;
 
 struct Service {
-    Spinlock lock;
+    Spinlock lock{LockRank::Timer};
     Timer* armed;      // unordered: few timers are armed at once
-    PalHandle* event;  // set to make the thread look again
-    bool started;
+    PalHandle* event;  // set to make the thread look again; made with the thread
+    Mutex start_lock{LockRank::TimerStart};  // the PAL calls that start the thread run under it
+    bool started;      // set (release) once the thread and its event exist
 };
 
 constinit Service g_service = {};
@@ -101,13 +102,16 @@ bool fire_one(uint64_t* sleep) {
     }
 }
 
-Result<void> start_service_locked() {
+Result<void> start_service() {
+    if (__atomic_load_n(&g_service.started, __ATOMIC_ACQUIRE))
+        return {};
+    LockGuard g(g_service.start_lock);
     if (g_service.started)
         return {};
     if (!g_service.event)
         TRY(pal_result(g_pal->event_create(0, 1, &g_service.event)));
     TRY(pal_result(g_pal->thread_create(service_main, nullptr)));
-    g_service.started = true;
+    __atomic_store_n(&g_service.started, true, __ATOMIC_RELEASE);
     return {};
 }
 
@@ -129,10 +133,10 @@ uint64_t remaining_locked(const Timer* t) {
 
 Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t* old_remaining,
                        uint64_t* old_interval) {
+    if (deadline)
+        TRY(start_service());
     {
         SpinGuard g(g_service.lock);
-        if (deadline)
-            TRY(start_service_locked());
         if (old_remaining)
             *old_remaining = remaining_locked(t);
         if (old_interval)

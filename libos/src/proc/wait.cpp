@@ -37,6 +37,7 @@ bool time_left(uint64_t deadline, uint64_t* timeout) {
 }  // namespace
 
 Result<void> thread_block(uint64_t deadline) {
+    lock_check_may_block("a blocking wait");
     Thread* t = current_thread();
     if (signal_deliverable())
         return Errno(ERESTARTSYS);
@@ -57,6 +58,7 @@ Result<void> thread_block_on(size_t count, PalHandle* const* handles, const uint
     constexpr size_t kMax = 16;
     if (count + 1 > kMax)
         return Errno(EINVAL);
+    lock_check_may_block("a blocking wait on host handles");
     Thread* t = current_thread();
     if (signal_deliverable())
         return Errno(ERESTARTSYS);
@@ -106,27 +108,38 @@ void WaitQueue::remove(WaitLink* link) {
 }
 
 void WaitQueue::wake(uint32_t events) {
-    // Threads are woken after the lock is dropped: a woken thread that runs at once (on
-    // the waker's CPU) would otherwise spin on the lock for its time slice. Their events
-    // stay valid (a Thread is never freed), even if the link goes meanwhile.
+    // Threads are woken after the lock is dropped (a woken thread that runs at once, on the
+    // waker's CPU, would otherwise spin on the lock for its time slice), a batch at a time:
+    // a crowd of waiters takes several rounds, each skipping the links this call has seen.
+    // Their events stay valid (a Thread is never freed), even if the link goes meanwhile.
     constexpr size_t kBatch = 32;
     PalHandle* to_set[kBatch];
-    size_t count = 0;
-    {
-        SpinGuard g(m_lock);
-        for (WaitLink* l = m_head; l; l = l->next) {
-            if (l->events && !(l->events & events))
-                continue;
-            if (l->callback)
-                l->callback(l, events);
-            else if (l->thread && count < kBatch)
-                to_set[count++] = l->thread->wait_event;
-            else if (l->thread)
-                g_pal->event_set(l->thread->wait_event);  // a crowd: the rest under the lock
+    bool more = true;
+    uint64_t round = 0;
+    while (more) {
+        size_t count = 0;
+        more = false;
+        {
+            SpinGuard g(m_lock);
+            if (!round)
+                round = ++m_rounds;
+            for (WaitLink* l = m_head; l; l = l->next) {
+                if ((l->events && !(l->events & events)) || l->woken == round)
+                    continue;
+                if (!l->callback && l->thread && count == kBatch) {
+                    more = true;
+                    break;
+                }
+                l->woken = round;
+                if (l->callback)
+                    l->callback(l, events);
+                else if (l->thread)
+                    to_set[count++] = l->thread->wait_event;
+            }
         }
+        for (size_t i = 0; i < count; i++)
+            g_pal->event_set(to_set[i]);
     }
-    for (size_t i = 0; i < count; i++)
-        g_pal->event_set(to_set[i]);
 }
 
 }  // namespace carbyne::libos

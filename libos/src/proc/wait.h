@@ -11,7 +11,7 @@
 #pragma once
 
 #include <libos/result.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <pal/pal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +51,7 @@ struct WaitLink {
     uint32_t events;  // the POLL* bits it cares about; 0: all
     WaitLink* prev;
     WaitLink* next;
+    uint64_t woken = 0;  // the queue's last wake() round that reached it
 };
 
 // The waiters on one LibOS object (a pipe end, an eventfd, a timer...).
@@ -62,8 +63,9 @@ public:
     void wake(uint32_t events);
 
 private:
-    Spinlock m_lock;
+    Spinlock m_lock{LockRank::WaitQueue};
     WaitLink* m_head = nullptr;
+    uint64_t m_rounds = 0;
 };
 
 Thread* current_thread_or_null();

@@ -8,7 +8,7 @@
 #include <libos/heap.h>
 #include <libos/log.h>
 #include <libos/pal.h>
-#include <libos/spinlock.h>
+#include <libos/lock.h>
 #include <libos/user.h>
 #include <linux/resource.h>
 
