@@ -36,11 +36,11 @@ long futex(void* addr, int op, int val) { return syscall(SYS_futex, addr, op, va
 
 namespace carbyne::libos {
 void* lock_wait_handle() { return &t_waiter; }
-void lock_wait(void* handle, const int* granted) {
+void lock_wait(void* handle, const int* woken) {
     auto* w = static_cast<HostWaiter*>(handle);
     for (;;) {
         int seen = w->seq.load();
-        if (__atomic_load_n(granted, __ATOMIC_ACQUIRE))
+        if (__atomic_load_n(woken, __ATOMIC_ACQUIRE))
             return;
         g_sleeps++;
         futex(&w->seq, FUTEX_WAIT_PRIVATE, seen);

@@ -144,20 +144,20 @@ private:
 // One thread waiting in a sleeping lock's queue (on its stack).
 struct LockWaiter {
     bool exclusive;
-    int granted;     // set by the thread that hands it the lock
+    int woken;     // set by the unlock that wakes it (it then tries again)
     void* wake;      // lock_wait_handle() of the waiter
     LockWaiter* next;
 };
 
 // The waiting itself, apart from the lock's logic (proc/lock_wait.cpp; the unit test has a
 // host version): the current thread's handle to be woken through, a wait until
-// *granted is set, and the wake-up of a handle.
+// *woken is set, and the wake-up of a handle.
 void* lock_wait_handle();
-void lock_wait(void* handle, const int* granted);
+void lock_wait(void* handle, const int* woken);
 void lock_wake(void* handle);
 
 // A sleeping reader-writer lock (proc/rwlock.cpp). Waiters queue in arrival order; an
-// unlock hands the lock to the first waiter (and the readers right behind it) directly.
+// unlock wakes the first waiter (or the readers at the head), which tries again.
 class RwLock {
 public:
     constexpr explicit RwLock(LockRank rank) : m_rank(rank) {}
@@ -174,7 +174,7 @@ public:
         lock_check_drop(m_rank);
         __atomic_store_n(&m_state, 0, __ATOMIC_SEQ_CST);
         if (__atomic_load_n(&m_queued, __ATOMIC_SEQ_CST))
-            grant();
+            wake_first();
     }
     void lock_shared() {
         lock_check_take(m_rank);
@@ -186,13 +186,13 @@ public:
     void unlock_shared() {
         lock_check_drop(m_rank);
         if (__atomic_sub_fetch(&m_state, 1, __ATOMIC_SEQ_CST) == 0 && __atomic_load_n(&m_queued, __ATOMIC_SEQ_CST))
-            grant();
+            wake_first();
     }
 
 private:
     void lock_slow(bool exclusive);
     bool try_take(bool exclusive);
-    void grant();
+    void wake_first();
     void queue_lock();
     void queue_unlock() { __atomic_store_n(&m_queue_locked, 0, __ATOMIC_RELEASE); }
 

@@ -26,8 +26,8 @@ void* lock_wait_handle() {
     return t ? t->lock_event : nullptr;
 }
 
-void lock_wait(void* handle, const int* granted) {
-    while (!__atomic_load_n(granted, __ATOMIC_ACQUIRE)) {
+void lock_wait(void* handle, const int* woken) {
+    while (!__atomic_load_n(woken, __ATOMIC_ACQUIRE)) {
         // A thread the LibOS does not know (the timer service) has no event: it yields.
         if (handle)
             g_pal->event_wait(static_cast<PalHandle*>(handle), PAL_WAIT_FOREVER);
