@@ -21,6 +21,7 @@ struct Service {
     PalHandle* event;  // set to make the thread look again; made with the thread
     Mutex start_lock{LockRank::TimerStart};  // the PAL calls that start the thread run under it
     bool started;      // set (release) once the thread and its event exist
+    uint32_t clocks;   // bit n: a timer on clock n was armed (never cleared)
 };
 
 constinit Service g_service = {};
@@ -28,6 +29,7 @@ constinit Service g_service = {};
 bool cpu_clock(int clock) { return clock == CLOCK_PROCESS_CPUTIME_ID; }
 
 void link_locked(Timer* t) {
+    __atomic_or_fetch(&g_service.clocks, 1u << (t->clock & 31), __ATOMIC_RELAXED);
     t->next = g_service.armed;
     g_service.armed = t;
     t->linked = true;
@@ -59,16 +61,44 @@ uint64_t wait_for(const Timer* t, uint64_t now) {
     return left;
 }
 
+// The armed timers' clocks, read before the service lock is taken: reading a CPU-time clock
+// is a host call, which a spinlock must not cover.
+class ClockReadings {
+public:
+    explicit ClockReadings(uint32_t clocks) {
+        for (int c = 0; c < 32; c++) {
+            if (!(clocks & (1u << c)))
+                continue;
+            auto now = clock_now(c);
+            if (now.ok()) {
+                m_value[c] = now.value();
+                m_have |= 1u << c;
+            }
+        }
+    }
+    // EAGAIN for a clock not read (armed since): the service looks again after the arming.
+    Result<uint64_t> now(int clock) const {
+        if (!(m_have & (1u << (clock & 31))))
+            return Errno(EAGAIN);
+        return m_value[clock & 31];
+    }
+
+private:
+    uint64_t m_value[32] = {};
+    uint32_t m_have = 0;
+};
+
 // Fires one due timer, if any; returns false when none is due. `sleep` gets the time to
 // the earliest deadline otherwise.
 bool fire_one(uint64_t* sleep) {
     Timer* due = nullptr;
     uint64_t count = 0;
     *sleep = PAL_WAIT_FOREVER;
+    ClockReadings clocks(__atomic_load_n(&g_service.clocks, __ATOMIC_RELAXED));
     {
         SpinGuard g(g_service.lock);
         for (Timer* t = g_service.armed; t; t = t->next) {
-            auto now = clock_now(t->clock);
+            auto now = clocks.now(t->clock);
             if (!now.ok())
                 continue;
             uint64_t w = wait_for(t, now.value());
@@ -115,10 +145,10 @@ Result<void> start_service() {
     return {};
 }
 
-uint64_t remaining_locked(const Timer* t) {
+// `now`: the timer's clock, read before the lock.
+uint64_t remaining_locked(const Timer* t, const Result<uint64_t>& now) {
     if (!t->deadline)
         return 0;
-    auto now = clock_now(t->clock);
     if (!now.ok())
         return 1;
     uint64_t deadline = t->deadline;
@@ -135,10 +165,11 @@ Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t*
                        uint64_t* old_interval) {
     if (deadline)
         TRY(start_service());
+    Result<uint64_t> now = old_remaining ? clock_now(t->clock) : Result<uint64_t>(0);
     {
         SpinGuard g(g_service.lock);
         if (old_remaining)
-            *old_remaining = remaining_locked(t);
+            *old_remaining = remaining_locked(t, now);
         if (old_interval)
             *old_interval = t->interval;
         t->deadline = deadline;
@@ -155,11 +186,11 @@ Result<void> timer_set(Timer* t, uint64_t deadline, uint64_t interval, uint64_t*
 
 uint64_t timer_rearm(Timer* t) {
     uint64_t missed = 0;
+    auto now = clock_now(t->clock);
     {
         SpinGuard g(g_service.lock);
         if (!t->deadline || t->linked)
             return 0;
-        auto now = clock_now(t->clock);
         if (now.ok() && t->deadline <= now.value())
             missed = time_forward(t->deadline, t->interval, now.value(), &t->deadline);
         if (!t->deadline)
@@ -171,8 +202,9 @@ uint64_t timer_rearm(Timer* t) {
 }
 
 void timer_get(Timer* t, uint64_t* remaining, uint64_t* interval) {
+    auto now = clock_now(t->clock);
     SpinGuard g(g_service.lock);
-    *remaining = remaining_locked(t);
+    *remaining = remaining_locked(t, now);
     *interval = t->interval;
 }
 
