@@ -167,7 +167,8 @@ Result<void> open_console() {
         walked = Errno(ENOTDIR);
     if (!walked.ok())
         fail("fs.start_dir", s.start_dir, walked.error());
-    strlcpy(g_process.cwd, cwd->path, sizeof(g_process.cwd));
+    if (!process_set_cwd(cwd->path).ok())
+        libos_panic("out of memory at start-up");
     kfree(cwd);
 
     auto net_allow = net::net_allow_init(config);

@@ -5,6 +5,8 @@
 #include <libos/heap.h>
 #include <libos/user.h>
 
+#include "dentry.h"
+
 namespace carbyne::libos::fs {
 
 uint32_t mode_type_of(PalStreamType type) {
@@ -40,8 +42,33 @@ void File::unref() {
         poll_release();  // out of every epoll set before any part of the file goes
         kfree(m_path);
         m_path = nullptr;
+        dentry_put(m_dentry);
+        m_dentry = nullptr;
         destroy(this);
     }
+}
+
+void File::set_dentry(Dentry* d) {
+    if (!d)
+        return;  // out of memory: the path it was opened by stays its name
+    dentry_put(m_dentry);
+    m_dentry = d;
+    kfree(m_path);
+    m_path = nullptr;
+}
+
+Result<size_t> File::path(char* buf, size_t size, bool* deleted) const {
+    if (m_dentry)
+        return dentry_path(m_dentry, buf, size, deleted);
+    if (deleted)
+        *deleted = false;
+    if (!m_path)
+        return Errno(ENOENT);
+    size_t n = strlen(m_path);
+    if (n + 1 > size)
+        return Errno(ENAMETOOLONG);
+    memcpy(buf, m_path, n + 1);
+    return n;
 }
 
 Result<size_t> File::read(IoBuf, size_t) { return Errno(EINVAL); }

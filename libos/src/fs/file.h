@@ -19,6 +19,7 @@ class WaitQueue;
 namespace carbyne::libos::fs {
 
 struct Mount;
+struct Dentry;
 class File;
 struct XattrRequest;
 struct PollWatch;
@@ -125,8 +126,14 @@ public:
     bool is_path_only() const { return m_path_only; }
     void set_path_only() { m_path_only = true; }
 
-    // The LibOS path it was opened by (for /proc and logs).
-    const char* path() const { return m_path; }
+    // Its LibOS path now (a rename since the open moves it), for /proc, dirfds and logs; or
+    // the name it was made with (pipe:[N], anon_inode:[eventfd]...). ENOENT when it has
+    // neither, ENAMETOOLONG when `size` is short. *deleted: the path was unlinked since.
+    Result<size_t> path(char* buf, size_t size, bool* deleted = nullptr) const;
+    bool has_path() const { return m_dentry || m_path; }
+    // The dentry of the path it was opened by (vfs_open; the file takes the reference).
+    void set_dentry(Dentry* d);
+    Dentry* dentry() const { return m_dentry; }
 
     // The mount it was opened on (set by vfs_open; nullptr for consoles, pipes, memfds...):
     // read-only mounts refuse fchmod/fchown/futimens, fstatfs/syncfs ask its FileSystem.
@@ -160,7 +167,8 @@ protected:
     Spinlock m_lock{LockRank::File};
     uint32_t m_flags;
     bool m_path_only = false;
-    char* m_path = nullptr;
+    char* m_path = nullptr;    // the name it was made with, until a dentry replaces it
+    Dentry* m_dentry = nullptr;
     const Mount* m_mount = nullptr;
 
 private:

@@ -17,13 +17,17 @@ Result<void> FileSystem::symlink(const char*, const char*) { return Errno(EPERM)
 Result<File*> FileSystem::open_tmpfile(const Resolved&, uint32_t, uint32_t) { return Errno(EOPNOTSUPP); }
 
 Result<void> FileSystem::link_file(File* f, const Stat& st, const char* rel) {
-    if (!f->path() || f->path()[0] != '/')
-        return Errno(ENOENT);
     auto* from = static_cast<Resolved*>(kmalloc(sizeof(Resolved)));
     if (!from)
         return Errno(ENOMEM);
     HeapGuard guard{from};
-    TRY(vfs_resolve_with("/", f->path(), false, kResolveNoSearchCheck, from));  // the open file's own path
+    // The open file's own path (it follows renames); a file whose name is gone has none.
+    char own[kPathMax];
+    bool deleted = false;
+    TRY(f->path(own, sizeof(own), &deleted));
+    if (deleted || own[0] != '/')
+        return Errno(ENOENT);
+    TRY(vfs_resolve_with("/", own, false, kResolveNoSearchCheck, from));
     if (!from->exists || from->mount->fs != this || from->stat.ino != st.ino || from->stat.dev != st.dev)
         return Errno(ENOENT);
     return link(from->rel, rel);

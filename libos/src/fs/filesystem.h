@@ -41,6 +41,16 @@ public:
     // change through one must reach the other's dentry cache.
     virtual const char* host_root() const { return nullptr; }
 
+    // Whether `rel` is a link that Linux resolves to an object rather than a path ("magic":
+    // /proc's fd/N, cwd, exe, root), which RESOLVE_NO_MAGICLINKS refuses. *fd gets the
+    // descriptor an fd/N link of this process names (open reaches that file itself), else
+    // -1. Only the file system that has such links (procfs) says yes.
+    virtual bool magic_link(const char* rel, int* fd) {
+        (void)rel;
+        *fd = -1;
+        return false;
+    }
+
     // Attributes of `rel` without following a final symlink; *exists = false when missing.
     virtual Result<void> lookup(const char* rel, bool* exists, Stat* st) = 0;
     // The target of the symlink `rel`.

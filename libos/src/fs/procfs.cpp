@@ -147,34 +147,28 @@ Result<void> link_thread_self(const Ctx&, Text* out) {
 }
 
 Result<void> link_cwd(const Ctx&, Text* out) {
-    char* at = out->reserve(kPathMax);
+    char* at = out->reserve(kPathMax + 10);
     if (!at)
         return Errno(ENOMEM);
-    process_get_cwd(at);
+    if (TRY(process_get_cwd(at)))
+        strlcpy(at + strlen(at), " (deleted)", 11);  // as Linux's d_path
     out->commit(strlen(at));
     return {};
 }
 
-// The executable as the kernel names it: its path with every symlink resolved.
+Result<void> link_root(const Ctx&, Text* out) {
+    out->puts("/");
+    return {};
+}
+
+// The executable as the kernel names it: its path with every symlink resolved, where a
+// rename since moved it.
 Result<void> link_exe(const Ctx&, Text* out) {
-    auto* r = static_cast<Resolved*>(kmalloc(sizeof(Resolved)));
-    char* exe = out->reserve(kPathMax);
-    if (!r || !exe) {
-        kfree(r);
+    char* exe = out->reserve(kPathMax + 10);
+    if (!exe)
         return Errno(ENOMEM);
-    }
-    {
-        SpinGuard g(g_process.lock);
-        strlcpy(exe, g_process.exe, kPathMax);
-    }
-    if (!exe[0]) {
-        kfree(r);
-        return Errno(ENOENT);
-    }
-    auto resolved = vfs_resolve_with("/", exe, true, kResolveNoSearchCheck, r);
-    if (resolved.ok() && r->exists)
-        strlcpy(exe, r->path, kPathMax);
-    kfree(r);
+    if (TRY(process_exe_path(exe)))
+        strlcpy(exe + strlen(exe), " (deleted)", 11);  // as Linux's d_path
     out->commit(strlen(exe));
     return {};
 }
@@ -236,8 +230,16 @@ Result<void> link_fd(const Ctx& ctx, Text* out) {
             return {};
         }
     }
-    if (f->path() && f->path()[0]) {
-        out->puts(f->path());
+    char* at = out->reserve(kPathMax + 10);
+    if (!at)
+        return Errno(ENOMEM);
+    bool deleted = false;
+    auto named = f->path(at, kPathMax, &deleted);
+    if (named.ok() && named.value()) {
+        size_t n = named.value();
+        if (deleted)
+            n += strlcpy(at + n, " (deleted)", 11);  // as Linux's d_path
+        out->commit(n);
         return {};
     }
     Stat st{};
@@ -440,7 +442,7 @@ Result<void> gen_fdinfo(const Ctx& ctx, Text* out) {
         flags |= O_PATH;
     if (cloexec.ok() && cloexec.value())
         flags |= O_CLOEXEC;
-    int mnt = f->path() && f->path()[0] == '/' ? mount_id(vfs_find_mount(f->path())) : 0;
+    int mnt = f->mount() ? mount_id(f->mount()) : 0;
     Stat st{};
     (void)f->stat(&st);
     out->print("pos:\t%ld\nflags:\t0%o\nmnt_id:\t%d\nino:\t%lu\n", pos.ok() ? pos.value() : 0, flags, mnt, st.ino);
@@ -744,22 +746,23 @@ using pseudo::dir;
 using pseudo::dyn_dir;
 using pseudo::file;
 using pseudo::fixed_symlink;
+using pseudo::magic_link;
 using pseudo::symlink;
 using pseudo::text_file;
 
 constexpr Node kFdLink = {.name = "", .kind = Kind::Symlink, .perm = 0700, .generate = link_fd, .size = 64,
-                          .perm_of = fd_link_perm};
+                          .perm_of = fd_link_perm, .magic = true};
 constexpr DynEntries kFdEntries = {Slot::Fd, "", list_fds, fd_exists, &kFdLink};
 constexpr Node kFdInfoFile = file("", gen_fdinfo);
 constexpr DynEntries kFdInfoEntries = {Slot::Fd, "", list_fds, fd_exists, &kFdInfoFile};
 
 // The files of /proc/<pid>/ and /proc/<pid>/task/<tid>/, in Linux's order.
 #define CARBYNE_PROC_PID_ENTRIES                                                                    \
-    file("cmdline", gen_cmdline), file("comm", gen_comm, 0644), symlink("cwd", link_cwd),           \
-        file("environ", gen_environ, 0400), symlink("exe", link_exe), dyn_dir("fd", &kFdEntries, 0500), \
+    file("cmdline", gen_cmdline), file("comm", gen_comm, 0644), magic_link("cwd", link_cwd),           \
+        file("environ", gen_environ, 0400), magic_link("exe", link_exe), dyn_dir("fd", &kFdEntries, 0500), \
         dyn_dir("fdinfo", &kFdInfoEntries), file("limits", gen_limits), file("maps", gen_maps),      \
         file("mountinfo", gen_mountinfo),                                                           \
-        file("mounts", gen_mounts), fixed_symlink("root", "/"), file("stat", gen_stat),             \
+        file("mounts", gen_mounts), magic_link("root", link_root), file("stat", gen_stat),             \
         file("statm", gen_statm), file("status", gen_status)
 
 constexpr Node kTidChildren[] = {CARBYNE_PROC_PID_ENTRIES};

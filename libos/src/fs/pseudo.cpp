@@ -439,6 +439,14 @@ public:
         return {};
     }
 
+    bool magic_link(const char* rel, int* fd) override {
+        Walked w;
+        walk(m_info->root, rel, &w);
+        bool magic = w.node && w.node->kind == Kind::Symlink && w.node->magic;
+        *fd = magic ? w.ctx.fd : -1;
+        return magic;
+    }
+
     Result<size_t> readlink(const char* rel, char* buf, size_t size) override {
         Walked w;
         walk(m_info->root, rel, &w);

@@ -113,6 +113,7 @@ struct Node {
     uint64_t rdev = 0;                   // Device: makedev(major, minor)
     uint64_t size = 0;                   // st_size shown (Linux shows 0 in /proc, 4096 in /sys)
     uint32_t (*perm_of)(const Ctx& ctx) = nullptr;  // permission bits that depend on the Ctx
+    bool magic = false;                  // Symlink: resolved to an object (FileSystem::magic_link)
 };
 
 // Node constructors for the trees.
@@ -139,6 +140,10 @@ constexpr Node symlink(const char* name, GenerateFn target) {
 }
 constexpr Node fixed_symlink(const char* name, const char* target) {
     return Node{.name = name, .kind = Kind::Symlink, .perm = 0777, .text = target};
+}
+// A link Linux resolves to an object (/proc/<pid>/cwd, exe, root): `target` shows its path.
+constexpr Node magic_link(const char* name, GenerateFn target) {
+    return Node{.name = name, .kind = Kind::Symlink, .perm = 0777, .generate = target, .magic = true};
 }
 constexpr Node device(const char* name, OpenDeviceFn open, uint64_t rdev, uint16_t perm = 0666) {
     return Node{.name = name, .kind = Kind::Device, .perm = perm, .open = open, .rdev = rdev};

@@ -9,6 +9,7 @@
 
 #include "../proc/process.h"
 #include "dcache.h"
+#include "dentry.h"
 
 namespace carbyne::libos::fs {
 
@@ -134,29 +135,10 @@ const Mount* vfs_mount_at(unsigned i) { return i < g_mount_count ? &g_mounts[i] 
 
 namespace {
 
-// A /proc link that Linux resolves to an object rather than a path ("magic"): below a
-// process directory, fd/N, map_files/X, ns/X, exe, cwd and root. /proc/self itself and
-// /proc/mounts are ordinary symlinks.
+// A link that Linux resolves to an object rather than a path (FileSystem::magic_link).
 bool is_magic_link(const Mount* m, const char* clean_path) {
-    if (strcmp(m->fs->type_name(), "proc") != 0)
-        return false;
-    const char* rel = path_below(clean_path, m->path);
-    const char* name = path_basename(clean_path);
-    bool nested = false;
-    for (const char* p = rel; *p; p++)
-        nested |= *p == '/';
-    if (!nested)
-        return false;
-    if (!strcmp(name, "exe") || !strcmp(name, "cwd") || !strcmp(name, "root"))
-        return true;
-    size_t dir_end = size_t(name - 1 - clean_path);
-    size_t dir_start = dir_end;
-    while (dir_start > 0 && clean_path[dir_start - 1] != '/')
-        dir_start--;
-    size_t n = dir_end - dir_start;
-    const char* dir = clean_path + dir_start;
-    return (n == 2 && !strncmp(dir, "fd", 2)) || (n == 9 && !strncmp(dir, "map_files", 9)) ||
-           (n == 2 && !strncmp(dir, "ns", 2));
+    int fd;
+    return m->fs->magic_link(path_below(clean_path, m->path), &fd);
 }
 
 LastKind last_kind_of(const char* path, bool* trailing_slash) {
@@ -527,6 +509,7 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
     }
     File* f = TRY(r.mount->fs->open(r, flags, mode));
     f->set_mount(r.mount);
+    f->set_dentry(dentry_get(r.path));
     if (!r.exists)
         own_new_file(r);
     return f;
@@ -682,7 +665,9 @@ Result<void> vfs_unlink(const Resolved& r) {
         return Errno(EISDIR);
     if (!r.rel[0])
         return Errno(EBUSY);
-    return forgetting(r.mount->fs->unlink(r.rel), r);
+    TRY(forgetting(r.mount->fs->unlink(r.rel), r));
+    dentry_removed(r.path);
+    return {};
 }
 
 Result<void> vfs_rmdir(const Resolved& r) {
@@ -701,7 +686,9 @@ Result<void> vfs_rmdir(const Resolved& r) {
         return Errno(ENOTDIR);
     if (!r.rel[0])
         return Errno(EBUSY);
-    return forgetting(r.mount->fs->rmdir(r.rel), r);
+    TRY(forgetting(r.mount->fs->rmdir(r.rel), r));
+    dentry_removed(r.path);
+    return {};
 }
 
 Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags) {
@@ -756,7 +743,13 @@ Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags
     }
     auto done = from.mount->fs->rename(from.rel, to.rel, flags);
     vfs_dcache_forget(from.mount, from.rel);
-    return forgetting(done, to);
+    TRY(forgetting(done, to));
+    // The names held below either path follow. Out of memory, a held name leaves the tree
+    // (its holders see it deleted); the rename itself is done.
+    auto moved = (flags & kExchange) ? dentry_exchanged(from.path, to.path) : dentry_renamed(from.path, to.path);
+    if (!moved.ok())
+        log_warning("rename %s: the names held below it are lost (out of memory)", from.path);
+    return {};
 }
 
 Result<void> vfs_link(const Resolved& from, const Resolved& to) {
@@ -785,39 +778,9 @@ Result<void> vfs_link_file(File* f, const Resolved& to) {
     return m->fs->link_file(f, st, to.rel);
 }
 
-namespace {
-
-// Reads a decimal number at *p and moves past it; false when there is none.
-bool take_number(const char** p, int* out) {
-    const char* s = *p;
-    int64_t v = 0;
-    while (*s >= '0' && *s <= '9' && v <= INT32_MAX)
-        v = v * 10 + (*s++ - '0');
-    if (s == *p || v > INT32_MAX)
-        return false;
-    *out = int(v);
-    *p = s;
-    return true;
-}
-
-}  // namespace
-
 int vfs_proc_fd_link(const Resolved& r) {
-    if (!r.exists || (r.stat.mode & S_IFMT) != S_IFLNK || !is_magic_link(r.mount, r.path))
-        return -1;
-    const char* p = r.rel;  // "<pid>/fd/<n>" or "<pid>/task/<tid>/fd/<n>"
-    int pid, tid, fd;
-    if (!take_number(&p, &pid) || pid != g_process.pid)
-        return -1;
-    if (starts_with(p, "/task/")) {
-        p += 6;
-        if (!take_number(&p, &tid))
-            return -1;
-    }
-    if (!starts_with(p, "/fd/"))
-        return -1;
-    p += 4;
-    if (!take_number(&p, &fd) || *p)
+    int fd = -1;
+    if (!r.exists || (r.stat.mode & S_IFMT) != S_IFLNK || !r.mount->fs->magic_link(r.rel, &fd))
         return -1;
     return fd;
 }

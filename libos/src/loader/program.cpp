@@ -9,6 +9,7 @@
 #include <linux/fcntl.h>
 #include <linux/mman.h>
 
+#include "../fs/dentry.h"
 #include "../fs/pseudo.h"
 #include "../fs/vfs.h"
 #include "../mm/mm.h"
@@ -88,6 +89,7 @@ Result<FileRef> open_executable(const char* path, uint64_t* size) {
     // read permission (a --x program runs), so not through vfs_open's checks.
     fs::File* f = TRY(r->mount->fs->open(*r, O_RDONLY, 0));
     f->set_mount(r->mount);
+    f->set_dentry(fs::dentry_get(r->path));
     return FileRef(f);
 }
 
@@ -315,9 +317,14 @@ Result<StartState> load_program(const ProgramArgs& args) {
     ProgramArgs stack_args = run;
     stack_args.path = args.path;
     uint64_t sp = TRY(build_stack(stack_args, *app, dynamic ? interp : nullptr, vdso));
+    // /proc/self/exe: the file run (the interpreter of a script), symlinks resolved.
     {
-        SpinGuard g(g_process.lock);
-        strlcpy(g_process.exe, run.path, sizeof(g_process.exe));
+        auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
+        if (!r)
+            return Errno(ENOMEM);
+        HeapGuard guard{r};
+        TRY(fs::vfs_resolve("/", run.path, true, r));
+        TRY(process_set_exe(r->path, args.path));
     }
     // /proc/self/cmdline shows the argv the program really got (interpreter first).
     TRY(fs::procfs_set_args(run.argv, run.envp));

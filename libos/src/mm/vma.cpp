@@ -12,6 +12,7 @@
 #include <linux/mman.h>
 
 #include "../fs/file.h"
+#include "../fs/path.h"
 #include "mm.h"
 
 namespace carbyne::libos::mm {
@@ -570,13 +571,19 @@ uint64_t heap_brk(uint64_t want) {
 
 size_t format_maps(char* buf, size_t size) {
     size_t n = 0;
+    auto* path = static_cast<char*>(kmalloc(fs::kPathMax + 10));  // a file's, " (deleted)"
+    HeapGuard path_guard{path};
     auto room = [&]() { return n < size ? size - n : 0; };
     SharedGuard g(g_vma_lock);
     for (size_t i = 0; i < g_list.count; i++) {
         const Vma& v = g_list.v[i];
         if (v.flags & kVmaReserved)
             continue;
-        const char* name = v.file && v.file->path() ? v.file->path()
+        bool deleted = false;
+        bool named = v.file && path && v.file->path(path, fs::kPathMax, &deleted).ok();
+        if (named && deleted)
+            strlcpy(path + strlen(path), " (deleted)", 11);
+        const char* name = named                    ? path
                            : (v.flags & kVmaHeap)   ? "[heap]"
                            : (v.flags & kVmaStack)  ? "[stack]"
                            : (v.flags & kVmaVdso)   ? "[vdso]"

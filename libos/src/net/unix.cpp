@@ -726,7 +726,8 @@ Result<UnixSock*> find_other(const SockAddr& a, int type) {
         if (!w)
             return Errno(ENOMEM);
         HeapGuard guard(w);
-        process_get_cwd(w->cwd);
+        if (TRY(process_get_cwd(w->cwd)) && path[0] != '/')
+            return Errno(ENOENT);  // a removed working directory has no names
         TRY(fs::vfs_resolve(w->cwd, path, true, &w->r));
         if (!w->r.exists)
             return Errno(ENOENT);
@@ -964,7 +965,8 @@ Result<void> UnixSocket::bind_path(const SockAddr& a) {
     if (!w)
         return Errno(ENOMEM);
     HeapGuard guard(w);
-    process_get_cwd(w->cwd);
+    if (TRY(process_get_cwd(w->cwd)) && path[0] != '/')
+        return Errno(ENOENT);  // a removed working directory has no names
     TRY(fs::vfs_resolve_with(w->cwd, path, false, fs::kResolveLastRaw, &w->r));
     uint32_t perm = 0777 & ~process_umask();
     auto made = fs::vfs_mknod(w->r, S_IFSOCK | perm, 0);

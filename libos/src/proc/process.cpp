@@ -5,13 +5,63 @@
 #include <libos/heap.h>
 #include <linux/resource.h>
 
+#include "../fs/dentry.h"
+
 namespace carbyne::libos {
 
 constinit Process g_process{};
 
-void process_get_cwd(char* out) {
+Result<bool> process_get_cwd(char* out) {
+    bool deleted = false;
     SpinGuard g(g_process.lock);
-    strlcpy(out, g_process.cwd, fs::kPathMax);
+    if (!g_process.cwd) {
+        strlcpy(out, "/", fs::kPathMax);  // before start-up set it
+        return false;
+    }
+    TRY(fs::dentry_path(g_process.cwd, out, fs::kPathMax, &deleted));
+    return deleted;
+}
+
+Result<void> process_set_exe(const char* path, const char* started_as) {
+    fs::Dentry* d = fs::dentry_get(path);
+    if (!d)
+        return Errno(ENOMEM);
+    fs::Dentry* old;
+    {
+        SpinGuard g(g_process.lock);
+        old = g_process.exe;
+        g_process.exe = d;
+        strlcpy(g_process.comm, fs::path_basename(started_as), sizeof(g_process.comm));
+    }
+    fs::dentry_put(old);
+    return {};
+}
+
+Result<bool> process_exe_path(char* out) {
+    bool deleted = false;
+    SpinGuard g(g_process.lock);
+    if (!g_process.exe)
+        return Errno(ENOENT);
+    TRY(fs::dentry_path(g_process.exe, out, fs::kPathMax, &deleted));
+    return deleted;
+}
+
+Result<void> process_set_cwd(const char* path) {
+    fs::Dentry* d = fs::dentry_get(path);
+    if (!d)
+        return Errno(ENOMEM);
+    process_set_cwd_dentry(d);
+    return {};
+}
+
+void process_set_cwd_dentry(fs::Dentry* d) {
+    fs::Dentry* old;
+    {
+        SpinGuard g(g_process.lock);
+        old = g_process.cwd;
+        g_process.cwd = d;
+    }
+    fs::dentry_put(old);
 }
 
 namespace {

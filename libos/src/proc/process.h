@@ -94,10 +94,11 @@ struct Process {
     uint64_t stack_size;  // the main thread's stack (RLIMIT_STACK's start value)
 
     Spinlock lock{LockRank::Process};  // guards the fields below
-    char cwd[fs::kPathMax];
+    fs::Dentry* cwd;  // the working directory (process_get_cwd, process_set_cwd)
     uint32_t umask;
     uint64_t brk_max_size;  // sys.brk.max_size (RLIMIT_DATA's start value)
-    char exe[fs::kPathMax];  // the program's LibOS path
+    fs::Dentry* exe;  // the program's file (process_exe_path)
+    char comm[16];    // the name it was started by, the threads' default name
     SignalAction actions[kNumSignals];  // index n - 1 for signal n
     uint64_t pending;                   // process-directed signals
     SigInfo pending_info[kNumSignals];  // as Thread's
@@ -119,7 +120,19 @@ struct Process {
 extern Process g_process;
 
 // The working directory, copied out under the lock.
-void process_get_cwd(char* out);
+// The working directory's path now into `out` (kPathMax bytes); true when it was removed
+// (`out` then has the path it had). ENAMETOOLONG when a rename made it too long.
+Result<bool> process_get_cwd(char* out);
+// Makes the directory at `path` (clean, absolute) the working directory; ENOMEM.
+Result<void> process_set_cwd(const char* path);
+// Makes the directory of dentry `d` the working directory (takes the reference).
+void process_set_cwd_dentry(fs::Dentry* d);
+// The program: its file at `path` (clean, absolute, symlinks resolved) and the name the
+// threads take (Linux's comm: the last component of the name it was started by).
+Result<void> process_set_exe(const char* path, const char* started_as);
+// The program file's path now into `out` (kPathMax bytes); true when it was removed.
+// ENOENT before a program runs.
+Result<bool> process_exe_path(char* out);
 
 // The credentials, copied under the lock.
 Credentials process_creds();

@@ -39,7 +39,7 @@ void thread_get_name(Thread* t, char out[16]) {
     if (t->attrs.named)
         strlcpy(out, t->attrs.name, 16);
     else
-        strlcpy(out, fs::path_basename(g_process.exe), 16);
+        strlcpy(out, g_process.comm, 16);
 }
 
 }  // namespace carbyne::libos

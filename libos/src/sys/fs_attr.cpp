@@ -389,9 +389,11 @@ Result<long> sys_fstatfs(const SyscallArgs& a) {
     fs::StatFs s{};
     // By the path the file was opened with; a file renamed or unlinked since still lives on
     // the same mount, whose root answers then.
-    const char* path = f->path();
-    auto at_path = path && fs::path_is_within(path, m->path) ? fs::vfs_statfs(m, fs::path_below(path, m->path), &s)
-                                                             : Result<void>(Errno(ENOENT));
+    char path[fs::kPathMax];
+    bool deleted = false;
+    bool named = f->path(path, sizeof(path), &deleted).ok() && !deleted;
+    auto at_path = named && fs::path_is_within(path, m->path) ? fs::vfs_statfs(m, fs::path_below(path, m->path), &s)
+                                                              : Result<void>(Errno(ENOENT));
     if (!at_path.ok()) {
         s = fs::StatFs{};
         TRY(fs::vfs_statfs(m, "", &s));

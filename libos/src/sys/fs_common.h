@@ -36,8 +36,9 @@ struct PathBuf {
 Result<void> copy_path_from_user(uint64_t user_path, PathBuf* out);
 
 // The directory a relative path of an *at call starts from: the working directory for
-// AT_FDCWD, else dirfd's path (ENOTDIR when it is not a directory, EBADF when not open).
-Result<void> dirfd_base(int dirfd, char* out);
+// AT_FDCWD, else dirfd's path now (ENOTDIR when it is not a directory, EBADF when not
+// open). True when that directory was removed (`out` has the path it had).
+Result<bool> dirfd_base(int dirfd, char* out);
 
 // Resolves a LibOS-side path against dirfd with vfs_resolve_with's flags. An empty path
 // is ENOENT (callers handle AT_EMPTY_PATH before).

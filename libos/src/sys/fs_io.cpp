@@ -67,18 +67,21 @@ Result<long> vector_io(uint64_t iov_addr, uint32_t iovcnt, Op op) {
 
 }  // namespace
 
-Result<void> dirfd_base(int dirfd, char* out) {
-    if (dirfd == AT_FDCWD) {
-        process_get_cwd(out);
-        return {};
-    }
+Result<bool> dirfd_base(int dirfd, char* out) {
+    if (dirfd == AT_FDCWD)
+        return process_get_cwd(out);
     FileRef f = TRY(g_process.fds.get(dirfd, true));
     fs::Stat st;
     TRY(f->stat(&st));
     if ((st.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
-    strlcpy(out, f->path() ? f->path() : "/", fs::kPathMax);
-    return {};
+    bool deleted = false;
+    auto named = f->path(out, fs::kPathMax, &deleted);
+    if (!named.ok() && named.error().code == ENOENT)
+        strlcpy(out, "/", fs::kPathMax);
+    else if (!named.ok())
+        return named.error();
+    return deleted;
 }
 
 Result<void> copy_path_from_user(uint64_t user_path, PathBuf* out) {
@@ -102,10 +105,27 @@ Result<void> resolve_path_at(int dirfd, const char* path, bool follow, uint32_t 
     if (!base.get())
         return Errno(ENOMEM);
     // With RESOLVE_IN_ROOT an absolute path starts at dirfd too.
-    if (path[0] != '/' || (flags & fs::kResolveInRoot))
-        TRY(dirfd_base(dirfd, base.get()->s));
-    else
+    if (path[0] != '/' || (flags & fs::kResolveInRoot)) {
+        if (TRY(dirfd_base(dirfd, base.get()->s))) {
+            // A removed directory has no names left; its ".." is still the directory it
+            // was in (which follows renames), as on Linux. FIXME: "." itself needs the
+            // directory's own object, which a path walk cannot reach (ENOENT here).
+            if (path[0] == '/' || path[0] != '.' || path[1] != '.' || (path[2] != '/' && path[2] != '\0'))
+                return Errno(ENOENT);
+            char* b = base.get()->s;
+            size_t n = strlen(b);
+            while (n > 1 && b[n - 1] != '/')
+                n--;
+            b[n > 1 ? n - 1 : 1] = '\0';
+            path += 2;
+            while (*path == '/')
+                path++;
+            if (!*path)
+                path = ".";
+        }
+    } else {
         strlcpy(base.get()->s, "/", fs::kPathMax);
+    }
     return fs::vfs_resolve_with(base.get()->s, path, follow, flags, out);
 }
 

@@ -7,6 +7,7 @@
 #include <linux/fcntl.h>
 #include <linux/stat.h>
 
+#include "../fs/dentry.h"
 #include "../fs/vfs.h"
 #include "../proc/process.h"
 #include "fs_common.h"
@@ -51,7 +52,9 @@ Result<void> stat_at(int dirfd, uint64_t path, uint32_t flags, fs::Stat* out) {
                 if (!box.get())
                     return Errno(ENOMEM);
                 char cwd[fs::kPathMax];
-                process_get_cwd(cwd);
+                // FIXME: a removed cwd has no path to walk; Linux still gives its status.
+                if (TRY(process_get_cwd(cwd)))
+                    return Errno(ENOENT);
                 // The working directory itself: Linux walks nothing here.
                 TRY(fs::vfs_resolve_with("/", cwd, true, fs::kResolveNoSearchCheck, box.get()));
                 *out = box.get()->stat;
@@ -194,9 +197,16 @@ Result<long> sys_readlinkat(const SyscallArgs& a) {
         FileRef f = TRY(g_process.fds.get(a.fd(0), true));
         fs::Stat st;
         TRY(f->stat(&st));
-        if ((st.mode & S_IFMT) != S_IFLNK || !f->path())
+        if ((st.mode & S_IFMT) != S_IFLNK || !f->has_path())
             return Errno(ENOENT);
-        TRY(resolve_path_at(AT_FDCWD, f->path(), false, 0, box.get()));  // FIXME: by path, until files hold dentries
+        // FIXME: read through the file's own object once dentries carry inodes; its path,
+        // which follows renames, until then.
+        char link_path[fs::kPathMax];
+        bool deleted = false;
+        TRY(f->path(link_path, sizeof(link_path), &deleted));
+        if (deleted)
+            return Errno(ENOENT);
+        TRY(resolve_path_at(AT_FDCWD, link_path, false, 0, box.get()));
     } else {
         TRY(resolve_path_at(a.fd(0), path.get()->s, false, 0, box.get()));
     }
@@ -214,7 +224,8 @@ Result<long> sys_readlink(const SyscallArgs& a) {
 
 Result<long> sys_getcwd(const SyscallArgs& a) {
     char cwd[fs::kPathMax];
-    process_get_cwd(cwd);
+    if (TRY(process_get_cwd(cwd)))
+        return Errno(ENOENT);  // removed: Linux has no path to give
     size_t len = strlen(cwd) + 1;
     if (a.u64(1) < len)
         return Errno(ERANGE);
@@ -229,8 +240,7 @@ Result<long> change_dir(const fs::Resolved& r) {
     if ((r.stat.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
     TRY(fs::check_permission(fs::FsIds::current(), fs::attrs_of(r.stat), fs::kMayExec));
-    SpinGuard g(g_process.lock);
-    strlcpy(g_process.cwd, r.path, sizeof(g_process.cwd));
+    TRY(process_set_cwd(r.path));
     return 0;
 }
 }  // namespace
@@ -250,8 +260,14 @@ Result<long> sys_fchdir(const SyscallArgs& a) {
     if ((st.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
     TRY(fs::check_permission(fs::FsIds::current(), fs::attrs_of(st), fs::kMayExec));
-    SpinGuard g(g_process.lock);
-    strlcpy(g_process.cwd, f->path() ? f->path() : "/", sizeof(g_process.cwd));
+    // The directory's own name, even a removed one (the cwd is then a removed directory).
+    if (fs::Dentry* d = f->dentry()) {
+        process_set_cwd_dentry(fs::dentry_ref(d));
+        return 0;
+    }
+    char path[fs::kPathMax];
+    TRY(f->path(path, sizeof(path)));
+    TRY(process_set_cwd(path));
     return 0;
 }
 
