@@ -1,5 +1,5 @@
 // File descriptors on a regular file and a directory: openat, read, pread, lseek,
-// fstat, dup, close, getdents64, and the errno of each misuse.
+// fstat, dup, close, getdents64, getdents, and the errno of each misuse.
 // Usage: files FILE DIR - FILE is a readable regular file, DIR a small fixed directory
 // whose sorted entry names are printed.
 #define _GNU_SOURCE  // getdents64(), strerrorname_np() in check.h
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -225,6 +226,46 @@ static void check_directory(const char *path) {
   CHECK_FAILS_WITH("getdents64_closed_ebadf", getdents64(fd, buf, sizeof(buf)), EBADF);
 }
 
+// The legacy getdents(2): linux_dirent records (the name at offset 18, the type in the
+// record's last byte) listing what getdents64 lists, with the same types.
+static void check_legacy_getdents(const char *dir, const char *file) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  char buf[120];
+  char seen64[4096] = "", seen[4096] = "";
+  long n;
+  while ((n = getdents64(fd, buf, sizeof(buf))) > 0) {
+    for (long off = 0; off < n; off += record_size(buf + off)) {
+      char entry[300];
+      snprintf(entry, sizeof(entry), "%s:%d/", record_name(buf + off), buf[off + 18]);
+      if (strlen(seen64) + strlen(entry) < sizeof(seen64)) strcat(seen64, entry);
+    }
+  }
+  lseek(fd, 0, SEEK_SET);
+  int calls = 0;
+  while ((n = syscall(SYS_getdents, fd, buf, sizeof(buf))) > 0) {
+    calls++;
+    for (long off = 0; off < n;) {
+      unsigned short reclen;
+      memcpy(&reclen, buf + off + 16, sizeof(reclen));
+      char entry[300];
+      snprintf(entry, sizeof(entry), "%s:%d/", buf + off + 18, buf[off + reclen - 1]);
+      if (strlen(seen) + strlen(entry) < sizeof(seen)) strcat(seen, entry);
+      off += reclen;
+    }
+  }
+  check("getdents_end", n == 0, "getdents returned %ld (%s)", n, strerrorname_np(errno));
+  check("getdents_several_calls", calls > 1, "the listing took %d calls", calls);
+  check("getdents_same_entries_and_types", strcmp(seen, seen64) == 0, "getdents %s, getdents64 %s", seen, seen64);
+  lseek(fd, 0, SEEK_SET);
+  CHECK_FAILS_WITH("getdents_small_buffer_einval", syscall(SYS_getdents, fd, buf, 8), EINVAL);
+  CHECK_FAILS_WITH("getdents_bad_buffer_efault", syscall(SYS_getdents, fd, BAD_POINTER, 4096), EFAULT);
+  close(fd);
+  CHECK_FAILS_WITH("getdents_closed_ebadf", syscall(SYS_getdents, fd, buf, sizeof(buf)), EBADF);
+  fd = open(file, O_RDONLY | O_CLOEXEC);
+  CHECK_FAILS_WITH("getdents_file_enotdir", syscall(SYS_getdents, fd, buf, sizeof(buf)), ENOTDIR);
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s FILE DIR\n", argv[0]);
@@ -234,5 +275,6 @@ int main(int argc, char **argv) {
   check_bad_paths();
   check_write_fault();
   check_directory(argv[2]);
+  check_legacy_getdents(argv[2], argv[1]);
   return check_exit_status();
 }

@@ -100,6 +100,7 @@
     SYSCALL(75, fdatasync, Full, "f", "")                                                             \
     SYSCALL(76, truncate, Full, "si", "")                                                             \
     SYSCALL(77, ftruncate, Full, "fi", "")                                                            \
+    SYSCALL(78, getdents, Full, "fpz", "")                                                            \
     SYSCALL(79, getcwd, Full, "pz", "")                                                               \
     SYSCALL(80, chdir, Full, "s", "")                                                                 \
     SYSCALL(81, fchdir, Full, "f", "")                                                                \

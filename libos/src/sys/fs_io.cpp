@@ -1,6 +1,6 @@
 // read, write, pread64, pwrite64, readv, writev, preadv, pwritev, preadv2, pwritev2, lseek,
 // open, openat, openat2, creat, close, close_range, dup, dup2, dup3, fcntl, ioctl,
-// getdents64, fadvise64
+// getdents64, getdents, fadvise64
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/user.h>
@@ -548,20 +548,44 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
     }
 }
 
-Result<long> sys_getdents64(const SyscallArgs& a) {
+namespace {
+
+// getdents64 and getdents: the directory's entries as linux_dirent64 records, turned into
+// the legacy linux_dirent ones for getdents. Both have the same size for a name (an
+// 8-byte ino and off, a 2-byte reclen, the name and its NUL, one type byte, aligned to
+// 8), so the same entries fit and each record is turned in place: the name moves down by
+// the type byte, which goes to the record's last byte.
+Result<long> read_dirents(const SyscallArgs& a, bool legacy) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
     size_t size = a.u64(2) > 65536 ? 65536 : size_t(a.u64(2));
     // Probe the whole buffer first: entries handed out are consumed, so a fault while
     // copying them out would lose them.
     TRY(clear_user(a.u64(1), size));
-    void* buf = kmalloc(size ? size : 1);
+    auto* buf = static_cast<uint8_t*>(kmalloc(size ? size : 1));
     if (!buf)
         return Errno(ENOMEM);
     HeapGuard guard{buf};
     size_t n = TRY(f->getdents64(buf, size));
+    constexpr size_t kTypeAt = 18;  // offsetof(struct linux_dirent64, d_type)
+    for (size_t at = 0; legacy && at < n;) {
+        uint8_t* rec = buf + at;
+        uint16_t reclen;
+        memcpy(&reclen, rec + 16, sizeof(reclen));
+        uint8_t type = rec[kTypeAt];
+        size_t name_len = strlen(reinterpret_cast<char*>(rec + kTypeAt + 1));
+        memmove(rec + kTypeAt, rec + kTypeAt + 1, name_len + 1);
+        rec[reclen - 1] = type;
+        at += reclen;
+    }
     TRY(copy_to_user(a.u64(1), buf, n));
     return long(n);
 }
+
+}  // namespace
+
+Result<long> sys_getdents64(const SyscallArgs& a) { return read_dirents(a, false); }
+
+Result<long> sys_getdents(const SyscallArgs& a) { return read_dirents(a, true); }
 
 Result<long> sys_fadvise64(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
