@@ -152,6 +152,8 @@
                                         "EPERM), which open(2) answers ENXIO; devices answer EPERM: " \
                                         "no CAP_MKNOD is granted. A chroot mount's FIFO is a LibOS "  \
                                         "pipe: another host process opening it is not connected")     \
+    SYSCALL(134, uselib, Enosys, "", "a.out shared libraries: kernels built without CONFIG_USELIB " \
+                                     "(Debian's) answer ENOSYS")                                   \
     SYSCALL(137, statfs, Full, "sp", "")                                                              \
     SYSCALL(138, fstatfs, Partial, "fp", "files on a mount (chroot: the host file system's own "      \
                                          "figures and f_type); the console has no mount and answers " \
@@ -172,6 +174,7 @@
     SYSCALL(147, sched_get_priority_min, Full, "i", "")                                               \
     SYSCALL(148, sched_rr_get_interval, Partial, "ip", "0 s (no thread is SCHED_RR; Linux may give "  \
                                                        "a fair-scheduler slice)")                     \
+    SYSCALL(156, _sysctl, Enosys, "", "removed from Linux in 5.5; Linux answers ENOSYS")           \
     SYSCALL(157, prctl, Partial, "ixxxx", "PR_SET/GET_NAME (per thread, shown in /proc comm), "       \
                                           "DUMPABLE, KEEPCAPS, GET_SECUREBITS, NO_NEW_PRIVS, "        \
                                           "TIMERSLACK, CHILD_SUBREAPER and PDEATHSIG are recorded "   \
@@ -194,6 +197,15 @@
     SYSCALL(129, rt_sigqueueinfo, Partial, "iip", "to this process only")                             \
     SYSCALL(130, rt_sigsuspend, Full, "pz", "")                                                       \
     SYSCALL(131, sigaltstack, Full, "pp", "")                                                         \
+    SYSCALL(174, create_module, Enosys, "", "removed from Linux in 2.6; Linux answers ENOSYS")     \
+    SYSCALL(177, get_kernel_syms, Enosys, "", "removed from Linux in 2.6; Linux answers ENOSYS")   \
+    SYSCALL(178, query_module, Enosys, "", "removed from Linux in 2.6; Linux answers ENOSYS")      \
+    SYSCALL(180, nfsservctl, Enosys, "", "removed from Linux in 3.1; Linux answers ENOSYS")        \
+    SYSCALL(181, getpmsg, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
+    SYSCALL(182, putpmsg, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
+    SYSCALL(183, afs_syscall, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")      \
+    SYSCALL(184, tuxcall, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
+    SYSCALL(185, security, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")         \
     SYSCALL(186, gettid, Full, "", "")                                                                \
     SYSCALL(188, setxattr, Partial, "sspzx", "system.* (POSIX ACLs): EOPNOTSUPP")                     \
     SYSCALL(189, lsetxattr, Partial, "sspzx", "system.* (POSIX ACLs): EOPNOTSUPP")                    \
@@ -225,7 +237,11 @@
                                                     "sched_getaffinity; the host thread is not "      \
                                                     "pinned (getcpu may name any CPU)")               \
     SYSCALL(204, sched_getaffinity, Full, "izp", "")                                                  \
+    SYSCALL(212, lookup_dcookie, Enosys, "", "removed from Linux with oprofile's dcookies; Linux " \
+                                             "answers ENOSYS")                                     \
     SYSCALL(213, epoll_create, Full, "i", "")                                                         \
+    SYSCALL(214, epoll_ctl_old, Enosys, "", "never implemented on x86-64; Linux answers ENOSYS")   \
+    SYSCALL(215, epoll_wait_old, Enosys, "", "never implemented on x86-64; Linux answers ENOSYS")  \
     SYSCALL(217, getdents64, Full, "fpz", "")                                                         \
     SYSCALL(218, set_tid_address, Full, "p", "")                                                      \
     SYSCALL(221, fadvise64, Full, "fiix", "")                                                         \
@@ -245,6 +261,7 @@
                                           "another (ELOOP; Linux nests 5 levels); console "           \
                                           "entries are level-triggered")                              \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \
+    SYSCALL(236, vserver, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
     SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "         \
                                              "IOPRIO_WHO_PGRP and IOPRIO_WHO_USER reach this "        \
                                              "process only")                                          \
