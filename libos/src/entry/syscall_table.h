@@ -338,4 +338,5 @@
     SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (the "    \
                                            "last component is always asked of the file system)")      \
     SYSCALL(439, faccessat2, Full, "fsox", "")                                                        \
-    SYSCALL(441, epoll_pwait2, Full, "fpippz", "")
+    SYSCALL(441, epoll_pwait2, Full, "fpippz", "")                                                    \
+    SYSCALL(449, futex_waitv, Full, "puxpi", "")

@@ -1,8 +1,9 @@
 // Futex wait queues and PI futexes (see futex.h).
 #include "futex.h"
 
-#include <libos/pal.h>
+#include <libos/heap.h>
 #include <libos/lock.h>
+#include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/futex.h>
 
@@ -272,6 +273,58 @@ Result<void> futex_wait(uint64_t uaddr, uint32_t expected, uint64_t deadline, ui
     if (woken)
         return {};  // woken, even if the wait also timed out or a signal came
     return r;       // ETIMEDOUT, or ERESTARTSYS for a signal
+}
+
+Result<long> futex_waitv(const FutexWaitItem* items, size_t count, uint64_t deadline) {
+    Thread* self = current_thread();
+    auto* w = static_cast<Waiter*>(kzalloc(count * sizeof(Waiter)));
+    if (!w)
+        return Errno(ENOMEM);
+    HeapGuard guard{w};
+    g_pal->event_clear(self->wait_event);
+    // Queued one by one, each checked under its bucket's lock as futex_wait does: a wake
+    // of any queued one before the last is queued is kept (its `queued` is cleared).
+    size_t queued = 0;
+    Result<void> setup;
+    for (; queued < count; queued++) {
+        uint64_t uaddr = items[queued].uaddr;
+        w[queued] = Waiter{uaddr, kFutexBitsetAll, uint32_t(self->tid), self, nullptr, nullptr, true, false, false};
+        Bucket& b = bucket_of(uaddr);
+        LockGuard g(b.lock);
+        uint32_t value;
+        setup = copy_from_user(&value, uaddr, sizeof(value));
+        if (setup.ok() && value != items[queued].expected)
+            setup = Errno(EAGAIN);
+        if (!setup.ok())
+            break;
+        enqueue_locked(b, &w[queued]);
+    }
+    auto any_woken = [&] {
+        for (size_t i = 0; i < queued; i++)
+            if (!__atomic_load_n(&w[i].queued, __ATOMIC_ACQUIRE))
+                return true;
+        return false;
+    };
+    Result<void> waited;
+    while (setup.ok() && !any_woken()) {
+        waited = thread_block(deadline);
+        if (!waited.ok())
+            break;
+    }
+    long woken = -1;
+    for (size_t i = 0; i < queued; i++) {
+        Bucket& now = lock_bucket_of(&w[i]);  // a requeue may have moved it
+        if (w[i].queued)
+            unlink_locked(now, &w[i]);
+        else
+            woken = long(i);
+        now.lock.unlock();
+    }
+    if (woken >= 0)
+        return woken;  // woken, even if a value differed, the wait timed out or a signal came
+    if (!setup.ok())
+        return setup.error();
+    return waited.error();  // ETIMEDOUT or ERESTARTSYS
 }
 
 Result<long> futex_wake(uint64_t uaddr, uint32_t count, uint32_t bitset) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <libos/result.h>
+#include <stddef.h>
 #include <stdint.h>
 
 namespace carbyne::libos {
@@ -37,6 +38,16 @@ Result<long> futex_requeue(uint64_t uaddr, uint32_t wake, uint32_t requeue, uint
 // value holds, up to `wake2` on uaddr2. EFAULT (nothing woken) when uaddr2 cannot be
 // written; ENOSYS for an unknown operation (nothing changed) or comparison (changed).
 Result<long> futex_wake_op(uint64_t uaddr, uint32_t wake, uint64_t uaddr2, uint32_t wake2, uint32_t encoded_op);
+
+// One futex of a futex_waitv(2) call: its address and the value it must hold.
+struct FutexWaitItem {
+    uint64_t uaddr;
+    uint32_t expected;
+};
+// Blocks while every *items[i].uaddr == items[i].expected, until one of them is woken
+// (returns its index; the highest when several were), `deadline` (ETIMEDOUT) or a signal
+// (ERESTARTSYS). EAGAIN when a value differs (unless one was woken meanwhile), EFAULT.
+Result<long> futex_waitv(const FutexWaitItem* items, size_t count, uint64_t deadline);
 
 // FUTEX_LOCK_PI(2) / FUTEX_TRYLOCK_PI: makes the caller the owner of the PI futex at uaddr,
 // waiting until `deadline` (monotonic ns) unless `trylock`. EDEADLK when it owns it already,

@@ -1,4 +1,5 @@
-// clone, clone3 (threads), exit, futex
+// clone, clone3 (threads), exit, futex, futex_waitv
+#include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/futex.h>
@@ -168,6 +169,49 @@ Result<long> sys_futex(const SyscallArgs& a) {
     default:
         return Errno(ENOSYS);  // FUTEX_WAIT_REQUEUE_PI, FUTEX_CMP_REQUEUE_PI: see docs/syscalls.md
     }
+}
+
+Result<long> sys_futex_waitv(const SyscallArgs& a) {
+    constexpr uint32_t kWaitvMax = 128;        // FUTEX_WAITV_MAX
+    constexpr uint32_t kSizeMask = 3;          // FUTEX2_SIZE_MASK
+    constexpr uint32_t kSizeU32 = 2;           // FUTEX2_SIZE_U32
+    constexpr uint32_t kPrivate = 128;         // FUTEX2_PRIVATE
+    struct WaitvEntry {                        // struct futex_waitv
+        uint64_t val;
+        uint64_t uaddr;
+        uint32_t flags;
+        uint32_t reserved;
+    };
+    uint64_t waiters = a.u64(0);
+    uint32_t count = a.u32(1);
+    if (a.u32(2))
+        return Errno(EINVAL);
+    if (!count || count > kWaitvMax || !waiters)
+        return Errno(EINVAL);
+    uint64_t deadline = kNoDeadline;
+    if (a.u64(3)) {
+        // An absolute time on the clock given.
+        int clock = a.i32(4);
+        if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC)
+            return Errno(EINVAL);
+        uint64_t ns = TRY(read_timespec(a.u64(3)));
+        uint64_t now = TRY(clock_now(clock));
+        deadline = deadline_after(ns > now ? ns - now : 0);
+    }
+    auto* entries = static_cast<WaitvEntry*>(kmalloc(count * sizeof(WaitvEntry)));
+    auto* items = static_cast<FutexWaitItem*>(kmalloc(count * sizeof(FutexWaitItem)));
+    HeapGuard entries_guard{entries}, items_guard{items};
+    if (!entries || !items)
+        return Errno(ENOMEM);
+    TRY(copy_from_user(entries, waiters, count * sizeof(WaitvEntry)));
+    for (uint32_t i = 0; i < count; i++) {
+        const WaitvEntry& e = entries[i];
+        if ((e.flags & ~(kSizeMask | kPrivate)) || e.reserved || (e.flags & kSizeMask) != kSizeU32 || (e.val >> 32))
+            return Errno(EINVAL);
+        TRY(check_futex_addr(e.uaddr, !(e.flags & kPrivate)));
+        items[i] = FutexWaitItem{e.uaddr, uint32_t(e.val)};
+    }
+    return futex_waitv(items, count, deadline);
 }
 
 }  // namespace carbyne::libos
