@@ -174,6 +174,7 @@
     SYSCALL(147, sched_get_priority_min, Full, "i", "")                                               \
     SYSCALL(148, sched_rr_get_interval, Partial, "ip", "0 s (no thread is SCHED_RR; Linux may give "  \
                                                        "a fair-scheduler slice)")                     \
+    SYSCALL(153, vhangup, Full, "", "")                                                            \
     SYSCALL(156, _sysctl, Enosys, "", "removed from Linux in 5.5; Linux answers ENOSYS")           \
     SYSCALL(157, prctl, Partial, "ixxxx", "PR_SET/GET_NAME (per thread, shown in /proc comm), "       \
                                           "DUMPABLE, KEEPCAPS, GET_SECUREBITS, NO_NEW_PRIVS, "        \
@@ -183,6 +184,7 @@
                                           "GET_TID_ADDRESS; PR_SET_VMA (as without "                  \
                                           "CONFIG_ANON_VMA_NAME) and other options answer EINVAL")    \
     SYSCALL(158, arch_prctl, Full, "ip", "")                                                          \
+    SYSCALL(159, adjtimex, Full, "p", "")                                                          \
     SYSCALL(160, setrlimit, Partial, "ip", "per-process limits; raising a hard limit needs an "       \
                                            "effective uid of 0; RLIMIT_NOFILE is at most 1024, the "  \
                                            "descriptor table (EPERM above, as Linux above "           \
@@ -197,7 +199,19 @@
     SYSCALL(129, rt_sigqueueinfo, Partial, "iip", "to this process only")                             \
     SYSCALL(130, rt_sigsuspend, Full, "pz", "")                                                       \
     SYSCALL(131, sigaltstack, Full, "pp", "")                                                         \
+    SYSCALL(163, acct, Full, "s", "")                                                              \
+    SYSCALL(164, settimeofday, Full, "pp", "")                                                     \
+    SYSCALL(169, reboot, Full, "xxxp", "")                                                         \
+    SYSCALL(172, iopl, Enosys, "", "the kernel Carbyne presents has no I/O port access "           \
+                                   "(CONFIG_X86_IOPL_IOPERM=n); Linux built so answers ENOSYS")    \
+    SYSCALL(173, ioperm, Enosys, "", "the kernel Carbyne presents has no I/O port access "         \
+                                     "(CONFIG_X86_IOPL_IOPERM=n); Linux built so answers ENOSYS")  \
     SYSCALL(174, create_module, Enosys, "", "removed from Linux in 2.6; Linux answers ENOSYS")     \
+    SYSCALL(175, init_module, Enosys, "", "the kernel Carbyne presents has no loadable modules "   \
+                                          "(CONFIG_MODULES=n); Linux built so answers ENOSYS")     \
+    SYSCALL(176, delete_module, Enosys, "", "the kernel Carbyne presents has no loadable "         \
+                                            "modules (CONFIG_MODULES=n); Linux built so answers "  \
+                                            "ENOSYS")                                              \
     SYSCALL(177, get_kernel_syms, Enosys, "", "removed from Linux in 2.6; Linux answers ENOSYS")   \
     SYSCALL(178, query_module, Enosys, "", "removed from Linux in 2.6; Linux answers ENOSYS")      \
     SYSCALL(180, nfsservctl, Enosys, "", "removed from Linux in 3.1; Linux answers ENOSYS")        \
@@ -250,6 +264,7 @@
     SYSCALL(224, timer_gettime, Full, "ip", "")                                                       \
     SYSCALL(225, timer_getoverrun, Full, "i", "")                                                     \
     SYSCALL(226, timer_delete, Full, "i", "")                                                         \
+    SYSCALL(227, clock_settime, Full, "ip", "")                                                    \
     SYSCALL(228, clock_gettime, Full, "ip", "")                                                       \
     SYSCALL(229, clock_getres, Full, "ip", "")                                                        \
     SYSCALL(234, tgkill, Partial, "iii", "threads of this process")                                   \
@@ -262,6 +277,8 @@
                                           "entries are level-triggered")                              \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \
     SYSCALL(236, vserver, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
+    SYSCALL(246, kexec_load, Enosys, "", "the kernel Carbyne presents has no kexec "               \
+                                         "(CONFIG_KEXEC=n); Linux built so answers ENOSYS")        \
     SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "         \
                                              "IOPRIO_WHO_PGRP and IOPRIO_WHO_USER reach this "        \
                                              "process only")                                          \
@@ -306,13 +323,19 @@
     SYSCALL(297, rt_tgsigqueueinfo, Partial, "iiip", "to threads of this process only")               \
     SYSCALL(299, recvmmsg, Full, "fpuxp", "")                                                         \
     SYSCALL(302, prlimit64, Partial, "iipp", "as setrlimit; this process only (another pid: ESRCH)")  \
+    SYSCALL(305, clock_adjtime, Full, "ip", "")                                                    \
     SYSCALL(306, syncfs, Full, "f", "")                                                               \
     SYSCALL(307, sendmmsg, Full, "fpux", "")                                                          \
     SYSCALL(309, getcpu, Full, "ppp", "")                                                             \
     SYSCALL(310, process_vm_readv, Partial, "ipupux", "this process only (another pid: ESRCH)")       \
     SYSCALL(311, process_vm_writev, Partial, "ipupux", "this process only (another pid: ESRCH)")      \
+    SYSCALL(313, finit_module, Enosys, "", "the kernel Carbyne presents has no loadable modules "  \
+                                           "(CONFIG_MODULES=n); Linux built so answers ENOSYS")    \
     SYSCALL(316, renameat2, Full, "fsfsx", "")                                                        \
     SYSCALL(318, getrandom, Full, "pzx", "")                                                          \
+    SYSCALL(320, kexec_file_load, Enosys, "", "the kernel Carbyne presents has no kexec "          \
+                                              "(CONFIG_KEXEC_FILE=n); Linux built so answers "     \
+                                              "ENOSYS")                                            \
     SYSCALL(435, clone3, Partial, "pz", "threads as clone; process creation answers ENOSYS")          \
     SYSCALL(319, memfd_create, Partial, "sx", "a private tmpfs file; no file seals (F_ADD_SEALS "     \
                                               "answers EINVAL) and no MFD_HUGETLB (EINVAL)")          \

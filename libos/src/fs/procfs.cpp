@@ -371,10 +371,10 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     out->print("SigQ:\t%d/%lu\nSigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
                __builtin_popcountll(thread_pending | shared_pending), kRlimInfinity, thread_pending, shared_pending,
                thread->sigmask, ignored, caught);
-    // The capability sets capget(2) reports: all of them for uid 0, none otherwise.
-    uint64_t caps = process_creds().privileged() ? (uint64_t{1} << 41) - 1 : 0;
+    // The capability sets capget(2) reports (creds.h).
+    uint64_t caps = process_creds().capabilities();
     out->print("CapInh:\t%016lx\nCapPrm:\t%016lx\nCapEff:\t%016lx\nCapBnd:\t%016lx\nCapAmb:\t%016lx\n", uint64_t{0},
-               caps, caps, (uint64_t{1} << 41) - 1, uint64_t{0});
+               caps, caps, kCapBounding, uint64_t{0});
     out->puts("NoNewPrivs:\t0\nSeccomp:\t0\nCpus_allowed:\t");
     put_cpu_mask(out);
     out->puts("\nCpus_allowed_list:\t");

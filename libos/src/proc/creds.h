@@ -23,10 +23,28 @@ struct IdSet {
     bool holds(uint32_t id) const { return id == real || id == effective || id == saved; }
 };
 
+// Capability numbers (capability.h) the LibOS checks by name.
+inline constexpr int kCapSysModule = 16, kCapSysRawio = 17, kCapSysPacct = 20, kCapSysBoot = 22,
+                     kCapSysTime = 25, kCapSysTtyConfig = 26, kCapMknod = 27, kCapWakeAlarm = 35;
+inline constexpr int kCapLastCap = 40;  // CAP_CHECKPOINT_RESTORE, Linux 5.9+
+
+// The capabilities the instance's root holds (its bounding set): all but those that
+// administer the host itself (kernel modules, raw I/O ports, process accounting, reboot and
+// kexec, the system clock, TTY configuration, device nodes, wake alarms), which no process
+// of the instance may use, as in a container's bounding set. Any other uid holds none.
+inline constexpr uint64_t kCapBounding =
+    ((uint64_t(1) << (kCapLastCap + 1)) - 1) &
+    ~((uint64_t(1) << kCapSysModule) | (uint64_t(1) << kCapSysRawio) | (uint64_t(1) << kCapSysPacct) |
+      (uint64_t(1) << kCapSysBoot) | (uint64_t(1) << kCapSysTime) | (uint64_t(1) << kCapSysTtyConfig) |
+      (uint64_t(1) << kCapMknod) | (uint64_t(1) << kCapWakeAlarm));
+
 struct Credentials {
     IdSet uid, gid;
 
     bool privileged() const { return uid.effective == 0; }
+    // The effective (and permitted) capability set.
+    uint64_t capabilities() const { return privileged() ? kCapBounding : 0; }
+    bool capable(int cap) const { return (capabilities() >> cap) & 1; }
 };
 
 // setuid(2), setgid(2): everything when privileged, else only the effective (and fs) id, to

@@ -150,7 +150,6 @@ Result<long> sys_setgroups(const SyscallArgs& a) {
 namespace {
 
 constexpr uint32_t kCapVersion1 = 0x19980330, kCapVersion2 = 0x20071026, kCapVersion3 = 0x20080522;
-constexpr uint32_t kCapLastCap = 40;  // CAP_CHECKPOINT_RESTORE, Linux 5.9+
 
 struct CapHeader {
     uint32_t version;
@@ -160,13 +159,12 @@ struct CapData {
     uint32_t effective, permitted, inheritable;
 };
 
-// The capability sets an id of 0 holds (all of them) and any other holds (none): the
-// LibOS decides privilege by the effective uid (creds.h), as a process without file
-// capabilities sees it.
-void caps_of(bool privileged, CapData out[2]) {
-    uint64_t all = privileged ? (uint64_t(1) << (kCapLastCap + 1)) - 1 : 0;
-    out[0] = {uint32_t(all), uint32_t(all), 0};
-    out[1] = {uint32_t(all >> 32), uint32_t(all >> 32), 0};
+// The capability sets of the credentials (creds.h: the bounding set for an id of 0, none
+// for any other), as a process without file capabilities sees them.
+void caps_of(const Credentials& c, CapData out[2]) {
+    uint64_t caps = c.capabilities();
+    out[0] = {uint32_t(caps), uint32_t(caps), 0};
+    out[1] = {uint32_t(caps >> 32), uint32_t(caps >> 32), 0};
 }
 
 // The header's version: the number of data structs it takes, or EINVAL after writing the
@@ -195,7 +193,7 @@ Result<long> sys_capget(const SyscallArgs& a) {
     if (!a.u64(1))
         return 0;  // a version probe
     CapData data[2];
-    caps_of(process_creds().privileged(), data);
+    caps_of(process_creds(), data);
     TRY(copy_to_user(a.u64(1), data, sizeof(CapData) * size_t(count)));
     return 0;
 }
@@ -209,7 +207,7 @@ Result<long> sys_capset(const SyscallArgs& a) {
         return Errno(EPERM);
     CapData want[2] = {}, have[2];
     TRY(copy_from_user(want, a.u64(1), sizeof(CapData) * size_t(count)));
-    caps_of(process_creds().privileged(), have);
+    caps_of(process_creds(), have);
     for (int i = 0; i < count; i++)
         if (want[i].effective != have[i].effective || want[i].permitted != have[i].permitted ||
             want[i].inheritable != have[i].inheritable)
