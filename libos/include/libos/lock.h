@@ -49,6 +49,7 @@ enum class LockRank : uint8_t {
     WaitQueue,    // nestable: a watched file's queue, then the epoll instance's own queue
     EpollReady,   // an epoll instance's ready list (under a watched file's queue lock)
     Dcache,       // a chroot mount's dentry cache
+    Inotify,      // every inotify instance's watches and events (fs/inotify.cpp)
     Dentries,     // the dentry tree (fs/dentry.cpp)
     ProcArgs,     // /proc/self/cmdline and environ
     TmpfsPages,   // the tmpfs page pool

@@ -284,6 +284,14 @@
                                              "process only")                                          \
     SYSCALL(252, ioprio_get, Partial, "ii", "as recorded; IOPRIO_WHO_PGRP and IOPRIO_WHO_USER see "   \
                                             "this process only")                                      \
+    SYSCALL(253, inotify_init, Full, "", "")                                                       \
+    SYSCALL(254, inotify_add_watch, Partial, "fsx", "events of what the instance does, on every "  \
+                                                    "mount (host processes outside it are not "    \
+                                                    "seen); a watch follows its name's object "    \
+                                                    "(another hard link's changes are not its "    \
+                                                    "events); IN_DELETE_SELF comes at the "        \
+                                                    "unlink, not at the last close")               \
+    SYSCALL(255, inotify_rm_watch, Full, "fi", "")                                                 \
     SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \
     SYSCALL(258, mkdirat, Full, "fso", "")                                                            \
     SYSCALL(259, mknodat, Partial, "fsox", "as mknod")                                                \
@@ -318,6 +326,7 @@
     SYSCALL(292, dup3, Full, "ffx", "")                                                               \
     SYSCALL(293, pipe2, Partial, "px", "O_NONBLOCK, O_CLOEXEC, O_DIRECT (packet mode); no "           \
                                    "O_NOTIFICATION_PIPE (EINVAL): there are no watch queues")         \
+    SYSCALL(294, inotify_init1, Full, "x", "")                                                     \
     SYSCALL(295, preadv, Full, "fpii", "")                                                            \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                           \
     SYSCALL(297, rt_tgsigqueueinfo, Partial, "iiip", "to threads of this process only")               \

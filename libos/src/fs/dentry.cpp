@@ -173,6 +173,22 @@ Dentry* dentry_get(const char* clean_path) {
     return get_locked(clean_path, strlen(clean_path));
 }
 
+Dentry* dentry_find(const char* clean_path) {
+    SpinGuard g(g_lock);
+    Dentry* d = lookup_locked(clean_path);
+    if (d)
+        d->refs++;
+    return d;
+}
+
+Dentry* dentry_parent(Dentry* d) {
+    SpinGuard g(g_lock);
+    Dentry* p = d->parent;
+    if (p)
+        p->refs++;
+    return p;
+}
+
 Dentry* dentry_ref(Dentry* d) {
     SpinGuard g(g_lock);
     d->refs++;

@@ -27,6 +27,12 @@ struct Dentry;
 Dentry* dentry_get(const char* clean_path);
 Dentry* dentry_ref(Dentry* d);
 void dentry_put(Dentry* d);
+// The dentry of `clean_path` if the tree has it (someone holds it or a name below it), with
+// a reference; nullptr otherwise. Makes nothing.
+Dentry* dentry_find(const char* clean_path);
+// The directory `d` is in (a removed one keeps the one it was removed from), with a
+// reference; nullptr for the root.
+Dentry* dentry_parent(Dentry* d);
 
 // The dentry's current path into buf (NUL-terminated); ENAMETOOLONG when it does not fit.
 // *deleted: the name was unlinked (a directory removed), as Linux's " (deleted)".

@@ -4,8 +4,10 @@
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/user.h>
+#include <linux/inotify.h>
 
 #include "dentry.h"
+#include "inotify.h"
 
 namespace carbyne::libos::fs {
 
@@ -40,6 +42,8 @@ File::File(uint32_t flags, const char* path) : m_flags(flags) {
 void File::unref() {
     if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0) {
         poll_release();  // out of every epoll set before any part of the file goes
+        if (m_dentry)
+            notify_file(this, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
         kfree(m_path);
         m_path = nullptr;
         dentry_put(m_dentry);

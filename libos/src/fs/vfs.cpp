@@ -6,10 +6,12 @@
 #include <libos/log.h>
 #include <libos/pal.h>
 #include <linux/fcntl.h>
+#include <linux/inotify.h>
 
 #include "../proc/process.h"
 #include "dcache.h"
 #include "dentry.h"
+#include "inotify.h"
 
 namespace carbyne::libos::fs {
 
@@ -510,8 +512,12 @@ Result<File*> vfs_open(Resolved& r, uint32_t flags, uint32_t mode) {
     File* f = TRY(r.mount->fs->open(r, flags, mode));
     f->set_mount(r.mount);
     f->set_dentry(dentry_get(r.path));
-    if (!r.exists)
+    if (!r.exists) {
         own_new_file(r);
+        notify_path(r.path, IN_CREATE, false);
+    }
+    if (!(flags & O_PATH))
+        notify_file(f, IN_OPEN);
     return f;
 }
 
@@ -631,6 +637,7 @@ Result<void> vfs_mkdir(const Resolved& r, uint32_t mode) {
     TRY(check_may_create(r));
     TRY(r.mount->fs->mkdir(r.rel, mode & 07777));
     own_new_file(r);
+    notify_path(r.path, IN_CREATE, true);
     return {};
 }
 
@@ -642,13 +649,16 @@ Result<void> vfs_mknod(const Resolved& r, uint32_t mode, uint64_t dev) {
         return Errno(EPERM);  // devices need CAP_MKNOD, which the LibOS grants no one
     TRY(r.mount->fs->mknod(r.rel, mode, dev));
     own_new_file(r);
+    notify_path(r.path, IN_CREATE, false);
     return {};
 }
 
 Result<void> vfs_symlink(const char* target, const Resolved& r) {
     TRY(check_create(r, false));
     TRY(check_may_create(r));
-    return r.mount->fs->symlink(target, r.rel);
+    TRY(r.mount->fs->symlink(target, r.rel));
+    notify_path(r.path, IN_CREATE, false);
+    return {};
 }
 
 Result<void> vfs_unlink(const Resolved& r) {
@@ -666,6 +676,7 @@ Result<void> vfs_unlink(const Resolved& r) {
     if (!r.rel[0])
         return Errno(EBUSY);
     TRY(forgetting(r.mount->fs->unlink(r.rel), r));
+    notify_removed(r.path, false);
     dentry_removed(r.path);
     return {};
 }
@@ -687,6 +698,7 @@ Result<void> vfs_rmdir(const Resolved& r) {
     if (!r.rel[0])
         return Errno(EBUSY);
     TRY(forgetting(r.mount->fs->rmdir(r.rel), r));
+    notify_removed(r.path, true);
     dentry_removed(r.path);
     return {};
 }
@@ -744,6 +756,9 @@ Result<void> vfs_rename(const Resolved& from, const Resolved& to, uint32_t flags
     auto done = from.mount->fs->rename(from.rel, to.rel, flags);
     vfs_dcache_forget(from.mount, from.rel);
     TRY(forgetting(done, to));
+    notify_rename(from.path, to.path, is_dir(from));
+    if (flags & kExchange)
+        notify_rename(to.path, from.path, is_dir(to));
     // The names held below either path follow. Out of memory, a held name leaves the tree
     // (its holders see it deleted); the rename itself is done.
     auto moved = (flags & kExchange) ? dentry_exchanged(from.path, to.path) : dentry_renamed(from.path, to.path);
@@ -761,7 +776,10 @@ Result<void> vfs_link(const Resolved& from, const Resolved& to) {
     TRY(check_may_create(to));
     if (is_dir(from))
         return Errno(EPERM);
-    return from.mount->fs->link(from.rel, to.rel);
+    TRY(from.mount->fs->link(from.rel, to.rel));
+    notify_path(from.path, IN_ATTRIB, false);  // its link count
+    notify_path(to.path, IN_CREATE, false);
+    return {};
 }
 
 Result<void> vfs_link_file(File* f, const Resolved& to) {
@@ -775,7 +793,9 @@ Result<void> vfs_link_file(File* f, const Resolved& to) {
     TRY(check_may_create(to));
     if ((st.mode & S_IFMT) == S_IFDIR)
         return Errno(EPERM);
-    return m->fs->link_file(f, st, to.rel);
+    TRY(m->fs->link_file(f, st, to.rel));
+    notify_path(to.path, IN_CREATE, false);
+    return {};
 }
 
 int vfs_proc_fd_link(const Resolved& r) {
@@ -797,7 +817,9 @@ Result<void> vfs_chmod(const Resolved& r, uint32_t mode) {
         return Errno(EPERM);
     mode = chmod_mode(who, attrs_of(r.stat), mode & 07777);
     // A directory's search permission decides whether the walks cached below it may pass.
-    return forgetting(r.mount->fs->chmod(r.rel, mode), r);
+    TRY(forgetting(r.mount->fs->chmod(r.rel, mode), r));
+    notify_path(r.path, IN_ATTRIB, is_dir(r));
+    return {};
 }
 
 Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid) {
@@ -806,7 +828,9 @@ Result<void> vfs_chown(const Resolved& r, uint32_t uid, uint32_t gid) {
     if (r.mount->readonly)
         return Errno(EROFS);
     TRY(check_chown(FsIds::current(), attrs_of(r.stat), uid, gid));
-    return forgetting(r.mount->fs->chown(r.rel, uid, gid), r);
+    TRY(forgetting(r.mount->fs->chown(r.rel, uid, gid), r));
+    notify_path(r.path, IN_ATTRIB, is_dir(r));
+    return {};
 }
 
 Result<void> vfs_truncate(const Resolved& r, uint64_t size) {
@@ -819,7 +843,9 @@ Result<void> vfs_truncate(const Resolved& r, uint64_t size) {
     if (r.mount->readonly)
         return Errno(EROFS);
     TRY(check_permission(FsIds::current(), attrs_of(r.stat), kMayWrite));
-    return r.mount->fs->truncate(r.rel, size);
+    TRY(r.mount->fs->truncate(r.rel, size));
+    notify_path(r.path, IN_MODIFY, false);
+    return {};
 }
 
 Result<void> vfs_utimens(const Resolved& r, int64_t atime_ns, int64_t mtime_ns) {
@@ -828,7 +854,9 @@ Result<void> vfs_utimens(const Resolved& r, int64_t atime_ns, int64_t mtime_ns) 
     if (r.mount->readonly)
         return Errno(EROFS);
     TRY(check_utimes(FsIds::current(), attrs_of(r.stat), atime_ns == kTimeNow && mtime_ns == kTimeNow));
-    return r.mount->fs->utimens(r.rel, atime_ns, mtime_ns);
+    TRY(r.mount->fs->utimens(r.rel, atime_ns, mtime_ns));
+    notify_path(r.path, IN_ATTRIB, is_dir(r));
+    return {};
 }
 
 Result<void> vfs_statfs(const Mount* m, const char* rel, StatFs* out) {

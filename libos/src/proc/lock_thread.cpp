@@ -14,7 +14,7 @@ const char* lock_rank_name(LockRank r) {
         "vma",           "futex bucket", "timer start",   "process",       "fd table",
         "file",          "unix socket",  "unix names",    "pipe",          "fifo",
         "tmpfs tree",    "tmpfs node",   "posix timers",  "timer service", "threads",
-        "epoll watch",   "wait queue",   "epoll ready",   "dcache",        "dentries",      "proc args",
+        "epoll watch",   "wait queue",   "epoll ready",   "dcache",        "inotify",       "dentries",      "proc args",
         "tmpfs pages",   "arena",        "heap",
     };
     static_assert(sizeof(kNames) / sizeof(kNames[0]) == size_t(LockRank::Count));

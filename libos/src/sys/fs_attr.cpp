@@ -5,9 +5,11 @@
 #include <carbyne/string.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
+#include <linux/inotify.h>
 #include <linux/stat.h>
 #include <linux/time_types.h>
 
+#include "../fs/inotify.h"
 #include "../fs/vfs.h"
 #include "../proc/process.h"
 #include "fs_common.h"
@@ -205,6 +207,7 @@ Result<long> sys_fchmod(const SyscallArgs& a) {
     if (!fs::owner_or_privileged(who, attrs))
         return Errno(EPERM);
     TRY(f->chmod(fs::chmod_mode(who, attrs, a.u32(1) & 07777)));
+    fs::notify_file(f.get(), IN_ATTRIB);
     return 0;
 }
 
@@ -219,6 +222,7 @@ Result<long> sys_fchownat(const SyscallArgs& a) {
 Result<long> sys_fchown(const SyscallArgs& a) {
     FileRef f = TRY(g_process.fds.get(a.fd(0)));
     TRY(chown_file(f, a.u32(1), a.u32(2)));
+    fs::notify_file(f.get(), IN_ATTRIB);
     return 0;
 }
 
@@ -264,6 +268,7 @@ Result<long> sys_ftruncate(const SyscallArgs& a) {
         return Errno(EINVAL);
     FileRef f = TRY(writable_regular_file(a.fd(0)));
     TRY(f->truncate(a.u64(1)));
+    fs::notify_file(f.get(), IN_MODIFY);
     return 0;
 }
 

@@ -5,9 +5,11 @@
 #include <libos/heap.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
+#include <linux/inotify.h>
 #include <linux/openat2.h>
 #include <linux/uio.h>
 
+#include "../fs/inotify.h"
 #include "../fs/vfs.h"
 #include "../net/ioseq.h"
 #include "../net/pipe.h"
@@ -135,28 +137,51 @@ Result<void> resolve_user_path(int dirfd, uint64_t user_path, bool follow, fs::R
     return resolve_path_at(dirfd, path.get()->s, follow, 0, out);
 }
 
+namespace {
+
+// inotify's IN_ACCESS and IN_MODIFY once data moved (a no-op while nothing is watched).
+Result<long> accessed(FileRef& f, Result<long> done) {
+    if (done.ok() && done.value() > 0)
+        fs::notify_file(f.get(), IN_ACCESS);
+    return done;
+}
+Result<long> modified(FileRef& f, Result<long> done) {
+    if (done.ok() && done.value() > 0)
+        fs::notify_file(f.get(), IN_MODIFY);
+    return done;
+}
+
+template <typename T>
+Result<long> as_long(Result<T> r) {
+    if (!r.ok())
+        return r.error();
+    return long(r.value());
+}
+
+}  // namespace
+
 Result<long> sys_read(const SyscallArgs& a) {
     FileRef f = TRY(readable_file(a.fd(0)));
-    return long(TRY(f->read(IoBuf::app(a.u64(1)), cap(a.u64(2)))));
+    return accessed(f, as_long(f->read(IoBuf::app(a.u64(1)), cap(a.u64(2)))));
 }
 
 Result<long> sys_write(const SyscallArgs& a) {
     FileRef f = TRY(writable_file(a.fd(0)));
-    return long(TRY(f->write(IoBuf::app(a.u64(1)), cap(a.u64(2)))));
+    return modified(f, as_long(f->write(IoBuf::app(a.u64(1)), cap(a.u64(2)))));
 }
 
 Result<long> sys_pread64(const SyscallArgs& a) {
     FileRef f = TRY(readable_file(a.fd(0)));
     if (a.i64(3) < 0)
         return Errno(EINVAL);
-    return long(TRY(f->pread(IoBuf::app(a.u64(1)), cap(a.u64(2)), a.u64(3))));
+    return accessed(f, as_long(f->pread(IoBuf::app(a.u64(1)), cap(a.u64(2)), a.u64(3))));
 }
 
 Result<long> sys_pwrite64(const SyscallArgs& a) {
     FileRef f = TRY(writable_file(a.fd(0)));
     if (a.i64(3) < 0)
         return Errno(EINVAL);
-    return long(TRY(f->pwrite(IoBuf::app(a.u64(1)), cap(a.u64(2)), a.u64(3))));
+    return modified(f, as_long(f->pwrite(IoBuf::app(a.u64(1)), cap(a.u64(2)), a.u64(3))));
 }
 
 Result<long> sys_readv(const SyscallArgs& a) {
@@ -165,7 +190,7 @@ Result<long> sys_readv(const SyscallArgs& a) {
         return net::pipe_readv(f.get(), a.u64(1), iov_count(a));  // one read for the whole vector
     if (f->kind() == fs::FileKind::Socket)
         return net::socket_readv(f.get(), a.u64(1), iov_count(a));
-    return vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
+    return accessed(f, vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->read(b, n); }));
 }
 
 Result<long> sys_writev(const SyscallArgs& a) {
@@ -174,7 +199,7 @@ Result<long> sys_writev(const SyscallArgs& a) {
         return net::pipe_writev(f.get(), a.u64(1), iov_count(a));  // atomic up to PIPE_BUF in total
     if (f->kind() == fs::FileKind::Socket)
         return net::socket_writev(f.get(), a.u64(1), iov_count(a));
-    return vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->write(b, n); });
+    return modified(f, vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->write(b, n); }));
 }
 
 namespace {
@@ -203,14 +228,14 @@ Result<long> sys_preadv(const SyscallArgs& a) {
     if (a.i64(3) < 0)
         return Errno(EINVAL);
     FileRef f = TRY(readable_file(a.fd(0)));
-    return positioned_vector_io<false>(f, a.u64(1), iov_count(a), a.i64(3));
+    return accessed(f, positioned_vector_io<false>(f, a.u64(1), iov_count(a), a.i64(3)));
 }
 
 Result<long> sys_pwritev(const SyscallArgs& a) {
     if (a.i64(3) < 0)
         return Errno(EINVAL);
     FileRef f = TRY(writable_file(a.fd(0)));
-    return positioned_vector_io<true>(f, a.u64(1), iov_count(a), a.i64(3));
+    return modified(f, positioned_vector_io<true>(f, a.u64(1), iov_count(a), a.i64(3)));
 }
 
 // preadv2: offset -1 is the file position. The RWF_* flags only concern writes or are
@@ -223,8 +248,8 @@ Result<long> sys_preadv2(const SyscallArgs& a) {
     if (flags & ~(kRwfHipri | kRwfDsync | kRwfSync | kRwfNowait | kRwfAppend))
         return Errno(EOPNOTSUPP);
     if (a.i64(3) == -1)
-        return vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->read(b, n); });
-    return positioned_vector_io<false>(f, a.u64(1), iov_count(a), a.i64(3));
+        return accessed(f, vector_io(a.u64(1), iov_count(a), [&](IoBuf b, size_t n, long) { return f->read(b, n); }));
+    return accessed(f, positioned_vector_io<false>(f, a.u64(1), iov_count(a), a.i64(3)));
 }
 
 // pwritev2: RWF_DSYNC/RWF_SYNC write back after the write, RWF_APPEND writes at the end.
@@ -253,7 +278,7 @@ Result<long> sys_pwritev2(const SyscallArgs& a) {
     }
     if (done > 0 && (flags & (kRwfDsync | kRwfSync)))
         TRY((flags & kRwfSync) ? f->sync() : f->datasync());
-    return done;
+    return modified(f, done);
 }
 
 Result<long> sys_lseek(const SyscallArgs& a) {
