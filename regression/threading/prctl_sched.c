@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -445,6 +446,54 @@ static void ioprio_checks(void) {
   ioprio_set(kWhoProcess, 0, 0);
 }
 
+// sched_getattr and sched_setattr: the fair policy and nice value, the size handshake
+// (E2BIG with the kernel's size written back), and the argument checks.
+struct sched_attr_v1 {
+  uint32_t size, policy;
+  uint64_t flags;
+  int32_t nice;
+  uint32_t priority;
+  uint64_t runtime, deadline, period;
+  uint32_t util_min, util_max;
+};
+
+static void check_sched_attr(void) {
+  struct sched_attr_v1 attr;
+  memset(&attr, 0xff, sizeof(attr));
+  long r = syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 0);
+  int nice = getpriority(PRIO_PROCESS, 0);
+  check("getattr", r == 0 && attr.size == 56 && attr.policy == SCHED_OTHER && attr.nice == nice && attr.priority == 0,
+        "r %ld size %u policy %u nice %d (getpriority %d)", r, attr.size, attr.policy, attr.nice, nice);
+  memset(&attr, 0, sizeof(attr));
+  check("getattr-ver0", syscall(SYS_sched_getattr, 0, &attr, 48, 0) == 0 && attr.size == 48, "size %u", attr.size);
+  CHECK_FAILS_WITH("getattr-small", syscall(SYS_sched_getattr, 0, &attr, 40, 0), EINVAL);
+  CHECK_FAILS_WITH("getattr-flags", syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 1), EINVAL);
+  CHECK_FAILS_WITH("getattr-negative-pid", syscall(SYS_sched_getattr, -1, &attr, sizeof(attr), 0), EINVAL);
+  CHECK_FAILS_WITH("getattr-no-such-pid", syscall(SYS_sched_getattr, 0x3fffffff, &attr, sizeof(attr), 0), ESRCH);
+
+  memset(&attr, 0, sizeof(attr));
+  attr.size = sizeof(attr);
+  attr.policy = SCHED_OTHER;
+  attr.nice = nice + 1;  // a lower priority: anyone may
+  check("setattr-nice", syscall(SYS_sched_setattr, 0, &attr, 0) == 0 && getpriority(PRIO_PROCESS, 0) == nice + 1,
+        "errno %s, nice %d", strerrorname_np(errno), getpriority(PRIO_PROCESS, 0));
+  attr.size = 20;
+  CHECK_FAILS_WITH("setattr-size-e2big", syscall(SYS_sched_setattr, 0, &attr, 0), E2BIG);
+  check("setattr-size-written", attr.size == 56, "size %u", attr.size);
+  attr.policy = (uint32_t)-1;
+  CHECK_FAILS_WITH("setattr-bad-policy", syscall(SYS_sched_setattr, 0, &attr, 0), EINVAL);
+  attr.policy = SCHED_OTHER;
+  CHECK_FAILS_WITH("setattr-flags-arg", syscall(SYS_sched_setattr, 0, &attr, 1), EINVAL);
+  attr.flags = 0x1000;
+  CHECK_FAILS_WITH("setattr-unknown-flag", syscall(SYS_sched_setattr, 0, &attr, 0), EINVAL);
+  attr.flags = 0;
+  attr.policy = 6;  // SCHED_DEADLINE with a runtime past its deadline
+  attr.runtime = 2000000;
+  attr.deadline = 1000000;
+  CHECK_FAILS_WITH("setattr-deadline-params", syscall(SYS_sched_setattr, 0, &attr, 0), EINVAL);
+  CHECK_FAILS_WITH("setattr-null", syscall(SYS_sched_setattr, 0, NULL, 0), EINVAL);
+}
+
 int main(void) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   name_checks();
@@ -452,5 +501,6 @@ int main(void) {
   affinity_checks();
   sched_checks();
   ioprio_checks();
+  check_sched_attr();
   return check_exit_status();
 }

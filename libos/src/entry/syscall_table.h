@@ -340,6 +340,10 @@
     SYSCALL(311, process_vm_writev, Partial, "ipupux", "this process only (another pid: ESRCH)")      \
     SYSCALL(313, finit_module, Enosys, "", "the kernel Carbyne presents has no loadable modules "  \
                                            "(CONFIG_MODULES=n); Linux built so answers ENOSYS")    \
+    SYSCALL(314, sched_setattr, Partial, "ipx", "as sched_setscheduler (fair policies and nice "  \
+                                                "recorded; SCHED_FIFO, SCHED_RR and "             \
+                                                "SCHED_DEADLINE EPERM even for uid 0)")           \
+    SYSCALL(315, sched_getattr, Full, "ipux", "")                                                     \
     SYSCALL(316, renameat2, Full, "fsfsx", "")                                                        \
     SYSCALL(318, getrandom, Full, "pzx", "")                                                          \
     SYSCALL(320, kexec_file_load, Enosys, "", "the kernel Carbyne presents has no kexec "          \

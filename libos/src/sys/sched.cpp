@@ -1,6 +1,6 @@
 // sched_setaffinity, sched_getaffinity, sched_setparam, sched_getparam, sched_setscheduler,
 // sched_getscheduler, sched_get_priority_max, sched_get_priority_min, sched_rr_get_interval,
-// getpriority, setpriority, ioprio_set, ioprio_get
+// getpriority, setpriority, ioprio_set, ioprio_get, sched_setattr, sched_getattr
 //
 // The host schedules the LibOS's threads: these record per-thread settings and answer
 // them back (proc/thread_attrs.h). Real-time policies are refused (EPERM), since nothing
@@ -217,6 +217,105 @@ Result<long> sys_sched_getscheduler(const SyscallArgs& a) {
     Thread* t = TRY(target_nonnegative(a.i32(0)));
     SpinGuard g(g_process.lock);
     return long(t->attrs.policy | (t->attrs.reset_on_fork ? SCHED_RESET_ON_FORK : 0));
+}
+
+namespace {
+
+// struct sched_attr, as of SCHED_ATTR_SIZE_VER1 (what this kernel knows).
+struct SchedAttr {
+    uint32_t size;
+    uint32_t policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;  // SCHED_DEADLINE
+    uint32_t util_min, util_max;         // SCHED_FLAG_UTIL_CLAMP
+};
+constexpr uint32_t kSchedAttrSizeVer0 = 48;
+constexpr uint64_t kFlagResetOnFork = 0x01, kFlagReclaim = 0x02, kFlagDlOverrun = 0x04, kFlagKeepPolicy = 0x08,
+                   kFlagKeepParams = 0x10, kFlagUtilClampMin = 0x20, kFlagUtilClampMax = 0x40;
+constexpr uint64_t kFlagUtilClamp = kFlagUtilClampMin | kFlagUtilClampMax;
+constexpr uint64_t kFlagsAll = kFlagResetOnFork | kFlagReclaim | kFlagDlOverrun | kFlagKeepPolicy |
+                               kFlagKeepParams | kFlagUtilClamp;
+constexpr uint64_t kPageSize = 4096;
+
+// sched_copy_attr: a size of 0 is VER0; past what this kernel knows, the extra bytes must
+// be zero; a bad size is E2BIG with the size the kernel knows written back.
+Result<SchedAttr> copy_sched_attr(uint64_t user) {
+    uint32_t size = TRY(UserPtr<uint32_t>(user).read());
+    if (!size)
+        size = kSchedAttrSizeVer0;
+    if (size < kSchedAttrSizeVer0 || size > kPageSize) {
+        TRY(UserPtr<uint32_t>(user).write(uint32_t(sizeof(SchedAttr))));
+        return Errno(E2BIG);
+    }
+    SchedAttr attr{};
+    TRY(copy_from_user(&attr, user, size < sizeof(attr) ? size : sizeof(attr)));
+    for (uint64_t at = sizeof(attr); at < size; at++) {
+        if (TRY(UserPtr<uint8_t>(user + at).read())) {
+            TRY(UserPtr<uint32_t>(user).write(uint32_t(sizeof(SchedAttr))));
+            return Errno(E2BIG);
+        }
+    }
+    if ((attr.flags & kFlagUtilClamp) && size < sizeof(SchedAttr))
+        return Errno(EINVAL);
+    attr.nice = attr.nice < kMinNice ? kMinNice : attr.nice > kMaxNice ? kMaxNice : attr.nice;
+    return attr;
+}
+
+}  // namespace
+
+Result<long> sys_sched_getattr(const SyscallArgs& a) {
+    uint32_t size = a.u32(2);
+    if (!a.u64(1) || a.i32(0) < 0 || size > kPageSize || size < kSchedAttrSizeVer0 || a.u32(3))
+        return Errno(EINVAL);
+    Thread* t = TRY(target(a.i32(0)));
+    SchedAttr attr{};
+    {
+        SpinGuard g(g_process.lock);
+        attr.policy = t->attrs.policy;
+        attr.flags = t->attrs.reset_on_fork ? kFlagResetOnFork : 0;
+        attr.nice = t->attrs.nice;  // no thread has a real-time priority or a deadline
+    }
+    attr.size = size < sizeof(attr) ? size : uint32_t(sizeof(attr));
+    TRY(copy_to_user(a.u64(1), &attr, attr.size));
+    return 0;
+}
+
+// sched_setattr: the fair policies and their nice value are recorded (the host schedules
+// the thread); SCHED_FIFO, SCHED_RR and SCHED_DEADLINE answer EPERM after Linux's
+// parameter checks, as sched_setscheduler does.
+Result<long> sys_sched_setattr(const SyscallArgs& a) {
+    if (!a.u64(1) || a.i32(0) < 0 || a.u32(2))
+        return Errno(EINVAL);
+    SchedAttr attr = TRY(copy_sched_attr(a.u64(1)));
+    if (int32_t(attr.policy) < 0)
+        return Errno(EINVAL);
+    Thread* t = TRY(target(a.i32(0)));
+    bool keep_policy = (attr.flags & kFlagKeepPolicy) != 0;
+    if (attr.flags & ~kFlagsAll)
+        return Errno(EINVAL);
+    if (!keep_policy && attr.policy == SCHED_DEADLINE) {
+        // __checkparam_dl: deadline <= period, runtime <= deadline, at least 1 us of runtime.
+        uint64_t period = attr.period ? attr.period : attr.deadline;
+        if (!attr.deadline || attr.runtime < 1024 || attr.deadline > period || attr.runtime > attr.deadline ||
+            (period >> 63))
+            return Errno(EINVAL);
+        return Errno(EPERM);  // nothing could make the host give it its runtime
+    }
+    if (attr.flags & kFlagKeepParams) {
+        SpinGuard g(g_process.lock);
+        attr.nice = t->attrs.nice;
+        attr.priority = 0;
+    }
+    int policy = keep_policy ? -1 : int(attr.policy | ((attr.flags & kFlagResetOnFork) ? SCHED_RESET_ON_FORK : 0));
+    TRY(set_scheduler(t, policy, int(attr.priority)));
+    SpinGuard g(g_process.lock);
+    // Raising the priority needs CAP_SYS_NICE (RLIMIT_NICE is 0).
+    if (attr.nice < t->attrs.nice && !privileged())
+        return Errno(EPERM);
+    t->attrs.nice = attr.nice;
+    return 0;
 }
 
 Result<long> sys_sched_getparam(const SyscallArgs& a) {
