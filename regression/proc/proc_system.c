@@ -221,9 +221,37 @@ static void check_mounts(void) {
   check("statfs-sys", statfs("/sys", &sf) == 0 && sf.f_type == SYSFS_MAGIC, "statfs /sys is not SYSFS_MAGIC");
 }
 
+// The /proc/sys tunables programs read: each holds numbers (Linux's values differ from
+// machine to machine; their form does not).
+static void check_sysctls(void) {
+  static const char *const k_numeric[] = {
+      "kernel/tainted",      "kernel/pid_max",         "kernel/threads-max",      "kernel/randomize_va_space",
+      "kernel/shmmax",       "kernel/shmall",          "kernel/shmmni",           "kernel/msgmax",
+      "kernel/msgmnb",       "kernel/msgmni",          "kernel/sem",              "kernel/printk",
+      "kernel/overflowuid",  "kernel/overflowgid",     "kernel/panic",            "vm/overcommit_memory",
+      "vm/overcommit_ratio", "vm/max_map_count",       "vm/mmap_min_addr",        "vm/swappiness",
+      "vm/dirty_ratio",      "fs/inotify/max_user_watches", "fs/inotify/max_user_instances",
+      "fs/inotify/max_queued_events", "fs/pipe-max-size", "fs/nr_open", "net/core/somaxconn",
+  };
+  for (size_t i = 0; i < sizeof(k_numeric) / sizeof(k_numeric[0]); i++) {
+    char path[128], buf[128] = "";
+    snprintf(path, sizeof(path), "/proc/sys/%s", k_numeric[i]);
+    FILE *f = fopen(path, "r");
+    int ok = f && fgets(buf, sizeof(buf), f) && isdigit((unsigned char)buf[0]);
+    for (char *c = buf; ok && *c && *c != '\n'; c++)
+      ok = isdigit((unsigned char)*c) || *c == '\t' || *c == ' ';
+    if (f)
+      fclose(f);
+    char name[160];
+    snprintf(name, sizeof(name), "sysctl-%s", k_numeric[i]);
+    check(name, ok, "'%s' (%s)", buf, f ? "read" : strerrorname_np(errno));
+  }
+}
+
 int main(void) {
   check_cpus();
   check_system_files();
   check_mounts();
+  check_sysctls();
   return check_exit_status();
 }

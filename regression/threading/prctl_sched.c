@@ -122,6 +122,31 @@ static void name_checks(void) {
   prctl(PR_SET_NAME, "regress-main");
   CHECK_FAILS_WITH("set-name-efault", prctl(PR_SET_NAME, (char *)8), EFAULT);
   CHECK_FAILS_WITH("get-name-efault", prctl(PR_GET_NAME, (char *)8), EFAULT);
+
+  // Writing /proc/self/comm names the thread: 15 bytes at most, a newline kept.
+  int fd = open("/proc/self/comm", O_WRONLY);
+  check("comm-write", fd >= 0 && write(fd, "by-write\n", 9) == 9, "errno %s", strerrorname_np(errno));
+  close(fd);
+  prctl(PR_GET_NAME, name);
+  check("comm-write-name", strcmp(name, "by-write\n") == 0, "got \"%s\"", name);
+  fd = open("/proc/self/comm", O_WRONLY);
+  check("comm-write-long", fd >= 0 && write(fd, "0123456789abcdefghij", 20) == 20, "errno %s",
+        strerrorname_np(errno));
+  close(fd);
+  prctl(PR_GET_NAME, name);
+  check("comm-write-cut", strcmp(name, "0123456789abcde") == 0, "got \"%s\"", name);
+  // Another thread's, as pthread_setname_np does it (through /proc/self/task/N/comm).
+  struct named other = {0};
+  pthread_create(&t, NULL, name_thread, &other);
+  while (!__atomic_load_n(&other.named, __ATOMIC_SEQ_CST))
+    usleep(1000);
+  check("setname-other", pthread_setname_np(t, "renamed") == 0, "errno %s", strerrorname_np(errno));
+  char got[16] = "";
+  pthread_getname_np(t, got, sizeof(got));
+  __atomic_store_n(&other.done, 1, __ATOMIC_SEQ_CST);
+  pthread_join(t, NULL);
+  check("setname-other-read", strcmp(got, "renamed") == 0, "got \"%s\"", got);
+  prctl(PR_SET_NAME, "regress-main");
 }
 
 // ---- recorded flags --------------------------------------------------------------------------

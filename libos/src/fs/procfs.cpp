@@ -278,6 +278,12 @@ Result<void> gen_comm(const Ctx& ctx, Text* out) {
     return {};
 }
 
+// A write renames the thread: its first 15 bytes, a newline included, as Linux keeps them.
+Result<void> store_comm(const Ctx& ctx, const char* data, size_t size) {
+    thread_set_name(thread_of(ctx), data, size);
+    return {};
+}
+
 Result<void> gen_maps(const Ctx&, Text* out) {
     size_t room = 4096;
     for (;;) {
@@ -747,6 +753,7 @@ using pseudo::dyn_dir;
 using pseudo::file;
 using pseudo::fixed_symlink;
 using pseudo::magic_link;
+using pseudo::rw_file;
 using pseudo::symlink;
 using pseudo::text_file;
 
@@ -758,7 +765,7 @@ constexpr DynEntries kFdInfoEntries = {Slot::Fd, "", list_fds, fd_exists, &kFdIn
 
 // The files of /proc/<pid>/ and /proc/<pid>/task/<tid>/, in Linux's order.
 #define CARBYNE_PROC_PID_ENTRIES                                                                    \
-    file("cmdline", gen_cmdline), file("comm", gen_comm, 0644), magic_link("cwd", link_cwd),           \
+    file("cmdline", gen_cmdline), rw_file("comm", gen_comm, store_comm), magic_link("cwd", link_cwd),           \
         file("environ", gen_environ, 0400), magic_link("exe", link_exe), dyn_dir("fd", &kFdEntries, 0500), \
         dyn_dir("fdinfo", &kFdInfoEntries), file("limits", gen_limits), file("maps", gen_maps),      \
         file("mountinfo", gen_mountinfo),                                                           \
@@ -780,28 +787,73 @@ constexpr Node kKernelRandom[] = {
     text_file("poolsize", "256\n"),
     file("uuid", gen_uuid),
 };
+// The kernel's tunables that programs and test suites read, with Linux's defaults (and the
+// LibOS's own limits where it has them: inotify's, the descriptor table's). Writing them
+// is refused: the instance's kernel is not reconfigured from inside.
 constexpr Node kSysKernel[] = {
     text_file("cap_last_cap", "40\n"),
+    text_file("core_pattern", "core\n", 0644),
+    text_file("core_uses_pid", "0\n", 0644),
+    text_file("dmesg_restrict", "1\n", 0644),
     text_file("domainname", "(none)\n", 0644),
     file("hostname", gen_hostname, 0644),
+    text_file("kptr_restrict", "1\n", 0644),
+    text_file("msgmax", "8192\n", 0644),
+    text_file("msgmnb", "16384\n", 0644),
+    text_file("msgmni", "32000\n", 0644),
     text_file("ngroups_max", "65536\n"),
     file("osrelease", gen_osrelease),
     text_file("ostype", "Linux\n"),
+    text_file("overflowgid", "65534\n", 0644),
+    text_file("overflowuid", "65534\n", 0644),
+    text_file("panic", "0\n", 0644),
+    text_file("perf_event_paranoid", "2\n", 0644),
     file("pid_max", gen_pid_max, 0644),
+    text_file("printk", "4\t4\t1\t7\n", 0644),
     dir("random", kKernelRandom),
+    text_file("randomize_va_space", "2\n", 0644),
+    text_file("sem", "32000\t1024000000\t500\t32000\n", 0644),
+    text_file("shmall", "18446744073692774399\n", 0644),
+    text_file("shmmax", "18446744073692774399\n", 0644),
+    text_file("shmmni", "4096\n", 0644),
+    text_file("tainted", "0\n", 0644),
+    text_file("threads-max", "126000\n", 0644),
     file("version", gen_kernel_version),
 };
 constexpr Node kSysVm[] = {
+    text_file("dirty_background_ratio", "10\n", 0644),
+    text_file("dirty_ratio", "20\n", 0644),
     text_file("max_map_count", "65530\n", 0644),
+    text_file("mmap_min_addr", "4096\n", 0644),
+    text_file("nr_hugepages", "0\n", 0644),
+    text_file("overcommit_kbytes", "0\n", 0644),
     text_file("overcommit_memory", "0\n", 0644),
+    text_file("overcommit_ratio", "50\n", 0644),
+    text_file("page-cluster", "3\n", 0644),
+    text_file("swappiness", "60\n", 0644),
+    text_file("vfs_cache_pressure", "100\n", 0644),
+};
+constexpr Node kSysFsInotify[] = {
+    text_file("max_queued_events", "16384\n", 0644),
+    text_file("max_user_instances", "128\n", 0644),
+    text_file("max_user_watches", "65536\n", 0644),
 };
 constexpr Node kSysFs[] = {
     text_file("file-max", "9223372036854775807\n", 0644),
+    dir("inotify", kSysFsInotify),
     file("nr_open", gen_nr_open, 0644),
+    text_file("pipe-max-size", "1048576\n", 0644),
+};
+constexpr Node kSysNetCore[] = {
+    text_file("somaxconn", "4096\n", 0644),
+};
+constexpr Node kSysNet[] = {
+    dir("core", kSysNetCore),
 };
 constexpr Node kSys[] = {
     dir("fs", kSysFs),
     dir("kernel", kSysKernel),
+    dir("net", kSysNet),
     dir("vm", kSysVm),
 };
 

@@ -253,8 +253,10 @@ Result<void> generate(const Node* node, const Ctx& ctx, Text* out) {
 // A file whose content was generated at open.
 class TextFile final : public NodeFile {
 public:
-    TextFile(uint32_t flags, const char* path, const Stat& st, char* data, size_t size, Errno write_error)
-        : NodeFile(flags, path, st), m_data(data), m_size(size), m_write_error(write_error) {}
+    TextFile(uint32_t flags, const char* path, const Stat& st, char* data, size_t size, Errno write_error,
+             const Node* node, const Ctx& ctx)
+        : NodeFile(flags, path, st), m_data(data), m_size(size), m_write_error(write_error), m_node(node),
+          m_ctx(ctx) {}
     ~TextFile() override { kfree(m_data); }
 
     Result<size_t> read(IoBuf buf, size_t size) override {
@@ -273,8 +275,18 @@ public:
         TRY(io_copy_out(buf, m_data + offset, n));
         return n;
     }
-    Result<size_t> write(IoBuf, size_t) override { return m_write_error; }
-    Result<size_t> pwrite(IoBuf, size_t, uint64_t) override { return m_write_error; }
+    Result<size_t> write(IoBuf buf, size_t size) override { return pwrite(buf, size, 0); }
+    // A store method takes one write of at most a page (Linux's simple_write_to_buffer for
+    // these files); the offset does not matter.
+    Result<size_t> pwrite(IoBuf buf, size_t size, uint64_t) override {
+        if (!m_node->store)
+            return m_write_error;
+        char data[512];
+        size_t n = size < sizeof(data) ? size : sizeof(data);
+        TRY(io_copy_in(data, buf, n));
+        TRY(m_node->store(m_ctx, data, n));
+        return size;
+    }
     // SEEK_END is relative to the snapshot's end. (Linux's seq_file files answer EINVAL
     // there; a program written for Linux handles both.)
     Result<int64_t> seek(int64_t offset, int whence) override {
@@ -304,6 +316,8 @@ private:
     char* m_data;
     size_t m_size;
     Errno m_write_error;
+    const Node* m_node;
+    Ctx m_ctx;
     // FIXME: two threads reading one description at once may read the same bytes; Linux
     // serialises them with f_pos_lock (needs a sleeping lock).
     uint64_t m_pos = 0;
@@ -546,7 +560,7 @@ Result<File*> PseudoFs::open(const Resolved& r, uint32_t flags, uint32_t) {
         // Linux: EINVAL from the per-process files, EIO from the others (no write method).
         Errno write_error = (st.mode & 0222) ? Errno(EPERM) : w.ctx.pid ? Errno(EINVAL) : Errno(EIO);
         char* data = text.release();
-        auto* tf = make<TextFile>(fflags, r.path, st, data, size, write_error);
+        auto* tf = make<TextFile>(fflags, r.path, st, data, size, write_error, node, w.ctx);
         if (!tf)
             kfree(data);
         f = tf;

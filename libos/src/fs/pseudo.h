@@ -87,6 +87,9 @@ struct Node;
 // Writes a file's content or a symlink's target. An error makes open or readlink fail
 // (ENOENT when what the node shows has gone away).
 using GenerateFn = Result<void> (*)(const Ctx& ctx, Text* out);
+// Takes what was written to a file (a write(2) of `size` bytes at offset 0): its store
+// method, as sysfs calls it. An error fails the write.
+using StoreFn = Result<void> (*)(const Ctx& ctx, const char* data, size_t size);
 // Opens a device; `st` is the node's status, which the File reports from fstat.
 using OpenDeviceFn = Result<File*> (*)(uint32_t flags, const char* path, const Stat& st);
 
@@ -114,6 +117,7 @@ struct Node {
     uint64_t size = 0;                   // st_size shown (Linux shows 0 in /proc, 4096 in /sys)
     uint32_t (*perm_of)(const Ctx& ctx) = nullptr;  // permission bits that depend on the Ctx
     bool magic = false;                  // Symlink: resolved to an object (FileSystem::magic_link)
+    StoreFn store = nullptr;             // File: what a write does (none: the write fails)
 };
 
 // Node constructors for the trees.
@@ -131,6 +135,10 @@ constexpr Node empty_dir(const char* name, uint16_t perm = 0555) {
 }
 constexpr Node file(const char* name, GenerateFn generate, uint16_t perm = 0444, uint64_t size = 0) {
     return Node{.name = name, .kind = Kind::File, .perm = perm, .generate = generate, .size = size};
+}
+// A file that can be written too: `store` takes what is written.
+constexpr Node rw_file(const char* name, GenerateFn generate, StoreFn store, uint16_t perm = 0644) {
+    return Node{.name = name, .kind = Kind::File, .perm = perm, .generate = generate, .store = store};
 }
 constexpr Node text_file(const char* name, const char* text, uint16_t perm = 0444, uint64_t size = 0) {
     return Node{.name = name, .kind = Kind::File, .perm = perm, .text = text, .size = size};

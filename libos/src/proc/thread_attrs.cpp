@@ -34,6 +34,14 @@ void thread_attrs_ready(Thread* t) {
         g_pal->thread_yield();
 }
 
+void thread_set_name(Thread* t, const char* name, size_t size) {
+    char copy[16] = {};
+    memcpy(copy, name, size < sizeof(copy) - 1 ? size : sizeof(copy) - 1);
+    SpinGuard g(g_process.lock);
+    memcpy(t->attrs.name, copy, sizeof(copy));
+    t->attrs.named = true;
+}
+
 void thread_get_name(Thread* t, char out[16]) {
     SpinGuard g(g_process.lock);
     if (t->attrs.named)

@@ -6,6 +6,7 @@
 // Lock order: the fields are under g_process.lock, taken after thread_attrs_ready().
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 namespace carbyne::libos {
@@ -50,5 +51,8 @@ void thread_attrs_ready(Thread* t);
 // The thread's name as prctl(PR_GET_NAME) and /proc/<pid>/comm give it: the one it set,
 // else its program's base name; NUL-terminated, at most 15 characters.
 void thread_get_name(Thread* t, char out[16]);
+// Names the thread (PR_SET_NAME, a write to /proc/.../comm): the first 15 bytes of `name`
+// (`size` bytes long, not necessarily NUL-terminated), as Linux keeps them.
+void thread_set_name(Thread* t, const char* name, size_t size);
 
 }  // namespace carbyne::libos

@@ -79,10 +79,7 @@ Result<long> prctl_thread(int option, const SyscallArgs& a, Thread* self) {
         auto copied = copy_string_from_user(name, arg2, sizeof(name) - 1);
         if (!copied.ok() && copied.error() != Errno(ENAMETOOLONG))
             return copied.error();
-        name[sizeof(name) - 1] = 0;
-        SpinGuard g(g_process.lock);
-        memcpy(attrs.name, name, sizeof(name));
-        attrs.named = true;
+        thread_set_name(self, name, strnlen(name, sizeof(name) - 1));
         return 0;
     }
     case PR_GET_NAME: {
