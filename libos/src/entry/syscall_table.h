@@ -309,7 +309,12 @@
     SYSCALL(271, ppoll, Full, "pupp", "")                                                             \
     SYSCALL(273, set_robust_list, Full, "pz", "")                                                     \
     SYSCALL(274, get_robust_list, Full, "ipp", "")                                                    \
+    SYSCALL(275, splice, Partial, "fpfpzx", "bytes a pipe gives up that the other side then "      \
+                                            "refuses are lost (Linux moves pipe pages and loses "  \
+                                            "none)")                                               \
+    SYSCALL(276, tee, Full, "ffzx", "")                                                            \
     SYSCALL(277, sync_file_range, Full, "fiix", "")                                                   \
+    SYSCALL(278, vmsplice, Full, "fpux", "")                                                       \
     SYSCALL(280, utimensat, Full, "fspx", "")                                                         \
     SYSCALL(281, epoll_pwait, Full, "fpiipz", "")                                                     \
     SYSCALL(282, signalfd, Full, "fpz", "")                                                           \

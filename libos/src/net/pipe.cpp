@@ -105,6 +105,12 @@ public:
 
     Result<size_t> read(const IoSeq& seq, bool nonblock);
     Result<size_t> write(const IoSeq& seq, bool nonblock, bool packet);
+    // tee(2): a copy of up to `size` bytes from the front, nothing consumed; waits as read.
+    Result<size_t> peek(void* buf, size_t size, bool nonblock);
+    size_t room() {
+        SpinGuard g(m_lock);
+        return m_capacity - size_t(m_tail - m_head);
+    }
 
     // POLLHUP once no writer is left, unless the count of writer opens is still `hup_after`
     // (a FIFO reader opened with O_NONBLOCK and no writer sees none until one came: Linux's
@@ -429,6 +435,39 @@ Result<size_t> Pipe::write(const IoSeq& seq, bool nonblock, bool packet) {
     return done;
 }
 
+Result<size_t> Pipe::peek(void* buf, size_t size, bool nonblock) {
+    if (!size)
+        return size_t(0);
+    uint64_t pos = 0;
+    size_t copy = 0, consume = 0;
+    Step step = try_begin_read(size, &pos, &copy, &consume);
+    if (step == Step::Empty && nonblock)
+        return Errno(EAGAIN);
+    if (step == Step::Empty || step == Step::Busy) {
+        TRY(wait_until(m_read_queue, kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
+            step = try_begin_read(size, &pos, &copy, &consume);
+            return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
+        }));
+    }
+    if (step == Step::Eof)
+        return size_t(0);
+    if (step != Step::Go)
+        return Errno(EAGAIN);
+    // The read token is held: [m_head, m_tail) stays, and more may come behind it.
+    size_t have;
+    {
+        SpinGuard g(m_lock);
+        have = size_t(m_tail - m_head);
+    }
+    size_t n = min_size(size, have);
+    IoSeg seg{fs::IoBuf::kernel(buf), n};
+    auto r = ring_to_seq(pos, IoSeq::single(&seg), 0, n);
+    end_read(false, consume);  // nothing consumed: the token goes back
+    if (!r.ok())
+        return r.error();
+    return n;
+}
+
 Result<long> Pipe::set_capacity(uint64_t want) {
     if (want > (1ull << 31))
         return Errno(EINVAL);
@@ -685,6 +724,40 @@ Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, size_t count) {
     IoSeq seq = TRY(segs.import(iov_addr, count));
     return long(TRY(static_cast<PipeEnd*>(f)->writev(seq)));
 }
+
+namespace {
+
+Pipe* pipe_of(fs::File* f) { return static_cast<PipeEnd*>(f)->pipe(); }
+
+}  // namespace
+
+bool pipe_same(fs::File* a, fs::File* b) { return pipe_of(a) == pipe_of(b); }
+
+Result<size_t> pipe_take(fs::File* f, void* buf, size_t size, bool nonblock) {
+    size_t done = 0;
+    while (done < size) {
+        IoSeg seg{fs::IoBuf::kernel(static_cast<uint8_t*>(buf) + done), size - done};
+        auto r = pipe_of(f)->read(IoSeq::single(&seg), nonblock || done > 0);
+        if (!r.ok() || r.value() == 0) {
+            if (done || r.ok())
+                break;
+            return r.error();
+        }
+        done += r.value();
+    }
+    return done;
+}
+
+Result<size_t> pipe_put(fs::File* f, const void* buf, size_t size, bool nonblock) {
+    IoSeg seg{fs::IoBuf::kernel(buf), size};
+    return pipe_of(f)->write(IoSeq::single(&seg), nonblock, (f->flags() & O_DIRECT) != 0);
+}
+
+Result<size_t> pipe_peek(fs::File* f, void* buf, size_t size, bool nonblock) {
+    return pipe_of(f)->peek(buf, size, nonblock);
+}
+
+size_t pipe_room(fs::File* f) { return pipe_of(f)->room(); }
 
 Result<long> pipe_get_size(fs::File* f) {
     if (f->kind() != fs::FileKind::Pipe)

@@ -47,6 +47,17 @@ Result<fs::File*> fifo_open(fs::FifoNode* node, uint32_t flags, const char* path
 Result<long> pipe_readv(fs::File* f, uint64_t iov_addr, size_t count);
 Result<long> pipe_writev(fs::File* f, uint64_t iov_addr, size_t count);
 
+// splice(2), tee(2): moving data in and out of a pipe (files of kind Pipe) through LibOS
+// memory. pipe_take reads what the pipe holds, up to `size`, waiting (unless `nonblock`)
+// only while it is empty and has writers; pipe_put writes as write(2) does; pipe_peek
+// copies from the front without consuming (waiting as pipe_take); pipe_room is the free
+// space now.
+Result<size_t> pipe_take(fs::File* f, void* buf, size_t size, bool nonblock);
+Result<size_t> pipe_put(fs::File* f, const void* buf, size_t size, bool nonblock);
+Result<size_t> pipe_peek(fs::File* f, void* buf, size_t size, bool nonblock);
+size_t pipe_room(fs::File* f);
+bool pipe_same(fs::File* a, fs::File* b);
+
 // F_GETPIPE_SZ / F_SETPIPE_SZ on a file of kind Pipe (EBADF for other files, as Linux).
 Result<long> pipe_get_size(fs::File* f);
 // Rounds `size` up to a power-of-two number of pages; EBUSY when the data does not fit,

@@ -1,11 +1,13 @@
-// sendfile, copy_file_range: copies between two open files through a LibOS buffer, so
-// that any readable File can feed any writable one (host files, tmpfs, the console).
+// sendfile, copy_file_range, splice, tee, vmsplice: copies between two open files through a
+// LibOS buffer, so that any readable File can feed any writable one (host files, tmpfs,
+// the console, pipes, sockets).
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
 #include <linux/stat.h>
 
+#include "../net/pipe.h"
 #include "../proc/process.h"
 #include "fs_common.h"
 #include "syscall.h"
@@ -200,6 +202,194 @@ Result<long> sys_copy_file_range(const SyscallArgs& a) {
     else if (dst.positioned)
         TRY(out->seek(dst.pos, 0 /* SEEK_SET */));
     return long(done.value());
+}
+
+namespace {
+
+constexpr uint32_t kSpliceNonblock = 0x02, kSpliceAll = 0x0f;  // SPLICE_F_NONBLOCK, SPLICE_F_ALL
+
+bool is_pipe(FileRef& f) { return f->kind() == fs::FileKind::Pipe; }
+
+// A splice offset argument: the position it points to (EFAULT; EINVAL when negative).
+Result<int64_t> read_offset(uint64_t user) {
+    int64_t pos;
+    TRY(copy_from_user(&pos, user, sizeof(pos)));
+    if (pos < 0)
+        return Errno(EINVAL);
+    return pos;
+}
+
+// The file end of a splice: at *user_off when given (the file must read or write at an
+// offset: EINVAL), else at the file's own position.
+Result<End> file_end(FileRef* f, uint64_t user_off, bool write) {
+    End end{f, true, 0};
+    if (user_off) {
+        end.pos = TRY(read_offset(user_off));
+        auto probe = write ? (*f)->pwrite(IoBuf::kernel(nullptr), 0, uint64_t(end.pos))
+                           : (*f)->pread(IoBuf::kernel(nullptr), 0, uint64_t(end.pos));
+        if (!probe.ok() && probe.error().code == ESPIPE)
+            return Errno(EINVAL);
+        return end;
+    }
+    auto pos = (*f)->seek(0, 1 /* SEEK_CUR */);
+    if (pos.ok())
+        end.pos = pos.value();
+    else
+        end.positioned = false;  // a socket, the console: its own stream
+    return end;
+}
+
+// After a splice: the file end's new position, to *user_off or to the file.
+Result<void> store_position(End& end, uint64_t user_off) {
+    if (user_off)
+        return copy_to_user(user_off, &end.pos, sizeof(end.pos));
+    if (end.positioned)
+        TRY((*end.file)->seek(end.pos, 0 /* SEEK_SET */));
+    return {};
+}
+
+// Writes all of buf to `end` (a short write ends it); the count written.
+Result<size_t> write_all(End& end, const uint8_t* buf, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+        auto w = end.write(buf + done, size - done);
+        if (!w.ok() || !w.value()) {
+            if (done)
+                break;
+            return w.ok() ? Result<size_t>(size_t(0)) : w.error();
+        }
+        done += w.value();
+        if (end.positioned)
+            end.pos += int64_t(w.value());
+    }
+    return done;
+}
+
+}  // namespace
+
+// splice(2): one side a pipe. Pipe to file or socket: what the pipe holds, up to len
+// (waiting only while it is empty); file or socket to pipe: up to len, at most what the
+// pipe has room for; pipe to pipe: the same. Bytes taken from a pipe that the other side
+// then refuses are lost (FIXME: Linux moves pipe pages without copying and loses none).
+Result<long> sys_splice(const SyscallArgs& a) {
+    uint64_t off_in = a.u64(1), off_out = a.u64(3);
+    size_t len = a.u64(4) > kMaxRw ? kMaxRw : size_t(a.u64(4));
+    uint32_t flags = a.u32(5);
+    FileRef in = TRY(g_process.fds.get(a.fd(0)));
+    FileRef out = TRY(g_process.fds.get(a.fd(2)));
+    if (!in->readable() || !out->writable())
+        return Errno(EBADF);
+    if (flags & ~kSpliceAll)
+        return Errno(EINVAL);
+    bool nonblock = (flags & kSpliceNonblock) || (in->flags() & O_NONBLOCK) || (out->flags() & O_NONBLOCK);
+    HeapBox<Chunk> chunk;
+    if (!chunk.get())
+        return Errno(ENOMEM);
+    uint8_t* buf = chunk.get()->bytes;
+    if (is_pipe(in) && is_pipe(out)) {
+        if (off_in || off_out)
+            return Errno(ESPIPE);
+        if (net::pipe_same(in.get(), out.get()))
+            return Errno(EINVAL);
+        if (!len)
+            return 0;
+        size_t room = net::pipe_room(out.get());
+        size_t want = len < kChunkSize ? len : kChunkSize;
+        if (room && room < want)
+            want = room;
+        size_t n = TRY(net::pipe_take(in.get(), buf, want, nonblock));
+        return long(n ? TRY(net::pipe_put(out.get(), buf, n, nonblock)) : 0);
+    }
+    if (is_pipe(in)) {
+        if (off_in)
+            return Errno(ESPIPE);
+        End dst = TRY(file_end(&out, off_out, true));
+        if (out->flags() & O_APPEND)
+            return Errno(EINVAL);
+        size_t total = 0;
+        while (total < len) {
+            size_t want = len - total < kChunkSize ? len - total : kChunkSize;
+            auto got = net::pipe_take(in.get(), buf, want, nonblock || total > 0);
+            if (!got.ok() || !got.value()) {
+                if (total || got.ok())
+                    break;
+                return got.error();
+            }
+            auto put = write_all(dst, buf, got.value());
+            if (!put.ok()) {
+                if (!total)
+                    return put.error();
+                break;
+            }
+            total += put.value();
+            if (put.value() < got.value())
+                break;
+        }
+        TRY(store_position(dst, off_out));
+        return long(total);
+    }
+    if (is_pipe(out)) {
+        if (off_out)
+            return Errno(ESPIPE);
+        End src = TRY(file_end(&in, off_in, false));
+        if (is_directory(in))
+            return Errno(EISDIR);
+        if (!len)
+            return 0;
+        size_t room = net::pipe_room(out.get());
+        size_t want = len < kChunkSize ? len : kChunkSize;
+        if (room && room < want)
+            want = room;
+        size_t n = TRY(src.read(buf, want));
+        size_t put = n ? TRY(net::pipe_put(out.get(), buf, n, nonblock)) : 0;
+        if (src.positioned)
+            src.pos += int64_t(put);
+        TRY(store_position(src, off_in));
+        return long(put);
+    }
+    return Errno(EINVAL);
+}
+
+// tee(2): a copy of what one pipe holds, up to len, into another; the first keeps it.
+Result<long> sys_tee(const SyscallArgs& a) {
+    size_t len = a.u64(2) > kMaxRw ? kMaxRw : size_t(a.u64(2));
+    uint32_t flags = a.u32(3);
+    FileRef in = TRY(g_process.fds.get(a.fd(0)));
+    FileRef out = TRY(g_process.fds.get(a.fd(1)));
+    if (!in->readable() || !out->writable())
+        return Errno(EBADF);
+    if (flags & ~kSpliceAll)
+        return Errno(EINVAL);
+    if (!is_pipe(in) || !is_pipe(out) || net::pipe_same(in.get(), out.get()))
+        return Errno(EINVAL);
+    if (!len)
+        return 0;
+    bool nonblock = (flags & kSpliceNonblock) != 0;
+    HeapBox<Chunk> chunk;
+    if (!chunk.get())
+        return Errno(ENOMEM);
+    size_t room = net::pipe_room(out.get());
+    size_t want = len < kChunkSize ? len : kChunkSize;
+    if (room && room < want)
+        want = room;
+    size_t n = TRY(net::pipe_peek(in.get(), chunk.get()->bytes, want, nonblock));
+    return long(n ? TRY(net::pipe_put(out.get(), chunk.get()->bytes, n, nonblock)) : 0);
+}
+
+// vmsplice(2): application memory into a pipe's write end, or out of its read end: a
+// writev or readv of the pipe (copied, as Linux copies for a read end; SPLICE_F_GIFT is a
+// hint).
+Result<long> sys_vmsplice(const SyscallArgs& a) {
+    FileRef f = TRY(g_process.fds.get(a.fd(0)));
+    if (a.u32(3) & ~kSpliceAll)
+        return Errno(EINVAL);
+    if (!is_pipe(f))
+        return Errno(EBADF);
+    if (a.u64(2) > 1024)  // UIO_MAXIOV
+        return Errno(EINVAL);
+    if (f->writable())
+        return net::pipe_writev(f.get(), a.u64(1), size_t(a.u64(2)));
+    return net::pipe_readv(f.get(), a.u64(1), size_t(a.u64(2)));
 }
 
 }  // namespace carbyne::libos
