@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -267,6 +268,45 @@ static void check_status(const char *comm) {
   free(comm_file);
 }
 
+// Resident memory: VmRSS and its parts, statm's resident count and stat's rss follow the
+// pages the process touches; VmPeak and VmHWM keep the most there was.
+static long status_kb(const char *name) {
+  char *status = read_file("/proc/self/status", NULL);
+  long v = status ? status_field(status, name) : -1;
+  free(status);
+  return v;
+}
+
+static void check_residency(void) {
+  long rss0 = status_kb("VmRSS"), anon0 = status_kb("RssAnon"), size0 = status_kb("VmSize");
+  check("vmrss-positive", rss0 > 0 && rss0 <= size0, "VmRSS %ld kB, VmSize %ld kB", rss0, size0);
+  check("rss-parts", status_kb("RssAnon") + status_kb("RssFile") + status_kb("RssShmem") == rss0 ||
+                         labs(status_kb("RssAnon") + status_kb("RssFile") + status_kb("RssShmem") - rss0) < 256,
+        "RssAnon + RssFile + RssShmem differ from VmRSS %ld kB", rss0);
+  size_t len = 32 << 20;
+  char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  check("mmap-32m", p != MAP_FAILED, "%s", strerrorname_np(errno));
+  if (p == MAP_FAILED)
+    return;
+  long untouched = status_kb("RssAnon");
+  check("untouched-not-resident", untouched - anon0 < 4096, "RssAnon grew by %ld kB before any touch", untouched - anon0);
+  memset(p, 1, len);
+  long touched = status_kb("RssAnon");
+  check("touched-resident", touched - anon0 >= 30 * 1024, "RssAnon grew by %ld kB for 32 MiB touched", touched - anon0);
+  char *statm = read_file("/proc/self/statm", NULL);
+  unsigned long size = 0, resident = 0;
+  check("statm-resident", statm && sscanf(statm, "%lu %lu", &size, &resident) == 2 &&
+                              resident * 4 >= (unsigned long)(30 * 1024) && resident <= size,
+        "statm %s", statm ? statm : "(none)");
+  free(statm);
+  long peak_size = status_kb("VmSize");
+  munmap(p, len);
+  check("vmpeak-kept", status_kb("VmPeak") >= peak_size && status_kb("VmSize") < peak_size, "VmPeak %ld, VmSize %ld",
+        status_kb("VmPeak"), status_kb("VmSize"));
+  check("vmhwm-kept", status_kb("VmHWM") >= touched && status_kb("VmRSS") < status_kb("VmHWM"), "VmHWM %ld, VmRSS %ld",
+        status_kb("VmHWM"), status_kb("VmRSS"));
+}
+
 static void check_args(int argc, char **argv) {
   size_t size;
   char *cmdline = read_file("/proc/self/cmdline", &size);
@@ -389,6 +429,7 @@ int main(int argc, char **argv) {
   check_fds(real_exe);
   check_maps(real_exe);
   check_status(comm);
+  check_residency();
   check_args(argc, argv);
   check_errors();
   check_types();

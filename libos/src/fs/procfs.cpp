@@ -371,8 +371,12 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     // No process groups or sessions yet: the process leads its own.
     out->print("FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", g_process.fds.capacity(), ctx.pid, tid,
                ctx.pid, ctx.pid);
-    out->print("VmSize:\t%8lu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\nVmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n",
-               t.size / 1024, int(t.locked / 1024), 0, t.data / 1024, t.stack / 1024, t.exec / 1024);
+    mm::Residency rss = mm::residency_totals();
+    out->print("VmPeak:\t%8lu kB\nVmSize:\t%8lu kB\nVmLck:\t%8d kB\nVmPin:\t%8d kB\n", t.peak / 1024, t.size / 1024,
+               int(t.locked / 1024), 0);
+    out->print("VmHWM:\t%8lu kB\nVmRSS:\t%8lu kB\nRssAnon:\t%8lu kB\nRssFile:\t%8lu kB\nRssShmem:\t%8lu kB\n",
+               rss.hwm / 1024, rss.total() / 1024, rss.anon / 1024, rss.file / 1024, rss.shmem / 1024);
+    out->print("VmData:\t%8lu kB\nVmStk:\t%8lu kB\nVmExe:\t%8lu kB\n", t.data / 1024, t.stack / 1024, t.exec / 1024);
     out->print("Threads:\t%zu\n", thread_count());
     out->print("SigQ:\t%d/%lu\nSigPnd:\t%016lx\nShdPnd:\t%016lx\nSigBlk:\t%016lx\nSigIgn:\t%016lx\nSigCgt:\t%016lx\n",
                __builtin_popcountll(thread_pending | shared_pending), kRlimInfinity, thread_pending, shared_pending,
@@ -404,8 +408,8 @@ Result<void> gen_stat(const Ctx& ctx, Text* out) {
     // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
     out->print(") R %d %d %d 0 -1 0 0 0 0 0 ", g_process.ppid, ctx.pid, ctx.pid);
     // utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss rsslim
-    out->print("%lu 0 0 0 20 0 %zu 0 %lu %lu 0 %lu ", ticks, thread_count(), start, t.size,
-               kRlimInfinity);
+    out->print("%lu 0 0 0 20 0 %zu 0 %lu %lu %lu %lu ", ticks, thread_count(), start, t.size,
+               mm::residency_totals().total() / 4096, kRlimInfinity);
     // startcode endcode startstack kstkesp kstkeip signal blocked sigignore sigcatch wchan
     // nswap cnswap exit_signal processor
     Thread* thread = thread_of(ctx);
@@ -423,8 +427,10 @@ Result<void> gen_stat(const Ctx& ctx, Text* out) {
 
 Result<void> gen_statm(const Ctx&, Text* out) {
     mm::Totals t = mm::totals();
-    // size resident shared text lib data dt, in pages; residency is not tracked.
-    out->print("%lu 0 0 %lu 0 %lu 0\n", t.size / 4096, t.exec / 4096, (t.data + t.stack) / 4096);
+    mm::Residency rss = mm::residency_totals();
+    // size resident shared text lib data dt, in pages.
+    out->print("%lu %lu %lu %lu 0 %lu 0\n", t.size / 4096, rss.total() / 4096, (rss.file + rss.shmem) / 4096,
+               t.exec / 4096, (t.data + t.stack) / 4096);
     return {};
 }
 

@@ -160,6 +160,18 @@ void merge_around(size_t i, Released& released) {
     }
 }
 
+uint64_t g_peak_size;  // VmPeak, under g_vma_lock
+uint64_t g_peak_rss;   // VmHWM as far as seen (atomic)
+
+// The mapped bytes now (VmSize): every mapping but the LibOS's reservations.
+uint64_t mapped_size_locked() {
+    uint64_t size = 0;
+    for (size_t i = 0; i < g_list.count; i++)
+        if (!(g_list.v[i].flags & kVmaReserved))
+            size += g_list.v[i].end - g_list.v[i].start;
+    return size;
+}
+
 Result<void> add(const Vma& vma, Released& released) {
     TRY(ensure_capacity(1));
     size_t i = first_after(vma.start);
@@ -167,6 +179,12 @@ Result<void> add(const Vma& vma, Released& released) {
     if (vma.file)
         vma.file->ref();
     merge_around(i, released);
+    // Every mapping grows through here: the peak is only ever reached here.
+    if (!(vma.flags & kVmaReserved)) {
+        uint64_t size = mapped_size_locked();
+        if (size > g_peak_size)
+            g_peak_size = size;
+    }
     return {};
 }
 
@@ -624,7 +642,37 @@ Totals totals() {
         if (v.flags & kVmaLocked)
             t.locked += len;
     }
+    t.peak = g_peak_size > t.size ? g_peak_size : t.size;
     return t;
+}
+
+Residency residency_totals() {
+    Residency r{};
+    constexpr size_t kBatch = 4096;  // pages per host call
+    uint8_t vec[kBatch];
+    {
+        SharedGuard g(g_vma_lock);
+        for (size_t i = 0; i < g_list.count; i++) {
+            const Vma& v = g_list.v[i];
+            if (v.flags & kVmaReserved)
+                continue;
+            uint64_t* kind = v.file ? &r.file : (v.flags & kVmaShared) ? &r.shmem : &r.anon;
+            for (uint64_t at = v.start; at < v.end; at += kBatch * kPageSize) {
+                uint64_t len = v.end - at < kBatch * kPageSize ? v.end - at : kBatch * kPageSize;
+                if (g_pal->memory_residency(reinterpret_cast<void*>(at), len, vec) != PAL_OK)
+                    continue;
+                for (size_t p = 0; p < len / kPageSize; p++)
+                    *kind += (vec[p] & 1) ? kPageSize : 0;
+            }
+        }
+    }
+    uint64_t total = r.total();
+    uint64_t seen = __atomic_load_n(&g_peak_rss, __ATOMIC_RELAXED);
+    while (total > seen && !__atomic_compare_exchange_n(&g_peak_rss, &seen, total, true, __ATOMIC_RELAXED,
+                                                        __ATOMIC_RELAXED)) {
+    }
+    r.hwm = total > seen ? total : seen;
+    return r;
 }
 
 MemoryFigures memory_figures() {

@@ -39,8 +39,20 @@ struct Totals {
     uint64_t stack;   // VmStk
     uint64_t exec;    // VmExe: executable file mappings
     uint64_t locked;  // VmLck
+    uint64_t peak;    // VmPeak: the most VmSize has been
 };
 Totals totals();
+
+// The resident bytes of the mappings (the host's mincore over each): VmRSS and its parts.
+// VmHWM is the most seen by any call so far (the LibOS sees no page faults to track it).
+struct Residency {
+    uint64_t anon;   // RssAnon: private anonymous memory
+    uint64_t file;   // RssFile: file mappings
+    uint64_t shmem;  // RssShmem: shared anonymous memory
+    uint64_t hwm;    // VmHWM
+    uint64_t total() const { return anon + file + shmem; }
+};
+Residency residency_totals();
 
 // The machine's memory as the LibOS reports it (/proc/meminfo, sysinfo, hence sysconf's
 // _SC_PHYS_PAGES): a fixed total of 8 GiB, the process's mappings counted as used. Bytes.
