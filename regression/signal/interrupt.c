@@ -18,8 +18,10 @@ static volatile pid_t g_handler_tid;
 
 static void on_signal(int sig) {
   (void)sig;
-  g_hits++;
+  // The tid first: a thread that sees g_hits move reads g_handler_tid next.
   g_handler_tid = (pid_t)syscall(SYS_gettid);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  g_hits++;
 }
 
 static void set_handler(int sig, int flags) {
