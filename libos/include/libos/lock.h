@@ -39,6 +39,8 @@ enum class LockRank : uint8_t {
     UnixSock,     // one UNIX socket (one at a time)
     UnixNames,    // the UNIX name table
     Pipe,         // one pipe's buffer
+    PtyTable,     // the pseudo-terminal pairs (fs/pty.cpp)
+    Pty,          // one pseudo-terminal pair
     Fifo,         // a FIFO node's pipe pointer; the host FIFO table
     TmpfsTree,    // one tmpfs mount's namespace
     TmpfsNode,    // one tmpfs node's attributes

@@ -37,8 +37,9 @@
     SYSCALL(13, rt_sigaction, Full, "ippz", "")                                                       \
     SYSCALL(14, rt_sigprocmask, Full, "ippz", "")                                                     \
     SYSCALL(15, rt_sigreturn, Full, "", "")                                                           \
-    SYSCALL(16, ioctl, Partial, "fxp", "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD; terminal requests "     \
-                                       "answer ENOTTY (the console is not a tty)")                    \
+    SYSCALL(16, ioctl, Partial, "fxp", "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, the socket and "      \
+                                       "pseudo-terminal requests; the console is not a terminal "     \
+                                       "(ENOTTY)")                                                    \
     SYSCALL(17, pread64, Full, "fpzi", "")                                                            \
     SYSCALL(18, pwrite64, Full, "fpzi", "")                                                           \
     SYSCALL(19, readv, Full, "fpi", "")                                                               \

@@ -1,13 +1,15 @@
 // /dev: the memory devices (null, zero, full, random, urandom), the console (tty, console,
 // console-stderr) and the links to /proc/self/fd. /dev/shm is a tmpfs mounted on top
-// (pseudofs_mount_all); pts/ and ptmx are absent.
+// (pseudofs_mount_all); ptmx and pts/ are the pseudo-terminals (pty.h).
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
 
+#include "path.h"
 #include "pseudo.h"
+#include "pty.h"
 
 namespace carbyne::libos::fs {
 
@@ -165,9 +167,39 @@ Result<File*> open_console_stderr(uint32_t flags, const char* path, const Stat& 
     return open_console_as(flags, path, st, PAL_CONSOLE_ERR);
 }
 
+// Pseudo-terminals (pty.h): /dev/ptmx makes a pair, /dev/pts/N opens its slave, /dev/tty
+// the controlling terminal (ENXIO without one: the console is no terminal).
+Result<File*> open_ptmx(uint32_t flags, const char*, const Stat& st) { return pty_open_master(flags, st); }
+
+Result<File*> open_pts(uint32_t flags, const char* path, const Stat& st) {
+    const char* name = path_basename(path);
+    int index = 0;
+    for (const char* c = name; *c; c++) {
+        if (*c < '0' || *c > '9' || index > 100000)
+            return Errno(ENOENT);
+        index = index * 10 + (*c - '0');
+    }
+    return pty_open_slave(index, flags, st);
+}
+
+Result<File*> open_tty(uint32_t flags, const char*, const Stat&) { return pty_open_controlling(flags); }
+
+size_t list_ptys(const pseudo::Ctx&, int* ids, size_t max) { return pty_list(ids, max); }
+bool pty_entry_exists(const pseudo::Ctx&, int id) { return pty_exists(id); }
+void pts_stat(const pseudo::Ctx& ctx, Stat* st) {
+    st->rdev = pseudo::makedev(136, uint32_t(ctx.pty));
+    if (!pty_owner(ctx.pty, &st->uid, &st->gid))
+        st->uid = st->gid = 0;
+}
+
 using pseudo::device;
+using pseudo::dyn_dir;
 using pseudo::empty_dir;
 using pseudo::fixed_symlink;
+
+constexpr pseudo::Node kPtsNode = {.name = "", .kind = pseudo::Kind::Device, .perm = 0620, .open = open_pts,
+                                   .stat_of = pts_stat};
+constexpr pseudo::DynEntries kPtsEntries = {pseudo::Slot::Pty, "", list_ptys, pty_entry_exists, &kPtsNode};
 
 constexpr Node kRootChildren[] = {
     device("console", open_console_dev, makedev(5, 1), 0600),
@@ -177,12 +209,14 @@ constexpr Node kRootChildren[] = {
     fixed_symlink("fd", "/proc/self/fd"),
     device("full", open_device<FullDevice>, makedev(1, 7)),
     device("null", open_device<NullDevice>, makedev(1, 3)),
+    device("ptmx", open_ptmx, makedev(5, 2)),
+    dyn_dir("pts", &kPtsEntries, 0755),
     device("random", open_device<RandomDevice>, makedev(1, 8)),
     empty_dir("shm", 01777),  // a tmpfs is mounted here
     fixed_symlink("stderr", "/proc/self/fd/2"),
     fixed_symlink("stdin", "/proc/self/fd/0"),
     fixed_symlink("stdout", "/proc/self/fd/1"),
-    device("tty", open_console_dev, makedev(5, 0)),
+    device("tty", open_tty, makedev(5, 0)),
     device("urandom", open_device<RandomDevice>, makedev(1, 9)),
     device("zero", open_device<ZeroDevice>, makedev(1, 5)),
 };

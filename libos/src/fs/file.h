@@ -117,6 +117,13 @@ public:
         return static_cast<File*>(nullptr);
     }
     virtual FileKind kind() const { return FileKind::Other; }
+    // ioctl(2) requests of this kind of file (terminals); the generic ones (FIONBIO,
+    // FIOCLEX, FIONREAD...) never reach it. ENOTTY by default, as Linux answers.
+    virtual Result<long> ioctl(uint32_t request, uint64_t arg) {
+        (void)request;
+        (void)arg;
+        return Errno(ENOTTY);
+    }
 
     // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.
     uint32_t flags() const { return __atomic_load_n(&m_flags, __ATOMIC_RELAXED); }

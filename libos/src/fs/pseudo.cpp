@@ -139,6 +139,7 @@ void set_slot(Ctx* ctx, Slot slot, int id) {
     case Slot::Tid: ctx->tid = id; break;
     case Slot::Fd: ctx->fd = id; break;
     case Slot::Cpu: ctx->cpu = id; break;
+    case Slot::Pty: ctx->pty = id; break;
     }
 }
 
@@ -240,6 +241,8 @@ void node_stat(const FsInfo* info, const Node* node, const Ctx& ctx, Stat* out) 
         out->gid = g_process.gid;
     }
     out->atime_ns = out->mtime_ns = out->ctime_ns = g_start_realtime_ns;
+    if (node->stat_of)
+        node->stat_of(ctx, out);
 }
 
 Result<void> generate(const Node* node, const Ctx& ctx, Text* out) {
@@ -546,7 +549,7 @@ Result<File*> PseudoFs::open(const Resolved& r, uint32_t flags, uint32_t) {
     } else if (path_only || node->kind == Kind::Symlink) {
         f = make<NodeFile>(fflags, r.path, st);
     } else if (node->kind == Kind::Device) {
-        f = TRY(node->open(fflags, r.path, st));
+        f = TRY(node->open(fflags | (flags & O_NOCTTY), r.path, st));  // a terminal needs to know
     } else {
         if (wants_write && !(st.mode & 0222)) {
             // Root may open a read-only /proc file for writing (the write then fails); /sys

@@ -76,9 +76,10 @@ struct Ctx {
     int tid = 0;  // 0: not below task/<tid>
     int fd = -1;
     int cpu = -1;
+    int pty = -1;  // /dev/pts/<n>
 };
 
-enum class Slot : uint8_t { Pid, Tid, Fd, Cpu };
+enum class Slot : uint8_t { Pid, Tid, Fd, Cpu, Pty };
 
 enum class Kind : uint8_t { Dir, File, Symlink, Device };
 
@@ -118,6 +119,7 @@ struct Node {
     uint32_t (*perm_of)(const Ctx& ctx) = nullptr;  // permission bits that depend on the Ctx
     bool magic = false;                  // Symlink: resolved to an object (FileSystem::magic_link)
     StoreFn store = nullptr;             // File: what a write does (none: the write fails)
+    void (*stat_of)(const Ctx& ctx, Stat* st) = nullptr;  // status that depends on the Ctx
 };
 
 // Node constructors for the trees.

@@ -9,13 +9,13 @@
 namespace carbyne::libos {
 
 const char* lock_rank_name(LockRank r) {
+    // In LockRank order.
     static constexpr const char* kNames[] = {
-        "none",          "epoll nest",   "epoll",         "file position", "tmpfs io",
-        "vma",           "futex bucket", "timer start",   "process",       "fd table",
-        "file",          "unix socket",  "unix names",    "pipe",          "fifo",
-        "tmpfs tree",    "tmpfs node",   "posix timers",  "timer service", "threads",
-        "epoll watch",   "wait queue",   "epoll ready",   "dcache",        "inotify",       "dentries",      "proc args",
-        "tmpfs pages",   "arena",        "heap",
+        "none", "epoll nest", "epoll", "file position", "tmpfs io", "vma", "futex bucket",
+        "timer start", "process", "fd table", "file", "unix socket", "unix names", "pipe",
+        "pty table", "pty", "fifo", "tmpfs tree", "tmpfs node", "posix timers", "timer service",
+        "threads", "epoll watch", "wait queue", "epoll ready", "dcache", "inotify", "dentries",
+        "proc args", "tmpfs pages", "arena", "heap",
     };
     static_assert(sizeof(kNames) / sizeof(kNames[0]) == size_t(LockRank::Count));
     return size_t(r) < size_t(LockRank::Count) ? kNames[size_t(r)] : "?";

@@ -554,9 +554,9 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
         f->set_flags(on ? (f->flags() | O_NONBLOCK) : (f->flags() & ~uint32_t(O_NONBLOCK)));
         return 0;
     }
-    case 0x5411: {  // SIOCOUTQ (TIOCOUTQ): a socket's unsent bytes
+    case 0x5411: {  // SIOCOUTQ (TIOCOUTQ): a socket's unsent bytes, a terminal's output
         if (f->kind() != fs::FileKind::Socket)
-            return Errno(ENOTTY);
+            return f->ioctl(a.u32(1), a.u64(2));
         int count = int(TRY(static_cast<net::Socket*>(f.get())->unsent_bytes()));
         TRY(UserPtr<int>(a.u64(2)).write(count));
         return 0;
@@ -569,7 +569,7 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
         return 0;
     }
     default:
-        return Errno(ENOTTY);
+        return f->ioctl(a.u32(1), a.u64(2));
     }
 }
 
