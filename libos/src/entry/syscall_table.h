@@ -278,6 +278,9 @@
                                           "entries are level-triggered")                              \
     SYSCALL(235, utimes, Full, "sp", "")                                                              \
     SYSCALL(236, vserver, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
+    SYSCALL(237, mbind, Full, "pzxpux", "")                                                        \
+    SYSCALL(238, set_mempolicy, Full, "xpu", "")                                                   \
+    SYSCALL(239, get_mempolicy, Full, "ppupx", "")                                                 \
     SYSCALL(246, kexec_load, Enosys, "", "the kernel Carbyne presents has no kexec "               \
                                          "(CONFIG_KEXEC=n); Linux built so answers ENOSYS")        \
     SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "         \
@@ -293,6 +296,7 @@
                                                     "events); IN_DELETE_SELF comes at the "        \
                                                     "unlink, not at the last close")               \
     SYSCALL(255, inotify_rm_watch, Full, "fi", "")                                                 \
+    SYSCALL(256, migrate_pages, Full, "iupp", "")                                                  \
     SYSCALL(257, openat, Partial, "fsxo", "as open")                                                  \
     SYSCALL(258, mkdirat, Full, "fso", "")                                                            \
     SYSCALL(259, mknodat, Partial, "fsox", "as mknod")                                                \
@@ -316,6 +320,7 @@
     SYSCALL(276, tee, Full, "ffzx", "")                                                            \
     SYSCALL(277, sync_file_range, Full, "fiix", "")                                                   \
     SYSCALL(278, vmsplice, Full, "fpux", "")                                                       \
+    SYSCALL(279, move_pages, Full, "iupppx", "")                                                   \
     SYSCALL(280, utimensat, Full, "fspx", "")                                                         \
     SYSCALL(281, epoll_pwait, Full, "fpiipz", "")                                                     \
     SYSCALL(282, signalfd, Full, "fpz", "")                                                           \
@@ -381,4 +386,5 @@
                                            "last component is always asked of the file system)")      \
     SYSCALL(439, faccessat2, Full, "fsox", "")                                                        \
     SYSCALL(441, epoll_pwait2, Full, "fpippz", "")                                                    \
-    SYSCALL(449, futex_waitv, Full, "puxpi", "")
+    SYSCALL(449, futex_waitv, Full, "puxpi", "")                                                   \
+    SYSCALL(450, set_mempolicy_home_node, Full, "pzux", "")

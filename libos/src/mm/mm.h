@@ -39,6 +39,14 @@ Result<void> sync(uint64_t addr, uint64_t len, int flags);
 // mincore(2): one byte per page into LibOS memory `vec`.
 Result<void> residency(uint64_t addr, uint64_t len, uint8_t* vec);
 
+// NUMA policies of ranges (mbind): an encoded policy (sys/numa.cpp) per VMA, 0 for none.
+// set_policy: EFAULT when [addr, addr + len) has an unmapped hole. policy_at: EFAULT when
+// addr is not mapped. home_policy: whether every VMA in the range with a policy has one
+// `accept` allows (set_mempolicy_home_node's check), the others untouched.
+Result<void> set_policy(uint64_t addr, uint64_t len, uint32_t policy);
+Result<uint32_t> policy_at(uint64_t addr);
+Result<void> check_policies(uint64_t addr, uint64_t len, bool (*accept)(uint32_t policy));
+
 // Records a mapping made by the LibOS itself for the application (ELF segments, the
 // stack, the vDSO, the heap reservation); `name` for areas without a file ("[stack]").
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset);

@@ -28,6 +28,7 @@ struct Vma {
     fs::File* file;  // referenced; null for anonymous memory
     uint64_t offset;
     uint64_t dev, ino;
+    uint32_t policy = 0;  // mbind's NUMA policy (sys/numa.cpp's encoding), 0: none
 };
 
 struct VmaList {
@@ -142,7 +143,7 @@ Result<void> cut(uint64_t start, uint64_t end, Released& released) {
 }
 
 bool mergeable(const Vma& a, const Vma& b) {
-    return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.file == b.file &&
+    return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.file == b.file && a.policy == b.policy &&
            (!a.file || a.offset + (a.end - a.start) == b.offset);
 }
 
@@ -527,6 +528,32 @@ Result<void> sync(uint64_t addr, uint64_t len, int flags) {
     int pal_flags = ((flags & MS_ASYNC) ? PAL_SYNC_ASYNC : 0) | ((flags & MS_INVALIDATE) ? PAL_SYNC_INVALIDATE : 0) |
                     ((flags & MS_SYNC) ? PAL_SYNC_SYNC : 0);
     return pal_result(g_pal->memory_sync(reinterpret_cast<void*>(addr), len, pal_flags));
+}
+
+Result<void> set_policy(uint64_t addr, uint64_t len, uint32_t policy) {
+    Released released;
+    LockGuard g(g_vma_lock);
+    if (!covered(addr, addr + len))
+        return Errno(EFAULT);
+    TRY(ensure_capacity(2));
+    change_range(addr, addr + len, released, [policy](Vma& v) { v.policy = policy; });
+    return {};
+}
+
+Result<uint32_t> policy_at(uint64_t addr) {
+    SharedGuard g(g_vma_lock);
+    size_t i = first_after(addr);
+    if (i == g_list.count || g_list.v[i].start > addr || (g_list.v[i].flags & kVmaReserved))
+        return Errno(EFAULT);
+    return g_list.v[i].policy;
+}
+
+Result<void> check_policies(uint64_t addr, uint64_t len, bool (*accept)(uint32_t policy)) {
+    SharedGuard g(g_vma_lock);
+    for (size_t i = first_after(addr); i < g_list.count && g_list.v[i].start < addr + len; i++)
+        if (g_list.v[i].policy && !accept(g_list.v[i].policy))
+            return Errno(EOPNOTSUPP);
+    return {};
 }
 
 Result<void> residency(uint64_t addr, uint64_t len, uint8_t* vec) {

@@ -32,6 +32,7 @@ struct ThreadAttrs {
     uint64_t timer_slack_ns;           // 0: default_timer_slack_ns
     uint64_t default_timer_slack_ns;   // 0: 50 us; a new thread's is its creator's slack
     uint64_t affinity[kMaxCpus / 64];  // all zero: every CPU
+    uint32_t mempolicy;                // set_mempolicy's (sys/numa.cpp's encoding), 0: default
 };
 
 // Per process.
