@@ -50,6 +50,7 @@ enum class LockRank : uint8_t {
     EpollWatch,   // every file's list of epoll entries
     WaitQueue,    // nestable: a watched file's queue, then the epoll instance's own queue
     EpollReady,   // an epoll instance's ready list (under a watched file's queue lock)
+    Aio,          // the native AIO contexts and their completions (sys/aio.cpp)
     Dcache,       // a chroot mount's dentry cache
     Inotify,      // every inotify instance's watches and events (fs/inotify.cpp)
     Dentries,     // the dentry tree (fs/dentry.cpp)

@@ -252,6 +252,12 @@
                                                     "sched_getaffinity; the host thread is not "      \
                                                     "pinned (getcpu may name any CPU)")               \
     SYSCALL(204, sched_getaffinity, Full, "izp", "")                                                  \
+    SYSCALL(206, io_setup, Full, "up", "")                                                         \
+    SYSCALL(207, io_destroy, Full, "x", "")                                                        \
+    SYSCALL(208, io_getevents, Full, "xiipp", "")                                                  \
+    SYSCALL(209, io_submit, Partial, "xip", "each request is done before io_submit returns; "      \
+                                            "IOCB_CMD_POLL is not supported (EINVAL)")             \
+    SYSCALL(210, io_cancel, Full, "xpp", "")                                                       \
     SYSCALL(212, lookup_dcookie, Enosys, "", "removed from Linux with oprofile's dcookies; Linux " \
                                              "answers ENOSYS")                                     \
     SYSCALL(213, epoll_create, Full, "i", "")                                                         \
@@ -360,6 +366,7 @@
     SYSCALL(320, kexec_file_load, Enosys, "", "the kernel Carbyne presents has no kexec "          \
                                               "(CONFIG_KEXEC_FILE=n); Linux built so answers "     \
                                               "ENOSYS")                                            \
+    SYSCALL(333, io_pgetevents, Full, "xiippp", "")                                                \
     SYSCALL(435, clone3, Partial, "pz", "threads as clone; process creation answers ENOSYS")          \
     SYSCALL(319, memfd_create, Partial, "sx", "a private tmpfs file; no file seals (F_ADD_SEALS "     \
                                               "answers EINVAL) and no MFD_HUGETLB (EINVAL)")          \

@@ -14,7 +14,7 @@ const char* lock_rank_name(LockRank r) {
         "none", "epoll nest", "epoll", "file position", "tmpfs io", "vma", "futex bucket",
         "timer start", "process", "fd table", "file", "unix socket", "unix names", "pipe",
         "pty table", "pty", "fifo", "tmpfs tree", "tmpfs node", "posix timers", "timer service",
-        "threads", "epoll watch", "wait queue", "epoll ready", "dcache", "inotify", "dentries",
+        "threads", "epoll watch", "wait queue", "epoll ready", "aio", "dcache", "inotify", "dentries",
         "proc args", "tmpfs pages", "arena", "heap",
     };
     static_assert(sizeof(kNames) / sizeof(kNames[0]) == size_t(LockRank::Count));
