@@ -272,9 +272,14 @@ Result<long> sys_getcpu(const SyscallArgs& a) {
 }
 
 Result<long> sys_getrandom(const SyscallArgs& a) {
-    if (a.u32(2) & ~uint32_t(0x7))  // GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE
+    constexpr uint32_t kNonblock = 1, kRandom = 2, kInsecure = 4;  // GRND_*
+    uint32_t flags = a.u32(2);
+    if (flags & ~(kNonblock | kRandom | kInsecure))
         return Errno(EINVAL);
-    size_t size = a.u64(1) > 33554431 ? 33554431 : size_t(a.u64(1));
+    if ((flags & kRandom) && (flags & kInsecure))
+        return Errno(EINVAL);  // insecure and blocking randomness at once makes no sense
+    constexpr size_t kMaxRw = 0x7ffff000;  // MAX_RW_COUNT
+    size_t size = a.u64(1) > kMaxRw ? kMaxRw : size_t(a.u64(1));
     uint8_t chunk[256];
     size_t done = 0;
     while (done < size) {
