@@ -44,8 +44,11 @@ int main(void) {
   check("mlock", mlock(p + 100, 4096) == 0, "%s", strerrorname_np(errno));  // two pages: it spans them
   check("mlock-resident", resident(p, 2) == 2, "%d", resident(p, 2));
   check("vmlck", vm_lck_kb() - base == 8, "VmLck grew by %ld kB", vm_lck_kb() - base);
+  CHECK_FAILS_WITH("msync-invalidate-locked", msync(p, 4096, MS_INVALIDATE), EBUSY);
+  check("msync-sync-locked", msync(p, 4096, MS_SYNC) == 0, "%s", strerrorname_np(errno));
   check("munlock", munlock(p, len) == 0 && vm_lck_kb() == base, "%s, VmLck %ld", strerrorname_np(errno),
         vm_lck_kb());
+  check("msync-invalidate-unlocked", msync(p, 4096, MS_INVALIDATE) == 0, "%s", strerrorname_np(errno));
   check("mlock2-onfault", syscall(SYS_mlock2, p + 8 * 4096, 4096, 1 /* MLOCK_ONFAULT */) == 0 &&
                               vm_lck_kb() - base == 4,
         "%s", strerrorname_np(errno));

@@ -525,6 +525,12 @@ Result<void> sync(uint64_t addr, uint64_t len, int flags) {
     SharedGuard g(g_vma_lock);
     if (!covered(addr, addr + len))
         return Errno(ENOMEM);
+    if (flags & MS_INVALIDATE) {
+        // Locked pages cannot be invalidated (msync(2): EBUSY).
+        for (size_t i = first_after(addr); i < g_list.count && g_list.v[i].start < addr + len; i++)
+            if (g_list.v[i].flags & kVmaLocked)
+                return Errno(EBUSY);
+    }
     int pal_flags = ((flags & MS_ASYNC) ? PAL_SYNC_ASYNC : 0) | ((flags & MS_INVALIDATE) ? PAL_SYNC_INVALIDATE : 0) |
                     ((flags & MS_SYNC) ? PAL_SYNC_SYNC : 0);
     return pal_result(g_pal->memory_sync(reinterpret_cast<void*>(addr), len, pal_flags));
