@@ -262,11 +262,12 @@ bool dequeue(Thread* t, uint64_t allowed, int* sig, SigInfo* info) {
 // Runs the action for one dequeued signal: true when a handler frame was built into ctx.
 bool act(Thread* t, int sig, const SigInfo& info, PalContext* ctx, const void* fpstate) {
     SignalAction action;
-    uint64_t old_mask;
+    uint64_t old_mask, mask_before;
     {
         SpinGuard g(g_process.lock);
         action = g_process.actions[sig - 1];
         old_mask = t->restore_sigmask ? t->saved_sigmask : t->sigmask;
+        mask_before = t->sigmask;
         if (action.handler > 1) {
             t->sigmask |= (action.mask | ((action.flags & kSaNodefer) ? 0 : sig_bit(sig))) & ~kUnblockable;
             if (action.flags & kSaResethand)
@@ -288,8 +289,29 @@ bool act(Thread* t, int sig, const SigInfo& info, PalContext* ctx, const void* f
         t->restart = 0;
     }
     if (!(action.flags & kSaRestorer) || !setup_frame(t, sig, info, action, ctx, fpstate, old_mask)) {
+        // Linux's force_sigsegv: the handler's mask is not applied; a SIGSEGV that cannot be
+        // delivered ends the process, another signal becomes a SIGSEGV, forced through (no
+        // longer blocked, reset to the default when ignored) and delivered at once: to its
+        // handler if that one can be entered (on the alternate stack, say).
         log_debug("cannot deliver signal %d: no restorer or the stack is not writable", sig);
-        die_by(11);
+        constexpr int kSigsegv = 11;
+        {
+            SpinGuard g(g_process.lock);
+            t->sigmask = mask_before;
+            if (sig != kSigsegv) {
+                SignalAction& segv = g_process.actions[kSigsegv - 1];
+                if (segv.handler == 1 || (t->sigmask & sig_bit(kSigsegv)))
+                    segv.handler = 0;
+                t->sigmask &= ~sig_bit(kSigsegv);
+            }
+        }
+        if (sig == kSigsegv)
+            die_by(kSigsegv);
+        SigInfo forced;
+        memset(&forced, 0, sizeof(forced));
+        forced.signo = kSigsegv;
+        forced.code = 0x80;  // SI_KERNEL
+        return act(t, kSigsegv, forced, ctx, fpstate);
     }
     t->restore_sigmask = false;
     return true;
