@@ -230,13 +230,22 @@ void find_text_range() {
         pal_die("no executable segment in carbyne-pal");
 }
 
+// The CPUs the host lets the process use, numbered 0..n-1 in ascending order of the host's
+// numbers (g_pal.cpu_index): the LibOS's affinity masks, CPU lists and getcpu agree.
 uint64_t count_cpus() {
     uint8_t mask[128];
     long n = host_syscall3(__NR_sched_getaffinity, 0, sizeof(mask), long(mask));
     uint64_t count = 0;
-    for (long i = 0; i < n; i++)
-        count += uint64_t(__builtin_popcount(mask[i]));
-    return count ? count : 1;
+    for (long i = 0; i < n; i++) {
+        for (int bit = 0; bit < 8; bit++) {
+            if (mask[i] & (1 << bit))
+                g_pal.cpu_index[i * 8 + bit] = uint16_t(count++);
+        }
+    }
+    if (!count)
+        count = 1;
+    g_pal.cpu_count = count;
+    return count;
 }
 
 [[noreturn]] void boot_on_thread_stack(void*) {

@@ -97,8 +97,12 @@ PalError get_cpu(uint32_t* cpu, uint32_t* node) {
     long ret = host_getcpu(&c, &n);
     if (host_failed(ret))
         return error_from_host(ret);
-    if (cpu)
-        *cpu = c;
+    if (cpu) {
+        // The dense number (count_cpus); a CPU the affinity did not allow at boot (the host
+        // changed it since) is reported as CPU 0.
+        uint32_t index = c < 1024 ? g_pal.cpu_index[c] : uint32_t(g_pal.cpu_count - 1);
+        *cpu = index < g_pal.cpu_count ? index : uint32_t(g_pal.cpu_count - 1);
+    }
     if (node)
         *node = n;
     return PAL_OK;

@@ -61,6 +61,10 @@ struct Globals {
     bool sandbox;                       // the boot config's Sandbox (sandbox.cpp)
     const void* boot_config;            // mapped read-only for the process's life
     size_t boot_config_size;
+    // The host CPUs the process may run on, numbered densely in ascending order: host CPU c
+    // is the LibOS's cpu_index[c] (the LibOS's CPUs are 0..cpu_count-1).
+    uint16_t cpu_index[1024];
+    uint64_t cpu_count;
 };
 extern Globals g_pal;
 

@@ -285,6 +285,14 @@ static void affinity_checks(void) {
   int r = sched_getaffinity(0, sizeof(all), &all);
   int count = CPU_COUNT(&all);
   check("getaffinity", r == 0 && count >= 1, "returned %d with %d CPUs", r, count);
+  // The CPU the thread runs on is one of those it may run on.
+  int outside = -1;
+  for (int i = 0; i < 50 && outside < 0; i++) {
+    int cpu = sched_getcpu();
+    if (cpu < 0 || !CPU_ISSET(cpu, &all))
+      outside = cpu;
+  }
+  check("getcpu-in-affinity", outside < 0, "sched_getcpu gave CPU %d, not in the affinity mask", outside);
   int first = 0;
   while (!CPU_ISSET(first, &all))
     first++;

@@ -492,7 +492,8 @@ typedef struct PalApi {
     PalError (*random_bytes)(void* buf, size_t size);
     /* CPU time and counters of the whole process, or of the calling thread only. */
     PalError (*resource_usage)(int thread_only, PalUsage* out);
-    /* The host CPU and NUMA node the calling thread runs on (a snapshot). */
+    /* The CPU (0..cpu_count-1: the host's allowed CPUs numbered densely) and NUMA node the
+     * calling thread runs on (a snapshot). */
     PalError (*get_cpu)(uint32_t* cpu, uint32_t* node);
     /* The application's %fs base. */
     PalError (*set_fs_base)(uint64_t base);
