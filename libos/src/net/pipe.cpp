@@ -150,6 +150,9 @@ private:
         return !packet && m_seg_count && !m_segs[(m_seg_head + m_seg_count - 1) % m_slots].packet;
     }
     Step try_begin_read(size_t size, uint64_t* pos, size_t* copy, size_t* consume);
+    // try_begin_read, waiting (unless nonblock: EAGAIN) while the pipe is empty with
+    // writers or the token is taken: Go (the token held) or Eof.
+    Result<Step> begin_read(size_t size, bool nonblock, uint64_t* pos, size_t* copy, size_t* consume);
     Step try_begin_write(size_t need, size_t chunk, bool packet, uint64_t* pos, size_t* n);
     void end_read(bool consumed, size_t consume);
     void end_write(bool committed, size_t n, bool packet);
@@ -364,6 +367,22 @@ Result<void> Pipe::seq_to_ring(const IoSeq& seq, size_t at, uint64_t pos, size_t
     return {};
 }
 
+Result<Pipe::Step> Pipe::begin_read(size_t size, bool nonblock, uint64_t* pos, size_t* copy, size_t* consume) {
+    Step step = try_begin_read(size, pos, copy, consume);
+    if (step == Step::Empty && nonblock)
+        return Errno(EAGAIN);
+    if (step == Step::Empty || step == Step::Busy) {
+        // Busy: the token comes back after one copy, so even a non-blocking reader waits.
+        TRY(wait_until(m_read_queue, kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
+            step = try_begin_read(size, pos, copy, consume);
+            return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
+        }));
+    }
+    if (step != Step::Go && step != Step::Eof)
+        return Errno(EAGAIN);
+    return step;
+}
+
 // One read returns what one segment holds (all the ordinary bytes there are, or one
 // packet); it waits only while the pipe is empty and has writers.
 Result<size_t> Pipe::read(const IoSeq& seq, bool nonblock) {
@@ -372,20 +391,8 @@ Result<size_t> Pipe::read(const IoSeq& seq, bool nonblock) {
         return size_t(0);
     uint64_t pos = 0;
     size_t copy = 0, consume = 0;
-    Step step = try_begin_read(size, &pos, &copy, &consume);
-    if (step == Step::Empty && nonblock)
-        return Errno(EAGAIN);
-    if (step == Step::Empty || step == Step::Busy) {
-        // Busy: the token comes back after one copy, so even a non-blocking reader waits.
-        TRY(wait_until(m_read_queue, kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
-            step = try_begin_read(size, &pos, &copy, &consume);
-            return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
-        }));
-    }
-    if (step == Step::Eof)
+    if (TRY(begin_read(size, nonblock, &pos, &copy, &consume)) == Step::Eof)
         return size_t(0);
-    if (step != Step::Go)
-        return Errno(EAGAIN);
     auto r = ring_to_seq(pos, seq, 0, copy);
     end_read(r.ok(), consume);
     if (!r.ok())
@@ -440,19 +447,8 @@ Result<size_t> Pipe::peek(void* buf, size_t size, bool nonblock) {
         return size_t(0);
     uint64_t pos = 0;
     size_t copy = 0, consume = 0;
-    Step step = try_begin_read(size, &pos, &copy, &consume);
-    if (step == Step::Empty && nonblock)
-        return Errno(EAGAIN);
-    if (step == Step::Empty || step == Step::Busy) {
-        TRY(wait_until(m_read_queue, kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
-            step = try_begin_read(size, &pos, &copy, &consume);
-            return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
-        }));
-    }
-    if (step == Step::Eof)
+    if (TRY(begin_read(size, nonblock, &pos, &copy, &consume)) == Step::Eof)
         return size_t(0);
-    if (step != Step::Go)
-        return Errno(EAGAIN);
     // The read token is held: [m_head, m_tail) stays, and more may come behind it.
     size_t have;
     {

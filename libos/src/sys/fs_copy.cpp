@@ -210,6 +210,14 @@ constexpr uint32_t kSpliceNonblock = 0x02, kSpliceAll = 0x0f;  // SPLICE_F_NONBL
 
 bool is_pipe(FileRef& f) { return f->kind() == fs::FileKind::Pipe; }
 
+// How much one call moves into the pipe `out`: up to len and a chunk, no more than its free
+// room when it has some (with none, the write waits for room).
+size_t into_pipe(fs::File* out, size_t len) {
+    size_t room = net::pipe_room(out);
+    size_t want = len < kChunkSize ? len : kChunkSize;
+    return room && room < want ? room : want;
+}
+
 // A splice offset argument: the position it points to (EFAULT; EINVAL when negative).
 Result<int64_t> read_offset(uint64_t user) {
     int64_t pos;
@@ -293,10 +301,7 @@ Result<long> sys_splice(const SyscallArgs& a) {
             return Errno(EINVAL);
         if (!len)
             return 0;
-        size_t room = net::pipe_room(out.get());
-        size_t want = len < kChunkSize ? len : kChunkSize;
-        if (room && room < want)
-            want = room;
+        size_t want = into_pipe(out.get(), len);
         size_t n = TRY(net::pipe_take(in.get(), buf, want, nonblock));
         return long(n ? TRY(net::pipe_put(out.get(), buf, n, nonblock)) : 0);
     }
@@ -336,10 +341,7 @@ Result<long> sys_splice(const SyscallArgs& a) {
             return Errno(EISDIR);
         if (!len)
             return 0;
-        size_t room = net::pipe_room(out.get());
-        size_t want = len < kChunkSize ? len : kChunkSize;
-        if (room && room < want)
-            want = room;
+        size_t want = into_pipe(out.get(), len);
         size_t n = TRY(src.read(buf, want));
         size_t put = n ? TRY(net::pipe_put(out.get(), buf, n, nonblock)) : 0;
         if (src.positioned)
@@ -368,10 +370,7 @@ Result<long> sys_tee(const SyscallArgs& a) {
     HeapBox<Chunk> chunk;
     if (!chunk.get())
         return Errno(ENOMEM);
-    size_t room = net::pipe_room(out.get());
-    size_t want = len < kChunkSize ? len : kChunkSize;
-    if (room && room < want)
-        want = room;
+    size_t want = into_pipe(out.get(), len);
     size_t n = TRY(net::pipe_peek(in.get(), chunk.get()->bytes, want, nonblock));
     return long(n ? TRY(net::pipe_put(out.get(), chunk.get()->bytes, n, nonblock)) : 0);
 }

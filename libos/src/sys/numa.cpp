@@ -110,6 +110,17 @@ bool policy_nodes(uint32_t p) {
 
 Thread* self() { return current_thread(); }
 
+// The range of mbind and set_mempolicy_home_node: a page-aligned start (EINVAL), the length
+// rounded up to pages, no wrap (EINVAL). Its length, 0 for nothing to do.
+Result<uint64_t> page_range(uint64_t start, uint64_t len) {
+    if (start & 4095)
+        return Errno(EINVAL);
+    len = (len + 4095) & ~uint64_t(4095);
+    if (start + len < start)
+        return Errno(EINVAL);
+    return len;
+}
+
 }  // namespace
 
 Result<long> sys_set_mempolicy(const SyscallArgs& a) {
@@ -171,11 +182,7 @@ Result<long> sys_mbind(const SyscallArgs& a) {
         return Errno(EINVAL);
     if ((flags & kMfMoveAll) && !process_creds().privileged())
         return Errno(EPERM);
-    if (start & 4095)
-        return Errno(EINVAL);
-    len = (len + 4095) & ~uint64_t(4095);
-    if (start + len < start)
-        return Errno(EINVAL);
+    len = TRY(page_range(start, len));
     if (!len)
         return 0;
     uint32_t p = TRY(new_policy(arg, a.u64(3), a.u64(4)));
@@ -187,11 +194,9 @@ Result<long> sys_set_mempolicy_home_node(const SyscallArgs& a) {
     uint64_t start = a.u64(0), len = a.u64(1), home = a.u64(2);
     if (home >= kMaxNumnodes || home != 0)
         return Errno(EINVAL);  // node 0 is the only one online
-    if ((start & 4095) || a.u64(3))
+    if (a.u64(3))
         return Errno(EINVAL);
-    len = (len + 4095) & ~uint64_t(4095);
-    if (start + len < start)
-        return Errno(EINVAL);
+    len = TRY(page_range(start, len));
     if (!len)
         return 0;
     // Only MPOL_BIND and MPOL_PREFERRED_MANY take a home node; one node is home already.
