@@ -195,3 +195,10 @@ TEST_CASE("path_basename", "[path]") {
     CHECK(std::string(fs::path_basename("/a/b")) == "b");
     CHECK(std::string(fs::path_basename("/a/bc.txt")) == "bc.txt");
 }
+
+TEST_CASE("path_dirname_size", "[path]") {
+    CHECK(fs::path_dirname_size("/") == 0);
+    CHECK(fs::path_dirname_size("/a") == 0);
+    CHECK(fs::path_dirname_size("/a/b") == 2);
+    CHECK(fs::path_dirname_size("/ab/cd/e") == 6);
+}

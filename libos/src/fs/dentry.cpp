@@ -5,6 +5,8 @@
 #include <libos/heap.h>
 #include <libos/lock.h>
 
+#include "path.h"
+
 namespace carbyne::libos::fs {
 
 struct Dentry {
@@ -119,14 +121,6 @@ Dentry* get_locked(const char* path, size_t size) {
     return cur;
 }
 
-// The size of `path` up to its last '/' (its directory's path).
-size_t dirname_size(const char* path) {
-    size_t n = strlen(path);
-    while (n > 0 && path[n - 1] != '/')
-        n--;
-    return n > 0 ? n - 1 : 0;
-}
-
 void mark_deleted_locked(Dentry* d) {
     if (d == &g_root || d->deleted)
         return;
@@ -142,12 +136,11 @@ struct Place {
 
 // Makes the place of `to`; false when out of memory.
 bool make_place_locked(const char* to, Place* out) {
-    size_t dir = dirname_size(to);
-    const char* base = to + dir + (to[dir] == '/' ? 1 : 0);
+    const char* base = path_basename(to);
     out->name = copy_name(base, strlen(base));
     if (!out->name)
         return false;
-    out->parent = get_locked(to, dir);
+    out->parent = get_locked(to, path_dirname_size(to));
     if (!out->parent) {
         kfree(out->name);
         return false;

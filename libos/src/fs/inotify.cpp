@@ -267,14 +267,11 @@ struct Named {
 void find(const char* path, Named* out) {
     out->object = dentry_find(path);
     out->name = path_basename(path);
-    size_t dir = size_t(out->name - path);
-    char parent[kPathMax];
-    if (dir > 1)
-        dir--;  // not the '/' before the name, unless it is the root
-    if (dir == 0 || dir >= sizeof(parent))
-        return;
+    size_t dir = path_dirname_size(path);
+    char parent[kPathMax] = "/";
     memcpy(parent, path, dir);
-    parent[dir] = '\0';
+    if (dir)
+        parent[dir] = '\0';
     out->parent = dentry_find(parent);
 }
 

@@ -84,4 +84,6 @@ const char* path_basename(const char* path) {
     return slash + 1;
 }
 
+size_t path_dirname_size(const char* path) { return size_t(path_basename(path) - 1 - path); }
+
 }  // namespace carbyne::libos::fs

@@ -24,5 +24,8 @@ const char* path_below(const char* path, const char* prefix);
 
 // Last component of a clean absolute path ("" for "/").
 const char* path_basename(const char* path);
+// The length of the directory part of a clean absolute path, before its last '/':
+// "/a/b" -> 2 ("/a"), "/a" and "/" -> 0 (the root).
+size_t path_dirname_size(const char* path);
 
 }  // namespace carbyne::libos::fs

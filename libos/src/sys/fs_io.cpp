@@ -115,10 +115,8 @@ Result<void> resolve_path_at(int dirfd, const char* path, bool follow, uint32_t 
             if (path[0] == '/' || path[0] != '.' || path[1] != '.' || (path[2] != '/' && path[2] != '\0'))
                 return Errno(ENOENT);
             char* b = base.get()->s;
-            size_t n = strlen(b);
-            while (n > 1 && b[n - 1] != '/')
-                n--;
-            b[n > 1 ? n - 1 : 1] = '\0';
+            size_t dir = fs::path_dirname_size(b);
+            b[dir ? dir : 1] = '\0';
             path += 2;
             while (*path == '/')
                 path++;
