@@ -293,13 +293,12 @@ Result<File*> inotify_create(uint32_t flags) {
     return f;
 }
 
-Result<int> inotify_add_watch(File* f, Dentry* d, bool is_dir, uint32_t mask) {
+Result<int> inotify_add_watch(File* f, Dentry* d, uint32_t mask) {
     auto* in = as_inotify(f);
     if (!in)
         return Errno(EINVAL);
     if (!(mask & IN_ALL_EVENTS) || ((mask & IN_MASK_ADD) && (mask & IN_MASK_CREATE)))
         return Errno(EINVAL);
-    (void)is_dir;
     auto* fresh = static_cast<Watch*>(kzalloc(sizeof(Watch)));
     if (!fresh)
         return Errno(ENOMEM);

@@ -21,10 +21,10 @@ struct Dentry;
 
 // inotify_init1(2): flags are IN_NONBLOCK and IN_CLOEXEC (the caller handles the latter).
 Result<File*> inotify_create(uint32_t flags);
-// inotify_add_watch(2) on the object of `d` (a directory when `is_dir`); returns the wd.
+// inotify_add_watch(2) on the object of `d`; returns the wd.
 // EINVAL when `f` is not an inotify file or the mask has no event, EEXIST (IN_MASK_CREATE
 // on a watched object), ENOSPC past the watch limit.
-Result<int> inotify_add_watch(File* f, Dentry* d, bool is_dir, uint32_t mask);
+Result<int> inotify_add_watch(File* f, Dentry* d, uint32_t mask);
 // inotify_rm_watch(2): EINVAL for a wd this instance does not have.
 Result<void> inotify_rm_watch(File* f, int wd);
 

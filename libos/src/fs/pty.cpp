@@ -99,6 +99,27 @@ void pty_put(Pty* p) {
         destroy(p);
 }
 
+// The process's controlling terminal, or nullptr. Under g_table_lock.
+Pty* controlling_locked() {
+    for (Pty* p : g_ptys)
+        if (p && p->ctty)
+            return p;
+    return nullptr;
+}
+
+// Makes `p` the controlling terminal unless the process has one already; returns the one
+// it has now. The link holds a reference (TIOCNOTTY drops it).
+Pty* claim_controlling(Pty* p) {
+    SpinGuard g(g_table_lock);
+    if (Pty* c = controlling_locked())
+        return c;
+    SpinGuard gp(p->lock);
+    p->ctty = true;
+    p->pgrp = g_process.pid;
+    p->refs++;
+    return p;
+}
+
 // -- The line discipline (under p->lock) -------------------------------------------------
 
 bool canonical(const Pty* p) { return p->tio.c_lflag & ICANON; }
@@ -519,17 +540,10 @@ Result<long> PtyEnd::ioctl(uint32_t request, uint64_t arg) {
         File* slave = TRY(reopen_slave(p->index, uint32_t(arg) | O_NOCTTY));
         return TRY(g_process.fds.install(slave, 0, (arg & O_CLOEXEC) != 0));
     }
-    case TIOCSCTTY: {
-        SpinGuard g(g_table_lock);
-        for (int i = 0; i < kMaxPtys; i++)
-            if (g_ptys[i] && g_ptys[i]->ctty)
-                return g_ptys[i] == p ? Result<long>(0) : Errno(EPERM);  // one controlling terminal already
-        SpinGuard gp(p->lock);
-        p->ctty = true;
-        p->pgrp = g_process.pid;
-        p->refs++;
+    case TIOCSCTTY:
+        if (claim_controlling(p) != p)
+            return Errno(EPERM);  // one controlling terminal already
         return 0;
-    }
     case TIOCNOTTY: {
         {
             SpinGuard g(p->lock);
@@ -638,15 +652,12 @@ Result<File*> pty_open_master(uint32_t flags, const Stat& st) {
 
 Result<File*> pty_open_slave(int index, uint32_t flags, const Stat& st) {
     Pty* p = nullptr;
-    bool any_ctty = false;
     {
         SpinGuard g(g_table_lock);
         if (index >= 0 && index < kMaxPtys)
             p = g_ptys[index];
         if (!p || !p->masters)
             return Errno(ENOENT);
-        for (int i = 0; i < kMaxPtys; i++)
-            any_ctty |= g_ptys[i] && g_ptys[i]->ctty;
         p->refs++;  // held across the open below
     }
     bool locked;
@@ -655,14 +666,8 @@ Result<File*> pty_open_slave(int index, uint32_t flags, const Stat& st) {
         locked = p->locked;
     }
     Result<File*> opened = locked ? Result<File*>(Errno(EIO)) : make_slave(p, flags, st);
-    if (opened.ok() && !(flags & O_NOCTTY) && !any_ctty) {
-        // The session leader without a controlling terminal gets this one.
-        SpinGuard g(g_table_lock);
-        SpinGuard gp(p->lock);
-        p->ctty = true;
-        p->pgrp = g_process.pid;
-        p->refs++;
-    }
+    if (opened.ok() && !(flags & O_NOCTTY))
+        (void)claim_controlling(p);  // the session leader without one gets this one
     pty_put(p);
     return opened;
 }
@@ -698,9 +703,8 @@ Result<File*> pty_open_controlling(uint32_t flags) {
     int index = -1;
     {
         SpinGuard g(g_table_lock);
-        for (int i = 0; i < kMaxPtys; i++)
-            if (g_ptys[i] && g_ptys[i]->ctty)
-                index = i;
+        if (Pty* c = controlling_locked())
+            index = c->index;
     }
     if (index < 0)
         return Errno(ENXIO);

@@ -46,14 +46,13 @@ Result<long> sys_inotify_add_watch(const SyscallArgs& a) {
     const fs::Resolved& r = *box.get();
     if (!r.exists)
         return Errno(ENOENT);
-    bool is_dir = (r.stat.mode & S_IFMT) == S_IFDIR;
-    if ((mask & IN_ONLYDIR) && !is_dir)
+    if ((mask & IN_ONLYDIR) && (r.stat.mode & S_IFMT) != S_IFDIR)
         return Errno(ENOTDIR);
     TRY(fs::check_permission(fs::FsIds::current(), fs::attrs_of(r.stat), fs::kMayRead));
     fs::Dentry* d = fs::dentry_get(r.path);
     if (!d)
         return Errno(ENOMEM);
-    auto wd = fs::inotify_add_watch(f.get(), d, is_dir, mask);
+    auto wd = fs::inotify_add_watch(f.get(), d, mask);
     fs::dentry_put(d);
     return long(TRY(wd));
 }
