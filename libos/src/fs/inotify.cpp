@@ -17,9 +17,6 @@ namespace carbyne::libos::fs {
 
 namespace {
 
-constexpr size_t kMaxQueuedEvents = 16384;  // fs.inotify.max_queued_events
-constexpr int kMaxWatches = 65536;          // fs.inotify.max_user_watches
-constexpr int kMaxInstances = 128;          // fs.inotify.max_user_instances
 constexpr size_t kEventHeader = sizeof(struct inotify_event);
 
 struct Event {
@@ -93,7 +90,7 @@ void Inotify::queue_locked(int wd, uint32_t mask, uint32_t cookie, const char* n
     if (m_tail && m_tail->wd == wd && m_tail->mask == mask && m_tail->cookie == cookie &&
         (name_size ? m_tail->len && !strcmp(m_tail->name, name) : !m_tail->len))
         return;
-    if (m_count >= kMaxQueuedEvents) {
+    if (m_count >= kInotifyMaxQueuedEvents) {
         if (m_tail && m_tail->mask == IN_Q_OVERFLOW)
             return;
         wd = -1, mask = IN_Q_OVERFLOW, cookie = 0, name_size = 0, len = 0;
@@ -280,7 +277,7 @@ void find(const char* path, Named* out) {
 Result<File*> inotify_create(uint32_t flags) {
     {
         SpinGuard g(g_lock);
-        if (g_instances >= kMaxInstances)
+        if (g_instances >= kInotifyMaxInstances)
             return Errno(EMFILE);
         g_instances++;
     }
@@ -313,7 +310,7 @@ Result<int> inotify_add_watch(File* f, Dentry* d, uint32_t mask) {
             return w->wd;
         }
     }
-    if (__atomic_load_n(&g_watch_count, __ATOMIC_RELAXED) >= kMaxWatches) {
+    if (__atomic_load_n(&g_watch_count, __ATOMIC_RELAXED) >= kInotifyMaxWatches) {
         kfree(fresh);
         return Errno(ENOSPC);
     }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <libos/result.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "file.h"
@@ -18,6 +19,11 @@
 namespace carbyne::libos::fs {
 
 struct Dentry;
+
+// The limits (/proc/sys/fs/inotify shows them).
+inline constexpr size_t kInotifyMaxQueuedEvents = 16384;  // max_queued_events
+inline constexpr int kInotifyMaxWatches = 65536;          // max_user_watches
+inline constexpr int kInotifyMaxInstances = 128;          // max_user_instances
 
 // inotify_init1(2): flags are IN_NONBLOCK and IN_CLOEXEC (the caller handles the latter).
 Result<File*> inotify_create(uint32_t flags);

@@ -12,7 +12,9 @@
 #include "../mm/vma.h"
 #include "../proc/identity.h"
 #include "../proc/process.h"
+#include "../net/pipe.h"
 #include "../proc/thread.h"
+#include "inotify.h"
 #include "pseudo.h"
 
 namespace carbyne::libos::fs {
@@ -747,8 +749,10 @@ Result<void> gen_pid_max(const Ctx&, Text* out) {
     return {};
 }
 
-Result<void> gen_nr_open(const Ctx&, Text* out) {
-    out->print("%d\n", kNrOpen);
+// A file holding one of the LibOS's own limits, so that what /proc shows is what it does.
+template <uint64_t kValue>
+Result<void> gen_number(const Ctx&, Text* out) {
+    out->print("%lu\n", kValue);
     return {};
 }
 
@@ -797,7 +801,7 @@ constexpr Node kKernelRandom[] = {
 // LibOS's own limits where it has them: inotify's, the descriptor table's). Writing them
 // is refused: the instance's kernel is not reconfigured from inside.
 constexpr Node kSysKernel[] = {
-    text_file("cap_last_cap", "40\n"),
+    file("cap_last_cap", gen_number<kCapLastCap>),
     text_file("core_pattern", "core\n", 0644),
     text_file("core_uses_pid", "0\n", 0644),
     text_file("dmesg_restrict", "1\n", 0644),
@@ -840,15 +844,15 @@ constexpr Node kSysVm[] = {
     text_file("vfs_cache_pressure", "100\n", 0644),
 };
 constexpr Node kSysFsInotify[] = {
-    text_file("max_queued_events", "16384\n", 0644),
-    text_file("max_user_instances", "128\n", 0644),
-    text_file("max_user_watches", "65536\n", 0644),
+    file("max_queued_events", gen_number<kInotifyMaxQueuedEvents>, 0644),
+    file("max_user_instances", gen_number<kInotifyMaxInstances>, 0644),
+    file("max_user_watches", gen_number<kInotifyMaxWatches>, 0644),
 };
 constexpr Node kSysFs[] = {
     text_file("file-max", "9223372036854775807\n", 0644),
     dir("inotify", kSysFsInotify),
-    file("nr_open", gen_nr_open, 0644),
-    text_file("pipe-max-size", "1048576\n", 0644),
+    file("nr_open", gen_number<kNrOpen>, 0644),
+    file("pipe-max-size", gen_number<net::kPipeMaxSize>, 0644),
 };
 constexpr Node kSysNetCore[] = {
     text_file("somaxconn", "4096\n", 0644),
