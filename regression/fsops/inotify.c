@@ -80,6 +80,7 @@ int main(void) {
   CHECK_FAILS_WITH("add-bad-fd", inotify_add_watch(9999, ".", IN_CREATE), EBADF);
   CHECK_FAILS_WITH("add-not-inotify", inotify_add_watch(0, ".", IN_CREATE), EINVAL);
   CHECK_FAILS_WITH("add-missing", inotify_add_watch(in, "missing", IN_CREATE), ENOENT);
+  CHECK_FAILS_WITH("add-path-efault", inotify_add_watch(in, BAD_PTR, IN_CREATE), EFAULT);
   check("make-plain", write_file("plain", "x") == 0, "errno %s", errname(errno));
   CHECK_FAILS_WITH("add-onlydir-file", inotify_add_watch(in, "plain", IN_CREATE | IN_ONLYDIR), ENOTDIR);
   CHECK_FAILS_WITH("rm-unknown", inotify_rm_watch(in, 12345), EINVAL);
@@ -170,6 +171,10 @@ int main(void) {
   check("thread-create-seen", n > 0 && e->wd == wd && e->mask == IN_CREATE && !strcmp(e->name, "from-thread"),
         "read %zd, mask %#x", n, n > 0 ? e->mask : 0);
   pthread_join(t, NULL);
+  // An event read into memory that is not mapped: EFAULT.
+  check("make-for-efault", write_file("efault", "x") == 0, "errno %s", errname(errno));
+  void *volatile nowhere = BAD_PTR;
+  CHECK_FAILS_WITH("read-efault", read(blocking, nowhere, 4096), EFAULT);
   close(blocking);
   close(in);
   return scratch_leave();

@@ -64,6 +64,8 @@ int main(void) {
   CHECK_FAILS_WITH("offset-on-out-pipe", splice(src, NULL, p[1], &(loff_t){0}, 4, 0), ESPIPE);
   CHECK_FAILS_WITH("bad-flags", splice(src, NULL, p[1], NULL, 4, 0x100), EINVAL);
   CHECK_FAILS_WITH("negative-offset", splice(src, &(loff_t){-1}, p[1], NULL, 4, 0), EINVAL);
+  CHECK_FAILS_WITH("offset-efault", splice(src, BAD_PTR, p[1], NULL, 4, 0), EFAULT);
+  CHECK_FAILS_WITH("vmsplice-iov-efault", vmsplice(p[1], BAD_PTR, 1, 0), EFAULT);
   CHECK_FAILS_WITH("bad-fd", splice(999, NULL, p[1], NULL, 4, 0), EBADF);
   CHECK_FAILS_WITH("write-only-in", splice(p[1], NULL, q[1], NULL, 4, 0), EBADF);
   int app = open("dst", O_WRONLY | O_APPEND);

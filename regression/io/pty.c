@@ -20,6 +20,9 @@
 
 #include "../check.h"
 
+// An address that is never mapped (volatile: the compiler must not see the constant).
+static void *volatile g_bad = (void *)1;
+
 struct pair {
   int master, slave;
   char name[64];
@@ -86,6 +89,11 @@ static void check_setup(void) {
   check("pts-listed", listed, "%s is not in /dev/pts", p.name);
   CHECK_FAILS_WITH("tiocgptn-slave", ioctl(p.slave, TIOCGPTN, &index), ENOTTY);
   CHECK_FAILS_WITH("unknown-ioctl", ioctl(p.slave, 0x54ff, 0), ENOTTY);
+  CHECK_FAILS_WITH("tcgets-efault", ioctl(p.slave, TCGETS, g_bad), EFAULT);
+  CHECK_FAILS_WITH("tcsets-efault", ioctl(p.slave, TCSETS, g_bad), EFAULT);
+  CHECK_FAILS_WITH("tiocgwinsz-efault", ioctl(p.master, TIOCGWINSZ, g_bad), EFAULT);
+  CHECK_FAILS_WITH("tiocgptn-efault", ioctl(p.master, TIOCGPTN, g_bad), EFAULT);
+  CHECK_FAILS_WITH("write-efault", write(p.master, g_bad, 4), EFAULT);
   CHECK_FAILS_WITH("tiocgpgrp-not-ctty", ioctl(p.slave, TIOCGPGRP, &index), ENOTTY);
   close_pair(&p);
 

@@ -503,6 +503,8 @@ static void check_sched_attr(void) {
   CHECK_FAILS_WITH("getattr-flags", syscall(SYS_sched_getattr, 0, &attr, sizeof(attr), 1), EINVAL);
   CHECK_FAILS_WITH("getattr-negative-pid", syscall(SYS_sched_getattr, -1, &attr, sizeof(attr), 0), EINVAL);
   CHECK_FAILS_WITH("getattr-no-such-pid", syscall(SYS_sched_getattr, 0x3fffffff, &attr, sizeof(attr), 0), ESRCH);
+  CHECK_FAILS_WITH("getattr-efault", syscall(SYS_sched_getattr, 0, (void *)8, sizeof(attr), 0), EFAULT);
+  CHECK_FAILS_WITH("setattr-efault", syscall(SYS_sched_setattr, 0, (void *)8, 0), EFAULT);
 
   memset(&attr, 0, sizeof(attr));
   attr.size = sizeof(attr);
