@@ -179,7 +179,7 @@ Result<void> open_console() {
     if (!console.ok())
         fail("cannot open the console", nullptr, console.error());
 
-    ProgramArgs args{s.entrypoint, s.argv, s.envp, s.stack_size, s.brk_max_size};
+    ProgramArgs args{s.entrypoint, "/", s.argv, s.envp, s.stack_size, s.brk_max_size};
     auto start = load_program(args);
     if (!start.ok())
         fail("cannot run", s.entrypoint, start.error());

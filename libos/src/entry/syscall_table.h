@@ -90,6 +90,8 @@
                                         "until the multi-process work")                            \
     SYSCALL(57, fork, Enosys, "", "new processes come with the multi-process work")                \
     SYSCALL(58, vfork, Enosys, "", "new processes come with the multi-process work")               \
+    SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \
+                                       "bits are not applied (AT_SECURE is 0)")                   \
     SYSCALL(60, exit, Full, "i", "")                                                               \
     SYSCALL(62, kill, Partial, "ii", "to this process only (other pids: ESRCH) until the multi-process " \
                                     "work; a thread blocked in a host wait is not interrupted")    \
@@ -375,6 +377,8 @@
     SYSCALL(320, kexec_file_load, Enosys, "", "the kernel Carbyne presents has no kexec "          \
                                               "(CONFIG_KEXEC_FILE=n); Linux built so answers "     \
                                               "ENOSYS")                                            \
+    SYSCALL(322, execveat, Partial, "fsppx", "as execve; AT_EMPTY_PATH runs the file open at " \
+                                            "the fd")                                           \
     SYSCALL(324, membarrier, Partial, "xxi", "no SYNC_CORE or RSEQ kinds (EINVAL)")                \
     SYSCALL(325, mlock2, Partial, "xzx", "as mlock")                                               \
     SYSCALL(326, copy_file_range, Full, "fpfpzx", "")                                              \

@@ -21,6 +21,7 @@ namespace carbyne::libos {
 namespace {
 
 constexpr uint64_t kPage = 4096;
+constexpr size_t kHeadSize = 4096;  // the first bytes of an ELF file, where its headers are
 // Where a position-independent program goes (Linux's choice without ASLR), so that its
 // addresses are the same on every run and in every process of one Carbyne instance.
 constexpr uint64_t kPieBase = 0x555555554000;
@@ -28,7 +29,7 @@ constexpr uint64_t kPieBase = 0x555555554000;
 Errno errno_from_elf(elf::Error e) {
     switch (e) {
     case elf::Error::NotElf: return Errno(ENOEXEC);
-    case elf::Error::Malformed: return Errno(EINVAL);
+    case elf::Error::Malformed: return Errno(ENOEXEC);  // as Linux's ELF loader, mostly
     case elf::Error::TooBig: return Errno(ENOMEM);
     case elf::Error::Io: return Errno(EIO);
     default: return Errno(ENOEXEC);
@@ -68,17 +69,18 @@ private:
 struct Image {
     elf::Info info;
     elf::Loaded loaded;
+    FileRef file;
     char interp[elf::kMaxInterpSize];  // empty when there is none
 };
 
 // Opens a program file for execution: a regular file with an execute bit (execve(2)'s
 // EACCES otherwise); *size gets its size.
-Result<FileRef> open_executable(const char* path, uint64_t* size) {
+Result<FileRef> open_executable(const char* base, const char* path, uint64_t* size) {
     auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
     if (!r)
         return Errno(ENOMEM);
     HeapGuard guard{r};
-    TRY(fs::vfs_resolve("/", path, true, r));
+    TRY(fs::vfs_resolve(base, path, true, r));
     if (!r->exists)
         return Errno(ENOENT);
     if ((r->stat.mode & S_IFMT) != S_IFREG)
@@ -93,16 +95,16 @@ Result<FileRef> open_executable(const char* path, uint64_t* size) {
     return FileRef(f);
 }
 
-Result<void> load_image(const char* path, uint64_t hint, Image* out) {
+// Opens an ELF program and reads its headers and interpreter's name; maps nothing.
+Result<void> open_image(const char* base, const char* path, Image* out) {
     uint64_t size;
-    FileRef ref = TRY(open_executable(path, &size));
-    fs::File* file = ref.get();
-    if (!file->pal_file()) {
-        log_error("%s: programs can only be run from chroot mounts for now", path);
-        return Errno(EACCES);
-    }
-    static uint8_t head[4096];
-    size_t n = TRY(file->pread(fs::IoBuf::kernel(head), sizeof(head), 0));
+    out->file = TRY(open_executable(base, path, &size));
+    fs::File* file = out->file.get();
+    uint8_t* head = static_cast<uint8_t*>(kmalloc(kHeadSize));
+    if (!head)
+        return Errno(ENOMEM);
+    HeapGuard guard{head};
+    size_t n = TRY(file->pread(fs::IoBuf::kernel(head), kHeadSize, 0));
     elf::Error e = elf::parse(head, n, size, &out->info);
     if (e != elf::Error::None)
         return errno_from_elf(e);
@@ -112,8 +114,12 @@ Result<void> load_image(const char* path, uint64_t hint, Image* out) {
         if (got != out->info.interp_size || out->interp[got - 1] != '\0' || strlen(out->interp) + 1 != got)
             return Errno(ENOEXEC);
     }
-    VmaMapper mapper(file);
-    e = elf::map_image(out->info, mapper, hint, &out->loaded);
+    return {};
+}
+
+Result<void> map_image(Image* image, uint64_t hint) {
+    VmaMapper mapper(image->file.get());
+    elf::Error e = elf::map_image(image->info, mapper, hint, &image->loaded);
     if (e != elf::Error::None)
         return errno_from_elf(e);
     return {};
@@ -213,9 +219,9 @@ struct Shebang {
     char arg[256];
 };
 
-Result<bool> read_shebang(const char* path, Shebang* out) {
+Result<bool> read_shebang(const char* base, const char* path, Shebang* out) {
     uint64_t size;
-    FileRef file = TRY(open_executable(path, &size));
+    FileRef file = TRY(open_executable(base, path, &size));
     char line[256];
     size_t n = TRY(file->pread(fs::IoBuf::kernel(line), sizeof(line) - 1, 0));
     if (n < 2 || line[0] != '#' || line[1] != '!')
@@ -251,36 +257,59 @@ Result<bool> read_shebang(const char* path, Shebang* out) {
 
 }  // namespace
 
-Result<StartState> load_program(const ProgramArgs& args) {
-    // Scripts first: each "#!" level puts its interpreter (and argument) in front of argv.
-    constexpr int kMaxScriptDepth = 4;  // BINPRM_MAX_RECURSION
-    struct Levels {
-        Shebang* shebang[kMaxScriptDepth] = {};
-        const char** argv[kMaxScriptDepth] = {};
-        ~Levels() {
-            for (int i = 0; i < kMaxScriptDepth; i++) {
-                kfree(shebang[i]);
-                kfree(argv[i]);
-            }
+struct PreparedProgram {
+    static constexpr int kMaxScriptDepth = 4;  // BINPRM_MAX_RECURSION
+    ProgramArgs args;  // as asked
+    ProgramArgs run;   // what runs: the last interpreter of the "#!" levels, its argv
+    Shebang* shebang[kMaxScriptDepth] = {};
+    const char** argv[kMaxScriptDepth] = {};
+    Image app, interp;
+    ~PreparedProgram() {
+        for (int i = 0; i < kMaxScriptDepth; i++) {
+            kfree(shebang[i]);
+            kfree(argv[i]);
         }
-    } levels;
-    ProgramArgs run = args;
+    }
+};
+
+Result<void> check_executable(const char* base, const char* path) {
+    uint64_t size;
+    FileRef file = TRY(open_executable(base, path, &size));
+    return {};
+}
+
+Result<PreparedProgram*> prepare_program(const ProgramArgs& args) {
+    auto* p = make<PreparedProgram>();
+    if (!p)
+        return Errno(ENOMEM);
+    auto fail = [p](Errno e) -> Result<PreparedProgram*> {
+        destroy(p);
+        return e;
+    };
+    p->args = args;
+    if (!p->args.name)
+        p->args.name = args.path;
+    ProgramArgs& run = p->run;
+    run = args;
+    // Scripts first: each "#!" level puts its interpreter (and argument) in front of argv.
     for (int depth = 0;; depth++) {
         Shebang probe;
-        bool script = TRY(read_shebang(run.path, &probe));
-        if (!script)
+        auto script = read_shebang(args.base, run.path, &probe);
+        if (!script.ok())
+            return fail(script.error());
+        if (!script.value())
             break;
-        if (depth == kMaxScriptDepth)
-            return Errno(ELOOP);
+        if (depth == PreparedProgram::kMaxScriptDepth)
+            return fail(Errno(ELOOP));
         size_t argc = 0;
         while (run.argv[argc])
             argc++;
         auto* sb = static_cast<Shebang*>(kmalloc(sizeof(Shebang)));
         auto* argv = static_cast<const char**>(kmalloc((argc + 3) * sizeof(char*)));
-        levels.shebang[depth] = sb;
-        levels.argv[depth] = argv;
+        p->shebang[depth] = sb;
+        p->argv[depth] = argv;
         if (!sb || !argv)
-            return Errno(ENOMEM);
+            return fail(Errno(ENOMEM));
         *sb = probe;
         // argv becomes: interpreter [argument] script argv[1..]
         size_t k = 0;
@@ -294,41 +323,55 @@ Result<StartState> load_program(const ProgramArgs& args) {
         run.argv = argv;
         run.path = sb->interp;
     }
-
-    auto* app = static_cast<Image*>(kmalloc(sizeof(Image) * 2));
-    if (!app)
-        return Errno(ENOMEM);
-    HeapGuard guard{app};
-    Image* interp = app + 1;
-    TRY(load_image(run.path, kPieBase, app));
-    bool dynamic = app->interp[0] != '\0';
-    if (dynamic) {
-        auto r = load_image(app->interp, 0, interp);
-        if (!r.ok()) {
-            log_error("%s: cannot load its interpreter %s", run.path, app->interp);
-            return r.error();
+    auto opened = open_image(args.base, run.path, &p->app);
+    if (!opened.ok())
+        return fail(opened.error());
+    if (p->app.interp[0]) {
+        opened = open_image(args.base, p->app.interp, &p->interp);
+        if (!opened.ok()) {
+            log_error("%s: cannot load its interpreter %s", run.path, p->app.interp);
+            return fail(opened.error());
         }
-        if (interp->interp[0])
-            return Errno(ELIBBAD);  // an interpreter with an interpreter
+        if (p->interp.interp[0])
+            return fail(Errno(ELIBBAD));  // an interpreter with an interpreter
     }
-    TRY(mm::heap_init(mm::page_up(app->loaded.end), run.brk_max_size));
+    return p;
+}
+
+void discard_program(PreparedProgram* p) { destroy(p); }
+
+Result<StartState> start_program(PreparedProgram* p) {
+    struct Discard {
+        PreparedProgram* p;
+        ~Discard() { destroy(p); }
+    } discard{p};
+    const ProgramArgs& run = p->run;
+    bool dynamic = p->app.interp[0] != '\0';
+    TRY(map_image(&p->app, kPieBase));
+    if (dynamic)
+        TRY(map_image(&p->interp, 0));
+    TRY(mm::heap_init(mm::page_up(p->app.loaded.end), run.brk_max_size));
     uint64_t vdso = vdso_map();
     // AT_EXECFN stays the name the program was started by (the script, for a script).
     ProgramArgs stack_args = run;
-    stack_args.path = args.path;
-    uint64_t sp = TRY(build_stack(stack_args, *app, dynamic ? interp : nullptr, vdso));
+    stack_args.path = p->args.name;
+    uint64_t sp = TRY(build_stack(stack_args, p->app, dynamic ? &p->interp : nullptr, vdso));
     // /proc/self/exe: the file run (the interpreter of a script), symlinks resolved.
-    {
-        auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
-        if (!r)
-            return Errno(ENOMEM);
-        HeapGuard guard{r};
-        TRY(fs::vfs_resolve("/", run.path, true, r));
-        TRY(process_set_exe(r->path, args.path));
-    }
+    char* path = static_cast<char*>(kmalloc(fs::kPathMax));
+    if (!path)
+        return Errno(ENOMEM);
+    HeapGuard guard{path};
+    bool deleted;
+    TRY(p->app.file->path(path, fs::kPathMax, &deleted));
+    TRY(process_set_exe(path, p->args.name));
     // /proc/self/cmdline shows the argv the program really got (interpreter first).
     TRY(fs::procfs_set_args(run.argv, run.envp));
-    return StartState{dynamic ? interp->loaded.entry : app->loaded.entry, sp};
+    return StartState{dynamic ? p->interp.loaded.entry : p->app.loaded.entry, sp};
+}
+
+Result<StartState> load_program(const ProgramArgs& args) {
+    PreparedProgram* p = TRY(prepare_program(args));
+    return start_program(p);
 }
 
 }  // namespace carbyne::libos

@@ -47,6 +47,10 @@ Result<void> set_policy(uint64_t addr, uint64_t len, uint32_t policy);
 Result<uint32_t> policy_at(uint64_t addr);
 Result<void> check_policies(uint64_t addr, uint64_t len, bool (*accept)(uint32_t policy));
 
+// execve: unmaps every mapping of the application, forgets the heap and mlockall's
+// MCL_FUTURE, and starts VmPeak anew.
+void unmap_all();
+
 // Records a mapping made by the LibOS itself for the application (ELF segments, the
 // stack, the vDSO, the heap reservation); `name` for areas without a file ("[stack]").
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset);

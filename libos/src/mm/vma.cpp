@@ -412,6 +412,21 @@ Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::
     return add(make_vma(start, end, prot, flags, file, offset, ids), released);
 }
 
+void unmap_all() {
+    Released released;
+    LockGuard g(g_vma_lock);
+    for (size_t i = 0; i < g_list.count; i++) {
+        const Vma& v = g_list.v[i];
+        g_pal->memory_free(reinterpret_cast<void*>(v.start), v.end - v.start);
+        released.add(v.file);
+    }
+    g_list.count = 0;
+    g_heap = Heap{};
+    g_lock_future = g_lock_future_on_fault = false;
+    g_peak_size = 0;
+    __atomic_store_n(&g_peak_rss, 0, __ATOMIC_RELAXED);
+}
+
 Result<void> unmap(uint64_t addr, uint64_t len) {
     if (!page_aligned(addr) || !len || addr >= kUserTop || len > kUserTop - addr)
         return Errno(EINVAL);

@@ -144,9 +144,8 @@ Result<int> FdTable::dup_to(int oldfd, int newfd, bool cloexec) {
     return newfd;
 }
 
-Result<void> FdTable::close_range(unsigned first, unsigned last, bool cloexec_only) {
-    if (first > last)
-        return Errno(EINVAL);
+template <typename Pick>
+void FdTable::close_matching(unsigned first, unsigned last, Pick pick) {
     for (unsigned fd = first; fd <= last && fd < unsigned(kNrOpen); fd++) {
         fs::File* f = nullptr;
         {
@@ -154,18 +153,29 @@ Result<void> FdTable::close_range(unsigned first, unsigned last, bool cloexec_on
             Entry* e = entry_locked(int(fd));
             if (!e)
                 break;  // past the table: nothing open there
-            if (e->state != State::Used)
+            if (e->state != State::Used || !pick(*e))
                 continue;
-            if (cloexec_only) {
-                e->cloexec = true;
-                continue;
-            }
             f = e->file;
             *e = Entry{nullptr, State::Free, false};
         }
         f->unref();
     }
+}
+
+Result<void> FdTable::close_range(unsigned first, unsigned last, bool cloexec_only) {
+    if (first > last)
+        return Errno(EINVAL);
+    close_matching(first, last, [cloexec_only](Entry& e) {
+        if (!cloexec_only)
+            return true;
+        e.cloexec = true;  // CLOSE_RANGE_CLOEXEC marks and keeps
+        return false;
+    });
     return {};
+}
+
+void FdTable::close_on_exec() {
+    close_matching(0, ~0u, [](Entry& e) { return e.cloexec; });
 }
 
 size_t FdTable::list(int* out, size_t max) {

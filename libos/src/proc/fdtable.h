@@ -61,6 +61,8 @@ public:
     Result<int> dup_to(int oldfd, int newfd, bool cloexec);
     // close_range(2): closes (or, with CLOSE_RANGE_CLOEXEC, marks) [first, last].
     Result<void> close_range(unsigned first, unsigned last, bool cloexec_only);
+    // execve: closes every descriptor marked FD_CLOEXEC.
+    void close_on_exec();
     // The open descriptors in ascending order; returns how many there are (may exceed max).
     size_t list(int* out, size_t max);
     Result<bool> get_cloexec(int fd);
@@ -85,6 +87,9 @@ private:
     Entry* entry_locked(int fd) { return fd >= 0 && fd < m_capacity ? &m_entries[fd] : nullptr; }
     // Makes room for `fd` (below kNrOpen); ENOMEM when the heap has none. Takes m_lock.
     Result<void> grow_to(int fd);
+    // Closes the open descriptors in [first, last] that `pick` chooses (under m_lock).
+    template <typename Pick>
+    void close_matching(unsigned first, unsigned last, Pick pick);
 
     Spinlock m_lock{LockRank::FdTable};
     int m_limit = kNofileSoft;

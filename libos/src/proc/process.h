@@ -29,6 +29,7 @@ struct Thread {
     PalHandle* lock_event;      // auto-clear event it waits on for a sleeping lock (lock.h)
     HeldLocks held_locks;       // the locks it holds, with -Dlock_check=true
     int64_t pal_id;             // the PAL's id of its host thread (thread_interrupt); 0 once gone
+    bool exit_requested;        // another thread's execve ends this one (thread.h)
     int restart;                // ERESTARTSYS/ERESTARTNOHAND: the call just ended may restart
     uint64_t restart_nr;        // ... and its number
     Thread* next;               // in the process's thread list

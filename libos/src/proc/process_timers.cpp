@@ -210,6 +210,11 @@ Result<void> posix_timer_delete(int id) {
     return {};
 }
 
+void posix_timers_delete_all() {
+    for (int id = 0; id < kMaxPosixTimers; id++)
+        (void)posix_timer_delete(id);
+}
+
 void timer_signal_taken(int sig, SigInfo* info) {
     // An interval timer runs again once its signal is taken, whoever else sent it (Linux's
     // dequeue_signal does so for SIGALRM); a parked one only waits for that.

@@ -31,6 +31,8 @@ Result<void> posix_timer_settime(int id, bool absolute, uint64_t value, uint64_t
 Result<void> posix_timer_gettime(int id, uint64_t* value, uint64_t* interval);
 Result<int> posix_timer_getoverrun(int id);
 Result<void> posix_timer_delete(int id);
+// execve: every POSIX timer goes (interval timers and alarm stay).
+void posix_timers_delete_all();
 
 // A timer's signal `sig` was taken (delivered, or accepted by sigwait): its timer, parked
 // since it sent it, runs again, and `info` gets the expirations missed meanwhile as overruns.

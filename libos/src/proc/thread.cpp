@@ -274,4 +274,57 @@ Result<int> thread_clone(const CloneRequest& req) {
     g_pal->thread_exit(nullptr);
 }
 
+bool thread_exit_requested() { return __atomic_load_n(&current_thread()->exit_requested, __ATOMIC_ACQUIRE); }
+
+Result<void> threads_end_others_for_exec() {
+    static Thread* s_execing;  // the thread in execve's de_thread, if any
+    Thread* self = current_thread();
+    Thread* none = nullptr;
+    if (!__atomic_compare_exchange_n(&s_execing, &none, self, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return Errno(EAGAIN);
+    // Ask, then wake: a thread about to block sees the request or its set event; one in
+    // the application or a host call takes the interrupt. Asked again until all are gone.
+    for (int round = 0;; round++) {
+        constexpr size_t kMax = 64;
+        PalHandle* events[kMax];
+        int64_t ids[kMax];
+        size_t count = 0;
+        {
+            SpinGuard g(g_threads_lock);
+            if (g_thread_count == 1)
+                break;
+            for (Thread* t = g_threads; t && count < kMax; t = t->next) {
+                if (t == self)
+                    continue;
+                __atomic_store_n(&t->exit_requested, true, __ATOMIC_RELEASE);
+                if (round % 64 == 0) {
+                    events[count] = t->wait_event;
+                    ids[count++] = __atomic_load_n(&t->pal_id, __ATOMIC_ACQUIRE);
+                }
+            }
+        }
+        for (size_t i = 0; i < count; i++) {
+            g_pal->event_set(events[i]);
+            if (ids[i])
+                (void)g_pal->thread_interrupt(ids[i]);
+        }
+        uint64_t left;
+        g_pal->sleep(round < 10 ? 20000 : 1000000, &left);  // 20 us at first, then 1 ms
+    }
+    // The survivor becomes the thread group's leader, as Linux's de_thread makes it.
+    release_robust_futexes(self);
+    self->robust_list = 0;
+    self->robust_list_size = 0;
+    self->clear_child_tid = 0;
+    if (self->tid != g_process.pid) {
+        SpinGuard g(g_threads_lock);
+        g_threads = nullptr;
+        g_thread_count = 0;
+        self->tid = g_process.pid;
+        insert_locked(self);
+    }
+    __atomic_store_n(&s_execing, nullptr, __ATOMIC_RELEASE);
+    return {};
+}
+
 }  // namespace carbyne::libos

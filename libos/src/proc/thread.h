@@ -26,4 +26,13 @@ Thread* thread_by_tid(int tid);
 // Ends the calling thread (exit(2)); the last one ends the process with `code`.
 [[noreturn]] void thread_exit(int code);
 
+// execve's de_thread: asks every other thread to end (each leaves at its next return to
+// the application or from a wait, releasing its robust futexes as a killed thread does)
+// and waits until they are gone. The caller then takes the process's id as its tid, and
+// its robust list and clear_child_tid are released and forgotten. EAGAIN when another
+// thread is already in execve (the caller is then one of those ended).
+Result<void> threads_end_others_for_exec();
+// Whether the calling thread was asked to end (threads_end_others_for_exec).
+bool thread_exit_requested();
+
 }  // namespace carbyne::libos

@@ -13,6 +13,7 @@
 #include <linux/resource.h>
 
 #include "../proc/process.h"
+#include "../proc/thread.h"
 #include "../proc/process_timers.h"
 #include "../proc/timer.h"
 #include "../proc/wait.h"
@@ -319,6 +320,17 @@ bool act(Thread* t, int sig, const SigInfo& info, PalContext* ctx, const void* f
 
 }  // namespace
 
+void signal_reset_for_exec() {
+    Thread* t = current_thread();
+    SpinGuard g(g_process.lock);
+    for (SignalAction& a : g_process.actions) {
+        uint64_t handler = a.handler == 1 ? 1 : 0;  // ignored stays ignored
+        a = SignalAction{handler, 0, 0, 0};
+    }
+    t->altstack_sp = t->altstack_size = 0;
+    t->altstack_flags = kSsDisable;
+}
+
 void signal_default_action(int sig) {
     switch (default_of(sig)) {
     case Default::Ignore:
@@ -431,6 +443,8 @@ bool signal_kills_now(int sig) {
 
 bool signal_deliverable() {
     Thread* t = current_thread();
+    if (thread_exit_requested())
+        return true;  // ended by another thread's execve: the wait ends as for SIGKILL
     signal_fold_host();
     SpinGuard g(g_process.lock);
     return ((t->pending | g_process.pending) & (~t->sigmask | t->sigwait_set)) != 0;
@@ -457,6 +471,8 @@ bool signal_take(uint64_t set, int* sig, SigInfo* info) {
 
 void signal_deliver_pending(PalContext* ctx, const void* fpstate) {
     Thread* t = current_thread();
+    if (thread_exit_requested())
+        thread_exit(0);
     signal_fold_host();
     if (!(__atomic_load_n(&t->pending, __ATOMIC_RELAXED) | __atomic_load_n(&g_process.pending, __ATOMIC_RELAXED)) &&
         !t->restore_sigmask && !t->restart)

@@ -94,6 +94,10 @@ WaitQueue& signal_wait_queue();
 // The siginfo of a signal sent by kill(2) from this process.
 SigInfo signal_user_info(int sig);
 
+// execve: handlers back to SIG_DFL (ignored signals stay ignored), flags and masks of the
+// actions cleared, the alternate stack disabled; the mask and pending signals stay.
+void signal_reset_for_exec();
+
 // The default action of a signal: terminates the process, or nothing.
 void signal_default_action(int sig);
 
