@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +121,11 @@ absl::Status exec_pal(const std::string& pal_path, const std::vector<uint8_t>& b
     std::string fd_text = absl::StrFormat("%d", fd);
     char* argv[] = {const_cast<char*>("carbyne-pal"), fd_text.data(), nullptr};
     char* envp[] = {nullptr};
+    // The PAL's processes share one placement (the PAL would otherwise execute itself
+    // again to get it): no host address randomization for them.
+    int persona = personality(0xffffffff);
+    if (persona != -1)
+        personality(static_cast<unsigned long>(persona) | ADDR_NO_RANDOMIZE);
     execve(pal_path.c_str(), argv, envp);
     int saved = errno;
     close(fd);

@@ -172,11 +172,16 @@ PalError enable_syscall_interception(PalSyscallUpcall upcall) {
         return PAL_E_BUSY;
     // The sandbox and the guard first: from here on no system call of anyone but the PAL
     // reaches the host, and the host's files are the mounts' only.
-    if (g_pal.sandbox)
-        confine_to_mounts();
-    PalError err = guard_host_calls();
-    if (err != PAL_OK)
-        return err;
+    // A child (process_create) inherited both from its parent, for the same mounts and the
+    // same PAL text.
+    PalError err = PAL_OK;
+    if (!g_pal.is_child) {
+        if (g_pal.sandbox)
+            confine_to_mounts();
+        err = guard_host_calls();
+        if (err != PAL_OK)
+            return err;
+    }
     g_pal.syscall_upcall = upcall;
     err = enable_interception_for_current_thread();
     if (err == PAL_OK)

@@ -70,6 +70,11 @@ const PalApi g_api = {
     .process_exit = process_exit,
     .process_kill_self = process_kill_self,
     .process_stop = process_stop,
+    .process_create = process_create,
+    .process_wait = process_wait,
+    .process_kill = process_kill,
+    .channel_send_handle = channel_send_handle,
+    .channel_recv_handle = channel_recv_handle,
     .debug_log = debug_log,
     .fs_mkdir = fs_mkdir,
     .fs_rename = fs_rename,
@@ -198,7 +203,8 @@ void read_boot_config(const char* fd_arg) {
     while (reader.next(&r)) {
         if (r.tag == boot::Tag::LibosPath) {
             g_libos_path = r.as_string();
-        } else if (r.tag == boot::Tag::LogFile) {
+        } else if (r.tag == boot::Tag::LogFile && !g_pal.is_child) {
+            // (A child writes to the log its parent passed it: the sandbox may hide the path.)
             const char* path = r.as_string();
             long lfd = path ? host_syscall4(__NR_openat, AT_FDCWD, long(path),
                                             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
@@ -213,6 +219,52 @@ void read_boot_config(const char* fd_arg) {
     }
     if (reader.error() || !g_libos_path)
         pal_die("the boot config is malformed");
+    g_pal.libos_path = g_libos_path;
+}
+
+// The host's address randomization off, so that every process of the instance has the PAL,
+// libos.so and the PAL's memory at the same addresses: a child inherits its parent's
+// host-call guard, which knows the PAL text by address, and maps its parent's memory where
+// it was. The launcher starts carbyne-pal so; started otherwise, it executes itself again
+// with randomization off. Then it opens itself for process_create.
+void fix_placement(char** argv, char** envp) {
+    constexpr long kAddrNoRandomize = 0x0040000;
+    constexpr long kQuery = 0xffffffff;
+    long persona = host_syscall1(__NR_personality, kQuery);
+    if (!host_failed(persona) && !(persona & kAddrNoRandomize)) {
+        if (!host_failed(host_syscall1(__NR_personality, persona | kAddrNoRandomize)))
+            host_syscall3(__NR_execve, long("/proc/self/exe"), long(argv), long(envp));
+        pal_log("cannot turn the host's address randomization off: no new processes (fork) in this instance");
+        g_pal.self_fd = -1;
+        return;
+    }
+    static char self_path[4096];
+    long n = host_syscall4(__NR_readlinkat, AT_FDCWD, long("/proc/self/exe"), long(self_path), sizeof(self_path) - 1);
+    long fd = host_syscall4(__NR_openat, AT_FDCWD, long("/proc/self/exe"), O_PATH | O_CLOEXEC, 0);
+    if (host_failed(n) || host_failed(fd)) {
+        g_pal.self_fd = -1;
+        return;
+    }
+    self_path[n] = '\0';
+    g_pal.self_path = self_path;
+    g_pal.self_fd = int(fd);
+}
+
+// A child's extra arguments (process_create): its channel to the parent and the log.
+void read_child_args(long argc, char** argv) {
+    if (argc < 4)
+        return;
+    uint64_t channel, log;
+    if (!parse_u64(argv[2], &channel) || !parse_u64(argv[3], &log) || channel > 1 << 20 || log > 1 << 20)
+        pal_die("usage: carbyne-pal BOOT-CONFIG-FD [CHANNEL-FD LOG-FD] (started by the carbyne launcher)");
+    PalHandle* h = handle_alloc(PAL_TYPE_CHANNEL, int(channel));
+    if (!h)
+        pal_die("out of memory at start-up");
+    host_syscall3(__NR_fcntl, long(channel), F_SETFD, FD_CLOEXEC);
+    host_syscall3(__NR_fcntl, long(log), F_SETFD, FD_CLOEXEC);
+    g_boot_info.parent_channel = h;
+    g_pal.log_fd = int(log);
+    g_pal.is_child = true;
 }
 
 void find_text_range() {
@@ -276,6 +328,7 @@ void pal_start(uint64_t* initial_sp) {
     long argc = long(initial_sp[0]);
     char** argv = reinterpret_cast<char**>(initial_sp + 1);
     char** envp = argv + argc + 1;
+    char** envp0 = envp;
     while (*envp)
         envp++;
     for (auto* av = reinterpret_cast<uint64_t*>(envp + 1); av[0] != AT_NULL; av += 2) {
@@ -284,12 +337,17 @@ void pal_start(uint64_t* initial_sp) {
         if (av[0] == AT_SYSINFO_EHDR)
             host_vdso_init(av[1]);
     }
+    fix_placement(argv, envp0);
+    // A child starts with every host signal blocked (process_create).
+    uint64_t none = 0;
+    host_syscall4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, long(&none), 0, 8);
     // The LibOS applies the application's umask itself; the host's must not mask again.
     host_syscall1(__NR_umask, 0);
-    read_boot_config(argc >= 2 ? argv[1] : nullptr);
     find_text_range();
-
     pal_memory_init();
+    read_child_args(argc, argv);
+    read_boot_config(argc >= 2 ? argv[1] : nullptr);
+
     Tcb* tcb = tcb_allocate();
     if (!tcb)
         pal_die("out of memory for the main thread");

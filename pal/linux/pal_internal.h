@@ -14,6 +14,10 @@ struct PalHandle {
     bool auto_clear;  // events
     PalHandle* next_free;
     bool poller;  // a host epoll fd (poller_create), of type PAL_TYPE_UNKNOWN
+    // PAL_TYPE_PROCESS (fd: its pidfd): the host pid, and its end once process_wait saw it.
+    int32_t pid;
+    bool ended;
+    int32_t exit_code, exit_signal;
 };
 
 namespace carbyne::pal {
@@ -65,6 +69,13 @@ struct Globals {
     // is the LibOS's cpu_index[c] (the LibOS's CPUs are 0..cpu_count-1).
     uint16_t cpu_index[1024];
     uint64_t cpu_count;
+    // carbyne-pal itself (O_PATH), which process_create executes; -1 when the host's address
+    // randomization could not be turned off (a child could not share the placement).
+    int self_fd;
+    // A process started by process_create: it inherited the sandbox and the host-call guard.
+    bool is_child;
+    const char* self_path;  // carbyne-pal's host path (the sandbox lets it be executed)
+    const char* libos_path; // libos.so's (the sandbox lets it be read)
 };
 extern Globals g_pal;
 
@@ -158,6 +169,11 @@ PalError set_fs_base(uint64_t base);
 uint64_t get_fs_base();
 [[noreturn]] void process_exit(int code);
 void process_stop();
+PalError process_create(const void* config, size_t size, PalHandle** process, PalHandle** channel);
+PalError process_wait(PalHandle* process, uint64_t timeout_ns, int* exit_code, int* signal);
+PalError process_kill(PalHandle* process, int sig);
+PalError channel_send_handle(PalHandle* channel, PalHandle* h);
+PalError channel_recv_handle(PalHandle* channel, PalHandle** out);
 [[noreturn]] void process_kill_self(int sig);
 void debug_log(const char* text, size_t size);
 PalError fs_mkdir(PalHandle* root, const char* path, uint32_t mode);

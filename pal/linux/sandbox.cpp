@@ -159,6 +159,11 @@ void confine_to_mounts() {
             continue;
         allow_beneath(int(ruleset), m.uri, (m.flags & boot::kMountReadOnly) ? kReadOnlyRights : handled);
     }
+    // New processes of the instance: carbyne-pal is executed, libos.so read (process.cpp).
+    if (g_pal.self_path)
+        allow_beneath(int(ruleset), g_pal.self_path, kExecute | kReadFile);
+    if (g_pal.libos_path)
+        allow_beneath(int(ruleset), g_pal.libos_path, kReadFile);
     if (net & kNetBindTcp)
         allow_ports(int(ruleset), g_bind_ports, kNetBindTcp);
     if (net & kNetConnectTcp)

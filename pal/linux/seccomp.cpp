@@ -132,8 +132,17 @@ constexpr long kPalCalls[] = {
     __NR_prlimit64, __NR_landlock_create_ruleset, __NR_landlock_add_rule, __NR_landlock_restrict_self,
     __NR_getxattr, __NR_setxattr, __NR_listxattr, __NR_removexattr, __NR_fgetxattr, __NR_fsetxattr,
     __NR_flistxattr, __NR_fremovexattr, 463 /* setxattrat */, 464 /* getxattrat */, 465 /* listxattrat */,
-    466 /* removexattrat */,
+    466 /* removexattrat */, __NR_waitid, __NR_pidfd_send_signal,
 };
+
+// process_create's calls, each with its arguments checked: the vfork clone, the exec of
+// carbyne-pal (the fd opened at boot, which Landlock lets alone be executed), the socket
+// pair, and F_SETFD in the child.
+constexpr uint64_t kSpawnClone = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | 17 /* SIGCHLD */;
+constexpr uint32_t kAtEmptyPath = 0x1000, kFSetfd = 2, kAfUnix = 1;
+constexpr uint32_t kArg4Low = offsetof(struct seccomp_data, args[4]);
+constexpr long kNrPersonality = 135;
+constexpr uint32_t kPersonaQuery = 0xffffffff;
 
 // The clone flags that would leave the process or its namespaces: the PAL makes threads only.
 constexpr uint64_t kCloneRefused = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
@@ -142,18 +151,25 @@ constexpr uint64_t kCloneRefused = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS 
 // From the PAL text: the allow-list; anything else traps (reported by the SIGSYS handler).
 // Jumps are forward only: the refusals are placed here, before `allow`.
 void allow_pal_calls(Program& p, int allow) {
-    int clone = p.new_label(), ioctl = p.new_label(), trap = p.new_label();
+    int clone = p.new_label(), ioctl = p.new_label(), trap = p.new_label(), execveat = p.new_label(),
+        fcntl = p.new_label(), socketpair = p.new_label(), persona = p.new_label();
     p.load(kNr);
     p.jump(BPF_JEQ, kNrClone, clone, -1);
     p.jump(BPF_JEQ, __NR_ioctl, ioctl, -1);
+    p.jump(BPF_JEQ, __NR_execveat, execveat, -1);
+    p.jump(BPF_JEQ, __NR_fcntl, fcntl, -1);
+    p.jump(BPF_JEQ, __NR_socketpair, socketpair, -1);
+    p.jump(BPF_JEQ, kNrPersonality, persona, -1);
     for (long nr : kPalCalls)
         p.jump(BPF_JEQ, uint32_t(nr), allow, -1);
     p.ret(SECCOMP_RET_TRAP);
-    // clone: a thread (CLONE_THREAD | CLONE_VM) and none of the refused flags.
+    // clone: a thread (CLONE_THREAD | CLONE_VM) and none of the refused flags, or
+    // process_create's vfork with exactly its flags.
     p.place(clone);
     p.load(kArg0High);
     p.jump(BPF_JEQ, 0, -1, trap);
     p.load(kArg0Low);
+    p.jump(BPF_JEQ, uint32_t(kSpawnClone), allow, -1);
     p.jump(BPF_JSET, uint32_t(kCloneRefused), trap, -1);
     p.jump(BPF_JSET, CLONE_THREAD, -1, trap);
     p.jump(BPF_JSET, CLONE_VM, allow, trap);
@@ -162,6 +178,21 @@ void allow_pal_calls(Program& p, int allow) {
     p.load(kArg1Low);
     p.jump(BPF_JEQ, kSiocInq, allow, -1);
     p.jump(BPF_JEQ, kSiocOutq, allow, trap);
+    // execveat: carbyne-pal's own fd, AT_EMPTY_PATH.
+    p.place(execveat);
+    p.load(kArg0Low);
+    p.jump(BPF_JEQ, uint32_t(g_pal.self_fd), -1, trap);
+    p.load(kArg4Low);
+    p.jump(BPF_JEQ, kAtEmptyPath, allow, trap);
+    p.place(fcntl);
+    p.load(kArg1Low);
+    p.jump(BPF_JEQ, kFSetfd, allow, trap);
+    p.place(socketpair);
+    p.load(kArg0Low);
+    p.jump(BPF_JEQ, kAfUnix, allow, trap);
+    p.place(persona);
+    p.load(kArg0Low);
+    p.jump(BPF_JEQ, kPersonaQuery, allow, trap);
     p.place(trap);
     p.ret(SECCOMP_RET_TRAP);
 }

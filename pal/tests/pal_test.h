@@ -115,6 +115,10 @@ void run_host_call_guard();
 void run_sandbox_checks(const char* const* args);
 // Mode sandbox-allow-list: ptrace from the PAL's instruction must end the process.
 void run_sandbox_allow_list();
+// Modes process and process-sandbox (check_process.cpp): children started by
+// process_create, which run run_process_child.
+void run_process_checks();
+[[noreturn]] void run_process_child();
 
 }  // namespace pal_test
 

@@ -2,7 +2,8 @@
 // and calls libos_init, which runs named checks and exits with 1 when any failed.
 //
 // Boot config argv: [0] a name, [1] a scratch host directory prepared by run-pal-test,
-// [2] the mode: "all" (the checks), "exit-code-7", "exit-code-7-thread", "kill-self-11".
+// [2] the mode: "all" (the checks), "exit-code-7", "exit-code-7-thread", "kill-self-11",
+// "process"... (run-pal-test lists them). A child of process_create runs run_process_child.
 #include <asm/unistd.h>
 #include <carbyne/boot_config.h>
 #include <stdarg.h>
@@ -206,11 +207,12 @@ void check_boot_info() {
                  g_info->cpu_count, cpus);
     }
     {
-        // The boot config's fd and libos.so's are closed: only stdin, stdout and stderr remain.
+        // The boot config's fd and libos.so's are closed: only stdin, stdout and stderr
+        // remain, and carbyne-pal's own (O_PATH, for process_create).
         Check c("boot-host-fds");
         bool has_std = false;
         int fds = host_fd_count(&has_std);
-        c.expect(fds == 3 && has_std, "%d host fds open at entry (stdin/stdout/stderr %s)", fds,
+        c.expect(fds == 4 && has_std, "%d host fds open at entry (stdin/stdout/stderr %s)", fds,
                  has_std ? "among them" : "missing");
     }
     {
@@ -269,7 +271,13 @@ void exit_from_thread(void*) {
 
 [[noreturn]] void run_on_own_stack(void*) {
     const char* mode = g_argc >= 3 && g_argv[2] ? g_argv[2] : "";
-    if (carbyne::str_equal(mode, "all")) {
+    if (g_info->parent_channel) {
+        run_process_child();
+    } else if (carbyne::str_equal(mode, "process") || carbyne::str_equal(mode, "process-sandbox")) {
+        run_process_checks();
+        log_line("pal-test: %d checks, %d failed", g_checks, g_failed_checks);
+        g_api->process_exit(g_failed_checks ? 1 : 0);
+    } else if (carbyne::str_equal(mode, "all")) {
         run_all_checks();
     } else if (carbyne::str_equal(mode, "exit-code-7")) {
         log_line("pal-test: process_exit(7)");

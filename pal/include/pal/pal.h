@@ -8,7 +8,9 @@
  * %gs base points at its PalTcb (below); the first two words are public. The application
  * owns %fs; the PAL and the LibOS never read it.
  *
- * Not here yet (they come with their issues): processes (fork/exec), Landlock confinement.
+ * Processes: a process is started as a fresh carbyne-pal (process_create) that loads the
+ * same libos.so at the same address; the two talk over a channel, a byte stream that also
+ * carries PAL handles.
  */
 #ifndef CARBYNE_PAL_H
 #define CARBYNE_PAL_H
@@ -120,6 +122,8 @@ typedef enum PalStreamType {
     PAL_TYPE_SOCKET,
     PAL_TYPE_CONSOLE,
     PAL_TYPE_EVENT,
+    PAL_TYPE_CHANNEL, /* a byte stream to another process of the instance (process_create) */
+    PAL_TYPE_PROCESS, /* a child process (process_create) */
 } PalStreamType;
 
 /* stream_open access and options. */
@@ -370,11 +374,14 @@ typedef struct PalBootInfo {
     uint64_t pal_memory_start, pal_memory_end;
     uint32_t host_uid, host_gid;
     uint64_t cpu_count;
+    /* A process started by process_create: its channel to its parent. NULL in the first
+     * process of the instance. */
+    PalHandle* parent_channel;
 } PalBootInfo;
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 11
+#define PAL_API_VERSION 12
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -507,6 +514,28 @@ typedef struct PalApi {
     /* Stops the whole process as SIGSTOP does (its parent sees it stopped); returns once
      * the host continues it. */
     void (*process_stop)(void);
+    /* Starts a new process: a fresh carbyne-pal, at the same placement as this one, that
+     * boots from `config` (`size` bytes in the boot-config format; the child never sees
+     * the manifest) and loads the same libos.so. It inherits the sandbox and the console,
+     * no other handle. `*channel` is a connected byte stream to it (its end is the child's
+     * PalBootInfo.parent_channel); `*process` names it for process_wait and process_kill,
+     * and wait_for_many sees it readable once it has ended. stream_close of `*process`
+     * lets it go (an ended child is reaped then; a running one runs on). */
+    PalError (*process_create)(const void* config, size_t size, PalHandle** process, PalHandle** channel);
+    /* Waits up to `timeout_ns` (0: just look) for the child to end: PAL_E_TIMEDOUT while it
+     * runs. Then *exit_code is its exit code, or *signal the host signal that ended it
+     * (else 0). A child waited for once stays ended: later calls give the same answer. */
+    PalError (*process_wait)(PalHandle* process, uint64_t timeout_ns, int* exit_code, int* signal);
+    /* Sends host signal `sig` to the child (SIGKILL to end it at once). */
+    PalError (*process_kill)(PalHandle* process, int sig);
+    /* Sends the handle `h` (a file, a stream, an event, shared memory, a channel, a socket)
+     * over `channel` as one message; the receiver gets its own handle to the same host
+     * object (a file keeps its host offset shared). Ordered with the bytes: a receiver
+     * reads the stream up to that point first. */
+    PalError (*channel_send_handle)(PalHandle* channel, PalHandle* h);
+    /* Receives the next handle sent over `channel`; PAL_E_INVAL when what comes next on the
+     * stream is bytes, PAL_E_PIPE when the peer is gone. */
+    PalError (*channel_recv_handle)(PalHandle* channel, PalHandle** out);
 
     /* -- Diagnostics -------------------------------------------------------------------- */
     /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
