@@ -11,6 +11,7 @@
 #include "../mm/arena.h"
 #include "../loader/program.h"
 #include "../net/net_allow.h"
+#include "../ipc/fork.h"
 #include "../proc/process.h"
 
 extern "C" {
@@ -26,7 +27,10 @@ const PalBootInfo* g_boot;
 
 void exception_upcall(const PalException* exc, PalContext* ctx);
 
-[[noreturn]] void process_exit(int code) { g_pal->process_exit(code); }
+[[noreturn]] void process_exit(int code) {
+    children_kill_all();
+    g_pal->process_exit(code);
+}
 
 namespace {
 
@@ -39,6 +43,7 @@ struct BootSettings {
     uint64_t brk_max_size = 256ull << 20;
     const char** argv = nullptr;
     const char** envp = nullptr;
+    uint64_t start_sp = 0, start_entry = 0;  // where the program starts (start_first_process)
 };
 
 // Collects what the LibOS needs from the boot config; argv/envp point into it.
@@ -117,6 +122,36 @@ Result<void> open_console() {
     process_exit(e.code == ENOENT ? 127 : 126);
 }
 
+// The first process of an instance: its working directory, console and program, from the
+// boot config.
+void start_first_process(BootSettings& s) {
+    auto* cwd = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
+    if (!cwd)
+        libos_panic("out of memory at start-up");
+    auto walked = fs::vfs_resolve("/", s.start_dir, true, cwd);
+    if (walked.ok() && !cwd->exists)
+        walked = Errno(ENOENT);
+    else if (walked.ok() && (cwd->stat.mode & S_IFMT) != S_IFDIR)
+        walked = Errno(ENOTDIR);
+    if (!walked.ok())
+        fail("fs.start_dir", s.start_dir, walked.error());
+    if (!process_set_cwd(cwd->path).ok())
+        libos_panic("out of memory at start-up");
+    kfree(cwd);
+
+    auto console = open_console();
+    if (!console.ok())
+        fail("cannot open the console", nullptr, console.error());
+
+    ProgramArgs args{s.entrypoint, "/", s.argv, s.envp, s.stack_size, s.brk_max_size};
+    auto start = load_program(args);
+    if (!start.ok())
+        fail("cannot run", s.entrypoint, start.error());
+    log_debug("starting %s at %#lx", s.entrypoint, start.value().entry);
+    s.start_sp = start.value().sp;
+    s.start_entry = start.value().entry;
+}
+
 }  // namespace
 
 [[noreturn]] void libos_start(const PalApi* api, const PalBootInfo* info) {
@@ -157,43 +192,29 @@ Result<void> open_console() {
     auto pseudo_mounted = fs::pseudofs_mount_all(config);
     if (!pseudo_mounted.ok())
         fail("cannot mount /proc, /dev and /sys", nullptr, pseudo_mounted.error());
-    auto* cwd = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
-    if (!cwd)
-        libos_panic("out of memory at start-up");
-    auto walked = fs::vfs_resolve("/", s.start_dir, true, cwd);
-    if (walked.ok() && !cwd->exists)
-        walked = Errno(ENOENT);
-    else if (walked.ok() && (cwd->stat.mode & S_IFMT) != S_IFDIR)
-        walked = Errno(ENOTDIR);
-    if (!walked.ok())
-        fail("fs.start_dir", s.start_dir, walked.error());
-    if (!process_set_cwd(cwd->path).ok())
-        libos_panic("out of memory at start-up");
-    kfree(cwd);
-
     auto net_allow = net::net_allow_init(config);
     if (!net_allow.ok())
         fail("cannot read net.allow from the boot config", nullptr, net_allow.error());
 
-    auto console = open_console();
-    if (!console.ok())
-        fail("cannot open the console", nullptr, console.error());
-
-    ProgramArgs args{s.entrypoint, "/", s.argv, s.envp, s.stack_size, s.brk_max_size};
-    auto start = load_program(args);
-    if (!start.ok())
-        fail("cannot run", s.entrypoint, start.error());
-    log_debug("starting %s at %#lx", s.entrypoint, start.value().entry);
-
     g_pal->set_exception_upcall(exception_upcall);
-    if (g_pal->enable_syscall_interception(libos_syscall_entry) != PAL_OK)
-        libos_panic("cannot intercept system calls (Syscall User Dispatch missing?)");
-
     PalContext ctx;
     memset(&ctx, 0, sizeof(ctx));
-    ctx.rsp = start.value().sp;
-    ctx.rip = start.value().entry;
-    ctx.rflags = 0x202;  // IF, as the kernel starts a process
+    if (info->parent_channel) {
+        // A child of fork: everything else comes from the parent's checkpoint.
+        auto restored = fork_child_restore(info->parent_channel, &ctx);
+        if (!restored.ok()) {
+            log_error("fork: the child cannot restore its parent's checkpoint (errno %d)", restored.error().code);
+            g_pal->process_exit(127);
+        }
+    } else {
+        start_first_process(s);
+        ctx.rsp = s.start_sp;
+        ctx.rip = s.start_entry;
+        ctx.rflags = 0x202;  // IF, as the kernel starts a process
+    }
+
+    if (g_pal->enable_syscall_interception(libos_syscall_entry) != PAL_OK)
+        libos_panic("cannot intercept system calls (Syscall User Dispatch missing?)");
     libos_return_to_app(&ctx);
 }
 

@@ -86,13 +86,22 @@
                                              "ENOPROTOOPT")                                        \
     SYSCALL(55, getsockopt, Partial, "fiipp", "as setsockopt; no TCP_INFO")                        \
     SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND), at most " \
-                                        "16384 at once (EAGAIN beyond); new processes answer ENOSYS " \
-                                        "until the multi-process work")                            \
-    SYSCALL(57, fork, Enosys, "", "new processes come with the multi-process work")                \
-    SYSCALL(58, vfork, Enosys, "", "new processes come with the multi-process work")               \
+                                        "16384 at once (EAGAIN beyond); processes as fork (see fork), " \
+                                        "CLONE_VM only with CLONE_VFORK (posix_spawn: the child gets a " \
+                                        "copy); no namespaces, CLONE_PARENT or CLONE_PIDFD (ENOSYS)") \
+    SYSCALL(57, fork, Partial, "", "a fresh PAL process restored from a checkpoint; only the first "   \
+                                  "process of an instance forks yet (others: EAGAIN); consoles and " \
+                                  "files with a path are carried (reopened: the offset is not shared), " \
+                                  "pipes, sockets and other fds are closed in the child; MAP_SHARED "  \
+                                  "anonymous memory is copied, not shared")                         \
+    SYSCALL(58, vfork, Partial, "", "as fork (the child has a copy of the memory); the parent does " \
+                                   "not wait for the exec")                                       \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \
                                        "bits are not applied (AT_SECURE is 0)")                   \
     SYSCALL(60, exit, Full, "i", "")                                                               \
+    SYSCALL(61, wait4, Partial, "ipip", "children that exited or were killed (status as Linux); "  \
+                                       "stopped/continued children are not reported; a process "  \
+                                       "group means all children; rusage is zero")                 \
     SYSCALL(62, kill, Partial, "ii", "to this process only (other pids: ESRCH) until the multi-process " \
                                     "work; a thread blocked in a host wait is not interrupted")    \
     SYSCALL(63, uname, Full, "p", "")                                                              \
@@ -298,6 +307,8 @@
     SYSCALL(239, get_mempolicy, Full, "ppupx", "")                                                 \
     SYSCALL(246, kexec_load, Enosys, "", "the kernel Carbyne presents has no kexec "               \
                                          "(CONFIG_KEXEC=n); Linux built so answers ENOSYS")        \
+    SYSCALL(247, waitid, Partial, "iipip", "as wait4 (WEXITED, WNOHANG, WNOWAIT, P_PID, P_ALL; "    \
+                                          "P_PGID means all children; P_PIDFD: EBADF)")          \
     SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "      \
                                              "IOPRIO_WHO_PGRP and IOPRIO_WHO_USER reach this "     \
                                              "process only")                                       \
@@ -397,7 +408,7 @@
                                              "ordinary calls on ENOSYS")                           \
     SYSCALL(426, io_uring_enter, Enosys, "", "io_uring is not provided (see io_uring_setup)")      \
     SYSCALL(427, io_uring_register, Enosys, "", "io_uring is not provided (see io_uring_setup)")   \
-    SYSCALL(435, clone3, Partial, "pz", "threads as clone; process creation answers ENOSYS")       \
+    SYSCALL(435, clone3, Partial, "pz", "as clone; no pidfd, set_tid or cgroup (ENOSYS)")          \
     SYSCALL(436, close_range, Full, "uux", "")                                                     \
     SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (the " \
                                            "last component is always asked of the file system)")   \

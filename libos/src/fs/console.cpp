@@ -13,7 +13,8 @@ namespace {
 
 class Console final : public File {
 public:
-    Console(PalHandle* h, uint32_t flags) : File(flags, "/dev/console"), m_handle(h) {
+    Console(PalHandle* h, PalConsole which, uint32_t flags)
+        : File(flags, "/dev/console"), m_handle(h), m_which(which) {
         // A regular file or directory behind it is always ready, as Linux polls one; anything
         // else (a terminal, a pipe, a socket, a device) is asked of the host.
         PalStreamAttr attr;
@@ -84,6 +85,7 @@ private:
     }
 
     PalHandle* m_handle;
+    PalConsole m_which;
     bool m_pollable;
 };
 
@@ -92,7 +94,7 @@ private:
 Result<File*> console_open(PalConsole which) {
     PalHandle* h = nullptr;
     TRY(pal_result(g_pal->console_open(which, &h)));
-    File* f = make<Console>(h, which == PAL_CONSOLE_IN ? uint32_t(O_RDONLY) : uint32_t(O_WRONLY));
+    File* f = make<Console>(h, which, which == PAL_CONSOLE_IN ? uint32_t(O_RDONLY) : uint32_t(O_WRONLY));
     if (!f) {
         g_pal->stream_close(h);
         return Errno(ENOMEM);

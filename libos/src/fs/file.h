@@ -107,6 +107,8 @@ public:
         return Errno(ENODEV);
     }
     virtual bool is_console() const { return false; }
+    // Which console (PalConsole) a console file is; -1 for any other file.
+    virtual int console_index() const { return -1; }
     // mmap of this file makes anonymous memory (/dev/zero: private or shared, as Linux).
     virtual bool maps_as_anonymous() const { return false; }
     // open(2) of /proc/self/fd/N for a file that has no path to open again (a pipe: a new

@@ -16,6 +16,7 @@
 #include "../proc/thread.h"
 #include "inotify.h"
 #include "pseudo.h"
+#include "../ipc/checkpoint.h"
 
 namespace carbyne::libos::fs {
 
@@ -887,6 +888,31 @@ constexpr Node kRoot = dir("", kRootChildren, 0555, &kPidEntries);
 constinit const pseudo::FsInfo g_procfs_info = {
     "proc", &kRoot, pseudo::makedev(0, 0x7c1), 0x9fa0 /* PROC_SUPER_MAGIC */, Errno(ENOENT), false};
 
+namespace {
+
+// Makes the joined strings (heap blocks, each replacing the old one unless null) what
+// /proc/self/cmdline and environ show.
+void publish_args(char* cmdline, size_t cmdline_size, char* environ, size_t environ_size) {
+    char *old_cmdline = nullptr, *old_environ = nullptr;
+    {
+        SpinGuard g(g_args_lock);
+        if (cmdline) {
+            old_cmdline = g_cmdline;
+            g_cmdline = cmdline;
+            g_cmdline_size = cmdline_size;
+        }
+        if (environ) {
+            old_environ = g_environ;
+            g_environ = environ;
+            g_environ_size = environ_size;
+        }
+    }
+    kfree(old_cmdline);
+    kfree(old_environ);
+}
+
+}  // namespace
+
 Result<void> procfs_set_args(const char* const* argv, const char* const* envp) {
     char *cmdline = nullptr, *environ = nullptr;
     size_t cmdline_size = 0, environ_size = 0;
@@ -899,22 +925,64 @@ Result<void> procfs_set_args(const char* const* argv, const char* const* envp) {
             return joined.error();
         }
     }
-    char *old_cmdline = nullptr, *old_environ = nullptr;
-    {
-        SpinGuard g(g_args_lock);
-        if (argv) {
-            old_cmdline = g_cmdline;
-            g_cmdline = cmdline;
-            g_cmdline_size = cmdline_size;
+    publish_args(argv ? cmdline : nullptr, cmdline_size, envp ? environ : nullptr, environ_size);
+    return {};
+}
+
+void procfs_args_save(ckpt::Encoder& out) {
+    // Copied under the lock, encoded after it (the encoder allocates).
+    char *cmdline = nullptr, *environ = nullptr;
+    size_t cmdline_size = 0, environ_size = 0;
+    for (;;) {
+        size_t want_c, want_e;
+        {
+            SpinGuard g(g_args_lock);
+            want_c = g_cmdline_size;
+            want_e = g_environ_size;
+            if (cmdline && environ && want_c <= cmdline_size && want_e <= environ_size) {
+                memcpy(cmdline, g_cmdline, want_c);
+                memcpy(environ, g_environ, want_e);
+                cmdline_size = want_c;
+                environ_size = want_e;
+                break;
+            }
         }
-        if (envp) {
-            old_environ = g_environ;
-            g_environ = environ;
-            g_environ_size = environ_size;
+        kfree(cmdline);
+        kfree(environ);
+        cmdline = static_cast<char*>(kmalloc(want_c + 1));
+        environ = static_cast<char*>(kmalloc(want_e + 1));
+        cmdline_size = want_c;
+        environ_size = want_e;
+        if (!cmdline || !environ) {
+            kfree(cmdline);
+            kfree(environ);
+            out.bytes("", 0);
+            out.bytes("", 0);
+            return;
         }
     }
-    kfree(old_cmdline);
-    kfree(old_environ);
+    out.bytes(cmdline, cmdline_size);
+    out.bytes(environ, environ_size);
+    kfree(cmdline);
+    kfree(environ);
+}
+
+Result<void> procfs_args_restore(ckpt::Decoder& in) {
+    const uint8_t *cmdline, *environ;
+    size_t cmdline_size, environ_size;
+    constexpr size_t kMax = 64 << 20;
+    if (!in.bytes(&cmdline, &cmdline_size, kMax) || !in.bytes(&environ, &environ_size, kMax))
+        return Errno(EINVAL);
+    char* c = static_cast<char*>(kmalloc(cmdline_size + 1));
+    char* e = static_cast<char*>(kmalloc(environ_size + 1));
+    if (!c || !e) {
+        kfree(c);
+        kfree(e);
+        return Errno(ENOMEM);
+    }
+    memcpy(c, cmdline, cmdline_size);
+    memcpy(e, environ, environ_size);
+    publish_args(c, cmdline_size, e, environ_size);
     return {};
 }
 

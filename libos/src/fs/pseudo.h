@@ -25,6 +25,11 @@
 
 #include "vfs.h"
 
+namespace carbyne::libos::ckpt {
+class Encoder;
+class Decoder;
+}  // namespace carbyne::libos::ckpt
+
 namespace carbyne::libos::fs {
 
 // Mounts /proc, /dev (with a tmpfs at /dev/shm) and /sys after the manifest's mounts, so
@@ -36,6 +41,9 @@ Result<void> pseudofs_mount_all(const boot::Reader& config);
 // argv differs from the boot config's). Both arrays are NULL-terminated; either may be
 // null to keep the current one. ENOMEM leaves the old values.
 Result<void> procfs_set_args(const char* const* argv, const char* const* envp);
+// /proc/self/cmdline and environ into a fork checkpoint, and back in the child.
+void procfs_args_save(ckpt::Encoder& out);
+Result<void> procfs_args_restore(ckpt::Decoder& in);
 
 namespace pseudo {
 

@@ -51,6 +51,25 @@ Result<void> check_policies(uint64_t addr, uint64_t len, bool (*accept)(uint32_t
 // MCL_FUTURE, and starts VmPeak anew.
 void unmap_all();
 
+// A copy of one VMA, for a checkpoint (the file gets its own reference).
+struct VmaSnapshot {
+    uint64_t start, end;
+    int prot;
+    uint32_t flags;
+    fs::File* file;
+    uint64_t offset;
+};
+// Calls `fn(snapshot, arg)` for every VMA in address order with the VMA lock held shared:
+// nothing maps or unmaps meanwhile, as Linux holds the mm during fork. `fn` may read the
+// memory and make PAL calls; a failure stops the walk and is returned.
+Result<void> for_each_vma(Result<void> (*fn)(const VmaSnapshot& vma, void* arg), void* arg);
+// Restores one VMA of a checkpoint at its address (nothing of the application's may be
+// there): anonymous memory, or `file` mapped at `offset`, read-write until protect_restored
+// gives it its own protection. The heap's bounds come with restore_heap.
+Result<void> map_restored(const VmaSnapshot& vma);
+Result<void> restore_heap(uint64_t start, uint64_t end, uint64_t limit, uint64_t mapped);
+void heap_bounds(uint64_t* start, uint64_t* end, uint64_t* limit, uint64_t* mapped);
+
 // Records a mapping made by the LibOS itself for the application (ELF segments, the
 // stack, the vDSO, the heap reservation); `name` for areas without a file ("[stack]").
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset);

@@ -412,6 +412,66 @@ Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::
     return add(make_vma(start, end, prot, flags, file, offset, ids), released);
 }
 
+Result<void> for_each_vma(Result<void> (*fn)(const VmaSnapshot& vma, void* arg), void* arg) {
+    SharedGuard g(g_vma_lock);
+    for (size_t i = 0; i < g_list.count; i++) {
+        const Vma& v = g_list.v[i];
+        TRY(fn(VmaSnapshot{v.start, v.end, v.prot, v.flags, v.file, v.offset}, arg));
+    }
+    return {};
+}
+
+Result<void> map_restored(const VmaSnapshot& vma) {
+    uint64_t len = vma.end - vma.start;
+    if (!page_aligned(vma.start) || !page_aligned(vma.end) || vma.end <= vma.start || !user_range_ok(vma.start, len))
+        return Errno(EINVAL);
+    bool shared = (vma.flags & kVmaShared) != 0;
+    PalHandle* handle = vma.file ? TRY(vma.file->map_handle()) : nullptr;
+    FileIds ids(vma.file);
+    Released released;
+    LockGuard g(g_vma_lock);
+    if (overlaps_any(vma.start, vma.end))
+        return Errno(EINVAL);
+    TRY(ensure_capacity(3));
+    // Writable while the pages arrive (a shared file mapping gets nothing: the file has it).
+    int prot = shared && vma.file ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
+    if (vma.prot == PROT_NONE)
+        prot = PROT_NONE;
+    uint32_t pal_flags = PAL_MEM_NOREPLACE | ((vma.flags & kVmaNoReserve) ? PAL_MEM_NORESERVE : 0) |
+                         (shared && vma.file ? PAL_MEM_SHARED : 0);
+    void* out = nullptr;
+    PalError e = vma.file ? g_pal->file_map(handle, reinterpret_cast<void*>(vma.start), len, vma.offset, prot,
+                                            pal_flags, &out)
+                          : g_pal->memory_alloc(reinterpret_cast<void*>(vma.start), len, prot, pal_flags, &out);
+    TRY(pal_result(e));
+    if (vma.file)
+        vma.file->ref();
+    auto added = add(make_vma(vma.start, vma.end, vma.prot, vma.flags, vma.file, vma.offset, ids), released);
+    if (!added.ok()) {
+        g_pal->memory_free(out, len);
+        if (vma.file)
+            released.add(vma.file);
+        return added.error();
+    }
+    return {};
+}
+
+Result<void> restore_heap(uint64_t start, uint64_t end, uint64_t limit, uint64_t mapped) {
+    if (start > end || end > limit || mapped < start || mapped > limit)
+        return Errno(EINVAL);
+    LockGuard g(g_vma_lock);
+    g_heap = Heap{start, end, limit, mapped};
+    return {};
+}
+
+void heap_bounds(uint64_t* start, uint64_t* end, uint64_t* limit, uint64_t* mapped) {
+    SharedGuard g(g_vma_lock);
+    *start = g_heap.start;
+    *end = g_heap.end;
+    *limit = g_heap.limit;
+    *mapped = g_heap.mapped;
+}
+
 void unmap_all() {
     Released released;
     LockGuard g(g_vma_lock);

@@ -1,5 +1,6 @@
 // The process object: working directory, credentials and resource limits.
 #include "process.h"
+#include "../ipc/checkpoint.h"
 
 #include <carbyne/string.h>
 #include <libos/heap.h>
@@ -214,6 +215,50 @@ Result<ResourceLimit> process_set_rlimit(int resource, const ResourceLimit& want
     if (resource == RLIMIT_NOFILE)
         g_process.fds.set_limit(int(want.cur));
     return old;
+}
+
+void process_identity_save(ckpt::Encoder& out) {
+    Credentials creds;
+    ResourceLimit limits[kNumResourceLimits];
+    GroupList* groups;
+    {
+        SpinGuard g(g_process.lock);
+        identity_ready_locked();
+        creds = g_process.creds;
+        memcpy(limits, g_process.limits, sizeof(limits));
+        groups = g_process.groups;
+        groups->ref();
+    }
+    out.put(&creds, sizeof(creds));
+    out.put(limits, sizeof(limits));
+    out.bytes(groups->gids(), groups->count() * sizeof(uint32_t));
+    groups->unref();
+}
+
+Result<void> process_identity_restore(ckpt::Decoder& in) {
+    Credentials creds;
+    ResourceLimit limits[kNumResourceLimits];
+    const uint8_t* gids;
+    size_t size;
+    if (!in.get(&creds, sizeof(creds)) || !in.get(limits, sizeof(limits)) ||
+        !in.bytes(&gids, &size, 65536 * sizeof(uint32_t)) || size % sizeof(uint32_t))
+        return Errno(EINVAL);
+    GroupList* groups = GroupList::create(uint32_t(size / sizeof(uint32_t)));
+    if (!groups)
+        return Errno(ENOMEM);
+    memcpy(groups->gids(), gids, size);
+    GroupList* old;
+    {
+        SpinGuard g(g_process.lock);
+        identity_ready_locked();
+        process_set_creds_locked(creds);
+        memcpy(g_process.limits, limits, sizeof(limits));
+        old = g_process.groups;
+        g_process.groups = groups;
+    }
+    old->unref();
+    g_process.fds.set_limit(int(limits[RLIMIT_NOFILE].cur > uint64_t(kNrOpen) ? kNrOpen : limits[RLIMIT_NOFILE].cur));
+    return {};
 }
 
 }  // namespace carbyne::libos

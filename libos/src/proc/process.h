@@ -166,4 +166,13 @@ ResourceLimit process_rlimit(int resource);
 // above fs.nr_open). Returns the previous limit.
 Result<ResourceLimit> process_set_rlimit(int resource, const ResourceLimit& want);
 
+namespace ckpt {
+class Encoder;
+class Decoder;
+}  // namespace ckpt
+// Credentials, supplementary groups and resource limits into a fork checkpoint, and back
+// in the child (as they were: no privilege checks).
+void process_identity_save(ckpt::Encoder& out);
+Result<void> process_identity_restore(ckpt::Decoder& in);
+
 }  // namespace carbyne::libos

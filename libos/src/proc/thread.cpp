@@ -274,6 +274,21 @@ Result<int> thread_clone(const CloneRequest& req) {
     g_pal->thread_exit(nullptr);
 }
 
+int thread_alloc_id() {
+    SpinGuard g(g_threads_lock);
+    return g_next_tid++;
+}
+
+void threads_reset_ids(int pid) {
+    Thread* self = current_thread();
+    SpinGuard g(g_threads_lock);
+    g_threads = nullptr;
+    g_thread_count = 0;
+    self->tid = pid;
+    insert_locked(self);
+    g_next_tid = pid + 1;
+}
+
 bool thread_exit_requested() { return __atomic_load_n(&current_thread()->exit_requested, __ATOMIC_ACQUIRE); }
 
 Result<void> threads_end_others_for_exec() {

@@ -14,6 +14,7 @@
 
 #include "../proc/process.h"
 #include "../proc/thread.h"
+#include "../ipc/fork.h"
 #include "../proc/process_timers.h"
 #include "../proc/timer.h"
 #include "../proc/wait.h"
@@ -146,6 +147,7 @@ constinit WaitQueue g_signal_waiters;
 
 [[noreturn]] void die_by(int sig) {
     log_debug("terminated by signal %d", sig);
+    children_kill_all();
     g_pal->process_kill_self(sig);
 }
 

@@ -53,10 +53,14 @@ Result<long> clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, u
 
 }  // namespace
 
+Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
+
 Result<long> sys_clone(const SyscallArgs& a) {
     uint64_t flags = a.u64(0);
+    if (!(flags & CLONE_THREAD))
+        return clone_process(flags, a.u64(1), a.u64(2), a.u64(3), a.u64(4));
     if (flags & 0xff)
-        return Errno(ENOSYS);  // an exit signal means a child process (multi-process work)
+        return Errno(EINVAL);  // a thread has no exit signal
     return clone_thread(flags, a.u64(1), a.u64(2), a.u64(3), a.u64(4));
 }
 
@@ -73,11 +77,15 @@ Result<long> sys_clone3(const SyscallArgs& a) {
         if (word)
             return Errno(E2BIG);
     }
-    if (args.exit_signal || args.pidfd || args.set_tid || args.set_tid_size || args.cgroup)
-        return Errno(ENOSYS);  // process-creation features (multi-process work)
-    if ((args.stack == 0) != (args.stack_size == 0))
+    if (args.pidfd || args.set_tid || args.set_tid_size || args.cgroup || (args.flags & CLONE_PIDFD))
+        return Errno(ENOSYS);  // pidfds, chosen pids and cgroups: not supported
+    if ((args.stack == 0) != (args.stack_size == 0) || args.exit_signal > 64 || (args.flags & 0xff))
         return Errno(EINVAL);
     uint64_t sp = args.stack ? args.stack + args.stack_size : 0;
+    if (!(args.flags & CLONE_THREAD))
+        return clone_process(args.flags | args.exit_signal, sp, args.parent_tid, args.child_tid, args.tls);
+    if (args.exit_signal)
+        return Errno(EINVAL);
     return clone_thread(args.flags, sp, args.parent_tid, args.child_tid, args.tls);
 }
 

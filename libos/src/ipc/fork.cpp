@@ -1,0 +1,836 @@
+// fork by checkpoint (see fork.h), and the parent's view of its children.
+//
+// The checkpoint, in order: Process, Creds, Signals, Thread, Fd records, Vma records each
+// followed by the VmaPages records of its content, Heap, End. The child answers one byte:
+// 0 when it restored everything, else the errno that stopped it (it then ends).
+//
+// Memory: private memory travels as its resident pages, each run written straight from
+// the parent's memory and read straight into place in the child (no per-page messages);
+// pages never touched are not sent (the child's are zero or the file's). A file mapped
+// shared is mapped again, so both processes see one file. Known gaps: MAP_SHARED
+// anonymous memory becomes a private copy; memory without PROT_READ travels empty; a
+// private page swapped out by the host at the moment of the fork is not seen as resident.
+//
+// Descriptors: consoles and files with a path (reopened at their offset) are carried;
+// other kinds (pipes, sockets, eventfds...) cannot cross processes yet: the child gets a
+// stand-in of the same name that can be closed and duplicated but whose reads and writes
+// fail with EIO (a warning says so once per fork).
+//
+// Lock order: g_children_lock (a Mutex) is a leaf but for the WaitQueue it wakes.
+#include "fork.h"
+
+#include <carbyne/string.h>
+#include <libos/heap.h>
+#include <libos/log.h>
+#include <libos/lock.h>
+#include <libos/pal.h>
+#include <libos/user.h>
+#include <linux/fcntl.h>
+#include <linux/wait.h>
+
+#include "../fs/file.h"
+#include "../fs/pseudo.h"
+#include "../fs/vfs.h"
+#include "../mm/mm.h"
+#include "../proc/process.h"
+#include "../proc/thread.h"
+#include "../proc/wait.h"
+#include "../signal/signal.h"
+#include "checkpoint.h"
+
+namespace carbyne::libos {
+
+namespace {
+
+using ckpt::Decoder;
+using ckpt::Encoder;
+using ckpt::Tag;
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kMaxRecord = 1 << 20;    // every record but VmaPages
+constexpr uint64_t kChunkPages = 16384;     // pages described by one VmaPages record (64 MiB)
+constexpr int kSigchld = 17;
+
+class ChannelSink final : public ckpt::Sink {
+public:
+    explicit ChannelSink(PalHandle* ch) : m_ch(ch) {}
+    Result<void> write(const void* data, size_t size) override {
+        auto* p = static_cast<const uint8_t*>(data);
+        while (size) {
+            size_t done = 0;
+            PalError e = g_pal->stream_write(m_ch, PAL_NO_OFFSET, p, size, &done);
+            if (e != PAL_OK)
+                return e == PAL_E_PIPE || e == PAL_E_CONNRESET ? Errno(EPIPE) : errno_from_pal(e);
+            p += done;
+            size -= done;
+        }
+        return {};
+    }
+
+private:
+    PalHandle* m_ch;
+};
+
+class ChannelSource final : public ckpt::Source {
+public:
+    explicit ChannelSource(PalHandle* ch) : m_ch(ch) {}
+    Result<void> read(void* data, size_t size) override {
+        auto* p = static_cast<uint8_t*>(data);
+        while (size) {
+            size_t done = 0;
+            PalError e = g_pal->stream_read(m_ch, PAL_NO_OFFSET, p, size, &done);
+            if (e != PAL_OK)
+                return errno_from_pal(e);
+            if (!done)
+                return Errno(EPIPE);
+            p += done;
+            size -= done;
+        }
+        return {};
+    }
+
+private:
+    PalHandle* m_ch;
+};
+
+// -- The parent's children -----------------------------------------------------------
+
+struct Child {
+    int pid;
+    PalHandle* process;
+    PalHandle* channel;
+    int exit_signal;
+    bool ended;
+    int code, status;  // CLD_*, and the exit code or signal
+    Child* next;
+};
+
+constinit Mutex g_children_lock{LockRank::Children};
+Child* g_children;
+constinit WaitQueue g_child_exits;
+bool g_watcher_started;
+PalHandle* g_watcher_kick;
+
+// Looks at one child's host process without blocking; true when it has just been seen to
+// end. Caller holds g_children_lock.
+bool poll_child_locked(Child* c) {
+    if (c->ended)
+        return false;
+    int code = 0, sig = 0;
+    if (g_pal->process_wait(c->process, 0, &code, &sig) != PAL_OK)
+        return false;
+    c->ended = true;
+    if (sig) {
+        c->code = kCldKilled;
+        c->status = sig;
+    } else {
+        c->code = kCldExited;
+        c->status = code;
+    }
+    return true;
+}
+
+// A child has ended: SIGCHLD (or its exit signal) to this process, unless ignored, and
+// its waiters woken.
+void child_ended(const Child& c) {
+    if (c.exit_signal) {
+        SigInfo info;
+        memset(&info, 0, sizeof(info));
+        info.signo = c.exit_signal;
+        info.code = c.code;
+        info.kill.pid = c.pid;
+        info.kill.uid = g_process.uid;
+        info.kill.value = uint32_t(c.status);
+        (void)signal_send(nullptr, c.exit_signal, info);
+    }
+    g_child_exits.wake(~0u);
+}
+
+// SIGCHLD ignored or SA_NOCLDWAIT: ended children are reaped at once (wait then reports
+// ECHILD once none is left), as Linux does.
+bool children_auto_reaped() {
+    constexpr uint64_t kSaNocldwait = 2;
+    SpinGuard g(g_process.lock);
+    const SignalAction& a = g_process.actions[kSigchld - 1];
+    return a.handler == 1 || (a.flags & kSaNocldwait);
+}
+
+// A LibOS thread that waits for children to end, so that SIGCHLD comes when they do.
+[[noreturn]] void watcher_main(void*) {
+    constexpr size_t kMax = 15;
+    for (;;) {
+        PalHandle* handles[kMax + 1];
+        uint32_t want[kMax + 1], ready[kMax + 1];
+        size_t count = 0;
+        bool more = false;
+        Child ended[kMax];
+        size_t n_ended = 0;
+        Child* reaped = nullptr;
+        {
+            LockGuard g(g_children_lock);
+            bool auto_reap = children_auto_reaped();
+            for (Child** link = &g_children; *link;) {
+                Child* c = *link;
+                if (poll_child_locked(c) && n_ended < kMax)
+                    ended[n_ended++] = *c;
+                if (c->ended && auto_reap) {
+                    *link = c->next;  // nobody waits for it: gone at once
+                    c->next = reaped;
+                    reaped = c;
+                    continue;
+                }
+                link = &c->next;
+                if (c->ended)
+                    continue;
+                if (count == kMax) {
+                    more = true;
+                    continue;
+                }
+                handles[count] = c->process;
+                want[count++] = PAL_WAIT_READ;
+            }
+        }
+        while (reaped) {
+            Child* next = reaped->next;
+            g_pal->stream_close(reaped->channel);
+            g_pal->stream_close(reaped->process);
+            kfree(reaped);
+            reaped = next;
+        }
+        for (size_t i = 0; i < n_ended; i++)
+            child_ended(ended[i]);
+        if (n_ended)
+            continue;
+        handles[count] = g_watcher_kick;
+        want[count++] = PAL_WAIT_READ;
+        g_pal->wait_for_many(count, handles, want, ready, more ? 10000000 : PAL_WAIT_FOREVER);
+        if (ready[count - 1] & PAL_WAIT_READ)
+            g_pal->event_clear(g_watcher_kick);
+    }
+}
+
+Result<void> start_watcher() {
+    if (__atomic_load_n(&g_watcher_started, __ATOMIC_ACQUIRE))
+        return {};
+    if (!g_watcher_kick)
+        TRY(pal_result(g_pal->event_create(0, 0, &g_watcher_kick)));
+    TRY(pal_result(g_pal->thread_create(watcher_main, nullptr)));
+    __atomic_store_n(&g_watcher_started, true, __ATOMIC_RELEASE);
+    return {};
+}
+
+// -- Saving ---------------------------------------------------------------------------
+
+Result<void> put(ChannelSink& out, Tag tag, const Encoder& e) { return ckpt::write_record(out, tag, e); }
+
+Result<void> save_process(ChannelSink& out, int child_pid) {
+    Encoder e;
+    char* path = static_cast<char*>(kmalloc(fs::kPathMax));
+    if (!path)
+        return Errno(ENOMEM);
+    HeapGuard guard{path};
+    e.u64(uint64_t(child_pid));
+    e.u64(uint64_t(g_process.pid));
+    e.u64(g_boot->libos_start);
+    e.u64(g_process.stack_size);
+    e.u64(g_process.brk_max_size);
+    uint32_t umask, persona;
+    char comm[16];
+    ProcessAttrs attrs;
+    {
+        SpinGuard g(g_process.lock);
+        umask = g_process.umask;
+        persona = g_process.persona;
+        memcpy(comm, g_process.comm, sizeof(comm));
+        attrs = g_process.attrs;
+    }
+    comm[15] = '\0';
+    e.u32(umask);
+    e.u32(persona);
+    e.str(comm);
+    e.put(&attrs, sizeof(attrs));
+    auto cwd = process_get_cwd(path);
+    e.str(cwd.ok() && !cwd.value() ? path : "/");
+    auto exe = process_exe_path(path);
+    e.str(exe.ok() && !exe.value() ? path : "");
+    fs::procfs_args_save(e);
+    TRY(put(out, Tag::Process, e));
+    Encoder creds;
+    process_identity_save(creds);
+    TRY(put(out, Tag::Creds, creds));
+    Encoder sig;
+    SignalAction actions[kNumSignals];
+    {
+        SpinGuard g(g_process.lock);
+        memcpy(actions, g_process.actions, sizeof(actions));
+    }
+    sig.put(actions, sizeof(actions));
+    return put(out, Tag::Signals, sig);
+}
+
+Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid) {
+    Thread* t = current_thread();
+    PalContext ctx = *t->syscall_ctx;
+    ctx.rax = 0;
+    if (req.stack)
+        ctx.rsp = req.stack;
+    Encoder e;
+    e.put(&ctx, sizeof(ctx));
+    e.u64(req.set_tls ? req.tls : g_pal->get_fs_base());
+    ThreadAttrs attrs;
+    uint64_t sigmask, alt_sp, alt_size;
+    int alt_flags;
+    {
+        SpinGuard g(g_process.lock);
+        attrs = t->attrs;
+        sigmask = t->sigmask;
+        alt_sp = t->altstack_sp;
+        alt_size = t->altstack_size;
+        alt_flags = t->altstack_flags;
+    }
+    e.u64(sigmask);
+    e.u64(alt_sp);
+    e.u64(alt_size);
+    e.u32(uint32_t(alt_flags));
+    e.put(&attrs, sizeof(attrs));
+    e.u32(req.child_settid);
+    e.u32(req.child_cleartid);
+    e.u64(req.child_tid);
+    (void)child_pid;
+    return put(out, Tag::Thread, e);
+}
+
+enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3 };
+
+// A descriptor whose file cannot cross processes yet (see the top of this file).
+class Unshared final : public fs::File {
+public:
+    Unshared(uint32_t flags, const char* name) : File(flags, name) {}
+    Result<size_t> read(fs::IoBuf, size_t) override { return Errno(EIO); }
+    Result<size_t> write(fs::IoBuf, size_t) override { return Errno(EIO); }
+    uint32_t poll_events() override { return 0x8; }  // POLLERR
+};
+
+Result<void> save_fds(ChannelSink& out) {
+    constexpr size_t kMax = 4096;
+    int* fds = static_cast<int*>(kmalloc(kMax * sizeof(int)));
+    char* path = static_cast<char*>(kmalloc(fs::kPathMax));
+    HeapGuard g1{fds}, g2{path};
+    if (!fds || !path)
+        return Errno(ENOMEM);
+    size_t n = g_process.fds.list(fds, kMax);
+    if (n > kMax)
+        n = kMax;
+    bool warned = false;
+    for (size_t i = 0; i < n; i++) {
+        auto ref = g_process.fds.get(fds[i], true);
+        if (!ref.ok())
+            continue;
+        fs::File* f = ref.value().get();
+        auto cloexec_flag = g_process.fds.get_cloexec(fds[i]);
+        bool cloexec = cloexec_flag.ok() && cloexec_flag.value();
+        Encoder e;
+        e.u32(uint32_t(fds[i]));
+        e.u32(cloexec);
+        e.u32(f->flags());
+        e.u32(f->is_path_only());
+        if (f->console_index() >= 0) {
+            e.u32(uint32_t(FdKind::Console));
+            e.u32(uint32_t(f->console_index()));
+        } else {
+            bool deleted = false;
+            auto len = f->path(path, fs::kPathMax, &deleted);
+            bool reopenable = len.ok() && !deleted && path[0] == '/' && f->kind() == fs::FileKind::Other;
+            if (!reopenable) {
+                if (!warned)
+                    log_warning("fork: fd %d (%s) cannot be shared with another process yet; the child's fd "
+                                "fails reads and writes with EIO",
+                                fds[i], len.ok() ? path : "a file without a path");
+                warned = true;
+                e.u32(uint32_t(FdKind::Unshared));
+                e.str(len.ok() ? path : "anon_inode:[unshared]");
+            } else {
+                auto pos = f->seek(0, 1 /* SEEK_CUR */);
+                e.u32(uint32_t(FdKind::Path));
+                e.str(path);
+                e.u64(pos.ok() ? uint64_t(pos.value()) : 0);
+            }
+        }
+        TRY(put(out, Tag::Fd, e));
+    }
+    return {};
+}
+
+struct VmaSave {
+    ChannelSink* out;
+    char* path;
+    uint8_t* vec;  // kChunkPages residency bytes
+};
+
+// Whether the child maps the VMA's file again (else it gets anonymous memory).
+bool file_reopenable(fs::File* f, char* path) {
+    if (!f || f->maps_as_anonymous())
+        return false;
+    bool deleted = false;
+    auto len = f->path(path, fs::kPathMax, &deleted);
+    return len.ok() && !deleted && path[0] == '/';
+}
+
+Result<void> save_vma(const mm::VmaSnapshot& v, void* arg) {
+    auto* s = static_cast<VmaSave*>(arg);
+    bool by_file = file_reopenable(v.file, s->path);
+    bool shared_file = by_file && (v.flags & mm::kVmaShared);
+    Encoder e;
+    e.u64(v.start);
+    e.u64(v.end);
+    e.u32(uint32_t(v.prot));
+    e.u32(v.flags);
+    e.u64(v.offset);
+    e.u32(by_file);
+    e.u32(v.file ? v.file->flags() : 0);
+    e.str(by_file ? s->path : "");
+    TRY(put(*s->out, Tag::Vma, e));
+    if (shared_file || !(v.prot & 1 /* PROT_READ */) || (v.flags & mm::kVmaReserved))
+        return {};
+    for (uint64_t chunk = v.start; chunk < v.end; chunk += kChunkPages * kPage) {
+        uint64_t pages = (v.end - chunk) / kPage;
+        if (pages > kChunkPages)
+            pages = kChunkPages;
+        TRY(pal_result(g_pal->memory_residency(reinterpret_cast<void*>(chunk), pages * kPage, s->vec)));
+        uint64_t resident = 0;
+        for (uint64_t i = 0; i < pages; i++) {
+            s->vec[i] &= 1;
+            resident += s->vec[i];
+        }
+        if (!resident)
+            continue;
+        TRY(ckpt::write_record_head(*s->out, Tag::VmaPages, 16 + pages + resident * kPage));
+        uint64_t head[2] = {chunk, pages};
+        TRY(s->out->write(head, sizeof(head)));
+        TRY(s->out->write(s->vec, pages));
+        for (uint64_t i = 0; i < pages;) {
+            if (!s->vec[i]) {
+                i++;
+                continue;
+            }
+            uint64_t run = i;
+            while (run < pages && s->vec[run])
+                run++;
+            TRY(s->out->write(reinterpret_cast<const void*>(chunk + i * kPage), (run - i) * kPage));
+            i = run;
+        }
+    }
+    return {};
+}
+
+Result<void> save_memory(ChannelSink& out) {
+    VmaSave s{&out, static_cast<char*>(kmalloc(fs::kPathMax)), static_cast<uint8_t*>(kmalloc(kChunkPages))};
+    HeapGuard g1{s.path}, g2{s.vec};
+    if (!s.path || !s.vec)
+        return Errno(ENOMEM);
+    TRY(mm::for_each_vma(save_vma, &s));
+    Encoder heap;
+    uint64_t start, end, limit, mapped;
+    mm::heap_bounds(&start, &end, &limit, &mapped);
+    heap.u64(start);
+    heap.u64(end);
+    heap.u64(limit);
+    heap.u64(mapped);
+    return put(out, Tag::Heap, heap);
+}
+
+Result<void> save_all(ChannelSink& out, const ForkRequest& req, int child_pid) {
+    TRY(ckpt::write_stream_head(out));
+    TRY(save_process(out, child_pid));
+    TRY(save_thread(out, req, child_pid));
+    TRY(save_fds(out));
+    TRY(save_memory(out));
+    Encoder end;
+    return put(out, Tag::End, end);
+}
+
+// -- Restoring ---------------------------------------------------------------------------
+
+struct Restore {
+    ChannelSource* in;
+    PalContext* ctx;
+    // The VMA whose pages are arriving: given its own protection once they are in.
+    mm::VmaSnapshot vma;
+    bool vma_open;
+    bool set_child_tid;     // CLONE_CHILD_SETTID: the child's tid goes to child_tid at the end
+    uint64_t child_tid;
+};
+
+Result<fs::File*> open_path(const char* path, uint32_t flags) {
+    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
+    if (!r)
+        return Errno(ENOMEM);
+    HeapGuard guard{r};
+    TRY(fs::vfs_resolve("/", path, true, r));
+    if (!r->exists)
+        return Errno(ENOENT);
+    return fs::vfs_open(*r, flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC), 0);
+}
+
+Result<void> restore_process(Decoder& d, Restore&) {
+    uint64_t pid, ppid, libos_start, stack_size, brk_max;
+    uint32_t umask, persona;
+    const char *comm, *cwd, *exe;
+    ProcessAttrs attrs;
+    if (!d.u64(&pid) || !d.u64(&ppid) || !d.u64(&libos_start) || !d.u64(&stack_size) || !d.u64(&brk_max) ||
+        !d.u32(&umask) || !d.u32(&persona) || !d.str(&comm, 16) || !d.get(&attrs, sizeof(attrs)) ||
+        !d.str(&cwd, fs::kPathMax) || !d.str(&exe, fs::kPathMax))
+        return Errno(EINVAL);
+    if (libos_start != g_boot->libos_start) {
+        log_error("fork: libos.so is at %#lx in the child and at %#lx in the parent", g_boot->libos_start,
+                  libos_start);
+        return Errno(ENOMEM);
+    }
+    TRY(fs::procfs_args_restore(d));
+    if (!d.finished() || pid < 2 || pid > 0x400000 || ppid > 0x400000)
+        return Errno(EINVAL);
+    g_process.pid = int(pid);
+    g_process.ppid = int(ppid);
+    g_process.stack_size = stack_size;
+    g_process.brk_max_size = brk_max;
+    current_thread()->tid = int(pid);
+    threads_reset_ids(int(pid));
+    if (exe[0])
+        TRY(process_set_exe(exe, comm));
+    TRY(process_set_cwd(cwd));
+    SpinGuard g(g_process.lock);
+    g_process.umask = umask & 0777;
+    g_process.persona = persona;
+    g_process.attrs = attrs;
+    strlcpy(g_process.comm, comm, sizeof(g_process.comm));
+    return {};
+}
+
+Result<void> restore_signals(Decoder& d) {
+    SignalAction actions[kNumSignals];
+    if (!d.get(actions, sizeof(actions)) || !d.finished())
+        return Errno(EINVAL);
+    SpinGuard g(g_process.lock);
+    memcpy(g_process.actions, actions, sizeof(actions));
+    return {};
+}
+
+Result<void> restore_thread(Decoder& d, Restore& r) {
+    uint64_t fs_base, sigmask, alt_sp, alt_size, child_tid;
+    uint32_t alt_flags, settid, cleartid;
+    ThreadAttrs attrs;
+    if (!d.get(r.ctx, sizeof(*r.ctx)) || !d.u64(&fs_base) || !d.u64(&sigmask) || !d.u64(&alt_sp) ||
+        !d.u64(&alt_size) || !d.u32(&alt_flags) || !d.get(&attrs, sizeof(attrs)) || !d.u32(&settid) ||
+        !d.u32(&cleartid) || !d.u64(&child_tid) || !d.finished())
+        return Errno(EINVAL);
+    Thread* t = current_thread();
+    TRY(pal_result(g_pal->set_fs_base(fs_base)));
+    {
+        SpinGuard g(g_process.lock);
+        t->sigmask = sigmask;
+        t->altstack_sp = alt_sp;
+        t->altstack_size = alt_size;
+        t->altstack_flags = int(alt_flags);
+        t->attrs = attrs;
+    }
+    if (cleartid)
+        t->clear_child_tid = child_tid;
+    r.set_child_tid = settid != 0;  // written once the memory is back
+    r.child_tid = child_tid;
+    return {};
+}
+
+Result<void> restore_fd(Decoder& d) {
+    uint32_t fd, cloexec, flags, path_only, kind;
+    if (!d.u32(&fd) || !d.u32(&cloexec) || !d.u32(&flags) || !d.u32(&path_only) || !d.u32(&kind))
+        return Errno(EINVAL);
+    fs::File* f = nullptr;
+    if (kind == uint32_t(FdKind::Console)) {
+        uint32_t which;
+        if (!d.u32(&which) || which > 2 || !d.finished())
+            return Errno(EINVAL);
+        f = TRY(fs::console_open(PalConsole(which)));
+    } else if (kind == uint32_t(FdKind::Path)) {
+        const char* path;
+        uint64_t pos;
+        if (!d.str(&path, fs::kPathMax) || !d.u64(&pos) || !d.finished())
+            return Errno(EINVAL);
+        auto opened = open_path(path, path_only ? (flags | O_PATH) : flags);
+        if (!opened.ok()) {
+            log_warning("fork: the child cannot open %s again for fd %u (errno %d); it is closed", path, fd,
+                        opened.error().code);
+            return {};
+        }
+        f = opened.value();
+        f->set_flags(flags);
+        (void)f->seek(int64_t(pos), 0 /* SEEK_SET */);
+    } else if (kind == uint32_t(FdKind::Unshared)) {
+        const char* name;
+        if (!d.str(&name, fs::kPathMax) || !d.finished())
+            return Errno(EINVAL);
+        f = make<Unshared>(flags, name);
+        if (!f)
+            return Errno(ENOMEM);
+    } else {
+        return Errno(EINVAL);
+    }
+    // Descriptors arrive in ascending order into an empty table: the lowest free one from
+    // `fd` on is `fd` itself.
+    int got = TRY(g_process.fds.install(f, int(fd), cloexec != 0));
+    if (got != int(fd))
+        return Errno(EINVAL);
+    return {};
+}
+
+// Gives the VMA whose pages have all arrived its own protection.
+void close_vma(Restore& r) {
+    if (!r.vma_open)
+        return;
+    r.vma_open = false;
+    g_pal->memory_protect(reinterpret_cast<void*>(r.vma.start), r.vma.end - r.vma.start, r.vma.prot);
+}
+
+Result<void> restore_vma(Decoder& d, Restore& r) {
+    close_vma(r);
+    uint64_t start, end, offset;
+    uint32_t prot, flags, by_file, file_flags;
+    const char* path;
+    if (!d.u64(&start) || !d.u64(&end) || !d.u32(&prot) || !d.u32(&flags) || !d.u64(&offset) || !d.u32(&by_file) ||
+        !d.u32(&file_flags) || !d.str(&path, fs::kPathMax) || !d.finished())
+        return Errno(EINVAL);
+    fs::File* file = nullptr;
+    if (by_file) {
+        auto opened = open_path(path, file_flags & ~uint32_t(O_PATH));
+        if (!opened.ok()) {
+            log_error("fork: the child cannot map %s again (errno %d)", path, opened.error().code);
+            return opened.error();
+        }
+        file = opened.value();
+    } else {
+        flags |= mm::kVmaAnonymous;
+    }
+    mm::VmaSnapshot v{start, end, int(prot), flags, file, offset};
+    auto mapped = mm::map_restored(v);
+    if (file)
+        file->unref();  // the VMA holds its own reference
+    TRY(mapped);
+    r.vma = v;
+    r.vma.file = nullptr;
+    r.vma_open = true;
+    return {};
+}
+
+Result<void> restore_pages(Restore& r, uint64_t size) {
+    uint64_t head[2];
+    if (size < sizeof(head))
+        return Errno(EINVAL);
+    TRY(r.in->read(head, sizeof(head)));
+    uint64_t chunk = head[0], pages = head[1];
+    if (!r.vma_open || pages == 0 || pages > kChunkPages || chunk < r.vma.start || chunk >= r.vma.end ||
+        pages > (r.vma.end - chunk) / kPage || size < sizeof(head) + pages)
+        return Errno(EINVAL);
+    auto* vec = static_cast<uint8_t*>(kmalloc(pages));
+    if (!vec)
+        return Errno(ENOMEM);
+    HeapGuard guard{vec};
+    TRY(r.in->read(vec, pages));
+    uint64_t resident = 0;
+    for (uint64_t i = 0; i < pages; i++) {
+        if (vec[i] > 1)
+            return Errno(EINVAL);
+        resident += vec[i];
+    }
+    if (size != sizeof(head) + pages + resident * kPage)
+        return Errno(EINVAL);
+    for (uint64_t i = 0; i < pages;) {
+        if (!vec[i]) {
+            i++;
+            continue;
+        }
+        uint64_t run = i;
+        while (run < pages && vec[run])
+            run++;
+        TRY(r.in->read(reinterpret_cast<void*>(chunk + i * kPage), (run - i) * kPage));
+        i = run;
+    }
+    return {};
+}
+
+Result<void> restore_heap(Decoder& d) {
+    uint64_t start, end, limit, mapped;
+    if (!d.u64(&start) || !d.u64(&end) || !d.u64(&limit) || !d.u64(&mapped) || !d.finished())
+        return Errno(EINVAL);
+    return mm::restore_heap(start, end, limit, mapped);
+}
+
+Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
+    Restore r{&in, ctx, {}, false, false, 0};
+    TRY(ckpt::read_stream_head(in));
+    bool seen_process = false, seen_thread = false;
+    for (;;) {
+        ckpt::RecordHead head = TRY(ckpt::read_record_head(in, (kChunkPages + 16) * (kPage + 1)));
+        Tag tag = Tag(head.tag);
+        if (tag == Tag::VmaPages) {
+            TRY(restore_pages(r, head.size));
+            continue;
+        }
+        if (head.size > kMaxRecord)
+            return Errno(EINVAL);
+        uint8_t* payload = TRY(ckpt::read_payload(in, head.size));
+        HeapGuard pg{payload};
+        Decoder d(payload, size_t(head.size));
+        switch (tag) {
+        case Tag::End:
+            close_vma(r);
+            if (!seen_process || !seen_thread)
+                return Errno(EINVAL);
+            if (r.set_child_tid) {
+                uint32_t tid = uint32_t(g_process.pid);
+                (void)copy_to_user(r.child_tid, &tid, sizeof(tid));
+            }
+            return {};
+        case Tag::Process:
+            TRY(restore_process(d, r));
+            seen_process = true;
+            break;
+        case Tag::Creds:
+            TRY(process_identity_restore(d));
+            if (!d.finished())
+                return Errno(EINVAL);
+            break;
+        case Tag::Signals: TRY(restore_signals(d)); break;
+        case Tag::Thread:
+            TRY(restore_thread(d, r));
+            seen_thread = true;
+            break;
+        case Tag::Fd: TRY(restore_fd(d)); break;
+        case Tag::Vma: TRY(restore_vma(d, r)); break;
+        case Tag::Heap: TRY(restore_heap(d)); break;
+        default: break;  // a record this version does not know: skipped
+        }
+    }
+}
+
+}  // namespace
+
+Result<long> process_fork(const ForkRequest& req) {
+    if (g_boot->parent_channel) {
+        // Process ids come from the first process; the others cannot ask it for one yet.
+        log_warning("fork: only the first process of an instance can create processes for now");
+        return Errno(EAGAIN);
+    }
+    TRY(start_watcher());
+    int pid = thread_alloc_id();
+    PalHandle* process = nullptr;
+    PalHandle* channel = nullptr;
+    PalError e = g_pal->process_create(g_boot->boot_config, g_boot->boot_config_size, &process, &channel);
+    if (e != PAL_OK)
+        return Errno(e == PAL_E_NOMEM ? ENOMEM : EAGAIN);
+    ChannelSink out(channel);
+    auto saved = save_all(out, req, pid);
+    uint8_t answer = 0xff;
+    bool answered = saved.ok() && ChannelSource(channel).read(&answer, 1).ok();
+    if (!saved.ok() || !answered || answer != 0) {
+        if (!saved.ok())
+            log_error("fork: cannot send the checkpoint (errno %d)", saved.error().code);
+        else
+            log_error("fork: the child could not restore the checkpoint (errno %d)", answered ? answer : EPIPE);
+        g_pal->process_kill(process, 9);
+        int code, sig;
+        g_pal->process_wait(process, PAL_WAIT_FOREVER, &code, &sig);
+        g_pal->stream_close(channel);
+        g_pal->stream_close(process);
+        return Errno(answered && answer == ENOMEM ? ENOMEM : EAGAIN);
+    }
+    if (req.parent_settid) {
+        uint32_t tid = uint32_t(pid);
+        (void)copy_to_user(req.parent_tid, &tid, sizeof(tid));
+    }
+    auto* c = static_cast<Child*>(kzalloc(sizeof(Child)));
+    if (!c) {
+        g_pal->process_kill(process, 9);
+        return Errno(ENOMEM);
+    }
+    *c = Child{pid, process, channel, req.exit_signal, false, 0, 0, nullptr};
+    {
+        LockGuard g(g_children_lock);
+        c->next = g_children;
+        g_children = c;
+    }
+    g_pal->event_set(g_watcher_kick);
+    return long(pid);
+}
+
+Result<void> fork_child_restore(PalHandle* channel, PalContext* ctx) {
+    ChannelSource in(channel);
+    auto restored = restore_all(in, ctx);
+    uint8_t answer = restored.ok() ? 0 : uint8_t(restored.error().code);
+    (void)ChannelSink(channel).write(&answer, 1);
+    return restored;
+}
+
+Result<WaitResult> process_wait_child(const WaitRequest& req) {
+    constexpr size_t kMaxNewly = 8;
+    WaitResult found{};
+    bool any = false;
+    auto look_locked = [&](Child* newly, size_t* n_newly) -> bool {
+        any = false;
+        for (Child** link = &g_children; *link; link = &(*link)->next) {
+            Child* c = *link;
+            if (req.which == P_PID && c->pid != req.id)
+                continue;
+            // __WCLONE waits for children whose exit signal is not SIGCHLD only; __WALL for all.
+            bool clone_child = c->exit_signal != kSigchld;
+            if (!(req.options & __WALL) && clone_child != ((req.options & __WCLONE) != 0))
+                continue;
+            any = true;
+            if (*n_newly < kMaxNewly && poll_child_locked(c))
+                newly[(*n_newly)++] = *c;  // seen here first: its SIGCHLD comes before the answer
+            if (!c->ended || !(req.options & WEXITED))
+                continue;  // (stopped and continued children are not reported yet)
+            found = WaitResult{c->pid, c->code, c->status, g_process.uid};
+            if (!(req.options & WNOWAIT)) {
+                *link = c->next;
+                g_pal->stream_close(c->channel);
+                g_pal->stream_close(c->process);
+                kfree(c);
+            }
+            return true;
+        }
+        return false;
+    };
+    auto look = [&]() -> bool {
+        Child newly[kMaxNewly];
+        size_t n_newly = 0;
+        bool done;
+        {
+            LockGuard g(g_children_lock);
+            done = look_locked(newly, &n_newly);
+        }
+        for (size_t i = 0; i < n_newly; i++)
+            child_ended(newly[i]);
+        return done;
+    };
+    Result<void> waited = wait_until(g_child_exits, 0, kNoDeadline, [&]() {
+        if (look() || !any || (req.options & WNOHANG))
+            return true;
+        return false;
+    });
+    TRY(waited);
+    if (found.pid)
+        return found;
+    if (!any)
+        return Errno(ECHILD);
+    return found;  // WNOHANG: none has ended
+}
+
+void children_kill_all() {
+    if (g_boot->parent_channel)
+        return;  // only the first process's end ends the instance
+    LockGuard g(g_children_lock);
+    for (Child* c = g_children; c; c = c->next)
+        if (!c->ended)
+            g_pal->process_kill(c->process, 9);
+}
+
+}  // namespace carbyne::libos

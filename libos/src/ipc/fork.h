@@ -1,0 +1,54 @@
+// fork by checkpoint: the parent starts a fresh PAL process and streams it a checkpoint of
+// itself (memory, descriptors, identity, signal state, the forking thread); the child
+// restores it and returns 0 from the same call. And the parent's side of its children:
+// their exit statuses for wait4/waitid, SIGCHLD.
+#pragma once
+
+#include <libos/result.h>
+#include <pal/pal.h>
+#include <stdint.h>
+
+namespace carbyne::libos {
+
+struct ForkRequest {
+    uint64_t stack;        // the child's stack pointer (0: the parent's)
+    bool set_tls;
+    uint64_t tls;          // the child's %fs base with set_tls
+    bool parent_settid, child_settid, child_cleartid;
+    uint64_t parent_tid, child_tid;
+    int exit_signal;       // sent to the parent when the child ends (SIGCHLD, or 0: none)
+    bool vfork;            // the parent waits until the child has started
+};
+
+// Creates a child process; returns its pid. EAGAIN when no process can be started or the
+// child could not restore the checkpoint (it then ends; nothing hangs), ENOMEM.
+Result<long> process_fork(const ForkRequest& req);
+
+// In a process started by process_create: reads the checkpoint from `channel`, restores it,
+// and fills *ctx with the registers the child resumes with. A bad checkpoint is an error
+// (the caller reports it and ends the process).
+Result<void> fork_child_restore(PalHandle* channel, PalContext* ctx);
+
+// siginfo's si_code for SIGCHLD and waitid (asm-generic/siginfo.h).
+inline constexpr int kCldExited = 1, kCldKilled = 2, kCldDumped = 3;
+
+// What wait4/waitid ask for.
+struct WaitRequest {
+    int which;       // P_ALL, P_PID, P_PGID
+    int id;
+    int options;     // WNOHANG, WNOWAIT, WEXITED...
+};
+struct WaitResult {
+    int pid;         // 0 with WNOHANG when no child has ended
+    int code;        // kCldExited, kCldKilled, kCldDumped
+    int status;      // the exit code or the signal
+    uint32_t uid;
+};
+// Waits for a child to end (ECHILD when there is none to wait for; ERESTARTSYS on a
+// signal) and reaps it unless WNOWAIT.
+Result<WaitResult> process_wait_child(const WaitRequest& req);
+
+// The leader's end: every child still running is killed (the instance is a PID namespace).
+void children_kill_all();
+
+}  // namespace carbyne::libos

@@ -1,0 +1,119 @@
+// fork, vfork, clone of a new process (from clone.cpp), wait4, waitid
+#include <carbyne/string.h>
+#include <libos/user.h>
+#include <linux/resource.h>
+#include <linux/sched.h>
+#include <linux/wait.h>
+
+#include "../ipc/fork.h"
+#include "../proc/process.h"
+#include "../signal/signal.h"
+#include "syscall.h"
+
+namespace carbyne::libos {
+
+namespace {
+
+constexpr int kSigchld = 17;
+constexpr uint64_t kProcessCloneFlags = CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID |
+                                        CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_SYSVSEM | CLONE_DETACHED |
+                                        0xff /* the exit signal */;
+
+Result<long> fork_with(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls) {
+    ForkRequest req{};
+    req.stack = stack;
+    req.set_tls = (flags & CLONE_SETTLS) != 0;
+    req.tls = tls;
+    req.parent_settid = (flags & CLONE_PARENT_SETTID) != 0;
+    req.child_settid = (flags & CLONE_CHILD_SETTID) != 0;
+    req.child_cleartid = (flags & CLONE_CHILD_CLEARTID) != 0;
+    req.parent_tid = parent_tid;
+    req.child_tid = child_tid;
+    req.exit_signal = int(flags & 0xff);
+    req.vfork = (flags & CLONE_VFORK) != 0;
+    return process_fork(req);
+}
+
+}  // namespace
+
+Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls) {
+    if ((flags & 0xff) > 64)
+        return Errno(EINVAL);
+    if (flags & ~kProcessCloneFlags)
+        return Errno(ENOSYS);  // new namespaces, CLONE_PARENT, CLONE_PIDFD...: not supported
+    // A process sharing its parent's memory is made only by vfork-style callers
+    // (posix_spawn), which exec or exit at once: it gets a copy, as vfork's child does here.
+    if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+        return Errno(ENOSYS);
+    if ((flags & CLONE_SETTLS) && tls >= (1ull << 47))
+        return Errno(EPERM);
+    return fork_with(flags, stack, parent_tid, child_tid, tls);
+}
+
+Result<long> sys_fork(const SyscallArgs&) { return fork_with(kSigchld, 0, 0, 0, 0); }
+
+Result<long> sys_vfork(const SyscallArgs&) { return fork_with(CLONE_VFORK | kSigchld, 0, 0, 0, 0); }
+
+Result<long> sys_wait4(const SyscallArgs& a) {
+    int pid = a.i32(0);
+    int options = a.i32(2);
+    if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return Errno(EINVAL);
+    if (pid == INT32_MIN)
+        return Errno(ESRCH);
+    // Process groups are not kept yet: a group's children are all the children.
+    WaitRequest req{pid > 0 ? P_PID : P_ALL, pid > 0 ? pid : 0, options | WEXITED};
+    WaitResult r = TRY(process_wait_child(req));
+    if (r.pid && a.u64(1)) {
+        uint32_t status = r.code == kCldExited ? uint32_t(r.status & 0xff) << 8
+                                               : uint32_t(r.status) | (r.code == kCldDumped ? 0x80 : 0);
+        TRY(copy_to_user(a.u64(1), &status, sizeof(status)));
+    }
+    if (a.u64(3)) {
+        struct rusage ru = {};
+        TRY(copy_to_user(a.u64(3), &ru, sizeof(ru)));
+    }
+    return r.pid;
+}
+
+Result<long> sys_waitid(const SyscallArgs& a) {
+    int which = a.i32(0), id = a.i32(1), options = a.i32(3);
+    if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
+        return Errno(EINVAL);
+    if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
+        return Errno(EINVAL);
+    switch (which) {
+    case P_ALL: break;
+    case P_PID:
+        if (id <= 0)
+            return Errno(EINVAL);
+        break;
+    case P_PGID:
+        if (id < 0)
+            return Errno(EINVAL);
+        which = P_ALL;  // process groups are not kept yet
+        break;
+    case P_PIDFD: return Errno(EBADF);  // no pidfd is open: pidfd_open is not supported yet
+    default: return Errno(EINVAL);
+    }
+    WaitResult r = TRY(process_wait_child(WaitRequest{which, id, options}));
+    if (a.u64(2)) {
+        SigInfo info;
+        memset(&info, 0, sizeof(info));
+        if (r.pid) {
+            info.signo = kSigchld;
+            info.code = r.code;
+            info.kill.pid = r.pid;
+            info.kill.uid = r.uid;
+            info.kill.value = uint32_t(r.status);
+        }
+        TRY(copy_to_user(a.u64(2), &info, sizeof(info)));
+    }
+    if (a.u64(4)) {
+        struct rusage ru = {};
+        TRY(copy_to_user(a.u64(4), &ru, sizeof(ru)));
+    }
+    return 0;
+}
+
+}  // namespace carbyne::libos

@@ -1,0 +1,219 @@
+// fork, vfork, posix_spawn, wait4 and waitid: the child's copy of memory and state, exit
+// statuses and deaths by signal, SIGCHLD, and the wait errors. The parent prints the
+// verdicts; children report through their exit codes only.
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../check.h"
+
+extern char **environ;
+
+static volatile sig_atomic_t g_sigchld;
+static volatile pid_t g_sigchld_pid;
+static volatile int g_sigchld_code, g_sigchld_status;
+
+static void on_sigchld(int sig, siginfo_t *info, void *ctx) {
+  (void)sig;
+  (void)ctx;
+  g_sigchld++;
+  g_sigchld_pid = info->si_pid;
+  g_sigchld_code = info->si_code;
+  g_sigchld_status = info->si_status;
+}
+
+static volatile int g_usr1_in_child;
+static void on_usr1(int sig) {
+  (void)sig;
+  g_usr1_in_child = 1;
+}
+
+// Forks a child that runs fn and exits with what it returns; returns the wait status.
+static int run_child(int (*fn)(void), pid_t *pid_out) {
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0)
+    _exit(fn());
+  if (pid_out)
+    *pid_out = pid;
+  int status = -1;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid)
+    return -1;
+  return status;
+}
+
+static int g_stack_value = 1;
+static int *g_heap_value;
+static int *g_anon_value;
+static pid_t g_parent_pid;
+
+static int child_memory(void) {
+  // The child sees the parent's values and changes only its own copies.
+  if (g_stack_value != 1 || *g_heap_value != 2 || *g_anon_value != 3)
+    return 10;
+  g_stack_value = 100;
+  *g_heap_value = 200;
+  *g_anon_value = 300;
+  return g_stack_value == 100 && *g_heap_value == 200 ? 0 : 11;
+}
+
+static int child_identity(void) {
+  if (getppid() != g_parent_pid)
+    return 20;
+  if (getpid() == g_parent_pid)
+    return 21;
+  char cwd[256];
+  if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/") != 0)
+    return 22;
+  mode_t old = umask(0);
+  if (old != 027)
+    return 23;
+  // The handler installed before fork runs in the child.
+  raise(SIGUSR1);
+  return g_usr1_in_child ? 0 : 24;
+}
+
+static int child_exit_42(void) { return 42; }
+
+static int child_killed(void) {
+  signal(SIGABRT, SIG_DFL);
+  abort();
+}
+
+static int g_data_fd;
+
+static int child_file(void) {
+  // A file opened before fork is open in the child, at the parent's offset.
+  char buf[4] = {0};
+  if (read(g_data_fd, buf, 3) != 3)
+    return 30;
+  return memcmp(buf, "llo", 3) == 0 ? 0 : 31;
+}
+
+static int child_exec(void) {
+  char *argv[] = {"true", NULL};
+  execve("/bin/true", argv, environ);
+  return 40;
+}
+
+static int child_nested_status(void) { return 0; }
+
+int main(void) {
+  g_parent_pid = getpid();
+  // A file in the working directory (the test's build directory), opened before any fork.
+  g_data_fd = open("fork-data", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (g_data_fd < 0 || write(g_data_fd, "hello.\n", 7) != 7)
+    return 2;
+  g_heap_value = malloc(sizeof(int));
+  *g_heap_value = 2;
+  g_anon_value = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  *g_anon_value = 3;
+
+  struct sigaction sa = {.sa_sigaction = on_sigchld, .sa_flags = SA_SIGINFO | SA_RESTART};
+  sigaction(SIGCHLD, &sa, NULL);
+  signal(SIGUSR1, on_usr1);
+
+  pid_t pid;
+  int status = run_child(child_memory, &pid);
+  check("fork-memory-copied", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+  check("fork-parent-memory-kept", g_stack_value == 1 && *g_heap_value == 2 && *g_anon_value == 3,
+        "the child's writes reached the parent");
+  check("fork-pid-positive", pid > 0 && pid != getpid(), "fork returned %d", (int)pid);
+  check("sigchld-delivered", g_sigchld >= 1 && g_sigchld_pid == pid && g_sigchld_code == CLD_EXITED &&
+                                 g_sigchld_status == 0,
+        "count %d, code %d, status %d", (int)g_sigchld, g_sigchld_code, g_sigchld_status);
+
+  if (chdir("/") != 0)
+    return 2;
+  umask(027);
+  status = run_child(child_identity, NULL);
+  check("fork-identity-inherited", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+
+  status = run_child(child_exit_42, NULL);
+  check("wait-exit-code", WIFEXITED(status) && WEXITSTATUS(status) == 42, "status %#x", status);
+
+  status = run_child(child_killed, NULL);
+  check("wait-killed-by-signal", WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT, "status %#x", status);
+
+  lseek(g_data_fd, 2, SEEK_SET);
+  status = run_child(child_file, NULL);
+  check("fork-file-inherited", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+
+  status = run_child(child_exec, NULL);
+  check("fork-exec-wait", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+
+  // vfork: the child execs at once.
+  fflush(stdout);
+  pid = vfork();
+  if (pid == 0) {
+    char *argv[] = {"true", NULL};
+    execve("/bin/true", argv, environ);
+    _exit(50);
+  }
+  check("vfork-exec", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "status %#x", status);
+
+  char *spawn_argv[] = {"sh", "-c", "exit 9", NULL};
+  int spawned = posix_spawn(&pid, "/bin/sh", NULL, NULL, spawn_argv, environ);
+  check("posix-spawn", spawned == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                           WEXITSTATUS(status) == 9,
+        "posix_spawn %d, status %#x", spawned, status);
+
+  // WNOHANG on a running child; waitid with WNOWAIT leaves it to reap.
+  int pipefd[2];
+  if (pipe(pipefd) != 0)
+    return 2;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    usleep(200000);
+    _exit(5);
+  }
+  check("wait-wnohang-running", waitpid(pid, &status, WNOHANG) == 0, "a running child was reaped");
+  siginfo_t info;
+  memset(&info, 0, sizeof(info));
+  int r = waitid(P_PID, pid, &info, WEXITED | WNOWAIT);
+  check("waitid-wnowait", r == 0 && info.si_pid == pid && info.si_signo == SIGCHLD && info.si_code == CLD_EXITED &&
+                              info.si_status == 5,
+        "waitid %d, pid ok %d, code %d, status %d", r, info.si_pid == pid, info.si_code, info.si_status);
+  check("wait-after-wnowait", waitpid(pid, &status, 0) == pid && WEXITSTATUS(status) == 5, "status %#x", status);
+  memset(&info, 0xff, sizeof(info));
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    usleep(100000);
+    _exit(0);
+  }
+  r = waitid(P_ALL, 0, &info, WEXITED | WNOHANG);
+  check("waitid-wnohang-zeroed", r == 0 && info.si_pid == 0 && info.si_signo == 0, "waitid %d, si_pid %d", r,
+        info.si_pid);
+  waitpid(pid, &status, 0);
+
+  // Errors.
+  CHECK_FAILS_WITH("wait-no-children-echild", waitpid(-1, &status, 0), ECHILD);
+  CHECK_FAILS_WITH("wait-not-a-child-echild", waitpid(1, &status, WNOHANG), ECHILD);
+  CHECK_FAILS_WITH("wait-bad-options-einval", waitpid(-1, &status, 0x4000000), EINVAL);
+  CHECK_FAILS_WITH("waitid-no-event-einval", waitid(P_ALL, 0, &info, WNOHANG), EINVAL);
+  CHECK_FAILS_WITH("waitid-bad-idtype-einval", waitid((idtype_t)42, 0, &info, WEXITED), EINVAL);
+  status = run_child(child_nested_status, NULL);
+  check("wait-status-zero", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+
+  // SIGCHLD ignored: children are reaped as they end; wait blocks until they have, then
+  // reports ECHILD.
+  signal(SIGCHLD, SIG_IGN);
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    usleep(50000);
+    _exit(1);
+  }
+  CHECK_FAILS_WITH("sigchld-ignored-auto-reap", waitpid(-1, &status, 0), ECHILD);
+  return check_exit_status();
+}
