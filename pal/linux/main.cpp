@@ -75,6 +75,7 @@ const PalApi g_api = {
     .process_kill = process_kill,
     .channel_send_handle = channel_send_handle,
     .channel_recv_handle = channel_recv_handle,
+    .pipe_create = pipe_create,
     .debug_log = debug_log,
     .fs_mkdir = fs_mkdir,
     .fs_rename = fs_rename,

@@ -247,4 +247,25 @@ PalError channel_recv_handle(PalHandle* channel, PalHandle** out) {
     return PAL_OK;
 }
 
+PalError pipe_create(PalHandle** read_end, PalHandle** write_end) {
+    if (!read_end || !write_end)
+        return PAL_E_INVAL;
+    int fds[2];
+    long ret = host_syscall2(__NR_pipe2, long(fds), O_NONBLOCK | O_CLOEXEC);
+    if (host_failed(ret))
+        return error_from_host(ret);
+    PalHandle* r = handle_alloc(PAL_TYPE_FIFO, fds[0]);
+    PalHandle* w = r ? handle_alloc(PAL_TYPE_FIFO, fds[1]) : nullptr;
+    if (!r || !w) {
+        if (r)
+            handle_free(r);
+        host_syscall1(__NR_close, fds[0]);
+        host_syscall1(__NR_close, fds[1]);
+        return PAL_E_NOMEM;
+    }
+    *read_end = r;
+    *write_end = w;
+    return PAL_OK;
+}
+
 }  // namespace carbyne::pal

@@ -132,7 +132,7 @@ constexpr long kPalCalls[] = {
     __NR_prlimit64, __NR_landlock_create_ruleset, __NR_landlock_add_rule, __NR_landlock_restrict_self,
     __NR_getxattr, __NR_setxattr, __NR_listxattr, __NR_removexattr, __NR_fgetxattr, __NR_fsetxattr,
     __NR_flistxattr, __NR_fremovexattr, 463 /* setxattrat */, 464 /* getxattrat */, 465 /* listxattrat */,
-    466 /* removexattrat */, __NR_waitid, __NR_pidfd_send_signal,
+    466 /* removexattrat */, __NR_waitid, __NR_pidfd_send_signal, __NR_pipe2,
 };
 
 // process_create's calls, each with its arguments checked: the vfork clone, the exec of

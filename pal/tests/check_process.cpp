@@ -169,6 +169,31 @@ void run_process_checks() {
         }
     }
     {
+        Check c("pipe-create");
+        PalHandle *r = nullptr, *w = nullptr;
+        if (c.expect_ok(g_api->pipe_create(&r, &w), "pipe_create")) {
+            char buf[8] = {};
+            size_t done = 0;
+            c.expect_error(g_api->stream_read(r, PAL_NO_OFFSET, buf, sizeof(buf), &done), PAL_E_AGAIN,
+                           "read of an empty pipe");
+            c.expect_ok(g_api->stream_write(w, PAL_NO_OFFSET, "abc", 3, &done), "write");
+            uint32_t want = PAL_WAIT_READ, ready = 0;
+            c.expect_ok(g_api->wait_for_many(1, &r, &want, &ready, kWaitLimitNs), "wait readable");
+            c.expect_ok(g_api->stream_read(r, PAL_NO_OFFSET, buf, sizeof(buf), &done), "read");
+            c.expect(done == 3 && memcmp(buf, "abc", 3) == 0, "read %zu bytes", done);
+            g_api->stream_close(w);
+            done = 1;
+            c.expect_ok(g_api->stream_read(r, PAL_NO_OFFSET, buf, sizeof(buf), &done), "read at the end");
+            c.expect(done == 0, "read %zu bytes after the writer closed", done);
+            g_api->stream_close(r);
+            c.expect_ok(g_api->pipe_create(&r, &w), "pipe_create again");
+            g_api->stream_close(r);
+            c.expect_error(g_api->stream_write(w, PAL_NO_OFFSET, "x", 1, &done), PAL_E_PIPE,
+                           "write without a reader");
+            g_api->stream_close(w);
+        }
+    }
+    {
         Check c("process-bad-args");
         PalHandle* ch = nullptr;
         c.expect_error(g_api->process_create(nullptr, 0, &process, &ch), PAL_E_INVAL, "process_create(NULL)");

@@ -105,6 +105,29 @@ static int child_exec(void) {
 
 static int child_nested_status(void) { return 0; }
 
+static int g_pipe[2];
+
+// The child reads what the parent wrote before the fork and after it, then answers.
+static int child_pipe(void) {
+  close(g_pipe[1]);
+  char buf[16] = {0};
+  if (read(g_pipe[0], buf, 6) != 6 || memcmp(buf, "before", 6) != 0)
+    return 60;
+  size_t got = 0;
+  while (got < 5) {
+    ssize_t n = read(g_pipe[0], buf + got, 5 - got);
+    if (n <= 0)
+      return 61;
+    got += (size_t)n;
+  }
+  if (memcmp(buf, "after", 5) != 0)
+    return 62;
+  // The parent closed its write end: end of file once the data is read.
+  if (read(g_pipe[0], buf, 1) != 0)
+    return 63;
+  return 0;
+}
+
 int main(void) {
   g_parent_pid = getpid();
   // A file in the working directory (the test's build directory), opened before any fork.
@@ -204,6 +227,58 @@ int main(void) {
   CHECK_FAILS_WITH("waitid-bad-idtype-einval", waitid((idtype_t)42, 0, &info, WEXITED), EINVAL);
   status = run_child(child_nested_status, NULL);
   check("wait-status-zero", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+
+  // A pipe made before fork carries data both ways in time: bytes written before the fork
+  // and after it; the reader sees end of file when the last writer anywhere is gone.
+  if (pipe(g_pipe) != 0 || write(g_pipe[1], "before", 6) != 6)
+    return 2;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0)
+    _exit(child_pipe());
+  close(g_pipe[0]);
+  usleep(20000);
+  check("pipe-write-after-fork", write(g_pipe[1], "after", 5) == 5, "write failed");
+  close(g_pipe[1]);
+  check("pipe-across-fork", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "status %#x", status);
+  // The child writes, the parent reads; the child's exit closes the last writer.
+  if (pipe(g_pipe) != 0)
+    return 2;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    close(g_pipe[0]);
+    write(g_pipe[1], "from child", 10);
+    _exit(0);
+  }
+  close(g_pipe[1]);
+  char buf[32] = {0};
+  size_t got = 0;
+  ssize_t n;
+  while ((n = read(g_pipe[0], buf + got, sizeof(buf) - 1 - got)) > 0)
+    got += (size_t)n;
+  check("pipe-child-to-parent-eof", n == 0 && got == 10 && memcmp(buf, "from child", 10) == 0, "read %zu bytes",
+        got);
+  close(g_pipe[0]);
+  waitpid(pid, &status, 0);
+  // No reader anywhere: the writer gets EPIPE (SIGPIPE ignored here).
+  if (pipe(g_pipe) != 0)
+    return 2;
+  signal(SIGPIPE, SIG_IGN);
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    close(g_pipe[0]);
+    usleep(50000);
+    errno = 0;
+    _exit(write(g_pipe[1], "x", 1) == -1 && errno == EPIPE ? 0 : 70);
+  }
+  close(g_pipe[0]);
+  close(g_pipe[1]);
+  check("pipe-no-reader-epipe", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "status %#x", status);
+  signal(SIGPIPE, SIG_DFL);
 
   // SIGCHLD ignored: children are reaped as they end; wait blocks until they have, then
   // reports ECHILD.

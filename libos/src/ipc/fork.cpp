@@ -11,8 +11,9 @@
 // anonymous memory becomes a private copy; memory without PROT_READ travels empty; a
 // private page swapped out by the host at the moment of the fork is not seen as resident.
 //
-// Descriptors: consoles and files with a path (reopened at their offset) are carried;
-// other kinds (pipes, sockets, eventfds...) cannot cross processes yet: the child gets a
+// Descriptors: consoles, files with a path (reopened at their offset) and pipes (moved to
+// a host pipe, see net/pipe.h) are carried, dups stay dups; other kinds (sockets,
+// eventfds, FIFOs...) cannot cross processes yet: the child gets a
 // stand-in of the same name that can be closed and duplicated but whose reads and writes
 // fail with EIO (a warning says so once per fork).
 //
@@ -32,6 +33,7 @@
 #include "../fs/pseudo.h"
 #include "../fs/vfs.h"
 #include "../mm/mm.h"
+#include "../net/pipe.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "../proc/wait.h"
@@ -54,6 +56,7 @@ constexpr int kSigchld = 17;
 class ChannelSink final : public ckpt::Sink {
 public:
     explicit ChannelSink(PalHandle* ch) : m_ch(ch) {}
+    PalHandle* channel() const { return m_ch; }
     Result<void> write(const void* data, size_t size) override {
         auto* p = static_cast<const uint8_t*>(data);
         while (size) {
@@ -74,6 +77,7 @@ private:
 class ChannelSource final : public ckpt::Source {
 public:
     explicit ChannelSource(PalHandle* ch) : m_ch(ch) {}
+    PalHandle* channel() const { return m_ch; }
     Result<void> read(void* data, size_t size) override {
         auto* p = static_cast<uint8_t*>(data);
         while (size) {
@@ -300,7 +304,22 @@ Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid
     return put(out, Tag::Thread, e);
 }
 
-enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3 };
+enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5 };
+
+// A pipe's end: its pipe becomes shared by processes, the record names it and its side,
+// and its host end follows on the channel. False (nothing written) when it cannot be.
+bool pipe_share(fs::File* f, Encoder& e, PalHandle** pass) {
+    uint64_t id;
+    bool reads, writes;
+    auto host = net::pipe_share_end(f, &id, &reads, &writes);
+    if (!host.ok())
+        return false;
+    e.u32(uint32_t(FdKind::Pipe));
+    e.u64(id);
+    e.u32(reads);
+    *pass = host.value();
+    return true;
+}
 
 // A descriptor whose file cannot cross processes yet (see the top of this file).
 class Unshared final : public fs::File {
@@ -322,11 +341,22 @@ Result<void> save_fds(ChannelSink& out) {
     if (n > kMax)
         n = kMax;
     bool warned = false;
+    // The files seen so far: a descriptor of one of them is a dup of the earlier one, in
+    // the child as here (one open file description).
+    auto** seen = static_cast<fs::File**>(kzalloc(n * sizeof(fs::File*) + 1));
+    HeapGuard g3{seen};
+    if (!seen)
+        return Errno(ENOMEM);
     for (size_t i = 0; i < n; i++) {
         auto ref = g_process.fds.get(fds[i], true);
         if (!ref.ok())
             continue;
         fs::File* f = ref.value().get();
+        seen[i] = f;
+        int first = -1;
+        for (size_t j = 0; j < i && first < 0; j++)
+            if (seen[j] == f)
+                first = fds[j];
         auto cloexec_flag = g_process.fds.get_cloexec(fds[i]);
         bool cloexec = cloexec_flag.ok() && cloexec_flag.value();
         Encoder e;
@@ -334,7 +364,13 @@ Result<void> save_fds(ChannelSink& out) {
         e.u32(cloexec);
         e.u32(f->flags());
         e.u32(f->is_path_only());
-        if (f->console_index() >= 0) {
+        PalHandle* pass = nullptr;  // a host handle sent after the record
+        if (first >= 0) {
+            e.u32(uint32_t(FdKind::Dup));
+            e.u32(uint32_t(first));
+        } else if (f->kind() == fs::FileKind::Pipe && pipe_share(f, e, &pass)) {
+            // (pipe_share wrote the record's rest)
+        } else if (f->console_index() >= 0) {
             e.u32(uint32_t(FdKind::Console));
             e.u32(uint32_t(f->console_index()));
         } else {
@@ -357,6 +393,8 @@ Result<void> save_fds(ChannelSink& out) {
             }
         }
         TRY(put(out, Tag::Fd, e));
+        if (pass)
+            TRY(pal_result(g_pal->channel_send_handle(out.channel(), pass)));
     }
     return {};
 }
@@ -453,6 +491,7 @@ Result<void> save_all(ChannelSink& out, const ForkRequest& req, int child_pid) {
 
 struct Restore {
     ChannelSource* in;
+    PalHandle* channel;
     PalContext* ctx;
     // The VMA whose pages are arriving: given its own protection once they are in.
     mm::VmaSnapshot vma;
@@ -540,7 +579,7 @@ Result<void> restore_thread(Decoder& d, Restore& r) {
     return {};
 }
 
-Result<void> restore_fd(Decoder& d) {
+Result<void> restore_fd(Decoder& d, PalHandle* channel) {
     uint32_t fd, cloexec, flags, path_only, kind;
     if (!d.u32(&fd) || !d.u32(&cloexec) || !d.u32(&flags) || !d.u32(&path_only) || !d.u32(&kind))
         return Errno(EINVAL);
@@ -564,6 +603,25 @@ Result<void> restore_fd(Decoder& d) {
         f = opened.value();
         f->set_flags(flags);
         (void)f->seek(int64_t(pos), 0 /* SEEK_SET */);
+    } else if (kind == uint32_t(FdKind::Dup)) {
+        uint32_t first;
+        if (!d.u32(&first) || !d.finished())
+            return Errno(EINVAL);
+        int got = TRY(g_process.fds.dup_to(int(first), int(fd), cloexec != 0));
+        return got == int(fd) ? Result<void>() : Errno(EINVAL);
+    } else if (kind == uint32_t(FdKind::Pipe)) {
+        uint64_t id;
+        uint32_t reads;
+        if (!d.u64(&id) || !d.u32(&reads) || !d.finished())
+            return Errno(EINVAL);
+        PalHandle* host = nullptr;
+        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
+        auto end = net::pipe_end_adopt(id, reads != 0, reads == 0, flags, host);
+        if (!end.ok()) {
+            g_pal->stream_close(host);
+            return end.error();
+        }
+        f = end.value();
     } else if (kind == uint32_t(FdKind::Unshared)) {
         const char* name;
         if (!d.str(&name, fs::kPathMax) || !d.finished())
@@ -664,7 +722,7 @@ Result<void> restore_heap(Decoder& d) {
 }
 
 Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
-    Restore r{&in, ctx, {}, false, false, 0};
+    Restore r{&in, in.channel(), ctx, {}, false, false, 0};
     TRY(ckpt::read_stream_head(in));
     bool seen_process = false, seen_thread = false;
     for (;;) {
@@ -682,6 +740,7 @@ Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
         switch (tag) {
         case Tag::End:
             close_vma(r);
+            net::pipe_adopt_done();
             if (!seen_process || !seen_thread)
                 return Errno(EINVAL);
             if (r.set_child_tid) {
@@ -703,7 +762,7 @@ Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
             TRY(restore_thread(d, r));
             seen_thread = true;
             break;
-        case Tag::Fd: TRY(restore_fd(d)); break;
+        case Tag::Fd: TRY(restore_fd(d, r.channel)); break;
         case Tag::Vma: TRY(restore_vma(d, r)); break;
         case Tag::Heap: TRY(restore_heap(d)); break;
         default: break;  // a record this version does not know: skipped

@@ -88,6 +88,7 @@ public:
     // The last reader gone: writers fail with EPIPE; the last writer gone: readers see EOF.
     void close_end(bool reads, bool writes) {
         bool no_readers = false, no_writers = false;
+        PalHandle* host[2] = {};
         {
             SpinGuard g(m_lock);
             if (reads)
@@ -96,7 +97,18 @@ public:
                 no_writers = --m_writers == 0;
             if (reads && writes)
                 __atomic_sub_fetch(&m_duplex_ends, 1, __ATOMIC_RELAXED);
+            if (no_readers) {
+                host[0] = m_host_read;
+                m_host_read = nullptr;
+            }
+            if (no_writers) {
+                host[1] = m_host_write;
+                m_host_write = nullptr;
+            }
         }
+        for (PalHandle* h : host)
+            if (h)
+                g_pal->stream_close(h);
         if (no_readers)
             wake_write_side(POLLERR);
         if (no_writers)
@@ -116,11 +128,15 @@ public:
     // (a FIFO reader opened with O_NONBLOCK and no writer sees none until one came: Linux's
     // f_pipe; other ends pass 0, which a FIFO's count has left once a writer opened).
     uint32_t poll_read(uint32_t hup_after) {
+        if (shared())
+            return host_poll(true);
         SpinGuard g(m_lock);
         bool hup = !m_writers && m_writer_opens != hup_after;
         return (m_seg_count ? kReadable : 0) | (hup ? POLLHUP : 0);
     }
     uint32_t poll_write(bool packet) {
+        if (shared())
+            return host_poll(false);
         SpinGuard g(m_lock);
         size_t room = m_capacity - size_t(m_tail - m_head);
         bool writable = room >= min_size(kPipeBuf, m_capacity) && (can_merge_locked(packet) || m_seg_count < m_slots);
@@ -128,6 +144,8 @@ public:
     }
 
     size_t readable_bytes() {
+        if (shared())
+            return 0;  // FIXME: FIONREAD of a pipe shared by processes (the host's count)
         SpinGuard g(m_lock);
         return size_t(m_tail - m_head);
     }
@@ -137,6 +155,20 @@ public:
     }
     Result<long> set_capacity(uint64_t want);
 
+    // Shared by processes: the data goes through a host pipe instead of the ring (the
+    // transport changes, the pipe's rules do not). share() moves a local pipe there, ring
+    // and all, when a fork carries one of its ends; adopt() makes a child's pipe of the
+    // host ends it received. Each process holds the host ends its own end files need, and
+    // closes one with its last local reader or writer: the host then gives EOF and EPIPE
+    // across processes.
+    bool shared() const { return __atomic_load_n(&m_shared, __ATOMIC_ACQUIRE); }
+    Result<void> share();
+    void adopt(PalHandle* read_end, PalHandle* write_end, bool reads, bool writes);
+    PalHandle* host_end(bool reads) {
+        SpinGuard g(m_lock);
+        return reads ? m_host_read : m_host_write;
+    }
+
     WaitQueue& read_queue() { return m_read_queue; }
     WaitQueue& write_queue() { return m_write_queue; }
     WaitQueue& duplex_queue() { return m_duplex_queue; }
@@ -144,7 +176,11 @@ public:
     int64_t created_ns() const { return m_created_ns; }
 
 private:
-    enum class Step { Go, Eof, Empty, Full, Busy, Broken };
+    enum class Step { Go, Eof, Empty, Full, Busy, Broken, Moved };
+
+    Result<size_t> host_read(const IoSeq& seq, bool nonblock);
+    Result<size_t> host_write(const IoSeq& seq, bool nonblock);
+    uint32_t host_poll(bool reads);
 
     bool can_merge_locked(bool packet) const {
         return !packet && m_seg_count && !m_segs[(m_seg_head + m_seg_count - 1) % m_slots].packet;
@@ -203,6 +239,9 @@ private:
     }
 
     int m_duplex_ends = 0;
+    bool m_shared = false;                                     // atomic; set once
+    PalHandle* m_host_read = nullptr;                          // under m_lock
+    PalHandle* m_host_write = nullptr;
     WaitQueue m_read_queue;
     WaitQueue m_write_queue;
     WaitQueue m_duplex_queue;
@@ -374,10 +413,16 @@ Result<Pipe::Step> Pipe::begin_read(size_t size, bool nonblock, uint64_t* pos, s
     if (step == Step::Empty || step == Step::Busy) {
         // Busy: the token comes back after one copy, so even a non-blocking reader waits.
         TRY(wait_until(m_read_queue, kReadable | POLLHUP | kTokenFree, kNoDeadline, [&] {
+            if (shared()) {
+                step = Step::Moved;
+                return true;
+            }
             step = try_begin_read(size, pos, copy, consume);
             return step == Step::Go || step == Step::Eof || (step == Step::Empty && nonblock);
         }));
     }
+    if (step == Step::Moved)
+        return step;
     if (step != Step::Go && step != Step::Eof)
         return Errno(EAGAIN);
     return step;
@@ -389,9 +434,14 @@ Result<size_t> Pipe::read(const IoSeq& seq, bool nonblock) {
     size_t size = seq.total();
     if (!size)
         return size_t(0);
+    if (shared())
+        return host_read(seq, nonblock);
     uint64_t pos = 0;
     size_t copy = 0, consume = 0;
-    if (TRY(begin_read(size, nonblock, &pos, &copy, &consume)) == Step::Eof)
+    Step step = TRY(begin_read(size, nonblock, &pos, &copy, &consume));
+    if (step == Step::Moved)
+        return host_read(seq, nonblock);
+    if (step == Step::Eof)
         return size_t(0);
     auto r = ring_to_seq(pos, seq, 0, copy);
     end_read(r.ok(), consume);
@@ -407,6 +457,8 @@ Result<size_t> Pipe::write(const IoSeq& seq, bool nonblock, bool packet) {
     size_t size = seq.total();
     if (!size)
         return size_t(0);
+    if (shared())
+        return host_write(seq, nonblock);
     size_t done = 0;
     while (done < size) {
         size_t left = size - done;
@@ -419,11 +471,22 @@ Result<size_t> Pipe::write(const IoSeq& seq, bool nonblock, bool packet) {
             return done ? Result<size_t>(done) : Errno(EAGAIN);
         if (step == Step::Full || step == Step::Busy) {
             auto w = wait_until(m_write_queue, kWritable | POLLERR | kTokenFree, kNoDeadline, [&] {
+                if (shared()) {
+                    step = Step::Moved;
+                    return true;
+                }
                 step = try_begin_write(need, chunk, packet, &pos, &n);
                 return step == Step::Go || step == Step::Broken || (step == Step::Full && nonblock);
             });
             if (!w.ok())
                 return done ? Result<size_t>(done) : w.error();
+        }
+        if (step == Step::Moved) {
+            // The rest goes through the host pipe (a write longer than PIPE_BUF is not
+            // atomic anyway).
+            if (done)
+                return done;
+            return host_write(seq, nonblock);
         }
         if (step == Step::Broken) {
             (void)signal_send(current_thread(), kSigPipe, signal_user_info(kSigPipe));
@@ -445,9 +508,14 @@ Result<size_t> Pipe::write(const IoSeq& seq, bool nonblock, bool packet) {
 Result<size_t> Pipe::peek(void* buf, size_t size, bool nonblock) {
     if (!size)
         return size_t(0);
+    if (shared())
+        return Errno(EINVAL);  // tee(2) of a pipe shared by processes: not supported yet
     uint64_t pos = 0;
     size_t copy = 0, consume = 0;
-    if (TRY(begin_read(size, nonblock, &pos, &copy, &consume)) == Step::Eof)
+    Step step = TRY(begin_read(size, nonblock, &pos, &copy, &consume));
+    if (step == Step::Moved)
+        return Errno(EINVAL);
+    if (step == Step::Eof)
         return size_t(0);
     // The read token is held: [m_head, m_tail) stays, and more may come behind it.
     size_t have;
@@ -528,6 +596,158 @@ Result<long> Pipe::set_capacity(uint64_t want) {
     return long(size);
 }
 
+Result<void> Pipe::share() {
+    if (shared())
+        return {};
+    if (m_fifo)
+        return Errno(EOPNOTSUPP);  // FIFOs shared by processes: not yet
+    PalHandle *r = nullptr, *w = nullptr;
+    TRY(pal_result(g_pal->pipe_create(&r, &w)));
+    // Both tokens: no copy is in flight, the ring stays as it is while its bytes move.
+    for (;;) {
+        {
+            SpinGuard g(m_lock);
+            if (!m_reading && !m_writing) {
+                m_reading = m_writing = true;
+                break;
+            }
+        }
+        g_pal->thread_yield();
+    }
+    uint64_t head, tail;
+    {
+        SpinGuard g(m_lock);
+        head = m_head;
+        tail = m_tail;
+    }
+    Result<void> moved;
+    for (uint64_t pos = head; pos < tail && moved.ok();) {
+        size_t off = size_t(pos) & (m_capacity - 1);
+        size_t n = min_size(size_t(tail - pos), m_capacity - off);
+        size_t done = 0;
+        PalError e = g_pal->stream_write(w, PAL_NO_OFFSET, m_buf + off, n, &done);
+        if (e != PAL_OK)
+            moved = Errno(EAGAIN);  // more than the host pipe holds (a raised capacity)
+        pos += done;
+    }
+    bool no_readers, no_writers;
+    {
+        SpinGuard g(m_lock);
+        m_reading = m_writing = false;
+        if (moved.ok()) {
+            m_head = m_tail;
+            m_seg_head = m_seg_count = 0;
+            no_readers = !m_readers;
+            no_writers = !m_writers;
+            m_host_read = no_readers ? nullptr : r;
+            m_host_write = no_writers ? nullptr : w;
+            __atomic_store_n(&m_shared, true, __ATOMIC_RELEASE);
+        }
+    }
+    if (!moved.ok()) {
+        g_pal->stream_close(r);
+        g_pal->stream_close(w);
+        return moved;
+    }
+    if (no_readers)
+        g_pal->stream_close(r);
+    if (no_writers)
+        g_pal->stream_close(w);
+    // Whoever waits on the ring goes to the host pipe now.
+    wake_read_side(kReadable | kTokenFree);
+    wake_write_side(kWritable | kTokenFree);
+    return {};
+}
+
+void Pipe::adopt(PalHandle* read_end, PalHandle* write_end, bool reads, bool writes) {
+    SpinGuard g(m_lock);
+    if (read_end)
+        m_host_read = read_end;
+    if (write_end)
+        m_host_write = write_end;
+    m_readers += reads;
+    m_writers += writes;
+    __atomic_store_n(&m_shared, true, __ATOMIC_RELEASE);
+}
+
+uint32_t Pipe::host_poll(bool reads) {
+    PalHandle* h = host_end(reads);
+    if (!h)
+        return reads ? POLLHUP : POLLERR;
+    uint32_t want = reads ? PAL_WAIT_READ : PAL_WAIT_WRITE, ready = 0;
+    if (g_pal->wait_for_many(1, &h, &want, &ready, 0) != PAL_OK)
+        return 0;
+    return ((ready & PAL_WAIT_READ) ? kReadable : 0) | ((ready & PAL_WAIT_WRITE) ? kWritable : 0) |
+           ((ready & PAL_WAIT_HANGUP) ? POLLHUP : 0) | ((ready & PAL_WAIT_ERROR) ? POLLERR : 0);
+}
+
+Result<size_t> Pipe::host_read(const IoSeq& seq, bool nonblock) {
+    PalHandle* h = host_end(true);
+    if (!h)
+        return Errno(EBADF);
+    for (;;) {
+        size_t total = 0;
+        bool again = false;
+        for (size_t i = 0; i < seq.count(); i++) {
+            const IoSeg& s = seq.segs()[i];
+            if (s.buf.user)
+                TRY(fs::io_check(s.buf, s.size));
+            size_t done = 0;
+            PalError e = g_pal->stream_read(h, PAL_NO_OFFSET, reinterpret_cast<void*>(s.buf.addr), s.size, &done);
+            if (e == PAL_E_AGAIN) {
+                again = total == 0;
+                break;
+            }
+            if (e != PAL_OK)
+                return total ? Result<size_t>(total) : errno_from_pal(e);
+            total += done;
+            if (done < s.size)
+                break;
+        }
+        if (!again)
+            return total;  // bytes, or 0 at the end: no writer is left anywhere
+        if (nonblock)
+            return Errno(EAGAIN);
+        uint32_t want = PAL_WAIT_READ, ready = 0;
+        TRY(thread_block_on(1, &h, &want, &ready, kNoDeadline));
+    }
+}
+
+Result<size_t> Pipe::host_write(const IoSeq& seq, bool nonblock) {
+    PalHandle* h = host_end(false);
+    if (!h)
+        return Errno(EBADF);
+    size_t total = 0;
+    for (size_t i = 0; i < seq.count(); i++) {
+        const IoSeg& s = seq.segs()[i];
+        if (s.buf.user)
+            TRY(fs::io_check(s.buf, s.size));
+        for (size_t off = 0; off < s.size;) {
+            size_t done = 0;
+            PalError e = g_pal->stream_write(h, PAL_NO_OFFSET, reinterpret_cast<const void*>(s.buf.addr + off),
+                                             s.size - off, &done);
+            if (e == PAL_E_PIPE) {
+                (void)signal_send(current_thread(), kSigPipe, signal_user_info(kSigPipe));
+                return total ? Result<size_t>(total) : Errno(EPIPE);
+            }
+            if (e == PAL_E_AGAIN) {
+                if (nonblock)
+                    return total ? Result<size_t>(total) : Errno(EAGAIN);
+                uint32_t want = PAL_WAIT_WRITE, ready = 0;
+                auto waited = thread_block_on(1, &h, &want, &ready, kNoDeadline);
+                if (!waited.ok())
+                    return total ? Result<size_t>(total) : waited.error();
+                continue;
+            }
+            if (e != PAL_OK)
+                return total ? Result<size_t>(total) : errno_from_pal(e);
+            off += done;
+            total += done;
+        }
+    }
+    return total;
+}
+
 namespace {
 
 // An end of a pipe: its read end or its write end, or an end of a FIFO (O_RDWR: both).
@@ -590,14 +810,19 @@ public:
         return m_reads ? m_pipe->poll_read(m_hup_after) : m_pipe->poll_write(packet);
     }
     WaitQueue* poll_queue() override {
+        if (m_pipe->shared())
+            return nullptr;  // the host pipe's readiness: poll_handle()
         if (m_reads && m_writes)
             return &m_pipe->duplex_queue();
         return m_reads ? &m_pipe->read_queue() : &m_pipe->write_queue();
     }
+    PalHandle* poll_handle() override { return m_pipe->shared() ? m_pipe->host_end(m_reads) : nullptr; }
     fs::FileKind kind() const override { return fs::FileKind::Pipe; }
     Result<fs::File*> reopen(uint32_t flags) override;
 
     Pipe* pipe() const { return m_pipe; }
+    bool reads() const { return m_reads; }
+    bool writes() const { return m_writes; }
 
 private:
     Pipe* m_pipe;
@@ -766,5 +991,63 @@ Result<long> pipe_set_size(fs::File* f, uint64_t size) {
         return Errno(EBADF);
     return static_cast<PipeEnd*>(f)->pipe()->set_capacity(size);
 }
+
+Result<PalHandle*> pipe_share_end(fs::File* f, uint64_t* pipe_id, bool* reads, bool* writes) {
+    auto* end = static_cast<PipeEnd*>(f);
+    if (end->reads() && end->writes())
+        return Errno(EOPNOTSUPP);  // a FIFO opened O_RDWR
+    TRY(end->pipe()->share());
+    *pipe_id = end->pipe()->ino();
+    *reads = end->reads();
+    *writes = end->writes();
+    PalHandle* h = end->pipe()->host_end(end->reads());
+    if (!h)
+        return Errno(EPIPE);
+    return h;
+}
+
+namespace {
+
+// The pipes a child restores, by their ids in the parent (one fork at a time: the child
+// restores before it runs anything).
+struct Adopted {
+    uint64_t id;
+    Pipe* pipe;
+};
+constexpr size_t kMaxAdopted = 256;
+constinit Adopted g_adopted[kMaxAdopted] = {};
+constinit size_t g_adopted_count = 0;
+
+}  // namespace
+
+Result<fs::File*> pipe_end_adopt(uint64_t pipe_id, bool reads, bool writes, uint32_t flags, PalHandle* host) {
+    if (reads == writes)
+        return Errno(EINVAL);
+    Pipe* pipe = nullptr;
+    for (size_t i = 0; i < g_adopted_count; i++)
+        if (g_adopted[i].id == pipe_id)
+            pipe = g_adopted[i].pipe;
+    bool fresh = !pipe;
+    if (fresh) {
+        if (g_adopted_count == kMaxAdopted)
+            return Errno(ENFILE);
+        pipe = make<Pipe>(nullptr);
+        if (!pipe)
+            return Errno(ENOMEM);
+    }
+    pipe->ref();
+    pipe->adopt(reads ? host : nullptr, writes ? host : nullptr, reads, writes);
+    if (fresh)
+        g_adopted[g_adopted_count++] = Adopted{pipe_id, pipe};
+    fs::File* end = make<PipeEnd>(pipe, reads, writes, flags, nullptr, nullptr, 0);
+    if (!end) {
+        pipe->close_end(reads, writes);
+        pipe->unref();
+        return Errno(ENOMEM);
+    }
+    return end;
+}
+
+void pipe_adopt_done() { g_adopted_count = 0; }
 
 }  // namespace carbyne::libos::net

@@ -64,4 +64,14 @@ Result<long> pipe_get_size(fs::File* f);
 // EPERM above kPipeMaxSize. Returns the new size.
 Result<long> pipe_set_size(fs::File* f, uint64_t size);
 
+// fork: makes the pipe of end `f` one that processes share (its data through a host pipe
+// from now on) and returns the host end a child needs for `f`, with the pipe's id and the
+// end's sides. EOPNOTSUPP for a FIFO's end (not shared across processes yet).
+Result<PalHandle*> pipe_share_end(fs::File* f, uint64_t* pipe_id, bool* reads, bool* writes);
+// In a child restoring its checkpoint: an end file of the parent's pipe `pipe_id` over the
+// host end it received (the ends of one pipe share one Pipe); pipe_adopt_done() when the
+// checkpoint is restored.
+Result<fs::File*> pipe_end_adopt(uint64_t pipe_id, bool reads, bool writes, uint32_t flags, PalHandle* host);
+void pipe_adopt_done();
+
 }  // namespace carbyne::libos::net

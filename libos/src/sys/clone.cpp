@@ -23,12 +23,19 @@ constexpr uint64_t kThreadFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGH
 constexpr uint64_t kAllowedFlags = kThreadFlags | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID |
                                    CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED;
 
-Result<long> clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls) {
-    // The kernel's own consistency rules first (clone(2) ERRORS).
+// The kernel's own consistency rules, before anything else (clone(2) ERRORS).
+Result<void> check_clone_flags(uint64_t flags) {
     if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
         return Errno(EINVAL);
     if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
         return Errno(EINVAL);
+    if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
+        (flags & (CLONE_NEWUSER | CLONE_FS)) == (CLONE_NEWUSER | CLONE_FS))
+        return Errno(EINVAL);
+    return {};
+}
+
+Result<long> clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls) {
     if ((flags & kThreadFlags) != kThreadFlags)
         return Errno(ENOSYS);  // a new process: fork comes with the multi-process work
     if (flags & ~kAllowedFlags)
@@ -57,6 +64,7 @@ Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, 
 
 Result<long> sys_clone(const SyscallArgs& a) {
     uint64_t flags = a.u64(0);
+    TRY(check_clone_flags(flags));
     if (!(flags & CLONE_THREAD))
         return clone_process(flags, a.u64(1), a.u64(2), a.u64(3), a.u64(4));
     if (flags & 0xff)
@@ -82,6 +90,7 @@ Result<long> sys_clone3(const SyscallArgs& a) {
     if ((args.stack == 0) != (args.stack_size == 0) || args.exit_signal > 64 || (args.flags & 0xff))
         return Errno(EINVAL);
     uint64_t sp = args.stack ? args.stack + args.stack_size : 0;
+    TRY(check_clone_flags(args.flags));
     if (!(args.flags & CLONE_THREAD))
         return clone_process(args.flags | args.exit_signal, sp, args.parent_tid, args.child_tid, args.tls);
     if (args.exit_signal)

@@ -381,7 +381,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 12
+#define PAL_API_VERSION 13
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -536,6 +536,11 @@ typedef struct PalApi {
     /* Receives the next handle sent over `channel`; PAL_E_INVAL when what comes next on the
      * stream is bytes, PAL_E_PIPE when the peer is gone. */
     PalError (*channel_recv_handle)(PalHandle* channel, PalHandle** out);
+    /* A host pipe (PAL_TYPE_FIFO), the transport of a pipe shared by processes: its ends
+     * never block (PAL_E_AGAIN; wait with wait_for_many), a write of at most 4096 bytes is
+     * never split, a read after the last write end closed gives 0, a write after the last
+     * read end closed PAL_E_PIPE. Its ends pass over channels like any handle. */
+    PalError (*pipe_create)(PalHandle** read_end, PalHandle** write_end);
 
     /* -- Diagnostics -------------------------------------------------------------------- */
     /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
