@@ -76,6 +76,7 @@ const PalApi g_api = {
     .channel_send_handle = channel_send_handle,
     .channel_recv_handle = channel_recv_handle,
     .pipe_create = pipe_create,
+    .channel_pair = channel_pair,
     .debug_log = debug_log,
     .fs_mkdir = fs_mkdir,
     .fs_rename = fs_rename,
@@ -251,13 +252,19 @@ void fix_placement(char** argv, char** envp) {
     g_pal.self_fd = int(fd);
 }
 
-// A child's extra arguments (process_create): its channel to the parent and the log.
+// A child's extra arguments (process_create): its channel to the parent, the log, and
+// carbyne-pal's own fd, at the number its parent's has (the inherited guard knows it).
 void read_child_args(long argc, char** argv) {
-    if (argc < 4)
+    if (argc < 5)
         return;
-    uint64_t channel, log;
-    if (!parse_u64(argv[2], &channel) || !parse_u64(argv[3], &log) || channel > 1 << 20 || log > 1 << 20)
-        pal_die("usage: carbyne-pal BOOT-CONFIG-FD [CHANNEL-FD LOG-FD] (started by the carbyne launcher)");
+    uint64_t channel, log, self;
+    if (!parse_u64(argv[2], &channel) || !parse_u64(argv[3], &log) || !parse_u64(argv[4], &self) ||
+        channel > 1 << 20 || log > 1 << 20 || self > 1 << 20)
+        pal_die("usage: carbyne-pal BOOT-CONFIG-FD [CHANNEL-FD LOG-FD SELF-FD] (started by the carbyne launcher)");
+    if (g_pal.self_fd >= 0 && uint64_t(g_pal.self_fd) != self)
+        host_syscall1(__NR_close, g_pal.self_fd);
+    g_pal.self_fd = int(self);
+    host_syscall3(__NR_fcntl, long(self), F_SETFD, FD_CLOEXEC);
     PalHandle* h = handle_alloc(PAL_TYPE_CHANNEL, int(channel));
     if (!h)
         pal_die("out of memory at start-up");

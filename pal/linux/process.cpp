@@ -30,9 +30,9 @@ constexpr unsigned kMfdCloexec = 1;
 // which waits (CLONE_VFORK) until the exec succeeded or the child gave up.
 struct Spawn {
     int config_fd, channel_fd, log_fd;
-    const char* argv[5];
+    const char* argv[6];
     const char* envp[1];
-    char args[3][16];
+    char args[4][16];
     long error;  // set by the child when the exec failed
 };
 
@@ -40,7 +40,9 @@ struct Spawn {
 // touched (its %gs is the parent thread's), only host calls.
 [[noreturn]] void spawn_child(void* arg) {
     auto* s = static_cast<Spawn*>(arg);
-    int keep[] = {s->config_fd, s->channel_fd, s->log_fd};
+    // carbyne-pal's own fd too, at the same number: the host-call guard the child inherits
+    // allows the exec of that number only (seccomp.cpp).
+    int keep[] = {s->config_fd, s->channel_fd, s->log_fd, g_pal.self_fd};
     for (int fd : keep)
         host_syscall3(__NR_fcntl, fd, F_SETFD, 0);
     long ret = host_syscall5(__NR_execveat, g_pal.self_fd, long(""), long(s->argv), long(s->envp), AT_EMPTY_PATH);
@@ -112,11 +114,13 @@ PalError process_create(const void* config, size_t size, PalHandle** process, Pa
     format(s.args[0], sizeof(s.args[0]), "%d", s.config_fd);
     format(s.args[1], sizeof(s.args[1]), "%d", s.channel_fd);
     format(s.args[2], sizeof(s.args[2]), "%d", s.log_fd);
+    format(s.args[3], sizeof(s.args[3]), "%d", g_pal.self_fd);
     s.argv[0] = "carbyne-pal";
     s.argv[1] = s.args[0];
     s.argv[2] = s.args[1];
     s.argv[3] = s.args[2];
-    s.argv[4] = nullptr;
+    s.argv[4] = s.args[3];
+    s.argv[5] = nullptr;
     s.envp[0] = nullptr;
     // The child runs PAL code on the parent's memory until its exec: no host signal handler
     // may run there, so every signal waits (the new carbyne-pal unblocks them itself).
@@ -244,6 +248,27 @@ PalError channel_recv_handle(PalHandle* channel, PalHandle** out) {
     h->auto_clear = (rec.flags & 1) != 0;
     h->poller = (rec.flags & 2) != 0;
     *out = h;
+    return PAL_OK;
+}
+
+PalError channel_pair(PalHandle** a, PalHandle** b) {
+    if (!a || !b)
+        return PAL_E_INVAL;
+    int pair[2];
+    long ret = host_syscall4(__NR_socketpair, kAfUnix, kSockStream | kSockCloexec, 0, long(pair));
+    if (host_failed(ret))
+        return error_from_host(ret);
+    PalHandle* x = handle_alloc(PAL_TYPE_CHANNEL, pair[0]);
+    PalHandle* y = x ? handle_alloc(PAL_TYPE_CHANNEL, pair[1]) : nullptr;
+    if (!x || !y) {
+        if (x)
+            handle_free(x);
+        host_syscall1(__NR_close, pair[0]);
+        host_syscall1(__NR_close, pair[1]);
+        return PAL_E_NOMEM;
+    }
+    *a = x;
+    *b = y;
     return PAL_OK;
 }
 

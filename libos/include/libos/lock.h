@@ -24,6 +24,7 @@ namespace carbyne::libos {
 enum class LockRank : uint8_t {
     None = 0,
     // -- sleeping (Mutex, RwLock) --
+    LeaderCall,   // a request to the IPC leader and its reply; starting its service (ipc/leader.cpp)
     Children,     // a process's children and their exit statuses (ipc/fork.cpp)
     EpollNest,    // adding an epoll instance to another (net/epoll.cpp)
     Epoll,        // an epoll instance's entries (nestable: an epoll watching an epoll)

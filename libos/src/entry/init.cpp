@@ -12,6 +12,7 @@
 #include "../loader/program.h"
 #include "../net/net_allow.h"
 #include "../ipc/fork.h"
+#include "../ipc/leader.h"
 #include "../proc/process.h"
 
 extern "C" {
@@ -215,6 +216,7 @@ void start_first_process(BootSettings& s) {
 
     if (g_pal->enable_syscall_interception(libos_syscall_entry) != PAL_OK)
         libos_panic("cannot intercept system calls (Syscall User Dispatch missing?)");
+    ipc::member_watch_start();
     libos_return_to_app(&ctx);
 }
 

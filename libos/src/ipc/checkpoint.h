@@ -36,6 +36,7 @@ enum class Tag : uint32_t {
     Creds = 8,      // credentials, groups, resource limits
     Heap = 9,       // the brk heap's bounds
     Handle = 10,    // a PAL handle follows on the channel (channel_recv_handle)
+    Leader = 11,    // the child's channel to the IPC leader follows on the channel
 };
 
 struct RecordHead {

@@ -39,6 +39,7 @@
 #include "../proc/wait.h"
 #include "../signal/signal.h"
 #include "checkpoint.h"
+#include "leader.h"
 
 namespace carbyne::libos {
 
@@ -102,7 +103,7 @@ private:
 struct Child {
     int pid;
     PalHandle* process;
-    PalHandle* channel;
+    PalHandle* channel;  // unused: the checkpoint's channel goes to the leader's service
     int exit_signal;
     bool ended;
     int code, status;  // CLD_*, and the exit code or signal
@@ -196,7 +197,6 @@ bool children_auto_reaped() {
         }
         while (reaped) {
             Child* next = reaped->next;
-            g_pal->stream_close(reaped->channel);
             g_pal->stream_close(reaped->process);
             kfree(reaped);
             reaped = next;
@@ -477,9 +477,14 @@ Result<void> save_memory(ChannelSink& out) {
     return put(out, Tag::Heap, heap);
 }
 
-Result<void> save_all(ChannelSink& out, const ForkRequest& req, int child_pid) {
+Result<void> save_all(ChannelSink& out, const ForkRequest& req, int child_pid, PalHandle* member) {
     TRY(ckpt::write_stream_head(out));
     TRY(save_process(out, child_pid));
+    if (member) {
+        Encoder none;
+        TRY(put(out, Tag::Leader, none));
+        TRY(pal_result(g_pal->channel_send_handle(out.channel(), member)));
+    }
     TRY(save_thread(out, req, child_pid));
     TRY(save_fds(out));
     TRY(save_memory(out));
@@ -763,6 +768,12 @@ Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
             seen_thread = true;
             break;
         case Tag::Fd: TRY(restore_fd(d, r.channel)); break;
+        case Tag::Leader: {
+            PalHandle* leader = nullptr;
+            TRY(pal_result(g_pal->channel_recv_handle(r.channel, &leader)));
+            ipc::set_leader_channel(leader);
+            break;
+        }
         case Tag::Vma: TRY(restore_vma(d, r)); break;
         case Tag::Heap: TRY(restore_heap(d)); break;
         default: break;  // a record this version does not know: skipped
@@ -773,20 +784,25 @@ Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
 }  // namespace
 
 Result<long> process_fork(const ForkRequest& req) {
-    if (g_boot->parent_channel) {
-        // Process ids come from the first process; the others cannot ask it for one yet.
-        log_warning("fork: only the first process of an instance can create processes for now");
-        return Errno(EAGAIN);
-    }
     TRY(start_watcher());
-    int pid = thread_alloc_id();
+    int pid = TRY(ipc::id_alloc());
+    // The child's channel to the leader: the leader's own channel to it when the leader
+    // forks, else a new one the leader makes (it travels in the checkpoint).
+    PalHandle* member = nullptr;
+    if (!ipc::is_leader())
+        member = TRY(ipc::member_channel_new());
     PalHandle* process = nullptr;
     PalHandle* channel = nullptr;
     PalError e = g_pal->process_create(g_boot->boot_config, g_boot->boot_config_size, &process, &channel);
-    if (e != PAL_OK)
+    if (e != PAL_OK) {
+        if (member)
+            g_pal->stream_close(member);
         return Errno(e == PAL_E_NOMEM ? ENOMEM : EAGAIN);
+    }
     ChannelSink out(channel);
-    auto saved = save_all(out, req, pid);
+    auto saved = save_all(out, req, pid, member);
+    if (member)
+        g_pal->stream_close(member);  // the child has its own now
     uint8_t answer = 0xff;
     bool answered = saved.ok() && ChannelSource(channel).read(&answer, 1).ok();
     if (!saved.ok() || !answered || answer != 0) {
@@ -810,7 +826,14 @@ Result<long> process_fork(const ForkRequest& req) {
         g_pal->process_kill(process, 9);
         return Errno(ENOMEM);
     }
-    *c = Child{pid, process, channel, req.exit_signal, false, 0, 0, nullptr};
+    // The leader serves its child's channel from now on; another parent is done with it.
+    if (ipc::is_leader()) {
+        if (!ipc::leader_add_member(channel).ok())
+            log_warning("fork: the leader cannot serve process %d's requests", pid);
+    } else {
+        g_pal->stream_close(channel);
+    }
+    *c = Child{pid, process, nullptr, req.exit_signal, false, 0, 0, nullptr};
     {
         LockGuard g(g_children_lock);
         c->next = g_children;
@@ -821,6 +844,7 @@ Result<long> process_fork(const ForkRequest& req) {
 }
 
 Result<void> fork_child_restore(PalHandle* channel, PalContext* ctx) {
+    ipc::set_leader_channel(channel);  // unless the checkpoint brings another (Tag::Leader)
     ChannelSource in(channel);
     auto restored = restore_all(in, ctx);
     uint8_t answer = restored.ok() ? 0 : uint8_t(restored.error().code);
@@ -850,7 +874,6 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
             found = WaitResult{c->pid, c->code, c->status, g_process.uid};
             if (!(req.options & WNOWAIT)) {
                 *link = c->next;
-                g_pal->stream_close(c->channel);
                 g_pal->stream_close(c->process);
                 kfree(c);
             }

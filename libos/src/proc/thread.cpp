@@ -9,6 +9,7 @@
 #include <libos/lock.h>
 #include <libos/user.h>
 
+#include "../ipc/leader.h"
 #include "futex.h"
 #include "user_atomic.h"
 #include "process.h"
@@ -24,7 +25,6 @@ namespace {
 
 Spinlock g_threads_lock{LockRank::Threads};
 Thread* g_threads;  // sorted by tid
-int g_next_tid = 2;
 size_t g_thread_count;
 // Threads that have exited, kept for reuse with their wait events: a Thread is never
 // freed, so a pointer to one (a signal being sent to it, a /proc reader) never dangles;
@@ -213,11 +213,9 @@ size_t thread_list(int* out, size_t max) {
 
 Result<int> thread_clone(const CloneRequest& req) {
     Thread* parent = current_thread();
+    int tid_value = TRY(ipc::id_alloc());
     Thread* t = TRY(thread_alloc());
-    {
-        SpinGuard g(g_threads_lock);
-        t->tid = g_next_tid++;
-    }
+    t->tid = tid_value;
     t->syscall_nr = -1;
     t->sigmask = parent->sigmask;
     // The child resumes where the parent made the call, with 0 in rax and its own stack.
@@ -274,11 +272,6 @@ Result<int> thread_clone(const CloneRequest& req) {
     g_pal->thread_exit(nullptr);
 }
 
-int thread_alloc_id() {
-    SpinGuard g(g_threads_lock);
-    return g_next_tid++;
-}
-
 void threads_reset_ids(int pid) {
     Thread* self = current_thread();
     SpinGuard g(g_threads_lock);
@@ -286,7 +279,6 @@ void threads_reset_ids(int pid) {
     g_thread_count = 0;
     self->tid = pid;
     insert_locked(self);
-    g_next_tid = pid + 1;
 }
 
 bool thread_exit_requested() { return __atomic_load_n(&current_thread()->exit_requested, __ATOMIC_ACQUIRE); }

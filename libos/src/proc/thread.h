@@ -32,10 +32,7 @@ Thread* thread_by_tid(int tid);
 // its robust list and clear_child_tid are released and forgotten. EAGAIN when another
 // thread is already in execve (the caller is then one of those ended).
 Result<void> threads_end_others_for_exec();
-// A new id from the instance's one space of pids and tids (for a child process's pid).
-int thread_alloc_id();
-// In a child process restored from a checkpoint: its one thread has the process's id, and
-// the ids its own threads get start after it.
+// In a child process restored from a checkpoint: its one thread has the process's id.
 void threads_reset_ids(int pid);
 // Whether the calling thread was asked to end (threads_end_others_for_exec).
 bool thread_exit_requested();

@@ -381,7 +381,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 13
+#define PAL_API_VERSION 14
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -541,6 +541,9 @@ typedef struct PalApi {
      * never split, a read after the last write end closed gives 0, a write after the last
      * read end closed PAL_E_PIPE. Its ends pass over channels like any handle. */
     PalError (*pipe_create)(PalHandle** read_end, PalHandle** write_end);
+    /* Two connected channels (PAL_TYPE_CHANNEL), as process_create's: one end is passed
+     * over another channel to a process that has no channel to this one yet. */
+    PalError (*channel_pair)(PalHandle** a, PalHandle** b);
 
     /* -- Diagnostics -------------------------------------------------------------------- */
     /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
