@@ -85,11 +85,10 @@ struct FdControl {
 
 }  // namespace
 
-PalError process_create(const void* config, size_t size, PalHandle** process, PalHandle** channel) {
-    if (!config || !size || !process || !channel)
-        return PAL_E_INVAL;
-    if (g_pal.self_fd < 0)
-        return PAL_E_NOTSUP;  // placement not fixed: a child could not run (main.cpp)
+namespace {
+
+// Starts a child: the exec of carbyne-pal with the boot config in a memfd.
+PalError spawn(const void* config, size_t size, PalHandle** process, PalHandle** channel) {
     long config_fd = host_syscall2(__NR_memfd_create, long("carbyne-boot"), kMfdCloexec);
     if (host_failed(config_fd))
         return error_from_host(config_fd);
@@ -160,6 +159,66 @@ PalError process_create(const void* config, size_t size, PalHandle** process, Pa
     p->pid = int32_t(pid);
     *process = p;
     *channel = c;
+    return PAL_OK;
+}
+
+// A child started ahead of time for the next process_create with the same boot config: it
+// boots (the exec, libos.so's load, the LibOS's start) while its parent goes on, and waits
+// on its channel for whatever makes it a process (a fork's checkpoint). An unused one sees
+// its channel's end when the parent ends, and ends too.
+struct Idle {
+    PalHandle* process;
+    PalHandle* channel;
+    const void* config;
+    size_t size;
+    bool starting;  // a thread is starting one
+};
+Idle g_idle;
+volatile int g_idle_lock;
+
+bool take_idle(const void* config, size_t size, PalHandle** process, PalHandle** channel) {
+    while (__atomic_exchange_n(&g_idle_lock, 1, __ATOMIC_ACQUIRE))
+        asm volatile("pause");
+    bool found = g_idle.process && g_idle.config == config && g_idle.size == size;
+    if (found) {
+        *process = g_idle.process;
+        *channel = g_idle.channel;
+        g_idle = Idle{};
+    }
+    __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE);
+    return found;
+}
+
+void put_idle(const void* config, size_t size) {
+    while (__atomic_exchange_n(&g_idle_lock, 1, __ATOMIC_ACQUIRE))
+        asm volatile("pause");
+    bool empty = !g_idle.process && !g_idle.starting;
+    if (empty)
+        g_idle.starting = true;  // claimed: another thread does not start one too
+    __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE);
+    if (!empty)
+        return;
+    PalHandle *p = nullptr, *c = nullptr;
+    PalError e = spawn(config, size, &p, &c);
+    while (__atomic_exchange_n(&g_idle_lock, 1, __ATOMIC_ACQUIRE))
+        asm volatile("pause");
+    g_idle = e == PAL_OK ? Idle{p, c, config, size, false} : Idle{};
+    __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE);
+}
+
+}  // namespace
+
+PalError process_create(const void* config, size_t size, PalHandle** process, PalHandle** channel) {
+    if (!config || !size || !process || !channel)
+        return PAL_E_INVAL;
+    if (g_pal.self_fd < 0)
+        return PAL_E_NOTSUP;  // placement not fixed: a child could not run (main.cpp)
+    if (!take_idle(config, size, process, channel)) {
+        PalError e = spawn(config, size, process, channel);
+        if (e != PAL_OK)
+            return e;
+    }
+    put_idle(config, size);
     return PAL_OK;
 }
 

@@ -130,8 +130,16 @@ static int child_pipe(void) {
 
 int main(void) {
   g_parent_pid = getpid();
-  // A file in the working directory (the test's build directory), opened before any fork.
-  g_data_fd = open("fork-data", O_RDWR | O_CREAT | O_TRUNC, 0644);
+  // A file in the working directory (the test's build directory), opened before any fork;
+  // its name is this run's own (runs may overlap, and every Carbyne instance is pid 1).
+  char data_name[4200], cwd[4096];
+  unsigned nonce = 0;
+  if (getentropy(&nonce, sizeof(nonce)) != 0)
+    nonce = (unsigned)getpid();
+  if (!getcwd(cwd, sizeof(cwd)))
+    return 2;
+  snprintf(data_name, sizeof(data_name), "%s/fork-data-%08x", cwd, nonce);
+  g_data_fd = open(data_name, O_RDWR | O_CREAT | O_TRUNC, 0644);
   if (g_data_fd < 0 || write(g_data_fd, "hello.\n", 7) != 7)
     return 2;
   g_heap_value = malloc(sizeof(int));
@@ -280,6 +288,50 @@ int main(void) {
         "status %#x", status);
   signal(SIGPIPE, SIG_DFL);
 
+  // kill(2) of a child: the default action ends it, a handler runs, 0 only checks.
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    for (;;)
+      pause();
+  }
+  check("kill-child-exists", kill(pid, 0) == 0, "kill(child, 0) failed");
+  check("kill-child-sigterm", kill(pid, SIGTERM) == 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+                                  WTERMSIG(status) == SIGTERM,
+        "status %#x", status);
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    for (;;)
+      pause();
+  }
+  check("kill-child-sigkill", kill(pid, SIGKILL) == 0 && waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
+                                  WTERMSIG(status) == SIGKILL,
+        "status %#x", status);
+  int ready[2];
+  if (pipe(ready) != 0)
+    return 2;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    g_usr1_in_child = 0;
+    write(ready[1], "r", 1);
+    while (!g_usr1_in_child)
+      pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char token;
+  // The child is blocked in pause() by the time the signal comes: it must wake.
+  int got_token = read(ready[0], &token, 1) == 1;
+  usleep(100000);
+  check("kill-child-handler", got_token && kill(pid, SIGUSR1) == 0 && waitpid(pid, &status, 0) == pid &&
+                                  WIFEXITED(status) && WEXITSTATUS(status) == 0,
+        "status %#x", status);
+  close(ready[0]);
+  CHECK_FAILS_WITH("kill-no-such-process-esrch", kill(4000000, 0), ESRCH);
+
   // SIGCHLD ignored: children are reaped as they end; wait blocks until they have, then
   // reports ECHILD.
   signal(SIGCHLD, SIG_IGN);
@@ -290,5 +342,6 @@ int main(void) {
     _exit(1);
   }
   CHECK_FAILS_WITH("sigchld-ignored-auto-reap", waitpid(-1, &status, 0), ECHILD);
+  unlink(data_name);
   return check_exit_status();
 }

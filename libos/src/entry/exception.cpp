@@ -51,6 +51,8 @@ void exception_upcall(const PalException* exc, PalContext* ctx) {
         signal_note_host(exc->host_signal);
         if (!in_libos && !in_pal && current_thread())
             signal_deliver_pending(ctx, exc->fpstate);
+        else if (Thread* t = current_thread())
+            g_pal->event_set(t->wait_event);  // blocked in a LibOS wait: it looks again now
         return;
     }
     if (in_libos || in_pal) {

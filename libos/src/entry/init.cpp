@@ -181,6 +181,8 @@ void start_first_process(BootSettings& s) {
 
     g_process.pid = 1;
     g_process.ppid = 0;
+    // The first process leads its group and session, as a container's init started so.
+    g_process.pgid = g_process.sid = 1;
     g_process.uid = info->host_uid;
     g_process.gid = info->host_gid;
     g_process.umask = 022;
@@ -203,6 +205,8 @@ void start_first_process(BootSettings& s) {
     if (info->parent_channel) {
         // A child of fork: everything else comes from the parent's checkpoint.
         auto restored = fork_child_restore(info->parent_channel, &ctx);
+        if (!restored.ok() && restored.error().code == ENODATA)
+            g_pal->process_exit(0);
         if (!restored.ok()) {
             log_error("fork: the child cannot restore its parent's checkpoint (errno %d)", restored.error().code);
             g_pal->process_exit(127);

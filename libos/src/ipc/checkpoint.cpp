@@ -3,6 +3,7 @@
 
 #include <carbyne/string.h>
 #include <libos/heap.h>
+#include <stdint.h>
 
 namespace carbyne::libos::ckpt {
 
@@ -21,10 +22,19 @@ Encoder::~Encoder() { kfree(m_buf); }
 void Encoder::put(const void* data, size_t size) {
     if (!m_ok || !size)
         return;
+    if (size > SIZE_MAX - m_size) {
+        m_ok = false;  // a size no buffer can hold
+        return;
+    }
     if (m_size + size > m_capacity) {
         size_t want = m_capacity ? m_capacity * 2 : 256;
-        while (want < m_size + size)
+        while (want < m_size + size) {
+            if (want > SIZE_MAX / 2) {
+                m_ok = false;
+                return;
+            }
             want *= 2;
+        }
         auto* grown = static_cast<uint8_t*>(kmalloc(want));
         if (!grown) {
             m_ok = false;

@@ -4,7 +4,8 @@
 // A checkpoint is a stream: a header (magic, version), then records, then an End record.
 // Each record is self-describing: a 16-byte head (tag, size) and `size` bytes of payload,
 // so a reader skips the records it does not know and refuses one larger than it allows.
-// A payload is a sequence of little-endian u32/u64 fields, byte strings and
+// A payload is a sequence of u32/u64 fields (the host's byte order: both ends are one
+// build on one host), byte strings and
 // NUL-terminated strings (Encoder, Decoder); each kind of state has its save/restore pair
 // next to its own code, and this file knows none of them.
 //
@@ -121,7 +122,7 @@ Result<void> write_stream_head(Sink& out);
 // EINVAL when the magic or the version is not this build's.
 Result<void> read_stream_head(Source& in);
 
-// One record: its head, then the encoder's payload (EINVAL if the encoder failed: ENOMEM).
+// One record: its head, then the encoder's payload (ENOMEM if the encoder failed).
 Result<void> write_record(Sink& out, Tag tag, const Encoder& payload);
 // A record head only (VmaPages: the raw payload follows, `size` bytes).
 Result<void> write_record_head(Sink& out, Tag tag, uint64_t size);

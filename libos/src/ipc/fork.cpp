@@ -241,8 +241,11 @@ Result<void> save_process(ChannelSink& out, int child_pid) {
     uint32_t umask, persona;
     char comm[16];
     ProcessAttrs attrs;
+    int pgid, sid;
     {
         SpinGuard g(g_process.lock);
+        pgid = g_process.pgid;
+        sid = g_process.sid;
         umask = g_process.umask;
         persona = g_process.persona;
         memcpy(comm, g_process.comm, sizeof(comm));
@@ -251,6 +254,8 @@ Result<void> save_process(ChannelSink& out, int child_pid) {
     comm[15] = '\0';
     e.u32(umask);
     e.u32(persona);
+    e.u32(uint32_t(pgid));
+    e.u32(uint32_t(sid));
     e.str(comm);
     e.put(&attrs, sizeof(attrs));
     auto cwd = process_get_cwd(path);
@@ -428,7 +433,10 @@ Result<void> save_vma(const mm::VmaSnapshot& v, void* arg) {
     e.u32(v.file ? v.file->flags() : 0);
     e.str(by_file ? s->path : "");
     TRY(put(*s->out, Tag::Vma, e));
-    if (shared_file || !(v.prot & 1 /* PROT_READ */) || (v.flags & mm::kVmaReserved))
+    // A private file mapping never writable holds the file's bytes only: mapping the file
+    // again is its copy.
+    bool file_bytes_only = by_file && !(v.flags & mm::kVmaWritten);
+    if (shared_file || file_bytes_only || !(v.prot & 1 /* PROT_READ */) || (v.flags & mm::kVmaReserved))
         return {};
     for (uint64_t chunk = v.start; chunk < v.end; chunk += kChunkPages * kPage) {
         uint64_t pages = (v.end - chunk) / kPage;
@@ -518,11 +526,11 @@ Result<fs::File*> open_path(const char* path, uint32_t flags) {
 
 Result<void> restore_process(Decoder& d, Restore&) {
     uint64_t pid, ppid, libos_start, stack_size, brk_max;
-    uint32_t umask, persona;
+    uint32_t umask, persona, pgid, sid;
     const char *comm, *cwd, *exe;
     ProcessAttrs attrs;
     if (!d.u64(&pid) || !d.u64(&ppid) || !d.u64(&libos_start) || !d.u64(&stack_size) || !d.u64(&brk_max) ||
-        !d.u32(&umask) || !d.u32(&persona) || !d.str(&comm, 16) || !d.get(&attrs, sizeof(attrs)) ||
+        !d.u32(&umask) || !d.u32(&persona) || !d.u32(&pgid) || !d.u32(&sid) || !d.str(&comm, 16) || !d.get(&attrs, sizeof(attrs)) ||
         !d.str(&cwd, fs::kPathMax) || !d.str(&exe, fs::kPathMax))
         return Errno(EINVAL);
     if (libos_start != g_boot->libos_start) {
@@ -545,6 +553,8 @@ Result<void> restore_process(Decoder& d, Restore&) {
     SpinGuard g(g_process.lock);
     g_process.umask = umask & 0777;
     g_process.persona = persona;
+    g_process.pgid = int(pgid);
+    g_process.sid = int(sid);
     g_process.attrs = attrs;
     strlcpy(g_process.comm, comm, sizeof(g_process.comm));
     return {};
@@ -728,7 +738,9 @@ Result<void> restore_heap(Decoder& d) {
 
 Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
     Restore r{&in, in.channel(), ctx, {}, false, false, 0};
-    TRY(ckpt::read_stream_head(in));
+    auto head = ckpt::read_stream_head(in);
+    if (!head.ok())
+        return head.error().code == EPIPE ? Errno(ENODATA) : head.error();  // no checkpoint came
     bool seen_process = false, seen_thread = false;
     for (;;) {
         ckpt::RecordHead head = TRY(ckpt::read_record_head(in, (kChunkPages + 16) * (kPage + 1)));
@@ -847,6 +859,8 @@ Result<void> fork_child_restore(PalHandle* channel, PalContext* ctx) {
     ipc::set_leader_channel(channel);  // unless the checkpoint brings another (Tag::Leader)
     ChannelSource in(channel);
     auto restored = restore_all(in, ctx);
+    if (!restored.ok() && restored.error().code == ENODATA)
+        return restored;  // a child started ahead of time that no fork needed
     uint8_t answer = restored.ok() ? 0 : uint8_t(restored.error().code);
     (void)ChannelSink(channel).write(&answer, 1);
     return restored;
@@ -856,7 +870,9 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
     constexpr size_t kMaxNewly = 8;
     WaitResult found{};
     bool any = false;
-    auto look_locked = [&](Child* newly, size_t* n_newly) -> bool {
+    bool auto_reap = false;
+    // (a lambda that calls itself after a removal: std::function-free recursion)
+    auto look_once = [&](auto& self, Child* newly, size_t* n_newly) -> bool {
         any = false;
         for (Child** link = &g_children; *link; link = &(*link)->next) {
             Child* c = *link;
@@ -869,6 +885,14 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
             any = true;
             if (*n_newly < kMaxNewly && poll_child_locked(c))
                 newly[(*n_newly)++] = *c;  // seen here first: its SIGCHLD comes before the answer
+            if (c->ended && auto_reap) {
+                // Reaped as it ended: nobody gets its status (wait reports ECHILD at the end).
+                *link = c->next;
+                g_pal->stream_close(c->process);
+                kfree(c);
+                any = false;
+                return self(self, newly, n_newly);
+            }
             if (!c->ended || !(req.options & WEXITED))
                 continue;  // (stopped and continued children are not reported yet)
             found = WaitResult{c->pid, c->code, c->status, g_process.uid};
@@ -885,9 +909,10 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
         Child newly[kMaxNewly];
         size_t n_newly = 0;
         bool done;
+        auto_reap = children_auto_reaped();
         {
             LockGuard g(g_children_lock);
-            done = look_locked(newly, &n_newly);
+            done = look_once(look_once, newly, &n_newly);
         }
         for (size_t i = 0; i < n_newly; i++)
             child_ended(newly[i]);
@@ -904,6 +929,37 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
     if (!any)
         return Errno(ECHILD);
     return found;  // WNOHANG: none has ended
+}
+
+Result<bool> child_signal(int pid, int sig) {
+    // The signals a carbyne-pal takes from the host and hands to its LibOS as sent (the
+    // PAL's asynchronous set), and SIGKILL and SIGSTOP, which the host acts on itself.
+    constexpr uint64_t kHostCarried = (1ull << (1 - 1)) | (1ull << (2 - 1)) | (1ull << (3 - 1)) |
+                                      (1ull << (9 - 1)) | (1ull << (10 - 1)) | (1ull << (12 - 1)) |
+                                      (1ull << (14 - 1)) | (1ull << (15 - 1)) | (1ull << (18 - 1)) |
+                                      (1ull << (19 - 1)) | (1ull << (20 - 1)) | (1ull << (21 - 1)) |
+                                      (1ull << (22 - 1)) | (1ull << (28 - 1));
+    bool found = false;
+    LockGuard g(g_children_lock);
+    for (Child* c = g_children; c; c = c->next) {
+        if (pid != 0 && c->pid != pid)
+            continue;
+        if (c->ended || sig == 0) {
+            found = true;  // it exists (a zombie takes signals and ignores them)
+            if (pid != 0)
+                return true;
+            continue;
+        }
+        if (!((kHostCarried >> (sig - 1)) & 1)) {
+            log_warning("kill: signal %d cannot be sent to another process yet", sig);
+            return Errno(ENOSYS);
+        }
+        TRY(pal_result(g_pal->process_kill(c->process, sig)));
+        if (pid != 0)
+            return true;
+        found = true;
+    }
+    return found;
 }
 
 void children_kill_all() {

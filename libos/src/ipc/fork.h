@@ -26,7 +26,9 @@ Result<long> process_fork(const ForkRequest& req);
 
 // In a process started by process_create: reads the checkpoint from `channel`, restores it,
 // and fills *ctx with the registers the child resumes with. A bad checkpoint is an error
-// (the caller reports it and ends the process).
+// (the caller reports it and ends the process); ENODATA when the channel ended before any
+// checkpoint came (a child the PAL started ahead of time that no fork needed: it ends
+// quietly).
 Result<void> fork_child_restore(PalHandle* channel, PalContext* ctx);
 
 // siginfo's si_code for SIGCHLD and waitid (asm-generic/siginfo.h).
@@ -47,6 +49,12 @@ struct WaitResult {
 // Waits for a child to end (ECHILD when there is none to wait for; ERESTARTSYS on a
 // signal) and reaps it unless WNOWAIT.
 Result<WaitResult> process_wait_child(const WaitRequest& req);
+
+// kill(2) of child `pid` (0: every child): false when there is no such child. Signals go
+// as host signals for now, so only those a carbyne-pal takes from the host can be sent
+// (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP,
+// SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH); another is ENOSYS, with a warning.
+Result<bool> child_signal(int pid, int sig);
 
 // The leader's end: every child still running is killed (the instance is a PID namespace).
 void children_kill_all();

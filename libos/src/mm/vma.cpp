@@ -142,20 +142,23 @@ Result<void> cut(uint64_t start, uint64_t end, Released& released) {
     return {};
 }
 
+// (kVmaWritten is history, not a property Linux would tell two areas apart by.)
 bool mergeable(const Vma& a, const Vma& b) {
-    return a.end == b.start && a.prot == b.prot && a.flags == b.flags && a.file == b.file && a.policy == b.policy &&
-           (!a.file || a.offset + (a.end - a.start) == b.offset);
+    return a.end == b.start && a.prot == b.prot && (a.flags | kVmaWritten) == (b.flags | kVmaWritten) &&
+           a.file == b.file && a.policy == b.policy && (!a.file || a.offset + (a.end - a.start) == b.offset);
 }
 
 // Joins the VMA at i with its neighbours where they continue each other.
 void merge_around(size_t i, Released& released) {
     if (i + 1 < g_list.count && mergeable(g_list.v[i], g_list.v[i + 1])) {
         g_list.v[i].end = g_list.v[i + 1].end;
+        g_list.v[i].flags |= g_list.v[i + 1].flags & kVmaWritten;
         released.add(g_list.v[i + 1].file);
         erase_at(i + 1);
     }
     if (i > 0 && mergeable(g_list.v[i - 1], g_list.v[i])) {
         g_list.v[i - 1].end = g_list.v[i].end;
+        g_list.v[i - 1].flags |= g_list.v[i].flags & kVmaWritten;
         released.add(g_list.v[i].file);
         erase_at(i);
     }
@@ -263,6 +266,7 @@ Result<uint64_t> map_vma(uint64_t addr, uint64_t len, int prot, uint32_t map_fla
     uint32_t flags = (shared ? uint32_t(kVmaShared) : 0u) | (file ? 0u : uint32_t(kVmaAnonymous)) |
                      ((map_flags & MAP_GROWSDOWN) ? uint32_t(kVmaGrowsDown) : 0u) |
                      ((map_flags & MAP_NORESERVE) ? uint32_t(kVmaNoReserve) : 0u) |
+                     ((prot & PROT_WRITE) ? uint32_t(kVmaWritten) : 0u) |
                      ((map_flags & MAP_LOCKED) || __atomic_load_n(&g_lock_future, __ATOMIC_RELAXED)
                           ? uint32_t(kVmaLocked)
                           : 0u);
@@ -405,6 +409,8 @@ Result<void> unlock_all() {
 }
 
 Result<void> record(uint64_t start, uint64_t end, int prot, uint32_t flags, fs::File* file, uint64_t offset) {
+    if (prot & PROT_WRITE)
+        flags |= kVmaWritten;
     FileIds ids(file);
     Released released;
     LockGuard g(g_vma_lock);
@@ -513,7 +519,11 @@ Result<void> protect(uint64_t addr, uint64_t len, int prot) {
     }
     TRY(ensure_capacity(2));
     TRY(pal_result(g_pal->memory_protect(reinterpret_cast<void*>(addr), len, prot)));
-    change_range(addr, end, released, [prot](Vma& v) { v.prot = prot; });
+    change_range(addr, end, released, [prot](Vma& v) {
+        v.prot = prot;
+        if (prot & PROT_WRITE)
+            v.flags |= kVmaWritten;
+    });
     return {};
 }
 

@@ -27,6 +27,8 @@ enum VmaFlags : uint32_t {
     kVmaReserved = 1u << 6,   // address space held inaccessible by the LibOS (brk, gaps)
     kVmaNoReserve = 1u << 7,  // MAP_NORESERVE
     kVmaLocked = 1u << 8,     // mlock, MAP_LOCKED, mlockall: "VmLck", "lo" in smaps
+    kVmaWritten = 1u << 9,    // has been writable since it was mapped: a private file mapping
+                              // without it still holds only the file's bytes (fork copies none)
 };
 
 // Formats the list as /proc/self/maps does and returns the length of the whole text (like

@@ -88,6 +88,7 @@ struct ResourceLimit {
 struct Process {
     int pid;
     int ppid;
+    int pgid, sid;  // its process group and session (under `lock`)
     // The effective uid and gid (creds.uid.effective, creds.gid.effective) for the many
     // readers that need only those; written under `lock` with creds, read without it.
     uint32_t uid, gid;

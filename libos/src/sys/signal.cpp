@@ -4,6 +4,7 @@
 #include <libos/user.h>
 
 #include "../fs/signalfd.h"
+#include "../ipc/fork.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "../proc/wait.h"
@@ -105,9 +106,19 @@ Result<long> sys_kill(const SyscallArgs& a) {
     int sig = a.i32(1);
     if (sig < 0 || sig > kNumSignals)
         return Errno(EINVAL);
-    // One process for now: itself, its group (0) or everyone it may signal (-1).
-    if (pid != g_process.pid && pid != 0 && pid != -1 && pid != -g_process.pid)
-        return Errno(ESRCH);
+    // Itself, its children, its group (0: it and its children, which stay in it: there is
+    // no setpgid yet) or everyone but itself and pid 1 (-1: its children). Other processes
+    // of the instance are not reached yet (ESRCH).
+    if (pid == -1)
+        return TRY(child_signal(0, sig)) ? Result<long>(0) : Errno(ESRCH);
+    bool self = pid == g_process.pid || pid == 0 || pid == -g_process.pid;
+    if (!self) {
+        if (pid <= 0 || !TRY(child_signal(pid, sig)))
+            return Errno(ESRCH);
+        return 0;
+    }
+    if (pid != g_process.pid)
+        TRY(child_signal(0, sig));
     TRY(signal_send(nullptr, sig, user_info(sig)));
     return 0;
 }
