@@ -191,6 +191,25 @@ int main(void) {
   check("vfork-exec", waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
         "status %#x", status);
 
+  // vfork: the parent goes on only once the child has ended (or exec'd).
+  int order[2];
+  if (pipe(order) != 0)
+    return 2;
+  fflush(stdout);
+  pid = vfork();
+  if (pid == 0) {
+    usleep(50000);
+    write(order[1], "c", 1);
+    _exit(0);
+  }
+  write(order[1], "p", 1);
+  char seen[3] = {0};
+  check("vfork-parent-waits", read(order[0], seen, 2) == 2 && strcmp(seen, "cp") == 0 &&
+                                  waitpid(pid, &status, 0) == pid,
+        "order %s", seen);
+  close(order[0]);
+  close(order[1]);
+
   char *spawn_argv[] = {"sh", "-c", "exit 9", NULL};
   int spawned = posix_spawn(&pid, "/bin/sh", NULL, NULL, spawn_argv, environ);
   check("posix-spawn", spawned == 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&

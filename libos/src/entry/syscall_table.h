@@ -94,8 +94,8 @@
                                   "files with a path are carried (reopened: the offset is not shared), " \
                                   "pipes, sockets and other fds are closed in the child; MAP_SHARED "  \
                                   "anonymous memory is copied, not shared")                         \
-    SYSCALL(58, vfork, Partial, "", "as fork (the child has a copy of the memory); the parent does " \
-                                   "not wait for the exec")                                       \
+    SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
+                                   "the child has a copy of the memory, not the parent's")        \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \
                                        "bits are not applied (AT_SECURE is 0)")                   \
     SYSCALL(60, exit, Full, "i", "")                                                               \

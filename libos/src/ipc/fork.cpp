@@ -110,6 +110,10 @@ struct Child {
     Child* next;
 };
 
+// A vfork child's channel to its parent, which waits for a byte on it (or its end) until
+// the child has exec'd or ended.
+PalHandle* g_vfork_parent;
+
 constinit Mutex g_children_lock{LockRank::Children};
 Child* g_children;
 constinit WaitQueue g_child_exits;
@@ -305,6 +309,7 @@ Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid
     e.u32(req.child_settid);
     e.u32(req.child_cleartid);
     e.u64(req.child_tid);
+    e.u32(req.vfork);
     (void)child_pid;
     return put(out, Tag::Thread, e);
 }
@@ -571,11 +576,11 @@ Result<void> restore_signals(Decoder& d) {
 
 Result<void> restore_thread(Decoder& d, Restore& r) {
     uint64_t fs_base, sigmask, alt_sp, alt_size, child_tid;
-    uint32_t alt_flags, settid, cleartid;
+    uint32_t alt_flags, settid, cleartid, vfork;
     ThreadAttrs attrs;
     if (!d.get(r.ctx, sizeof(*r.ctx)) || !d.u64(&fs_base) || !d.u64(&sigmask) || !d.u64(&alt_sp) ||
         !d.u64(&alt_size) || !d.u32(&alt_flags) || !d.get(&attrs, sizeof(attrs)) || !d.u32(&settid) ||
-        !d.u32(&cleartid) || !d.u64(&child_tid) || !d.finished())
+        !d.u32(&cleartid) || !d.u64(&child_tid) || !d.u32(&vfork) || !d.finished())
         return Errno(EINVAL);
     Thread* t = current_thread();
     TRY(pal_result(g_pal->set_fs_base(fs_base)));
@@ -591,6 +596,7 @@ Result<void> restore_thread(Decoder& d, Restore& r) {
         t->clear_child_tid = child_tid;
     r.set_child_tid = settid != 0;  // written once the memory is back
     r.child_tid = child_tid;
+    g_vfork_parent = vfork ? g_boot->parent_channel : nullptr;
     return {};
 }
 
@@ -829,6 +835,12 @@ Result<long> process_fork(const ForkRequest& req) {
         g_pal->stream_close(process);
         return Errno(answered && answer == ENOMEM ? ENOMEM : EAGAIN);
     }
+    if (req.vfork) {
+        // vfork: the parent goes on once the child has exec'd (a byte) or ended (the end
+        // of the channel).
+        uint8_t done;
+        (void)ChannelSource(channel).read(&done, 1);
+    }
     if (req.parent_settid) {
         uint32_t tid = uint32_t(pid);
         (void)copy_to_user(req.parent_tid, &tid, sizeof(tid));
@@ -960,6 +972,14 @@ Result<bool> child_signal(int pid, int sig) {
         found = true;
     }
     return found;
+}
+
+void fork_vfork_release() {
+    PalHandle* parent = __atomic_exchange_n(&g_vfork_parent, nullptr, __ATOMIC_ACQ_REL);
+    if (parent) {
+        uint8_t done = 1;
+        (void)ChannelSink(parent).write(&done, 1);
+    }
 }
 
 void children_kill_all() {

@@ -17,7 +17,7 @@ struct ForkRequest {
     bool parent_settid, child_settid, child_cleartid;
     uint64_t parent_tid, child_tid;
     int exit_signal;       // sent to the parent when the child ends (SIGCHLD, or 0: none)
-    bool vfork;            // the parent waits until the child has started
+    bool vfork;            // the parent waits until the child has exec'd or ended
 };
 
 // Creates a child process; returns its pid. EAGAIN when no process can be started or the
@@ -49,6 +49,9 @@ struct WaitResult {
 // Waits for a child to end (ECHILD when there is none to wait for; ERESTARTSYS on a
 // signal) and reaps it unless WNOWAIT.
 Result<WaitResult> process_wait_child(const WaitRequest& req);
+
+// execve in a vfork child: its parent goes on now (an exit releases it by ending).
+void fork_vfork_release();
 
 // kill(2) of child `pid` (0: every child): false when there is no such child. Signals go
 // as host signals for now, so only those a carbyne-pal takes from the host can be sent

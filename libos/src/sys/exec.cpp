@@ -17,6 +17,7 @@
 #include <linux/stat.h>
 
 #include "../fs/path.h"
+#include "../ipc/fork.h"
 #include "../loader/program.h"
 #include "../mm/mm.h"
 #include "../proc/process.h"
@@ -204,6 +205,7 @@ Result<long> do_execveat(int dirfd, uint64_t user_path, uint64_t user_argv, uint
         g_process.attrs.not_dumpable = false;
     }
     g_process.fds.close_on_exec();
+    fork_vfork_release();
     signal_reset_for_exec();
     posix_timers_delete_all();
     g_pal->set_fs_base(0);
