@@ -77,6 +77,7 @@ const PalApi g_api = {
     .channel_recv_handle = channel_recv_handle,
     .pipe_create = pipe_create,
     .channel_pair = channel_pair,
+    .stream_seek = stream_seek,
     .debug_log = debug_log,
     .fs_mkdir = fs_mkdir,
     .fs_rename = fs_rename,

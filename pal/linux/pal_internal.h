@@ -176,6 +176,7 @@ PalError channel_send_handle(PalHandle* channel, PalHandle* h);
 PalError channel_recv_handle(PalHandle* channel, PalHandle** out);
 PalError pipe_create(PalHandle** read_end, PalHandle** write_end);
 PalError channel_pair(PalHandle** a, PalHandle** b);
+PalError stream_seek(PalHandle* h, int64_t offset, int whence, uint64_t* pos);
 [[noreturn]] void process_kill_self(int sig);
 void debug_log(const char* text, size_t size);
 PalError fs_mkdir(PalHandle* root, const char* path, uint32_t mode);

@@ -132,6 +132,19 @@ PalError stream_read(PalHandle* h, uint64_t offset, void* buf, size_t size, size
     }
 }
 
+PalError stream_seek(PalHandle* h, int64_t offset, int whence, uint64_t* pos) {
+    if (!h || h->type != PAL_TYPE_FILE)
+        return PAL_E_BADHANDLE;
+    if (whence < 0 || whence > 2)
+        return PAL_E_INVAL;
+    long ret = host_syscall3(__NR_lseek, h->fd, long(offset), whence);
+    if (host_failed(ret))
+        return error_from_host(ret);
+    if (pos)
+        *pos = uint64_t(ret);
+    return PAL_OK;
+}
+
 PalError stream_write(PalHandle* h, uint64_t offset, const void* buf, size_t size, size_t* done) {
     if (!is_stream_type(h))
         return h && h->type == PAL_TYPE_DIR ? PAL_E_ISDIR : PAL_E_BADHANDLE;

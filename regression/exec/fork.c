@@ -177,6 +177,21 @@ int main(void) {
   status = run_child(child_file, NULL);
   check("fork-file-inherited", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
 
+  // One open file description in parent and child: one offset.
+  ftruncate(g_data_fd, 0);
+  lseek(g_data_fd, 0, SEEK_SET);
+  write(g_data_fd, "ab", 2);
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0)
+    _exit(write(g_data_fd, "cd", 2) == 2 ? 0 : 1);
+  waitpid(pid, &status, 0);
+  write(g_data_fd, "ef", 2);
+  char shared[8] = {0};
+  check("fork-shared-offset", pread(g_data_fd, shared, 7, 0) == 6 && strcmp(shared, "abcdef") == 0 &&
+                                  lseek(g_data_fd, 0, SEEK_CUR) == 6,
+        "file holds %s", shared);
+
   status = run_child(child_exec, NULL);
   check("fork-exec-wait", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
 

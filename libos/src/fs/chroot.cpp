@@ -62,7 +62,7 @@ public:
     Result<size_t> read(IoBuf buf, size_t size) override {
         TRY(io_check(buf, size));
         size_t done = 0;
-        if (!m_seekable) {
+        if (!m_seekable || shared()) {
             TRY(pal_result(g_pal->stream_read(m_handle, PAL_NO_OFFSET, reinterpret_cast<void*>(buf.addr), size, &done)));
             return done;
         }
@@ -75,7 +75,7 @@ public:
     Result<size_t> write(IoBuf buf, size_t size) override {
         TRY(io_check(buf, size));
         size_t done = 0;
-        if (!m_seekable) {
+        if (!m_seekable || shared()) {
             TRY(pal_result(g_pal->stream_write(m_handle, PAL_NO_OFFSET, reinterpret_cast<const void*>(buf.addr), size, &done)));
             return done;
         }
@@ -114,6 +114,13 @@ public:
     Result<int64_t> seek(int64_t offset, int whence) override {
         if (!m_seekable)
             return m_is_chardev ? Result<int64_t>(0) : Result<int64_t>(Errno(ESPIPE));
+        if (shared()) {
+            if (whence < 0 || whence > 2)
+                return Errno(EINVAL);
+            uint64_t pos = 0;
+            TRY(pal_result(g_pal->stream_seek(m_handle, offset, whence, &pos)));
+            return int64_t(pos);
+        }
         int64_t base = 0;
         if (whence == 1 /* SEEK_CUR */) {
             base = int64_t(position());
@@ -176,6 +183,18 @@ public:
 
     PalHandle* pal_file() override { return m_seekable ? m_handle : nullptr; }
 
+    // From now on the host keeps the offset (seek moves it, reads and writes use it): the
+    // handle may be passed to another process, which then shares it.
+    Result<PalHandle*> share_host() override {
+        if (m_seekable && !shared()) {
+            uint64_t pos = position();
+            TRY(pal_result(g_pal->stream_seek(m_handle, int64_t(pos), 0, nullptr)));
+            __atomic_store_n(&m_shared, true, __ATOMIC_RELEASE);
+        }
+        return m_handle;
+    }
+    void set_shared() { m_shared = true; }
+
     void set_chardev() { m_is_chardev = true; }
 
 private:
@@ -185,9 +204,15 @@ private:
         f();
     }
     uint64_t position() {
+        if (shared()) {
+            uint64_t pos = 0;
+            g_pal->stream_seek(m_handle, 0, 1 /* SEEK_CUR */, &pos);
+            return pos;
+        }
         SpinGuard g(m_lock);
         return m_pos;
     }
+    bool shared() const { return __atomic_load_n(&m_shared, __ATOMIC_ACQUIRE); }
     // FIXME: two threads reading one description at once may both read at the same
     // offset; Linux serialises them with f_pos_lock. Needs a sleeping lock (threads issue).
     void advance(uint64_t from, size_t done) {
@@ -199,6 +224,7 @@ private:
     PalHandle* m_handle;
     bool m_seekable;
     bool m_is_chardev = false;
+    bool m_shared = false;  // the host keeps the offset (share_host)
     uint64_t m_pos = 0;
 };
 
@@ -498,6 +524,18 @@ Result<FileSystem*> chroot_create(const char* host_root) {
         return Errno(ENOMEM);
     }
     return fs;
+}
+
+Result<File*> host_file_adopt(PalHandle* h, uint32_t flags, const char* path) {
+    PalStreamAttr attr;
+    TRY(pal_result(g_pal->stream_attributes(h, &attr)));
+    if (attr.type != PAL_TYPE_FILE)
+        return Errno(EINVAL);
+    auto* hf = make<HostFile>(h, flags, path, true);
+    if (!hf)
+        return Errno(ENOMEM);
+    hf->set_shared();
+    return static_cast<File*>(hf);
 }
 
 }  // namespace carbyne::libos::fs

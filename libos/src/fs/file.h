@@ -107,6 +107,10 @@ public:
         return Errno(ENODEV);
     }
     virtual bool is_console() const { return false; }
+    // fork: makes this open file description one that processes share through its host
+    // handle (one offset, moved by the host from now on) and returns that handle to pass
+    // to the child; EOPNOTSUPP for files that cannot (the default).
+    virtual Result<PalHandle*> share_host() { return Errno(EOPNOTSUPP); }
     // Which console (PalConsole) a console file is; -1 for any other file.
     virtual int console_index() const { return -1; }
     // mmap of this file makes anonymous memory (/dev/zero: private or shared, as Linux).

@@ -140,6 +140,9 @@ const Mount* vfs_parent_mount(const Resolved& r);
 
 // Opens the console device (fd 0, 1, 2 at boot).
 Result<File*> console_open(PalConsole which);
+// A fork child's end of an open host file its parent shares (File::share_host): the same
+// host file description, offset included, named `path`. The file takes the handle.
+Result<File*> host_file_adopt(PalHandle* h, uint32_t flags, const char* path);
 
 // The file systems a manifest can mount.
 Result<FileSystem*> chroot_create(const char* host_root);

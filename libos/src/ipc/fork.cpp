@@ -11,8 +11,10 @@
 // anonymous memory becomes a private copy; memory without PROT_READ travels empty; a
 // private page swapped out by the host at the moment of the fork is not seen as resident.
 //
-// Descriptors: consoles, files with a path (reopened at their offset) and pipes (moved to
-// a host pipe, see net/pipe.h) are carried, dups stay dups; other kinds (sockets,
+// Descriptors: consoles, host files (their host handle passed: one open file
+// description, its offset kept by the host from then on), other files with a path
+// (reopened at their offset), and pipes (moved to a host pipe, see net/pipe.h) are
+// carried, dups stay dups; other kinds (sockets,
 // eventfds, FIFOs...) cannot cross processes yet: the child gets a
 // stand-in of the same name that can be closed and duplicated but whose reads and writes
 // fail with EIO (a warning says so once per fork).
@@ -29,6 +31,7 @@
 #include <linux/fcntl.h>
 #include <linux/wait.h>
 
+#include "../fs/dentry.h"
 #include "../fs/file.h"
 #include "../fs/pseudo.h"
 #include "../fs/vfs.h"
@@ -314,7 +317,7 @@ Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid
     return put(out, Tag::Thread, e);
 }
 
-enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5 };
+enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6 };
 
 // A pipe's end: its pipe becomes shared by processes, the record names it and its side,
 // and its host end follows on the channel. False (nothing written) when it cannot be.
@@ -395,6 +398,11 @@ Result<void> save_fds(ChannelSink& out) {
                 warned = true;
                 e.u32(uint32_t(FdKind::Unshared));
                 e.str(len.ok() ? path : "anon_inode:[unshared]");
+            } else if (auto host = f->share_host(); host.ok()) {
+                // One open file description in both processes: the host's, offset and all.
+                e.u32(uint32_t(FdKind::SharedFile));
+                e.str(path);
+                pass = host.value();
             } else {
                 auto pos = f->seek(0, 1 /* SEEK_CUR */);
                 e.u32(uint32_t(FdKind::Path));
@@ -517,6 +525,19 @@ struct Restore {
     bool set_child_tid;     // CLONE_CHILD_SETTID: the child's tid goes to child_tid at the end
     uint64_t child_tid;
 };
+
+// Gives a file the child made from a handle its mount and dentry, when the path still
+// names something (for /proc/self/fd, fstatfs, renames).
+void name_file(fs::File* f, const char* path) {
+    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
+    if (!r)
+        return;
+    if (fs::vfs_resolve("/", path, true, r).ok() && r->exists) {
+        f->set_mount(r->mount);
+        f->set_dentry(fs::dentry_get(r->path));
+    }
+    kfree(r);
+}
 
 Result<fs::File*> open_path(const char* path, uint32_t flags) {
     auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
@@ -643,6 +664,19 @@ Result<void> restore_fd(Decoder& d, PalHandle* channel) {
             return end.error();
         }
         f = end.value();
+    } else if (kind == uint32_t(FdKind::SharedFile)) {
+        const char* path;
+        if (!d.str(&path, fs::kPathMax) || !d.finished())
+            return Errno(EINVAL);
+        PalHandle* host = nullptr;
+        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
+        auto adopted = fs::host_file_adopt(host, flags, path);
+        if (!adopted.ok()) {
+            g_pal->stream_close(host);
+            return adopted.error();
+        }
+        f = adopted.value();
+        name_file(f, path);
     } else if (kind == uint32_t(FdKind::Unshared)) {
         const char* name;
         if (!d.str(&name, fs::kPathMax) || !d.finished())

@@ -381,7 +381,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 14
+#define PAL_API_VERSION 15
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -544,6 +544,10 @@ typedef struct PalApi {
     /* Two connected channels (PAL_TYPE_CHANNEL), as process_create's: one end is passed
      * over another channel to a process that has no channel to this one yet. */
     PalError (*channel_pair)(PalHandle** a, PalHandle** b);
+    /* Moves a file handle's own position (the one PAL_NO_OFFSET reads and writes at), as
+     * lseek(2): `whence` 0 from the start, 1 from the position, 2 from the end; *pos gets
+     * the new one. Handles passed over a channel share it (one open file description). */
+    PalError (*stream_seek)(PalHandle* h, int64_t offset, int whence, uint64_t* pos);
 
     /* -- Diagnostics -------------------------------------------------------------------- */
     /* Writes a log line to the log destination chosen by the manifest (stderr or a file). */
