@@ -13,9 +13,9 @@
 //
 // Descriptors: consoles, host files (their host handle passed: one open file
 // description, its offset kept by the host from then on), other files with a path
-// (reopened at their offset), and pipes (moved to a host pipe, see net/pipe.h) are
-// carried, dups stay dups; other kinds (sockets,
-// eventfds, FIFOs...) cannot cross processes yet: the child gets a
+// (reopened at their offset), host sockets (their handle passed), and pipes (moved to a
+// host pipe, see net/pipe.h) are carried, dups stay dups; other kinds (AF_UNIX sockets,
+// eventfds, FIFOs, epoll...) cannot cross processes yet: the child gets a
 // stand-in of the same name that can be closed and duplicated but whose reads and writes
 // fail with EIO (a warning says so once per fork).
 //
@@ -37,6 +37,7 @@
 #include "../fs/vfs.h"
 #include "../mm/mm.h"
 #include "../net/pipe.h"
+#include "../net/socket.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "../proc/wait.h"
@@ -317,7 +318,21 @@ Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid
     return put(out, Tag::Thread, e);
 }
 
-enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6 };
+enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7 };
+
+// A host socket: one open file description in both processes; its host handle follows.
+bool socket_share(fs::File* f, Encoder& e, PalHandle** pass) {
+    auto host = f->share_host();
+    if (!host.ok())
+        return false;
+    auto* s = static_cast<net::Socket*>(f);
+    e.u32(uint32_t(FdKind::Socket));
+    e.u32(uint32_t(s->family()));
+    e.u32(uint32_t(s->type()));
+    e.u32(uint32_t(s->protocol()));
+    *pass = host.value();
+    return true;
+}
 
 // A pipe's end: its pipe becomes shared by processes, the record names it and its side,
 // and its host end follows on the channel. False (nothing written) when it cannot be.
@@ -383,6 +398,8 @@ Result<void> save_fds(ChannelSink& out) {
             e.u32(uint32_t(first));
         } else if (f->kind() == fs::FileKind::Pipe && pipe_share(f, e, &pass)) {
             // (pipe_share wrote the record's rest)
+        } else if (f->kind() == fs::FileKind::Socket && socket_share(f, e, &pass)) {
+            // (socket_share too)
         } else if (f->console_index() >= 0) {
             e.u32(uint32_t(FdKind::Console));
             e.u32(uint32_t(f->console_index()));
@@ -664,6 +681,18 @@ Result<void> restore_fd(Decoder& d, PalHandle* channel) {
             return end.error();
         }
         f = end.value();
+    } else if (kind == uint32_t(FdKind::Socket)) {
+        uint32_t family, type, protocol;
+        if (!d.u32(&family) || !d.u32(&type) || !d.u32(&protocol) || !d.finished())
+            return Errno(EINVAL);
+        PalHandle* host = nullptr;
+        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
+        auto adopted = net::inet_socket_adopt(int(family), int(type), int(protocol), flags, host);
+        if (!adopted.ok()) {
+            g_pal->stream_close(host);
+            return adopted.error();
+        }
+        f = adopted.value();
     } else if (kind == uint32_t(FdKind::SharedFile)) {
         const char* path;
         if (!d.str(&path, fs::kPathMax) || !d.finished())

@@ -428,6 +428,9 @@ public:
 
     uint32_t poll_events() override { return poll_events_from_pal(host_ready(PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)); }
     PalHandle* poll_handle() override { return m_handle; }
+    // fork: the host socket is one open file description in both processes (a listener
+    // that parent and children accept on, as prefork servers do).
+    Result<PalHandle*> share_host() override { return m_handle; }
 
 private:
     static uint32_t put(void* value, uint32_t len, int32_t v) {
@@ -527,6 +530,15 @@ Result<Socket*> inet_socket_create(int family, int type, int protocol, uint32_t 
         g_pal->stream_close(h);
         return Errno(ENOMEM);
     }
+    return s;
+}
+
+Result<Socket*> inet_socket_adopt(int family, int type, int protocol, uint32_t flags, PalHandle* h) {
+    if ((family != AF_INET && family != AF_INET6) || (type != SOCK_STREAM && type != SOCK_DGRAM))
+        return Errno(EINVAL);
+    Socket* s = make<InetSocket>(family, type, protocol, flags, h);
+    if (!s)
+        return Errno(ENOMEM);
     return s;
 }
 

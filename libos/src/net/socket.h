@@ -155,6 +155,8 @@ Result<void> socket_create_pair(int family, int type, int protocol, uint32_t fla
 
 // The families (inet.cpp, unix.cpp).
 Result<Socket*> inet_socket_create(int family, int type, int protocol, uint32_t flags);
+// A fork child's end of a host socket its parent shares (File::share_host); takes `h`.
+Result<Socket*> inet_socket_adopt(int family, int type, int protocol, uint32_t flags, PalHandle* h);
 Result<Socket*> unix_socket_create(int type, int protocol, uint32_t flags);
 Result<void> unix_socket_pair(int type, int protocol, uint32_t flags, Socket** a, Socket** b);
 
