@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -365,6 +366,44 @@ int main(void) {
         "status %#x", status);
   close(ready[0]);
   CHECK_FAILS_WITH("kill-no-such-process-esrch", kill(4000000, 0), ESRCH);
+
+  // A MAP_SHARED mapping of a /dev/shm file is one memory in parent and child; a
+  // process-shared semaphore in it works both ways.
+  char shm_name[64];
+  snprintf(shm_name, sizeof(shm_name), "/fork-test-%08x", nonce);
+  int shm_fd = shm_open(shm_name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  if (shm_fd < 0 || ftruncate(shm_fd, 4096) != 0)
+    return 2;
+  struct shared_page {
+    sem_t to_child, to_parent;
+    int counter;
+  } *sp = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, shm_fd, 0);
+  if (sp == MAP_FAILED)
+    return 2;
+  close(shm_fd);
+  shm_unlink(shm_name);
+  sem_init(&sp->to_child, 1, 0);
+  sem_init(&sp->to_parent, 1, 0);
+  sp->counter = 1;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0) {
+    for (int i = 0; i < 50; i++) {
+      sem_wait(&sp->to_child);
+      sp->counter++;
+      sem_post(&sp->to_parent);
+    }
+    _exit(0);
+  }
+  for (int i = 0; i < 50; i++) {
+    sp->counter++;
+    sem_post(&sp->to_child);
+    sem_wait(&sp->to_parent);
+  }
+  check("fork-shared-memory-semaphores", waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                                             WEXITSTATUS(status) == 0 && sp->counter == 101,
+        "counter %d, status %#x", sp->counter, status);
+  munmap(sp, 4096);
 
   // SIGCHLD ignored: children are reaped as they end; wait blocks until they have, then
   // reports ECHILD.

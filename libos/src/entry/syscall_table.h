@@ -89,11 +89,13 @@
                                         "16384 at once (EAGAIN beyond); processes as fork (see fork), " \
                                         "CLONE_VM only with CLONE_VFORK (posix_spawn: the child gets a " \
                                         "copy); no namespaces, CLONE_PARENT or CLONE_PIDFD (ENOSYS)") \
-    SYSCALL(57, fork, Partial, "", "a fresh PAL process restored from a checkpoint; only the first "   \
-                                  "process of an instance forks yet (others: EAGAIN); consoles and " \
-                                  "files with a path are carried (reopened: the offset is not shared), " \
-                                  "pipes, sockets and other fds are closed in the child; MAP_SHARED "  \
-                                  "anonymous memory is copied, not shared")                         \
+    SYSCALL(57, fork, Partial, "", "a fresh PAL process restored from a checkpoint; consoles, host "  \
+                                  "files and sockets (one open file description), pipes and "   \
+                                  "MAP_SHARED file mappings (tmpfs and /dev/shm too) are shared; " \
+                                  "other files with a path are reopened (own offset); AF_UNIX "  \
+                                  "sockets, eventfds, FIFOs and epoll are stand-ins failing with " \
+                                  "EIO; MAP_SHARED anonymous memory is copied, not shared; tmpfs " \
+                                  "contents are each process's own")                             \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
                                    "the child has a copy of the memory, not the parent's")        \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \
@@ -273,7 +275,10 @@
                                            "ignores later clock changes; no WAIT_REQUEUE_PI or "   \
                                            "CMP_REQUEUE_PI (ENOSYS: glibc and musl do not use "    \
                                            "them); WAKE_OP and PI calls on a word mapped read-only " \
-                                           "end the process instead of EFAULT")                    \
+                                           "end the process instead of EFAULT; a shared (non-"     \
+                                           "PRIVATE) WAIT in an instance of several processes "    \
+                                           "looks at the word every 1 ms (another process's WAKE " \
+                                           "does not reach it yet)")                               \
     SYSCALL(203, sched_setaffinity, Partial, "izp", "recorded per thread and answered by "         \
                                                     "sched_getaffinity; the host thread is not "   \
                                                     "pinned (getcpu may name any CPU)")            \

@@ -449,9 +449,25 @@ bool file_reopenable(fs::File* f, char* path) {
     return len.ok() && !deleted && path[0] == '/';
 }
 
+// How the child maps a VMA again: anonymous memory, the host file at its path (a chroot
+// mount's: its name stays), or the host object behind the file, passed (tmpfs, memfd: the
+// child's tmpfs does not have it).
+enum class VmaSource : uint32_t { Anonymous = 0, Path = 1, Handle = 2 };
+
 Result<void> save_vma(const mm::VmaSnapshot& v, void* arg) {
     auto* s = static_cast<VmaSave*>(arg);
-    bool by_file = file_reopenable(v.file, s->path);
+    VmaSource source = VmaSource::Anonymous;
+    PalHandle* pass = nullptr;
+    if (v.file && v.file->pal_file() && file_reopenable(v.file, s->path)) {
+        source = VmaSource::Path;
+    } else if (v.file && !v.file->maps_as_anonymous()) {
+        auto h = v.file->map_handle();
+        if (h.ok()) {
+            source = VmaSource::Handle;
+            pass = h.value();
+        }
+    }
+    bool by_file = source != VmaSource::Anonymous;
     bool shared_file = by_file && (v.flags & mm::kVmaShared);
     Encoder e;
     e.u64(v.start);
@@ -459,10 +475,12 @@ Result<void> save_vma(const mm::VmaSnapshot& v, void* arg) {
     e.u32(uint32_t(v.prot));
     e.u32(v.flags);
     e.u64(v.offset);
-    e.u32(by_file);
+    e.u32(uint32_t(source));
     e.u32(v.file ? v.file->flags() : 0);
-    e.str(by_file ? s->path : "");
+    e.str(source == VmaSource::Path ? s->path : "");
     TRY(put(*s->out, Tag::Vma, e));
+    if (pass)
+        TRY(pal_result(g_pal->channel_send_handle(s->out->channel(), pass)));
     // A private file mapping never writable holds the file's bytes only: mapping the file
     // again is its copy.
     bool file_bytes_only = by_file && !(v.flags & mm::kVmaWritten);
@@ -741,23 +759,31 @@ Result<void> restore_vma(Decoder& d, Restore& r) {
         !d.u32(&file_flags) || !d.str(&path, fs::kPathMax) || !d.finished())
         return Errno(EINVAL);
     fs::File* file = nullptr;
-    if (by_file) {
+    PalHandle* handle = nullptr;
+    if (by_file == uint32_t(VmaSource::Path)) {
         auto opened = open_path(path, file_flags & ~uint32_t(O_PATH));
         if (!opened.ok()) {
             log_error("fork: the child cannot map %s again (errno %d)", path, opened.error().code);
             return opened.error();
         }
         file = opened.value();
-    } else {
+    } else if (by_file == uint32_t(VmaSource::Handle)) {
+        TRY(pal_result(g_pal->channel_recv_handle(r.channel, &handle)));
+    } else if (by_file == uint32_t(VmaSource::Anonymous)) {
         flags |= mm::kVmaAnonymous;
+    } else {
+        return Errno(EINVAL);
     }
-    mm::VmaSnapshot v{start, end, int(prot), flags, file, offset};
+    mm::VmaSnapshot v{start, end, int(prot), flags, file, offset, handle};
     auto mapped = mm::map_restored(v);
     if (file)
         file->unref();  // the VMA holds its own reference
+    if (handle)
+        g_pal->stream_close(handle);  // the mapping keeps the host object
     TRY(mapped);
     r.vma = v;
     r.vma.file = nullptr;
+    r.vma.handle = nullptr;
     r.vma_open = true;
     return {};
 }

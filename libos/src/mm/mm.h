@@ -3,6 +3,7 @@
 #pragma once
 
 #include <libos/result.h>
+#include <pal/pal.h>
 #include <stdint.h>
 
 #include "vma.h"
@@ -58,6 +59,7 @@ struct VmaSnapshot {
     uint32_t flags;
     fs::File* file;
     uint64_t offset;
+    PalHandle* handle = nullptr;  // map_restored: the host object to map when `file` is null
 };
 // Calls `fn(snapshot, arg)` for every VMA in address order with the VMA lock held shared:
 // nothing maps or unmaps meanwhile, as Linux holds the mm during fork. `fn` may read the

@@ -432,7 +432,7 @@ Result<void> map_restored(const VmaSnapshot& vma) {
     if (!page_aligned(vma.start) || !page_aligned(vma.end) || vma.end <= vma.start || !user_range_ok(vma.start, len))
         return Errno(EINVAL);
     bool shared = (vma.flags & kVmaShared) != 0;
-    PalHandle* handle = vma.file ? TRY(vma.file->map_handle()) : nullptr;
+    PalHandle* handle = vma.file ? TRY(vma.file->map_handle()) : vma.handle;
     FileIds ids(vma.file);
     Released released;
     LockGuard g(g_vma_lock);
@@ -440,13 +440,13 @@ Result<void> map_restored(const VmaSnapshot& vma) {
         return Errno(EINVAL);
     TRY(ensure_capacity(3));
     // Writable while the pages arrive (a shared file mapping gets nothing: the file has it).
-    int prot = shared && vma.file ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
+    int prot = shared && handle ? vma.prot : vma.prot | PROT_READ | PROT_WRITE;
     if (vma.prot == PROT_NONE)
         prot = PROT_NONE;
     uint32_t pal_flags = PAL_MEM_NOREPLACE | ((vma.flags & kVmaNoReserve) ? PAL_MEM_NORESERVE : 0) |
-                         (shared && vma.file ? PAL_MEM_SHARED : 0);
+                         (shared && handle ? PAL_MEM_SHARED : 0);
     void* out = nullptr;
-    PalError e = vma.file ? g_pal->file_map(handle, reinterpret_cast<void*>(vma.start), len, vma.offset, prot,
+    PalError e = handle ? g_pal->file_map(handle, reinterpret_cast<void*>(vma.start), len, vma.offset, prot,
                                             pal_flags, &out)
                           : g_pal->memory_alloc(reinterpret_cast<void*>(vma.start), len, prot, pal_flags, &out);
     TRY(pal_result(e));

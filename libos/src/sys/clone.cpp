@@ -61,6 +61,7 @@ Result<long> clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, u
 }  // namespace
 
 Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
+bool process_instance_shared();
 
 Result<long> sys_clone(const SyscallArgs& a) {
     uint64_t flags = a.u64(0);
@@ -149,11 +150,22 @@ Result<long> sys_futex(const SyscallArgs& a) {
     case FUTEX_WAIT:
         val3 = kFutexBitsetAll;
         [[fallthrough]];
-    case FUTEX_WAIT_BITSET:
+    case FUTEX_WAIT_BITSET: {
         if (!val3)
             return Errno(EINVAL);
-        TRY(futex_wait(uaddr, val, deadline, val3));
+        // A process-shared futex may be woken from another process, whose wake does not
+        // reach this one's waiters yet: once the instance has several processes, such a
+        // wait looks at the word again every millisecond (a wake-up futex(2) allows).
+        constexpr uint64_t kSharedPollNs = 1000000;
+        bool poll = shared && process_instance_shared();
+        uint64_t capped = poll ? deadline_after(kSharedPollNs) : deadline;
+        bool cut = poll && capped < deadline;
+        auto waited = futex_wait(uaddr, val, cut ? capped : deadline, val3);
+        if (!waited.ok() && waited.error().code == ETIMEDOUT && cut)
+            return 0;
+        TRY(waited);
         return 0;
+    }
     case FUTEX_WAKE:
         val3 = kFutexBitsetAll;
         [[fallthrough]];

@@ -1,5 +1,6 @@
 // fork, vfork, clone of a new process (from clone.cpp), wait4, waitid
 #include <carbyne/string.h>
+#include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/resource.h>
 #include <linux/sched.h>
@@ -15,6 +16,7 @@ namespace carbyne::libos {
 namespace {
 
 constexpr int kSigchld = 17;
+bool g_forked;
 constexpr uint64_t kProcessCloneFlags = CLONE_VM | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT_SETTID |
                                         CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_SYSVSEM | CLONE_DETACHED |
                                         0xff /* the exit signal */;
@@ -31,6 +33,7 @@ Result<long> fork_with(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint
     req.child_tid = child_tid;
     req.exit_signal = int(flags & 0xff);
     req.vfork = (flags & CLONE_VFORK) != 0;
+    __atomic_store_n(&g_forked, true, __ATOMIC_RELAXED);
     return process_fork(req);
 }
 
@@ -49,6 +52,10 @@ Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, 
         return Errno(EPERM);
     return fork_with(flags, stack, parent_tid, child_tid, tls);
 }
+
+// Whether memory may be shared with another process of the instance: this one was forked,
+// or has forked.
+bool process_instance_shared() { return g_boot->parent_channel != nullptr || __atomic_load_n(&g_forked, __ATOMIC_RELAXED); }
 
 Result<long> sys_fork(const SyscallArgs&) { return fork_with(kSigchld, 0, 0, 0, 0); }
 
