@@ -252,9 +252,12 @@ Result<uint32_t> Pipe::open_fifo_end(bool reads, bool writes, bool nonblock) {
     uint32_t seen = 0;  // the partner side's open count when this end came
     uint32_t hup_after = 0;
     bool wait = false;
+    // A pipe shared by processes: the ends the other processes hold are not counted here,
+    // so an open neither waits for a partner nor is refused for lack of one.
+    bool local = !shared();
     {
         SpinGuard g(m_lock);
-        if (writes && !reads && !m_readers && nonblock)
+        if (local && writes && !reads && !m_readers && nonblock)
             return Errno(ENXIO);
         if (reads) {
             m_readers++;
@@ -277,7 +280,7 @@ Result<uint32_t> Pipe::open_fifo_end(bool reads, bool writes, bool nonblock) {
         }
     }
     m_open_queue.wake(kEndOpened);
-    if (!wait)
+    if (!wait || !local)
         return hup_after;
     auto r = wait_until(m_open_queue, kEndOpened, kNoDeadline, [&] {
         SpinGuard g(m_lock);

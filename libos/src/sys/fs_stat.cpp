@@ -67,9 +67,23 @@ Result<void> stat_at(int dirfd, uint64_t path, uint32_t flags, fs::Stat* out) {
     ResolvedBox box;
     if (!box.get())
         return Errno(ENOMEM);
-    TRY(resolve_user_path(dirfd, path, !(flags & AT_SYMLINK_NOFOLLOW), box.get()));
-    if (!box.get()->exists)
+    bool follow = !(flags & AT_SYMLINK_NOFOLLOW);
+    TRY(resolve_user_path(dirfd, path, follow, box.get()));
+    if (!box.get()->exists) {
+        // /proc/self/fd/N of a file without a path (a pipe, a socket): the file's own
+        // status, as Linux follows the link to its inode.
+        if (follow) {
+            ResolvedBox link;
+            if (link.get() && resolve_user_path(dirfd, path, false, link.get()).ok()) {
+                int fd = fs::vfs_proc_fd_link(*link.get());
+                if (fd >= 0) {
+                    FileRef f = TRY(g_process.fds.get(fd, true));
+                    return f->stat(out);
+                }
+            }
+        }
         return Errno(ENOENT);
+    }
     *out = box.get()->stat;
     return {};
 }
