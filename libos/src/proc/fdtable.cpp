@@ -55,7 +55,10 @@ Result<int> FdTable::reserve(int min_fd) {
             }
             if (end >= m_limit)
                 return Errno(EMFILE);
-            min_fd = end;  // the table is full below the limit: more room, then look there
+            // Nothing free from min_fd up to the table's end: more room, then look from
+            // there (never below what was asked: F_DUPFD 255 in a table of 64 is 255).
+            if (min_fd < end)
+                min_fd = end;
         }
         TRY(grow_to(min_fd));
     }
