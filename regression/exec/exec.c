@@ -230,9 +230,14 @@ int main(int argc, char **argv) {
       return after_fexecve(argv);
     return strcmp(argv[1], "after-threads") == 0 ? after_threads(argv) : after(argc, argv);
   }
-  char dir[PATH_MAX];
+  // A directory of this run's own under WORKDIR: the native and the Carbyne runs of one
+  // test may overlap.
+  char dir[PATH_MAX + 16], base[PATH_MAX];
   mkdir(argv[1], 0755);
-  if (!realpath(argv[1], dir))
+  if (!realpath(argv[1], base))
+    return 2;
+  snprintf(dir, sizeof(dir), "%s/run-XXXXXX", base);
+  if (!mkdtemp(dir))
     return 2;
   g_dir = dir;
   write_file("plain", "plain file\n", 11, 0644);
