@@ -268,7 +268,7 @@ int main(int argc, char **argv) {
   char fails[32];
   snprintf(fails, sizeof(fails), "EXEC_FAILS=%d", g_check_failures);
   char *envp[] = {"EXEC_TEST=value=1", NULL, fails, NULL};
-  char env_dir[PATH_MAX + 16];
+  char env_dir[PATH_MAX + 32];
   snprintf(env_dir, sizeof(env_dir), "EXEC_DIR=%s", dir);
   envp[1] = env_dir;
 
