@@ -56,7 +56,10 @@ int main(int argc, char **argv) {
   }
   int readonly = (v.f_flag & ST_RDONLY) != 0;
   // Not trusting statvfs alone: a directory that takes a new name is not read-only.
-  const char *probe = in_dir(dir, "probe");
+  // A name of this run's own: two native runs of the test may probe at once.
+  char probe_name[32];
+  snprintf(probe_name, sizeof(probe_name), "probe-%d", (int)getpid());
+  const char *probe = in_dir(dir, probe_name);
   int made = mkdir(probe, 0755) == 0;
   int probe_err = errno;
   if (made)
