@@ -17,12 +17,18 @@ the bench scripts) checks the log of each Carbyne run with `failure()`.
     import harness
     problem = harness.failure(stderr, "the carbyne run")   # None, or what went wrong
 
+And the host processes a run leaves behind (a Carbyne instance has one host process per
+process of the instance; none may outlive it):
+
+    left = harness.session_processes(sid)   # pids still in session sid, zombies aside
+
 As a command, for drivers written in shell:
 
     harness.py check-log FILE...   prints the failure lines and exits 1 when a file has
                                    one; exits 0 otherwise
 """
 
+import os
 import re
 import sys
 
@@ -49,6 +55,23 @@ def failure(log, what="the carbyne run"):
     shown = "\n".join("  " + line for line in lines[:SHOWN_LINES])
     more = f"\n  ... and {len(lines) - SHOWN_LINES} more" if len(lines) > SHOWN_LINES else ""
     return f"{what} logged a failure of the LibOS or the PAL:\n{shown}{more}"
+
+
+def session_processes(sid):
+    """The host processes still running in session `sid` (a zombie is only its parent's to
+    reap: not counted)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != "Z":
+            found.append(int(entry))
+    return found
 
 
 def read_log(path):

@@ -176,34 +176,37 @@ struct Idle {
 Idle g_idle;
 volatile int g_idle_lock;
 
-bool take_idle(const void* config, size_t size, PalHandle** process, PalHandle** channel) {
+void lock_idle() {
     while (__atomic_exchange_n(&g_idle_lock, 1, __ATOMIC_ACQUIRE))
         asm volatile("pause");
+}
+void unlock_idle() { __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE); }
+
+bool take_idle(const void* config, size_t size, PalHandle** process, PalHandle** channel) {
+    lock_idle();
     bool found = g_idle.process && g_idle.config == config && g_idle.size == size;
     if (found) {
         *process = g_idle.process;
         *channel = g_idle.channel;
         g_idle = Idle{};
     }
-    __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE);
+    unlock_idle();
     return found;
 }
 
 void put_idle(const void* config, size_t size) {
-    while (__atomic_exchange_n(&g_idle_lock, 1, __ATOMIC_ACQUIRE))
-        asm volatile("pause");
+    lock_idle();
     bool empty = !g_idle.process && !g_idle.starting;
     if (empty)
         g_idle.starting = true;  // claimed: another thread does not start one too
-    __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE);
+    unlock_idle();
     if (!empty)
         return;
     PalHandle *p = nullptr, *c = nullptr;
     PalError e = spawn(config, size, &p, &c);
-    while (__atomic_exchange_n(&g_idle_lock, 1, __ATOMIC_ACQUIRE))
-        asm volatile("pause");
+    lock_idle();
     g_idle = e == PAL_OK ? Idle{p, c, config, size, false} : Idle{};
-    __atomic_store_n(&g_idle_lock, 0, __ATOMIC_RELEASE);
+    unlock_idle();
 }
 
 }  // namespace

@@ -42,6 +42,7 @@
 #include "../proc/thread.h"
 #include "../proc/wait.h"
 #include "../signal/signal.h"
+#include "channel.h"
 #include "checkpoint.h"
 #include "leader.h"
 
@@ -58,22 +59,12 @@ constexpr uint64_t kMaxRecord = 1 << 20;    // every record but VmaPages
 constexpr uint64_t kChunkPages = 16384;     // pages described by one VmaPages record (64 MiB)
 constexpr int kSigchld = 17;
 
+// The checkpoint stream over a channel.
 class ChannelSink final : public ckpt::Sink {
 public:
     explicit ChannelSink(PalHandle* ch) : m_ch(ch) {}
     PalHandle* channel() const { return m_ch; }
-    Result<void> write(const void* data, size_t size) override {
-        auto* p = static_cast<const uint8_t*>(data);
-        while (size) {
-            size_t done = 0;
-            PalError e = g_pal->stream_write(m_ch, PAL_NO_OFFSET, p, size, &done);
-            if (e != PAL_OK)
-                return e == PAL_E_PIPE || e == PAL_E_CONNRESET ? Errno(EPIPE) : errno_from_pal(e);
-            p += done;
-            size -= done;
-        }
-        return {};
-    }
+    Result<void> write(const void* data, size_t size) override { return ipc::channel_write(m_ch, data, size); }
 
 private:
     PalHandle* m_ch;
@@ -83,20 +74,7 @@ class ChannelSource final : public ckpt::Source {
 public:
     explicit ChannelSource(PalHandle* ch) : m_ch(ch) {}
     PalHandle* channel() const { return m_ch; }
-    Result<void> read(void* data, size_t size) override {
-        auto* p = static_cast<uint8_t*>(data);
-        while (size) {
-            size_t done = 0;
-            PalError e = g_pal->stream_read(m_ch, PAL_NO_OFFSET, p, size, &done);
-            if (e != PAL_OK)
-                return errno_from_pal(e);
-            if (!done)
-                return Errno(EPIPE);
-            p += done;
-            size -= done;
-        }
-        return {};
-    }
+    Result<void> read(void* data, size_t size) override { return ipc::channel_read(m_ch, data, size); }
 
 private:
     PalHandle* m_ch;
@@ -107,7 +85,6 @@ private:
 struct Child {
     int pid;
     PalHandle* process;
-    PalHandle* channel;  // unused: the checkpoint's channel goes to the leader's service
     int exit_signal;
     bool ended;
     int code, status;  // CLD_*, and the exit code or signal
@@ -168,6 +145,40 @@ bool children_auto_reaped() {
     return a.handler == 1 || (a.flags & kSaNocldwait);
 }
 
+// Polls every child, recording in ended[] (room for `max`) those seen to end here first,
+// and with `auto_reap` moves the ended ones from the list to *reaped. Caller holds
+// g_children_lock. A child left unpolled for lack of room is polled next time.
+void sweep_locked(bool auto_reap, Child* ended, size_t max, size_t* n_ended, Child** reaped) {
+    for (Child** link = &g_children; *link;) {
+        Child* c = *link;
+        if (*n_ended < max && poll_child_locked(c))
+            ended[(*n_ended)++] = *c;
+        if (c->ended && auto_reap) {
+            *link = c->next;  // nobody waits for it: gone at once
+            c->next = *reaped;
+            *reaped = c;
+            continue;
+        }
+        link = &c->next;
+    }
+}
+
+void child_free(Child* c) {
+    g_pal->stream_close(c->process);
+    kfree(c);
+}
+
+// After a sweep, with the lock dropped: the reaped children go, the ended ones are told.
+void sweep_settle(Child* reaped, const Child* ended, size_t n_ended) {
+    while (reaped) {
+        Child* next = reaped->next;
+        child_free(reaped);
+        reaped = next;
+    }
+    for (size_t i = 0; i < n_ended; i++)
+        child_ended(ended[i]);
+}
+
 // A LibOS thread that waits for children to end, so that SIGCHLD comes when they do.
 [[noreturn]] void watcher_main(void*) {
     constexpr size_t kMax = 15;
@@ -179,20 +190,11 @@ bool children_auto_reaped() {
         Child ended[kMax];
         size_t n_ended = 0;
         Child* reaped = nullptr;
+        bool auto_reap = children_auto_reaped();
         {
             LockGuard g(g_children_lock);
-            bool auto_reap = children_auto_reaped();
-            for (Child** link = &g_children; *link;) {
-                Child* c = *link;
-                if (poll_child_locked(c) && n_ended < kMax)
-                    ended[n_ended++] = *c;
-                if (c->ended && auto_reap) {
-                    *link = c->next;  // nobody waits for it: gone at once
-                    c->next = reaped;
-                    reaped = c;
-                    continue;
-                }
-                link = &c->next;
+            sweep_locked(auto_reap, ended, kMax, &n_ended, &reaped);
+            for (Child* c = g_children; c; c = c->next) {
                 if (c->ended)
                     continue;
                 if (count == kMax) {
@@ -203,14 +205,7 @@ bool children_auto_reaped() {
                 want[count++] = PAL_WAIT_READ;
             }
         }
-        while (reaped) {
-            Child* next = reaped->next;
-            g_pal->stream_close(reaped->process);
-            kfree(reaped);
-            reaped = next;
-        }
-        for (size_t i = 0; i < n_ended; i++)
-            child_ended(ended[i]);
+        sweep_settle(reaped, ended, n_ended);
         if (n_ended)
             continue;
         handles[count] = g_watcher_kick;
@@ -946,7 +941,7 @@ Result<long> process_fork(const ForkRequest& req) {
     } else {
         g_pal->stream_close(channel);
     }
-    *c = Child{pid, process, nullptr, req.exit_signal, false, 0, 0, nullptr};
+    *c = Child{pid, process, req.exit_signal, false, 0, 0, nullptr};
     {
         LockGuard g(g_children_lock);
         c->next = g_children;
@@ -971,60 +966,45 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
     constexpr size_t kMaxNewly = 8;
     WaitResult found{};
     bool any = false;
-    bool auto_reap = false;
-    // (a lambda that calls itself after a removal: std::function-free recursion)
-    auto look_once = [&](auto& self, Child* newly, size_t* n_newly) -> bool {
-        any = false;
-        for (Child** link = &g_children; *link; link = &(*link)->next) {
-            Child* c = *link;
-            if (req.which == P_PID && c->pid != req.id)
-                continue;
-            // __WCLONE waits for children whose exit signal is not SIGCHLD only; __WALL for all.
-            bool clone_child = c->exit_signal != kSigchld;
-            if (!(req.options & __WALL) && clone_child != ((req.options & __WCLONE) != 0))
-                continue;
-            any = true;
-            if (*n_newly < kMaxNewly && poll_child_locked(c))
-                newly[(*n_newly)++] = *c;  // seen here first: its SIGCHLD comes before the answer
-            if (c->ended && auto_reap) {
-                // Reaped as it ended: nobody gets its status (wait reports ECHILD at the end).
-                *link = c->next;
-                g_pal->stream_close(c->process);
-                kfree(c);
-                any = false;
-                return self(self, newly, n_newly);
-            }
-            if (!c->ended || !(req.options & WEXITED))
-                continue;  // (stopped and continued children are not reported yet)
-            found = WaitResult{c->pid, c->code, c->status, g_process.uid};
-            if (!(req.options & WNOWAIT)) {
-                *link = c->next;
-                g_pal->stream_close(c->process);
-                kfree(c);
-            }
-            return true;
-        }
-        return false;
-    };
+    // One look: a child that matches and has ended is the answer (and is reaped unless
+    // WNOWAIT); ends seen here first get their SIGCHLD before the answer.
     auto look = [&]() -> bool {
         Child newly[kMaxNewly];
         size_t n_newly = 0;
-        bool done;
-        auto_reap = children_auto_reaped();
+        Child* reaped = nullptr;
+        bool auto_reap = children_auto_reaped();
+        bool done = false;
         {
             LockGuard g(g_children_lock);
-            done = look_once(look_once, newly, &n_newly);
+            // Reaped as they ended when auto-reaping: nobody gets their status (wait
+            // reports ECHILD once none is left).
+            sweep_locked(auto_reap, newly, kMaxNewly, &n_newly, &reaped);
+            any = false;
+            for (Child** link = &g_children; *link; link = &(*link)->next) {
+                Child* c = *link;
+                if (req.which == P_PID && c->pid != req.id)
+                    continue;
+                // __WCLONE waits for children whose exit signal is not SIGCHLD only; __WALL for all.
+                bool clone_child = c->exit_signal != kSigchld;
+                if (!(req.options & __WALL) && clone_child != ((req.options & __WCLONE) != 0))
+                    continue;
+                any = true;
+                if (!c->ended || !(req.options & WEXITED))
+                    continue;  // (stopped and continued children are not reported yet)
+                found = WaitResult{c->pid, c->code, c->status, g_process.uid};
+                done = true;
+                if (!(req.options & WNOWAIT)) {
+                    *link = c->next;
+                    c->next = reaped;
+                    reaped = c;
+                }
+                break;
+            }
         }
-        for (size_t i = 0; i < n_newly; i++)
-            child_ended(newly[i]);
+        sweep_settle(reaped, newly, n_newly);
         return done;
     };
-    Result<void> waited = wait_until(g_child_exits, 0, kNoDeadline, [&]() {
-        if (look() || !any || (req.options & WNOHANG))
-            return true;
-        return false;
-    });
-    TRY(waited);
+    TRY(wait_until(g_child_exits, 0, kNoDeadline, [&]() { return look() || !any || (req.options & WNOHANG); }));
     if (found.pid)
         return found;
     if (!any)

@@ -4,6 +4,8 @@
 // other lock held.
 #include "leader.h"
 
+#include "channel.h"
+
 #include <carbyne/string.h>
 #include <libos/heap.h>
 #include <libos/log.h>
@@ -23,38 +25,11 @@ PalHandle* g_poller;          // the leader's: its members' channels
 bool g_serving;
 constinit Mutex g_serve_start_lock{LockRank::LeaderCall};
 
-// Exact reads and writes on a channel (blocking): EPIPE when the peer is gone.
-Result<void> write_all(PalHandle* ch, const void* data, size_t size) {
-    auto* p = static_cast<const uint8_t*>(data);
-    while (size) {
-        size_t done = 0;
-        PalError e = g_pal->stream_write(ch, PAL_NO_OFFSET, p, size, &done);
-        if (e != PAL_OK)
-            return Errno(EPIPE);
-        p += done;
-        size -= done;
-    }
-    return {};
-}
-
-Result<void> read_all(PalHandle* ch, void* data, size_t size) {
-    auto* p = static_cast<uint8_t*>(data);
-    while (size) {
-        size_t done = 0;
-        PalError e = g_pal->stream_read(ch, PAL_NO_OFFSET, p, size, &done);
-        if (e != PAL_OK || !done)
-            return Errno(EPIPE);
-        p += done;
-        size -= done;
-    }
-    return {};
-}
-
 Result<void> send(PalHandle* ch, MsgType type, uint64_t id, const void* payload, uint32_t size) {
     MsgHead head = {size, uint16_t(type), 0, id};
-    TRY(write_all(ch, &head, sizeof(head)));
+    TRY(channel_write(ch, &head, sizeof(head)));
     if (size)
-        TRY(write_all(ch, payload, size));
+        TRY(channel_write(ch, payload, size));
     return {};
 }
 
@@ -62,11 +37,11 @@ Result<void> send(PalHandle* ch, MsgType type, uint64_t id, const void* payload,
 
 Result<void> serve_one(PalHandle* ch) {
     MsgHead head;
-    TRY(read_all(ch, &head, sizeof(head)));
+    TRY(channel_read(ch, &head, sizeof(head)));
     if (!msg_head_valid(head))
         return Errno(EINVAL);
     uint8_t payload[kMaxPayload];
-    TRY(read_all(ch, payload, head.size));
+    TRY(channel_read(ch, payload, head.size));
     switch (MsgType(head.type)) {
     case MsgType::AllocId: {
         if (head.size)
@@ -120,20 +95,20 @@ Result<void> call(MsgType type, void* reply, uint32_t reply_size, PalHandle** ha
     uint64_t id = g_next_request++;
     TRY(send(g_leader, type, id, nullptr, 0));
     MsgHead head;
-    TRY(read_all(g_leader, &head, sizeof(head)));
+    TRY(channel_read(g_leader, &head, sizeof(head)));
     if (!msg_head_valid(head) || head.id != id)
         return Errno(EPROTO);
     if (MsgType(head.type) == MsgType::Error) {
         uint64_t err;
         if (head.size != sizeof(err))
             return Errno(EPROTO);
-        TRY(read_all(g_leader, &err, sizeof(err)));
+        TRY(channel_read(g_leader, &err, sizeof(err)));
         return Errno(int(err));
     }
     if (head.type != uint16_t(type) || head.size != reply_size)
         return Errno(EPROTO);
     if (reply_size)
-        TRY(read_all(g_leader, reply, reply_size));
+        TRY(channel_read(g_leader, reply, reply_size));
     if (handle)
         TRY(pal_result(g_pal->channel_recv_handle(g_leader, handle)));
     return {};

@@ -76,10 +76,8 @@ Result<long> sys_wait4(const SyscallArgs& a) {
                                                : uint32_t(r.status) | (r.code == kCldDumped ? 0x80 : 0);
         TRY(copy_to_user(a.u64(1), &status, sizeof(status)));
     }
-    if (a.u64(3)) {
-        struct rusage ru = {};
-        TRY(copy_to_user(a.u64(3), &ru, sizeof(ru)));
-    }
+    if (a.u64(3))
+        TRY(clear_user(a.u64(3), sizeof(struct rusage)));  // no usage figures of children yet
     return r.pid;
 }
 
@@ -116,10 +114,8 @@ Result<long> sys_waitid(const SyscallArgs& a) {
         }
         TRY(copy_to_user(a.u64(2), &info, sizeof(info)));
     }
-    if (a.u64(4)) {
-        struct rusage ru = {};
-        TRY(copy_to_user(a.u64(4), &ru, sizeof(ru)));
-    }
+    if (a.u64(4))
+        TRY(clear_user(a.u64(4), sizeof(struct rusage)));
     return 0;
 }
 

@@ -18,27 +18,20 @@ GroupIds own_ids() {
     return {g_process.pgid, g_process.sid};
 }
 
+// The ids of process `pid` (0: the caller) for getpgid and getsid: the caller's only.
+Result<GroupIds> ids_of(int pid) {
+    if (pid != 0 && pid != g_process.pid)
+        return Errno(ESRCH);  // another process's: not known here yet (negative: none)
+    return own_ids();
+}
+
 }  // namespace
 
 Result<long> sys_getpgrp(const SyscallArgs&) { return own_ids().pgid; }
 
-Result<long> sys_getpgid(const SyscallArgs& a) {
-    int pid = a.i32(0);
-    if (pid < 0)
-        return Errno(ESRCH);
-    if (pid != 0 && pid != g_process.pid)
-        return Errno(ESRCH);  // another process's group: not known here yet
-    return own_ids().pgid;
-}
+Result<long> sys_getpgid(const SyscallArgs& a) { return TRY(ids_of(a.i32(0))).pgid; }
 
-Result<long> sys_getsid(const SyscallArgs& a) {
-    int pid = a.i32(0);
-    if (pid < 0)
-        return Errno(ESRCH);
-    if (pid != 0 && pid != g_process.pid)
-        return Errno(ESRCH);
-    return own_ids().sid;
-}
+Result<long> sys_getsid(const SyscallArgs& a) { return TRY(ids_of(a.i32(0))).sid; }
 
 Result<long> sys_setpgid(const SyscallArgs& a) {
     int pid = a.i32(0), pgid = a.i32(1);
