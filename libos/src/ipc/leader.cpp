@@ -134,17 +134,6 @@ void member_watch_start() {
         log_warning("cannot watch the instance's first process: this one may outlive it");
 }
 
-bool msg_head_valid(const MsgHead& head) {
-    if (head.size > kMaxPayload || head.flags)
-        return false;
-    switch (MsgType(head.type)) {
-    case MsgType::AllocId:
-    case MsgType::NewMember:
-    case MsgType::Error: return true;
-    default: return false;
-    }
-}
-
 bool is_leader() { return g_boot->parent_channel == nullptr; }
 
 void set_leader_channel(PalHandle* channel) { g_leader = channel; }

@@ -1,0 +1,30 @@
+// The framing of the messages between the processes of an instance (the leader's
+// requests and replies, leader.h): a 16-byte head, then at most kMaxPayload bytes. Pure
+// code: the unit tests feed it garbage.
+#pragma once
+
+#include <stdint.h>
+
+namespace carbyne::libos::ipc {
+
+enum class MsgType : uint16_t {
+    AllocId = 1,    // -> u64 id
+    NewMember = 2,  // -> nothing; a channel end follows the reply (channel_send_handle)
+    Error = 0xffff, // reply: u64 errno
+};
+
+struct MsgHead {
+    uint32_t size;  // payload bytes after the head
+    uint16_t type;  // MsgType
+    uint16_t flags; // 0
+    uint64_t id;    // the request's; a reply repeats it
+};
+static_assert(sizeof(MsgHead) == 16);
+
+inline constexpr uint32_t kMaxPayload = 4096;
+
+// Checks a message head as it arrives: false for a size past kMaxPayload, a nonzero flags
+// word or an unknown type.
+bool msg_head_valid(const MsgHead& head);
+
+}  // namespace carbyne::libos::ipc
