@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <semaphore.h>
@@ -261,6 +262,19 @@ int main(void) {
   check("waitid-wnohang-zeroed", r == 0 && info.si_pid == 0 && info.si_signo == 0, "waitid %d, si_pid %d", r,
         info.si_pid);
   waitpid(pid, &status, 0);
+
+  // Bad application pointers: the child is reaped all the same, the call says EFAULT.
+  volatile uintptr_t bad_ptr = 16;
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0)
+    _exit(0);
+  CHECK_FAILS_WITH("wait4-bad-status-efault", waitpid(pid, (int *)bad_ptr, 0), EFAULT);
+  fflush(stdout);
+  pid = fork();
+  if (pid == 0)
+    _exit(0);
+  CHECK_FAILS_WITH("waitid-bad-info-efault", waitid(P_PID, pid, (siginfo_t *)bad_ptr, WEXITED), EFAULT);
 
   // Errors.
   CHECK_FAILS_WITH("wait-no-children-echild", waitpid(-1, &status, 0), ECHILD);
