@@ -57,6 +57,7 @@ enum class LockRank : uint8_t {
     Inotify,      // every inotify instance's watches and events (fs/inotify.cpp)
     Dentries,     // the dentry tree (fs/dentry.cpp)
     ProcArgs,     // /proc/self/cmdline and environ
+    SharedFiles,  // the leader's table of files held by other processes (fs/remote.cpp)
     TmpfsPages,   // the tmpfs page pool
     Arena,        // the LibOS arena's free ranges
     Heap,         // kmalloc (taken under anything)

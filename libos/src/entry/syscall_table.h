@@ -91,11 +91,12 @@
                                         "copy); no namespaces, CLONE_PARENT or CLONE_PIDFD (ENOSYS)") \
     SYSCALL(57, fork, Partial, "", "a fresh PAL process restored from a checkpoint; consoles, host "  \
                                   "files and sockets (one open file description), pipes and "   \
-                                  "MAP_SHARED file mappings (tmpfs and /dev/shm too) are shared; " \
+                                  "MAP_SHARED file mappings are shared; tmpfs and /dev/shm are "  \
+                                  "one namespace and content for the instance (the first "       \
+                                  "process serves them) and their open files one description; "  \
                                   "other files with a path are reopened (own offset); AF_UNIX "  \
                                   "sockets, eventfds, FIFOs and epoll are stand-ins failing with " \
-                                  "EIO; MAP_SHARED anonymous memory is copied, not shared; tmpfs " \
-                                  "contents are each process's own")                             \
+                                  "EIO; MAP_SHARED anonymous memory is copied, not shared")      \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
                                    "the child has a copy of the memory, not the parent's")        \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \

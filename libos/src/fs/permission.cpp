@@ -10,6 +10,34 @@ namespace carbyne::libos::fs {
 
 Attrs attrs_of(const Stat& st) { return Attrs{st.mode, st.uid, st.gid}; }
 
+namespace {
+
+// Set only by the leader's service thread, which has no LibOS thread of its own: the other
+// threads never see it.
+bool g_creator_set;
+uint32_t g_creator_uid, g_creator_gid;
+
+}  // namespace
+
+void creator_override_set(uint32_t uid, uint32_t gid) {
+    g_creator_uid = uid;
+    g_creator_gid = gid;
+    g_creator_set = true;
+}
+
+void creator_override_clear() { g_creator_set = false; }
+
+void creator_ids(uint32_t* uid, uint32_t* gid) {
+    if (g_creator_set && !current_thread()) {
+        *uid = g_creator_uid;
+        *gid = g_creator_gid;
+        return;
+    }
+    Credentials c = process_creds();
+    *uid = c.uid.fs;
+    *gid = c.gid.fs;
+}
+
 FsIds::FsIds(uint32_t uid, uint32_t gid, GroupList* list)
     : m_uid(uid), m_gid(gid), m_groups(nullptr), m_group_count(0), m_list(list) {
     if (list) {

@@ -65,6 +65,12 @@ private:
     GroupList* m_list;
 };
 
+// The owner a new file gets: the caller's file-system ids; on the leader's service thread
+// making a file for another process (fs/remote.h), that process's, as set around the call.
+void creator_ids(uint32_t* uid, uint32_t* gid);
+void creator_override_set(uint32_t uid, uint32_t gid);
+void creator_override_clear();
+
 // generic_permission: EACCES unless `who` may do all that `mask` (kMay*) asks of `a`.
 Result<void> check_permission(const FsIds& who, const Attrs& a, uint32_t mask);
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 
 #include "../proc/process.h"
+#include "remote.h"
 
 namespace carbyne::libos::fs::pseudo {
 
@@ -607,7 +608,7 @@ Result<void> pseudofs_mount_all(const boot::Reader& config) {
     TRY(procfs_init(config));
     TRY(vfs_add_mount("/proc", TRY(pseudo::create(&g_procfs_info)), false, "proc"));
     TRY(vfs_add_mount("/dev", TRY(pseudo::create(&g_devfs_info)), false, "devtmpfs"));
-    TRY(vfs_add_mount("/dev/shm", TRY(tmpfs_create()), false, "tmpfs"));
+    TRY(vfs_add_mount("/dev/shm", TRY(shared_tmpfs_create(vfs_mount_count())), false, "tmpfs"));
     TRY(vfs_add_mount("/sys", TRY(pseudo::create(&g_sysfs_info)), false, "sysfs"));
     return {};
 }

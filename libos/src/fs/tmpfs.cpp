@@ -272,9 +272,7 @@ Result<TmpfsNode*> Tmpfs::new_node(uint32_t type, uint32_t perm, int64_t now) {
     n->type = type;
     n->perm = perm;
     // Owned by the creator's file-system ids (never called under the tree lock).
-    Credentials creds = process_creds();
-    n->uid = creds.uid.fs;
-    n->gid = creds.gid.fs;
+    creator_ids(&n->uid, &n->gid);
     n->nlink = type == S_IFDIR ? 2 : 1;
     n->atime_ns = n->mtime_ns = n->ctime_ns = now;
     if (type == S_IFDIR) {

@@ -12,6 +12,8 @@
 #include "dcache.h"
 #include "dentry.h"
 #include "inotify.h"
+#include "remote.h"
+#include "../ipc/leader.h"
 
 namespace carbyne::libos::fs {
 
@@ -124,10 +126,11 @@ Result<void> vfs_init(const boot::Reader& config) {
         if (!boot::decode_mount(rec, &view))
             return Errno(EINVAL);
         bool chroot = view.type == boot::MountType::Chroot;
-        FileSystem* fs = chroot ? TRY(chroot_create(view.uri)) : TRY(tmpfs_create());
+        FileSystem* fs = chroot ? TRY(chroot_create(view.uri)) : TRY(shared_tmpfs_create(g_mount_count));
         TRY(vfs_add_mount(view.path, fs, (view.flags & boot::kMountReadOnly) != 0, chroot ? view.uri : "tmpfs"));
     }
-    return make_mount_points();
+    // The tmpfs mounts are the first process's: it made their mount points for everyone.
+    return ipc::is_leader() ? make_mount_points() : Result<void>();
 }
 
 const Mount* vfs_find_mount(const char* clean_path) { return longest_mount(clean_path, false); }

@@ -151,5 +151,10 @@ Result<FileSystem*> tmpfs_create();
 // memfd_create(2): an anonymous read-write file in a private tmpfs, shown as
 // "/memfd:NAME (deleted)"; mode 0777, or 0666 with `noexec`.
 Result<File*> memfd_open(const char* name, bool noexec);
+// The memory of a MAP_SHARED anonymous mapping (or of /dev/zero mapped shared), as Linux's
+// shmem_zero_setup makes it: a nameless tmpfs file of `size` bytes that /proc shows as
+// "/dev/zero (deleted)". Mapped, its data is host shared memory, which fork passes on, so
+// parent and child share the pages.
+Result<File*> shared_zero_open(uint64_t size);
 
 }  // namespace carbyne::libos::fs

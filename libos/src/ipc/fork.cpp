@@ -34,6 +34,7 @@
 #include "../fs/dentry.h"
 #include "../fs/file.h"
 #include "../fs/pseudo.h"
+#include "../fs/remote.h"
 #include "../fs/vfs.h"
 #include "../mm/mm.h"
 #include "../net/pipe.h"
@@ -313,7 +314,16 @@ Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid
     return put(out, Tag::Thread, e);
 }
 
-enum class FdKind : uint32_t { Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7 };
+enum class FdKind : uint32_t {
+    Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7, Remote = 8
+};
+
+unsigned mount_index(const fs::Mount* m) {
+    for (unsigned i = 0; i < fs::vfs_mount_count(); i++)
+        if (fs::vfs_mount_at(i) == m)
+            return i;
+    return ~0u;
+}
 
 // A host socket: one open file description in both processes; its host handle follows.
 bool socket_share(fs::File* f, Encoder& e, PalHandle** pass) {
@@ -353,7 +363,7 @@ public:
     uint32_t poll_events() override { return 0x8; }  // POLLERR
 };
 
-Result<void> save_fds(ChannelSink& out) {
+Result<void> save_fds(ChannelSink& out, uint64_t member_token) {
     constexpr size_t kMax = 4096;
     int* fds = static_cast<int*>(kmalloc(kMax * sizeof(int)));
     char* path = static_cast<char*>(kmalloc(fs::kPathMax));
@@ -398,6 +408,13 @@ Result<void> save_fds(ChannelSink& out) {
         } else if (f->console_index() >= 0) {
             e.u32(uint32_t(FdKind::Console));
             e.u32(uint32_t(f->console_index()));
+        } else if (uint64_t id = TRY(fs::remote_share(f, member_token))) {
+            // A file of a mount the leader serves: the leader holds it for the child too.
+            auto len = f->path(path, fs::kPathMax);
+            e.u32(uint32_t(FdKind::Remote));
+            e.u64(id);
+            e.u32(uint32_t(mount_index(f->mount())));
+            e.str(len.ok() ? path : "");
         } else {
             bool deleted = false;
             auto len = f->path(path, fs::kPathMax, &deleted);
@@ -453,7 +470,8 @@ Result<void> save_vma(const mm::VmaSnapshot& v, void* arg) {
     auto* s = static_cast<VmaSave*>(arg);
     VmaSource source = VmaSource::Anonymous;
     PalHandle* pass = nullptr;
-    if (v.file && v.file->pal_file() && file_reopenable(v.file, s->path)) {
+    if (v.file && v.file->pal_file() && !fs::remote_served_mount(v.file->mount()) &&
+        file_reopenable(v.file, s->path)) {
         source = VmaSource::Path;
     } else if (v.file && !v.file->maps_as_anonymous()) {
         auto h = v.file->map_handle();
@@ -528,16 +546,15 @@ Result<void> save_memory(ChannelSink& out) {
     return put(out, Tag::Heap, heap);
 }
 
-Result<void> save_all(ChannelSink& out, const ForkRequest& req, int child_pid, PalHandle* member) {
+Result<void> save_all(ChannelSink& out, const ForkRequest& req, int child_pid, PalHandle* member,
+                      uint64_t member_token) {
     TRY(ckpt::write_stream_head(out));
     TRY(save_process(out, child_pid));
-    if (member) {
-        Encoder none;
-        TRY(put(out, Tag::Leader, none));
-        TRY(pal_result(g_pal->channel_send_handle(out.channel(), member)));
-    }
+    Encoder none;
+    TRY(put(out, Tag::Leader, none));
+    TRY(pal_result(g_pal->channel_send_handle(out.channel(), member)));
     TRY(save_thread(out, req, child_pid));
-    TRY(save_fds(out));
+    TRY(save_fds(out, member_token));
     TRY(save_memory(out));
     Encoder end;
     return put(out, Tag::End, end);
@@ -719,6 +736,17 @@ Result<void> restore_fd(Decoder& d, PalHandle* channel) {
         }
         f = adopted.value();
         name_file(f, path);
+    } else if (kind == uint32_t(FdKind::Remote)) {
+        uint64_t id;
+        uint32_t index;
+        const char* path;
+        if (!d.u64(&id) || !d.u32(&index) || !d.str(&path, fs::kPathMax) || !d.finished())
+            return Errno(EINVAL);
+        f = TRY(fs::remote_adopt(id, flags, index, path));
+        if (path_only)
+            f->set_path_only();
+        if (path[0])
+            f->set_dentry(fs::dentry_get(path));
     } else if (kind == uint32_t(FdKind::Unshared)) {
         const char* name;
         if (!d.str(&name, fs::kPathMax) || !d.finished())
@@ -888,23 +916,20 @@ Result<void> restore_all(ChannelSource& in, PalContext* ctx) {
 Result<long> process_fork(const ForkRequest& req) {
     TRY(start_watcher());
     int pid = TRY(ipc::id_alloc());
-    // The child's channel to the leader: the leader's own channel to it when the leader
-    // forks, else a new one the leader makes (it travels in the checkpoint).
-    PalHandle* member = nullptr;
-    if (!ipc::is_leader())
-        member = TRY(ipc::member_channel_new());
+    // The child's channel to the leader, which the leader serves from now on (it travels in
+    // the checkpoint); `member` is the leader's name for it.
+    uint64_t member_token = 0;
+    PalHandle* member = TRY(ipc::member_channel_new(&member_token));
     PalHandle* process = nullptr;
     PalHandle* channel = nullptr;
     PalError e = g_pal->process_create(g_boot->boot_config, g_boot->boot_config_size, &process, &channel);
     if (e != PAL_OK) {
-        if (member)
-            g_pal->stream_close(member);
+        g_pal->stream_close(member);  // the leader drops what it held for it at the close
         return Errno(e == PAL_E_NOMEM ? ENOMEM : EAGAIN);
     }
     ChannelSink out(channel);
-    auto saved = save_all(out, req, pid, member);
-    if (member)
-        g_pal->stream_close(member);  // the child has its own now
+    auto saved = save_all(out, req, pid, member, member_token);
+    g_pal->stream_close(member);  // the child has its own now
     uint8_t answer = 0xff;
     bool answered = saved.ok() && ChannelSource(channel).read(&answer, 1).ok();
     if (!saved.ok() || !answered || answer != 0) {
@@ -934,13 +959,7 @@ Result<long> process_fork(const ForkRequest& req) {
         g_pal->process_kill(process, 9);
         return Errno(ENOMEM);
     }
-    // The leader serves its child's channel from now on; another parent is done with it.
-    if (ipc::is_leader()) {
-        if (!ipc::leader_add_member(channel).ok())
-            log_warning("fork: the leader cannot serve process %d's requests", pid);
-    } else {
-        g_pal->stream_close(channel);
-    }
+    g_pal->stream_close(channel);
     *c = Child{pid, process, req.exit_signal, false, 0, 0, nullptr};
     {
         LockGuard g(g_children_lock);
@@ -952,7 +971,6 @@ Result<long> process_fork(const ForkRequest& req) {
 }
 
 Result<void> fork_child_restore(PalHandle* channel, PalContext* ctx) {
-    ipc::set_leader_channel(channel);  // unless the checkpoint brings another (Tag::Leader)
     ChannelSource in(channel);
     auto restored = restore_all(in, ctx);
     if (!restored.ok() && restored.error().code == ENODATA)

@@ -5,6 +5,8 @@
 #include "leader.h"
 
 #include "channel.h"
+#include "checkpoint.h"
+#include "../fs/remote.h"
 
 #include <carbyne/string.h>
 #include <libos/heap.h>
@@ -25,6 +27,8 @@ PalHandle* g_poller;          // the leader's: its members' channels
 bool g_serving;
 constinit Mutex g_serve_start_lock{LockRank::LeaderCall};
 
+Result<void> add_member(PalHandle* channel);
+
 Result<void> send(PalHandle* ch, MsgType type, uint64_t id, const void* payload, uint32_t size) {
     MsgHead head = {size, uint16_t(type), 0, id};
     TRY(channel_write(ch, &head, sizeof(head)));
@@ -33,14 +37,22 @@ Result<void> send(PalHandle* ch, MsgType type, uint64_t id, const void* payload,
     return {};
 }
 
+Result<void> send_error(PalHandle* ch, uint64_t id, int err) {
+    uint64_t code = uint64_t(err);
+    return send(ch, MsgType::Error, id, &code, sizeof(code));
+}
+
 // -- The leader's side --------------------------------------------------------------------
+
+// The request being served (one service thread: one request at a time).
+uint8_t g_request[kMaxPayload];
 
 Result<void> serve_one(PalHandle* ch) {
     MsgHead head;
     TRY(channel_read(ch, &head, sizeof(head)));
     if (!msg_head_valid(head))
         return Errno(EINVAL);
-    uint8_t payload[kMaxPayload];
+    uint8_t* payload = g_request;
     TRY(channel_read(ch, payload, head.size));
     switch (MsgType(head.type)) {
     case MsgType::AllocId: {
@@ -52,16 +64,28 @@ Result<void> serve_one(PalHandle* ch) {
     case MsgType::NewMember: {
         if (head.size)
             return Errno(EINVAL);
-        auto made = member_channel_new();
-        if (!made.ok()) {
-            uint64_t err = uint64_t(made.error().code);
-            return send(ch, MsgType::Error, head.id, &err, sizeof(err));
-        }
-        auto sent = send(ch, MsgType::NewMember, head.id, nullptr, 0);
+        uint64_t token = 0;
+        auto made = member_channel_new(&token);
+        if (!made.ok())
+            return send_error(ch, head.id, made.error().code);
+        auto sent = send(ch, MsgType::NewMember, head.id, &token, sizeof(token));
         if (sent.ok())
             sent = pal_result(g_pal->channel_send_handle(ch, made.value()));
         g_pal->stream_close(made.value());  // the new member has it now (or nobody does)
         return sent;
+    }
+    case MsgType::Fs: {
+        ckpt::Encoder reply;
+        PalHandle* pass = nullptr;  // the file's own: not closed here
+        auto done = fs::remote_serve(uint64_t(ch), payload, head.size, reply, &pass);
+        if (done.ok() && !reply.ok())
+            done = Errno(ENOMEM);
+        if (!done.ok())
+            return send_error(ch, head.id, done.error().code);
+        TRY(send(ch, MsgType::Fs, head.id, reply.data(), uint32_t(reply.size())));
+        if (pass)
+            TRY(pal_result(g_pal->channel_send_handle(ch, pass)));
+        return {};
     }
     default: return Errno(EINVAL);
     }
@@ -78,6 +102,7 @@ Result<void> serve_one(PalHandle* ch) {
             if (!serve_one(ch).ok()) {
                 // The member is gone, or said something malformed: its channel ends.
                 g_pal->poller_ctl(g_poller, ch, 0, 0);
+                fs::remote_member_gone(uint64_t(ch));
                 g_pal->stream_close(ch);
             }
         }
@@ -86,14 +111,28 @@ Result<void> serve_one(PalHandle* ch) {
 
 // -- A member's side ------------------------------------------------------------------------
 
-// One request and its reply (`reply_size` bytes); *handle gets the handle that follows a
-// NewMember reply.
-Result<void> call(MsgType type, void* reply, uint32_t reply_size, PalHandle** handle) {
+// Reads and drops `size` bytes of a reply nobody asked for in that size.
+Result<void> drain(PalHandle* ch, uint32_t size) {
+    uint8_t scratch[256];
+    while (size) {
+        uint32_t n = size < sizeof(scratch) ? size : uint32_t(sizeof(scratch));
+        TRY(channel_read(ch, scratch, n));
+        size -= n;
+    }
+    return {};
+}
+
+}  // namespace
+
+Result<uint32_t> leader_call(MsgType type, const void* request, uint32_t request_size, void* reply,
+                             uint32_t reply_cap, PalHandle** handle) {
+    if (request_size > kMaxPayload)
+        return Errno(EINVAL);
     LockGuard g(g_call_lock);
     if (!g_leader)
         return Errno(EPIPE);
     uint64_t id = g_next_request++;
-    TRY(send(g_leader, type, id, nullptr, 0));
+    TRY(send(g_leader, type, id, request, request_size));
     MsgHead head;
     TRY(channel_read(g_leader, &head, sizeof(head)));
     if (!msg_head_valid(head) || head.id != id)
@@ -103,16 +142,22 @@ Result<void> call(MsgType type, void* reply, uint32_t reply_size, PalHandle** ha
         if (head.size != sizeof(err))
             return Errno(EPROTO);
         TRY(channel_read(g_leader, &err, sizeof(err)));
-        return Errno(int(err));
+        return Errno(err > 0 && err < 4096 ? int(err) : EPROTO);
     }
-    if (head.type != uint16_t(type) || head.size != reply_size)
+    if (head.type != uint16_t(type))
         return Errno(EPROTO);
-    if (reply_size)
-        TRY(channel_read(g_leader, reply, reply_size));
+    if (head.size > reply_cap) {
+        TRY(drain(g_leader, head.size));
+        return Errno(EPROTO);
+    }
+    if (head.size)
+        TRY(channel_read(g_leader, reply, head.size));
     if (handle)
         TRY(pal_result(g_pal->channel_recv_handle(g_leader, handle)));
-    return {};
+    return head.size;
 }
+
+namespace {
 
 // A member's watch on its leader: when the leader's process is gone (its end of the
 // channel closed), this one ends too, as a PID namespace's processes end with its init.
@@ -146,30 +191,37 @@ Result<int> id_alloc() {
         return id;
     }
     uint64_t id = 0;
-    TRY(call(MsgType::AllocId, &id, sizeof(id), nullptr));
-    if (id < 2 || id >= 0x400000)
+    uint32_t got = TRY(leader_call(MsgType::AllocId, nullptr, 0, &id, sizeof(id), nullptr));
+    if (got != sizeof(id) || id < 2 || id >= 0x400000)
         return Errno(EPROTO);
     return int(id);
 }
 
-Result<PalHandle*> member_channel_new() {
+Result<PalHandle*> member_channel_new(uint64_t* token) {
     if (!is_leader()) {
         PalHandle* h = nullptr;
-        TRY(call(MsgType::NewMember, nullptr, 0, &h));
+        uint32_t got = TRY(leader_call(MsgType::NewMember, nullptr, 0, token, sizeof(*token), &h));
+        if (got != sizeof(*token)) {
+            g_pal->stream_close(h);
+            return Errno(EPROTO);
+        }
         return h;
     }
     PalHandle *mine = nullptr, *theirs = nullptr;
     TRY(pal_result(g_pal->channel_pair(&mine, &theirs)));
-    auto served = leader_add_member(mine);
+    auto served = add_member(mine);
     if (!served.ok()) {
         g_pal->stream_close(mine);
         g_pal->stream_close(theirs);
         return served.error();
     }
+    *token = uint64_t(mine);
     return theirs;
 }
 
-Result<void> leader_add_member(PalHandle* channel) {
+namespace {
+
+Result<void> add_member(PalHandle* channel) {
     {
         LockGuard g(g_serve_start_lock);
         if (!g_serving) {
@@ -181,5 +233,7 @@ Result<void> leader_add_member(PalHandle* channel) {
     }
     return pal_result(g_pal->poller_ctl(g_poller, channel, PAL_WAIT_READ, uint64_t(channel)));
 }
+
+}  // namespace
 
 }  // namespace carbyne::libos::ipc

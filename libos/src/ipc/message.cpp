@@ -9,6 +9,7 @@ bool msg_head_valid(const MsgHead& head) {
     switch (MsgType(head.type)) {
     case MsgType::AllocId:
     case MsgType::NewMember:
+    case MsgType::Fs:
     case MsgType::Error: return true;
     default: return false;
     }

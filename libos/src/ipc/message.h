@@ -10,6 +10,7 @@ namespace carbyne::libos::ipc {
 enum class MsgType : uint16_t {
     AllocId = 1,    // -> u64 id
     NewMember = 2,  // -> nothing; a channel end follows the reply (channel_send_handle)
+    Fs = 3,         // an operation on a mount the leader serves (fs/remote.h) -> its answer
     Error = 0xffff, // reply: u64 errno
 };
 
@@ -21,7 +22,10 @@ struct MsgHead {
 };
 static_assert(sizeof(MsgHead) == 16);
 
-inline constexpr uint32_t kMaxPayload = 4096;
+// The largest data a file request moves at once, and the room around it for the rest of
+// a request (paths, names).
+inline constexpr uint32_t kMaxData = 65536;
+inline constexpr uint32_t kMaxPayload = kMaxData + 8192;
 
 // Checks a message head as it arrives: false for a size past kMaxPayload, a nonzero flags
 // word or an unknown type.
