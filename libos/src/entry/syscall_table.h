@@ -29,7 +29,8 @@
     SYSCALL(9, mmap, Partial, "pzxxfx",                                                            \
             "chroot, tmpfs and memfd files and anonymous memory (a tmpfs file's data moves to "    \
             "host shared memory when first mapped; SEEK_HOLE then finds no holes); "               \
-            "MAP_SHARED|MAP_ANONYMOUS is shared with no other process until fork exists; "         \
+            "MAP_SHARED|MAP_ANONYMOUS (and /dev/zero mapped shared) is a nameless tmpfs file, "    \
+            "shared with the children forked after it; "                                           \
             "no MAP_HUGETLB")                                                                      \
     SYSCALL(10, mprotect, Full, "pzx", "")                                                         \
     SYSCALL(11, munmap, Full, "pz", "")                                                            \
@@ -96,7 +97,7 @@
                                   "process serves them) and their open files one description; "  \
                                   "other files with a path are reopened (own offset); AF_UNIX "  \
                                   "sockets, eventfds, FIFOs and epoll are stand-ins failing with " \
-                                  "EIO; MAP_SHARED anonymous memory is copied, not shared")      \
+                                  "EIO")                                                           \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
                                    "the child has a copy of the memory, not the parent's")        \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \

@@ -1,5 +1,6 @@
-// memfd_create's files: each is a file of a private tmpfs (no mount and no path reaches it),
-// unlinked right after it is made, behind a File that shows the name Linux shows.
+// memfd_create's files, and the memory of MAP_SHARED anonymous mappings: each is a file of
+// a private tmpfs (no mount and no path reaches it), unlinked right after it is made, behind
+// a File that shows the name Linux shows.
 #include <carbyne/format.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
@@ -75,13 +76,14 @@ private:
 
 }  // namespace
 
-Result<File*> memfd_open(const char* name, bool noexec) {
+namespace {
+
+// A file of the private tmpfs, unlinked at once, behind a File that shows `shown`.
+Result<File*> private_file_open(const char* shown, uint32_t mode) {
     FileSystem* fs = TRY(memfd_fs());
     auto* r = static_cast<Resolved*>(kzalloc(sizeof(Resolved)));
-    auto* shown = static_cast<char*>(kmalloc(kPathMax));
     HeapGuard r_guard{r};
-    HeapGuard shown_guard{shown};
-    if (!r || !shown)
+    if (!r)
         return Errno(ENOMEM);
     uint64_t serial = __atomic_fetch_add(&g_memfd_serial, 1, __ATOMIC_RELAXED);
     format(r->path, sizeof(r->path), "/memfd.%lu", serial);
@@ -89,17 +91,37 @@ Result<File*> memfd_open(const char* name, bool noexec) {
     r->mount = &g_memfd_mount;
     r->exists = false;
     r->last = LastKind::Normal;
-    File* inner = TRY(fs->open(*r, O_RDWR | O_CREAT | O_EXCL | O_LARGEFILE, noexec ? 0666 : 0777));
+    File* inner = TRY(fs->open(*r, O_RDWR | O_CREAT | O_EXCL | O_LARGEFILE, mode));
     // Nameless from now on, as on Linux. A tmpfs that cannot unlink keeps the private name,
     // which nothing can reach anyway.
     auto unlinked = fs->unlink(r->rel);
     if (!unlinked.ok())
         log_debug("memfd: the private tmpfs kept %s (error %d)", r->rel, unlinked.error().code);
-    format(shown, kPathMax, "/memfd:%s (deleted)", name);
     File* f = make<MemFile>(inner, shown);
     if (!f) {
         inner->unref();
         return Errno(ENOMEM);
+    }
+    return f;
+}
+
+}  // namespace
+
+Result<File*> memfd_open(const char* name, bool noexec) {
+    auto* shown = static_cast<char*>(kmalloc(kPathMax));
+    HeapGuard shown_guard{shown};
+    if (!shown)
+        return Errno(ENOMEM);
+    format(shown, kPathMax, "/memfd:%s (deleted)", name);
+    return private_file_open(shown, noexec ? 0666 : 0777);
+}
+
+Result<File*> shared_zero_open(uint64_t size) {
+    File* f = TRY(private_file_open("/dev/zero (deleted)", 0600));
+    auto sized = f->truncate(size);
+    if (!sized.ok()) {
+        f->unref();
+        return sized.error();
     }
     return f;
 }

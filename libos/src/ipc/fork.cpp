@@ -462,16 +462,18 @@ bool file_reopenable(fs::File* f, char* path) {
 }
 
 // How the child maps a VMA again: anonymous memory, the host file at its path (a chroot
-// mount's: its name stays), or the host object behind the file, passed (tmpfs, memfd: the
-// child's tmpfs does not have it).
+// mount's: its name stays), or the host object behind the file, passed (tmpfs, memfd and
+// MAP_SHARED anonymous memory: one memory in parent and child).
 enum class VmaSource : uint32_t { Anonymous = 0, Path = 1, Handle = 2 };
 
 Result<void> save_vma(const mm::VmaSnapshot& v, void* arg) {
     auto* s = static_cast<VmaSave*>(arg);
     VmaSource source = VmaSource::Anonymous;
     PalHandle* pass = nullptr;
-    if (v.file && v.file->pal_file() && !fs::remote_served_mount(v.file->mount()) &&
-        file_reopenable(v.file, s->path)) {
+    // A host file (a chroot mount's) is mapped again by its path; tmpfs, memfd and shared
+    // anonymous memory pass their host shared memory.
+    const fs::Mount* m = v.file ? v.file->mount() : nullptr;
+    if (m && m->fs->host_root() && v.file->pal_file() && file_reopenable(v.file, s->path)) {
         source = VmaSource::Path;
     } else if (v.file && !v.file->maps_as_anonymous()) {
         auto h = v.file->map_handle();

@@ -6,6 +6,7 @@
 #include <linux/mman.h>
 #include <linux/resource.h>
 
+#include "../fs/vfs.h"
 #include "../mm/mm.h"
 #include "../net/ioseq.h"
 #include "../proc/process.h"
@@ -15,6 +16,19 @@ namespace carbyne::libos {
 
 using mm::page_aligned;
 using mm::page_up;
+
+namespace {
+
+// MAP_SHARED anonymous memory is a file's, as on Linux (fs::shared_zero_open): shared with
+// the children forked after the mmap.
+Result<long> map_shared_anonymous(uint64_t addr, uint64_t len, int prot, uint32_t flags) {
+    fs::File* zero = TRY(fs::shared_zero_open(len));
+    auto mapped = mm::map(addr, len, prot, flags & ~uint32_t(MAP_ANONYMOUS), zero, 0);
+    zero->unref();  // the mapping holds its own reference
+    return long(TRY(mapped));
+}
+
+}  // namespace
 
 Result<long> sys_mmap(const SyscallArgs& a) {
     uint64_t addr = a.u64(0);
@@ -43,6 +57,8 @@ Result<long> sys_mmap(const SyscallArgs& a) {
         return Errno(EINVAL);
     if (flags & MAP_HUGETLB)
         return Errno(EINVAL);  // no huge pages in the LibOS
+    if ((flags & MAP_ANONYMOUS) && type != MAP_PRIVATE)
+        return map_shared_anonymous(addr, len, prot, flags);
     if (flags & MAP_ANONYMOUS)
         return long(TRY(mm::map(addr, len, prot, flags, nullptr, 0)));
     FileRef f = TRY(g_process.fds.get(a.fd(4)));
@@ -54,6 +70,8 @@ Result<long> sys_mmap(const SyscallArgs& a) {
         return Errno(EACCES);
     if (type != MAP_PRIVATE && (prot & PROT_WRITE) && (f->flags() & O_ACCMODE) != O_RDWR)
         return Errno(EACCES);
+    if (f->maps_as_anonymous() && type != MAP_PRIVATE)
+        return map_shared_anonymous(addr, len, prot, flags);
     if (f->maps_as_anonymous())
         return long(TRY(mm::map(addr, len, prot, flags | MAP_ANONYMOUS, nullptr, 0)));
     return long(TRY(mm::map(addr, len, prot, flags, f.get(), offset)));
