@@ -25,6 +25,7 @@ enum class LockRank : uint8_t {
     None = 0,
     // -- sleeping (Mutex, RwLock) --
     LeaderCall,   // a request to the IPC leader and its reply; starting its service (ipc/leader.cpp)
+    Procs,        // the leader's table of the instance's processes (ipc/procs.cpp)
     Children,     // a process's children and their exit statuses (ipc/fork.cpp)
     EpollNest,    // adding an epoll instance to another (net/epoll.cpp)
     Epoll,        // an epoll instance's entries (nestable: an epoll watching an epoll)

@@ -106,10 +106,12 @@
     SYSCALL(61, wait4, Partial, "ipip", "children that exited or were killed (status as Linux); "  \
                                        "stopped/continued children are not reported; a process "  \
                                        "group means all children; rusage is zero")                 \
-    SYSCALL(62, kill, Partial, "ii", "itself; its children (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1/2, " \
-                                    "SIGALRM, SIGTERM, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, " \
-                                    "SIGWINCH: others ENOSYS); 0 and its own group: it and its " \
-                                    "children; -1: its children; other processes: ESRCH")       \
+    SYSCALL(62, kill, Partial, "ii", "any process of the instance (the leader's process table "        \
+                                    "routes it), 0 and -pgid the group across processes, -1 every "  \
+                                    "process but pid 1 and the caller; to another process only "    \
+                                    "SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1/2, SIGALRM, SIGTERM, " \
+                                    "SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH (others: " \
+                                    "ENOSYS), and its siginfo does not name the sender")            \
     SYSCALL(63, uname, Full, "p", "")                                                              \
     SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; POSIX locks " \
                                        "(F_GETLK/SETLK/SETLKW) are granted as within one process; " \
@@ -152,8 +154,9 @@
     SYSCALL(106, setgid, Partial, "u", "as setuid")                                                \
     SYSCALL(107, geteuid, Full, "", "")                                                            \
     SYSCALL(108, getegid, Full, "", "")                                                            \
-    SYSCALL(109, setpgid, Partial, "ii", "of the calling process only (another: ESRCH), to its own "  \
-                                       "new group or the one it is in (another group: EPERM)")      \
+    SYSCALL(109, setpgid, Partial, "ii", "of the caller or of a child in its session, to the "        \
+                                       "target's own group or one of the caller's; no EACCES after "  \
+                                       "the child's execve")                                        \
     SYSCALL(110, getppid, Full, "", "")                                                            \
     SYSCALL(111, getpgrp, Full, "", "")                                                            \
     SYSCALL(112, setsid, Full, "", "")                                                             \
@@ -166,11 +169,11 @@
     SYSCALL(118, getresuid, Full, "ppp", "")                                                       \
     SYSCALL(119, setresgid, Partial, "uuu", "as setuid")                                           \
     SYSCALL(120, getresgid, Full, "ppp", "")                                                       \
-    SYSCALL(121, getpgid, Partial, "i", "of the calling process only (another: ESRCH)")             \
+    SYSCALL(121, getpgid, Full, "i", "")                                                           \
     SYSCALL(122, setfsuid, Partial, "u", "as setuid; the fs ids are recorded, but new tmpfs files " \
                                          "and pseudo-file owners take the effective ids")          \
     SYSCALL(123, setfsgid, Partial, "u", "as setfsuid")                                            \
-    SYSCALL(124, getsid, Partial, "i", "of the calling process only (another: ESRCH)")              \
+    SYSCALL(124, getsid, Full, "i", "")                                                            \
     SYSCALL(125, capget, Partial, "pp", "all capabilities for uid 0, none otherwise")              \
     SYSCALL(126, capset, Partial, "pp", "only the sets already held (a change: EPERM)")            \
     SYSCALL(127, rt_sigpending, Full, "pz", "")                                                    \

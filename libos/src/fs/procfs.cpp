@@ -9,6 +9,7 @@
 #include <linux/fcntl.h>
 #include <linux/resource.h>
 
+#include "../ipc/procs.h"
 #include "../mm/vma.h"
 #include "../proc/identity.h"
 #include "../proc/process.h"
@@ -369,7 +370,7 @@ Result<void> gen_status(const Ctx& ctx, Text* out) {
     out->puts("Name:\t");
     put_comm(thread, out);
     out->print("\nUmask:\t%04o\nState:\tR (running)\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", umask,
-               ctx.pid, tid, g_process.ppid);
+               ctx.pid, tid, ipc::procs_own_ids().ppid);
     out->print("Uid:\t%u\t%u\t%u\t%u\nGid:\t%u\t%u\t%u\t%u\n", uid, uid, uid, uid, gid, gid, gid, gid);
     // No process groups or sessions yet: the process leads its own.
     out->print("FDSize:\t%d\nGroups:\t\nNStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", g_process.fds.capacity(), ctx.pid, tid,
@@ -408,8 +409,9 @@ Result<void> gen_stat(const Ctx& ctx, Text* out) {
     g_pal->get_cpu(&cpu, &node);
     out->print("%d (", tid);
     put_comm(thread_of(ctx), out);
+    ipc::ProcIds ids = ipc::procs_own_ids();
     // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt
-    out->print(") R %d %d %d 0 -1 0 0 0 0 0 ", g_process.ppid, ctx.pid, ctx.pid);
+    out->print(") R %d %d %d 0 -1 0 0 0 0 0 ", ids.ppid, ids.pgid, ids.sid);
     // utime stime cutime cstime priority nice num_threads itrealvalue starttime vsize rss rsslim
     out->print("%lu 0 0 0 20 0 %zu 0 %lu %lu %lu %lu ", ticks, thread_count(), start, t.size,
                mm::residency_totals().total() / 4096, kRlimInfinity);

@@ -90,6 +90,31 @@ Result<void> call_void(const Encoder& req) {
     return {};
 }
 
+// A request's fields after its head, each by its type.
+void put_fields(Encoder&) {}
+template <typename... Rest>
+void put_fields(Encoder& e, const char* s, Rest... rest);
+template <typename... Rest>
+void put_fields(Encoder& e, uint32_t v, Rest... rest) {
+    e.u32(v);
+    put_fields(e, rest...);
+}
+template <typename... Rest>
+void put_fields(Encoder& e, uint64_t v, Rest... rest) {
+    e.u64(v);
+    put_fields(e, rest...);
+}
+template <typename... Rest>
+void put_fields(Encoder& e, int64_t v, Rest... rest) {
+    e.u64(uint64_t(v));
+    put_fields(e, rest...);
+}
+template <typename... Rest>
+void put_fields(Encoder& e, const char* s, Rest... rest) {
+    e.str(s);
+    put_fields(e, rest...);
+}
+
 void put_xattr(Encoder& e, const XattrRequest& req) {
     e.u32(uint32_t(req.op));
     e.str(req.name ? req.name : "");
@@ -148,78 +173,25 @@ public:
     }
     Result<File*> open(const Resolved& r, uint32_t flags, uint32_t mode) override;
     Result<File*> open_tmpfile(const Resolved& dir, uint32_t flags, uint32_t mode) override;
-    Result<void> mkdir(const char* rel, uint32_t mode) override {
-        Encoder e;
-        start(e, Op::Mkdir);
-        e.str(rel);
-        e.u32(mode);
-        put_creator(e);
-        return call_void(e);
-    }
-    Result<void> unlink(const char* rel) override { return call_rel(Op::Unlink, rel); }
-    Result<void> rmdir(const char* rel) override { return call_rel(Op::Rmdir, rel); }
+    Result<void> mkdir(const char* rel, uint32_t mode) override { return ask_creating(Op::Mkdir, rel, mode); }
+    Result<void> unlink(const char* rel) override { return ask(Op::Unlink, rel); }
+    Result<void> rmdir(const char* rel) override { return ask(Op::Rmdir, rel); }
     Result<void> rename(const char* from, const char* to, uint32_t flags) override {
-        Encoder e;
-        start(e, Op::Rename);
-        e.str(from);
-        e.str(to);
-        e.u32(flags);
-        return call_void(e);
+        return ask(Op::Rename, from, to, flags);
     }
-    Result<void> link(const char* from, const char* to) override {
-        Encoder e;
-        start(e, Op::Link);
-        e.str(from);
-        e.str(to);
-        return call_void(e);
-    }
+    Result<void> link(const char* from, const char* to) override { return ask(Op::Link, from, to); }
     Result<void> link_file(File* f, const Stat& st, const char* rel) override;
     Result<void> symlink(const char* target, const char* rel) override {
-        Encoder e;
-        start(e, Op::Symlink);
-        e.str(target);
-        e.str(rel);
-        put_creator(e);
-        return call_void(e);
+        return ask_creating(Op::Symlink, target, rel);
     }
     Result<void> mknod(const char* rel, uint32_t mode, uint64_t dev) override {
-        Encoder e;
-        start(e, Op::Mknod);
-        e.str(rel);
-        e.u32(mode);
-        e.u64(dev);
-        put_creator(e);
-        return call_void(e);
+        return ask_creating(Op::Mknod, rel, mode, dev);
     }
-    Result<void> chmod(const char* rel, uint32_t mode) override {
-        Encoder e;
-        start(e, Op::Chmod);
-        e.str(rel);
-        e.u32(mode);
-        return call_void(e);
-    }
-    Result<void> chown(const char* rel, uint32_t uid, uint32_t gid) override {
-        Encoder e;
-        start(e, Op::Chown);
-        e.str(rel);
-        e.u32(uid);
-        e.u32(gid);
-        return call_void(e);
-    }
-    Result<void> truncate(const char* rel, uint64_t size) override {
-        Encoder e;
-        start(e, Op::Truncate);
-        e.str(rel);
-        e.u64(size);
-        return call_void(e);
-    }
+    Result<void> chmod(const char* rel, uint32_t mode) override { return ask(Op::Chmod, rel, mode); }
+    Result<void> chown(const char* rel, uint32_t uid, uint32_t gid) override { return ask(Op::Chown, rel, uid, gid); }
+    Result<void> truncate(const char* rel, uint64_t size) override { return ask(Op::Truncate, rel, size); }
     Result<void> utimens(const char* rel, int64_t atime_ns, int64_t mtime_ns) override {
-        Encoder e;
-        start(e, Op::Utimens);
-        e.str(rel);
-        e.u64(uint64_t(atime_ns));
-        e.u64(uint64_t(mtime_ns));
-        return call_void(e);
+        return ask(Op::Utimens, rel, atime_ns, mtime_ns);
     }
     Result<size_t> xattr(const char* rel, const XattrRequest& req) override {
         Encoder e;
@@ -236,29 +208,28 @@ public:
         uint32_t got = TRY(call(e, out, sizeof(*out)));
         return got == sizeof(*out) ? Result<void>() : Errno(EPROTO);
     }
-    Result<void> sync() override {
-        Encoder e;
-        start(e, Op::Sync);
-        return call_void(e);
-    }
+    Result<void> sync() override { return ask(Op::Sync); }
 
 private:
     void start(Encoder& e, Op op) const {
         e.u32(uint32_t(op));
         e.u32(m_index);
     }
-    Result<void> call_rel(Op op, const char* rel) {
+    // A request with these fields and no answer but its success.
+    template <typename... Fields>
+    Result<void> ask(Op op, Fields... fields) {
         Encoder e;
         start(e, op);
-        e.str(rel);
+        put_fields(e, fields...);
         return call_void(e);
     }
-    Result<File*> open_as(Op op, const Resolved& r, uint32_t flags, uint32_t mode);
-    static void put_creator(Encoder& e) {
+    // The same for a request that makes a file: the caller's ids follow, its owner's.
+    template <typename... Fields>
+    Result<void> ask_creating(Op op, Fields... fields) {
         Credentials c = process_creds();
-        e.u32(c.uid.fs);
-        e.u32(c.gid.fs);
+        return ask(op, fields..., c.uid.fs, c.gid.fs);
     }
+    Result<File*> open_as(Op op, const Resolved& r, uint32_t flags, uint32_t mode);
 
     unsigned m_index;
 };
@@ -312,39 +283,14 @@ public:
     }
     Result<void> sync() override { return fsync(false); }
     Result<void> datasync() override { return fsync(true); }
-    Result<void> truncate(uint64_t size) override {
-        Encoder e;
-        start(e, Op::Ftruncate);
-        e.u64(size);
-        return call_void(e);
-    }
+    Result<void> truncate(uint64_t size) override { return ask(Op::Ftruncate, size); }
     Result<void> allocate(int mode, uint64_t offset, uint64_t size) override {
-        Encoder e;
-        start(e, Op::Allocate);
-        e.u32(uint32_t(mode));
-        e.u64(offset);
-        e.u64(size);
-        return call_void(e);
+        return ask(Op::Allocate, uint32_t(mode), offset, size);
     }
-    Result<void> chmod(uint32_t mode) override {
-        Encoder e;
-        start(e, Op::Fchmod);
-        e.u32(mode);
-        return call_void(e);
-    }
-    Result<void> chown(uint32_t uid, uint32_t gid) override {
-        Encoder e;
-        start(e, Op::Fchown);
-        e.u32(uid);
-        e.u32(gid);
-        return call_void(e);
-    }
+    Result<void> chmod(uint32_t mode) override { return ask(Op::Fchmod, mode); }
+    Result<void> chown(uint32_t uid, uint32_t gid) override { return ask(Op::Fchown, uid, gid); }
     Result<void> utimens(int64_t atime_ns, int64_t mtime_ns) override {
-        Encoder e;
-        start(e, Op::Futimens);
-        e.u64(uint64_t(atime_ns));
-        e.u64(uint64_t(mtime_ns));
-        return call_void(e);
+        return ask(Op::Futimens, atime_ns, mtime_ns);
     }
     Result<size_t> xattr(const XattrRequest& req) override {
         Encoder e;
@@ -383,14 +329,19 @@ private:
         uint32_t got = TRY(call(e, &v, sizeof(v)));
         return got == sizeof(v) ? Result<uint64_t>(v) : Errno(EPROTO);
     }
-    Result<void> fsync(bool data_only) {
+    Result<void> fsync(bool data_only) { return ask(Op::Fsync, uint32_t(data_only)); }
+    template <typename... Fields>
+    Result<void> ask(Op op, Fields... fields) {
         Encoder e;
-        start(e, Op::Fsync);
-        e.u32(data_only);
+        start(e, op);
+        put_fields(e, fields...);
         return call_void(e);
     }
-    // Reads in requests of at most kMaxData bytes until one comes back short.
-    Result<size_t> read_at(Op op, IoBuf buf, size_t size, uint64_t offset) {
+    // Moves `size` bytes in requests of at most kMaxData, until one moves less than it
+    // asked: step(data, done, want) makes one and answers how many bytes it moved. The
+    // bytes before an error count, as Linux's partial reads and writes do.
+    template <typename Step>
+    static Result<size_t> chunked(size_t size, Step step) {
         uint32_t cap = size < ipc::kMaxData ? uint32_t(size) : ipc::kMaxData;
         auto* data = static_cast<uint8_t*>(kmalloc(cap ? cap : 1));
         if (!data)
@@ -399,52 +350,40 @@ private:
         size_t done = 0;
         do {
             uint32_t want = size - done < cap ? uint32_t(size - done) : cap;
+            auto moved = step(data, done, want);
+            if (!moved.ok())
+                return done ? Result<size_t>(done) : moved.error();
+            done += moved.value();
+            if (moved.value() < want)
+                break;
+        } while (done < size);
+        return done;
+    }
+    Result<size_t> read_at(Op op, IoBuf buf, size_t size, uint64_t offset) {
+        return chunked(size, [&](uint8_t* data, size_t done, uint32_t want) -> Result<size_t> {
             Encoder e;
-        start(e, op);
+            start(e, op);
             e.u32(flags() & kStatusFlags);
             e.u64(want);
             if (op == Op::Pread)
                 e.u64(offset + done);
-            auto got = call(e, data, want);
-            if (!got.ok())
-                return done ? Result<size_t>(done) : got.error();
-            auto copied = io_copy_out(buf + done, data, got.value());
-            if (!copied.ok())
-                return done ? Result<size_t>(done) : copied.error();
-            done += got.value();
-            if (got.value() < want)
-                break;
-        } while (done < size);
-        return done;
+            uint32_t got = TRY(call(e, data, want));
+            TRY(io_copy_out(buf + done, data, got));
+            return size_t(got);
+        });
     }
     Result<size_t> write_at(Op op, IoBuf buf, size_t size, uint64_t offset) {
-        uint32_t cap = size < ipc::kMaxData ? uint32_t(size) : ipc::kMaxData;
-        auto* data = static_cast<uint8_t*>(kmalloc(cap ? cap : 1));
-        if (!data)
-            return Errno(ENOMEM);
-        HeapGuard guard{data};
-        size_t done = 0;
-        do {
-            uint32_t want = size - done < cap ? uint32_t(size - done) : cap;
-            auto copied = io_copy_in(data, buf + done, want);
-            if (!copied.ok())
-                return done ? Result<size_t>(done) : copied.error();
+        return chunked(size, [&](uint8_t* data, size_t done, uint32_t want) -> Result<size_t> {
+            TRY(io_copy_in(data, buf + done, want));
             Encoder e;
-        start(e, op);
+            start(e, op);
             e.u32(flags() & kStatusFlags);
             if (op == Op::Pwrite)
                 e.u64(offset + done);
             e.bytes(data, want);
-            auto n = call_u64(e);
-            if (!n.ok())
-                return done ? Result<size_t>(done) : n.error();
-            if (n.value() > want)
-                return Errno(EPROTO);
-            done += size_t(n.value());
-            if (n.value() < want)
-                break;
-        } while (done < size);
-        return done;
+            uint64_t n = TRY(call_u64(e));
+            return n <= want ? Result<size_t>(size_t(n)) : Errno(EPROTO);
+        });
     }
 
     uint64_t m_id;
@@ -467,14 +406,13 @@ Result<File*> remote_file_new(uint64_t id, uint32_t flags, const Resolved& r) {
 
 Result<File*> RemoteFs::open_as(Op op, const Resolved& r, uint32_t flags, uint32_t mode) {
     Encoder e;
-        start(e, op);
+    start(e, op);
     e.str(r.path);
     e.u32(uint32_t(r.rel - r.path));
     if (op == Op::Open)
         e.u32(r.exists);
-    e.u32(flags);
-    e.u32(mode);
-    put_creator(e);
+    Credentials c = process_creds();
+    put_fields(e, flags, mode, c.uid.fs, c.gid.fs);
     uint64_t id;
     uint32_t got = TRY(call(e, &id, sizeof(id)));
     if (got != sizeof(id))
@@ -494,7 +432,7 @@ Result<void> RemoteFs::link_file(File* f, const Stat& st, const char* rel) {
     if (f->kind() != FileKind::Remote)
         return Errno(EXDEV);
     Encoder e;
-        start(e, Op::LinkFile);
+    start(e, Op::LinkFile);
     e.u64(static_cast<RemoteFile*>(f)->id());
     e.put(&st, sizeof(st));
     e.str(rel);

@@ -46,6 +46,7 @@
 #include "channel.h"
 #include "checkpoint.h"
 #include "leader.h"
+#include "procs.h"
 
 namespace carbyne::libos {
 
@@ -956,6 +957,7 @@ Result<long> process_fork(const ForkRequest& req) {
         uint32_t tid = uint32_t(pid);
         (void)copy_to_user(req.parent_tid, &tid, sizeof(tid));
     }
+    int pgid, sid;
     auto* c = static_cast<Child*>(kzalloc(sizeof(Child)));
     if (!c) {
         g_pal->process_kill(process, 9);
@@ -963,6 +965,12 @@ Result<long> process_fork(const ForkRequest& req) {
     }
     g_pal->stream_close(channel);
     *c = Child{pid, process, req.exit_signal, false, 0, 0, nullptr};
+    {
+        SpinGuard g(g_process.lock);
+        pgid = g_process.pgid;
+        sid = g_process.sid;
+    }
+    ipc::procs_add_child(pid, pgid, sid, member_token, process);
     {
         LockGuard g(g_children_lock);
         c->next = g_children;
@@ -1032,7 +1040,7 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
     return found;  // WNOHANG: none has ended
 }
 
-Result<bool> child_signal(int pid, int sig) {
+Result<void> process_signal_host(PalHandle* process, int sig) {
     // The signals a carbyne-pal takes from the host and hands to its LibOS as sent (the
     // PAL's asynchronous set), and SIGKILL and SIGSTOP, which the host acts on itself.
     constexpr uint64_t kHostCarried = (1ull << (1 - 1)) | (1ull << (2 - 1)) | (1ull << (3 - 1)) |
@@ -1040,6 +1048,14 @@ Result<bool> child_signal(int pid, int sig) {
                                       (1ull << (14 - 1)) | (1ull << (15 - 1)) | (1ull << (18 - 1)) |
                                       (1ull << (19 - 1)) | (1ull << (20 - 1)) | (1ull << (21 - 1)) |
                                       (1ull << (22 - 1)) | (1ull << (28 - 1));
+    if (!((kHostCarried >> (sig - 1)) & 1)) {
+        log_warning("kill: signal %d cannot be sent to another process yet", sig);
+        return Errno(ENOSYS);
+    }
+    return pal_result(g_pal->process_kill(process, sig));
+}
+
+Result<bool> child_signal(int pid, int sig) {
     bool found = false;
     LockGuard g(g_children_lock);
     for (Child* c = g_children; c; c = c->next) {
@@ -1051,11 +1067,7 @@ Result<bool> child_signal(int pid, int sig) {
                 return true;
             continue;
         }
-        if (!((kHostCarried >> (sig - 1)) & 1)) {
-            log_warning("kill: signal %d cannot be sent to another process yet", sig);
-            return Errno(ENOSYS);
-        }
-        TRY(pal_result(g_pal->process_kill(c->process, sig)));
+        TRY(process_signal_host(c->process, sig));
         if (pid != 0)
             return true;
         found = true;

@@ -58,6 +58,8 @@ void fork_vfork_release();
 // (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP,
 // SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH); another is ENOSYS, with a warning.
 Result<bool> child_signal(int pid, int sig);
+// Sends `sig` to another process of the instance by its host handle, within the same limit.
+Result<void> process_signal_host(PalHandle* process, int sig);
 
 // The leader's end: every child still running is killed (the instance is a PID namespace).
 void children_kill_all();

@@ -6,6 +6,7 @@
 
 #include "channel.h"
 #include "checkpoint.h"
+#include "procs.h"
 #include "../fs/remote.h"
 
 #include <carbyne/string.h>
@@ -74,6 +75,15 @@ Result<void> serve_one(PalHandle* ch) {
         g_pal->stream_close(made.value());  // the new member has it now (or nobody does)
         return sent;
     }
+    case MsgType::Proc: {
+        ckpt::Encoder reply;
+        auto done = procs_serve(uint64_t(ch), ch, payload, head.size, reply);
+        if (done.ok() && !reply.ok())
+            done = Errno(ENOMEM);
+        if (!done.ok())
+            return send_error(ch, head.id, done.error().code);
+        return send(ch, MsgType::Proc, head.id, reply.data(), uint32_t(reply.size()));
+    }
     case MsgType::Fs: {
         ckpt::Encoder reply;
         PalHandle* pass = nullptr;  // the file's own: not closed here
@@ -103,6 +113,7 @@ Result<void> serve_one(PalHandle* ch) {
                 // The member is gone, or said something malformed: its channel ends.
                 g_pal->poller_ctl(g_poller, ch, 0, 0);
                 fs::remote_member_gone(uint64_t(ch));
+                procs_member_gone(uint64_t(ch));
                 g_pal->stream_close(ch);
             }
         }
@@ -125,7 +136,7 @@ Result<void> drain(PalHandle* ch, uint32_t size) {
 }  // namespace
 
 Result<uint32_t> leader_call(MsgType type, const void* request, uint32_t request_size, void* reply,
-                             uint32_t reply_cap, PalHandle** handle) {
+                             uint32_t reply_cap, PalHandle** handle, PalHandle* pass) {
     if (request_size > kMaxPayload)
         return Errno(EINVAL);
     LockGuard g(g_call_lock);
@@ -133,6 +144,8 @@ Result<uint32_t> leader_call(MsgType type, const void* request, uint32_t request
         return Errno(EPIPE);
     uint64_t id = g_next_request++;
     TRY(send(g_leader, type, id, request, request_size));
+    if (pass)
+        TRY(pal_result(g_pal->channel_send_handle(g_leader, pass)));
     MsgHead head;
     TRY(channel_read(g_leader, &head, sizeof(head)));
     if (!msg_head_valid(head) || head.id != id)

@@ -27,9 +27,10 @@ void set_leader_channel(PalHandle* channel);
 
 // A member's request to the leader and its reply: the reply's payload (at most
 // `reply_cap` bytes, else EPROTO) goes to `reply`; its size is returned. With `handle`, a
-// PAL handle follows a reply that is not an error. The leader's error is returned as it.
+// PAL handle follows a reply that is not an error; with `pass`, that handle follows the
+// request. The leader's error is returned as it.
 Result<uint32_t> leader_call(MsgType type, const void* request, uint32_t request_size, void* reply,
-                             uint32_t reply_cap, PalHandle** handle);
+                             uint32_t reply_cap, PalHandle** handle, PalHandle* pass = nullptr);
 
 // An id from the instance's one space of process and thread ids.
 Result<int> id_alloc();

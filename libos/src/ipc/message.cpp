@@ -10,6 +10,7 @@ bool msg_head_valid(const MsgHead& head) {
     case MsgType::AllocId:
     case MsgType::NewMember:
     case MsgType::Fs:
+    case MsgType::Proc:
     case MsgType::Error: return true;
     default: return false;
     }

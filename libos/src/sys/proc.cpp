@@ -12,6 +12,7 @@
 
 #include "../mm/vma.h"
 #include "../proc/identity.h"
+#include "../ipc/procs.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "../proc/thread_attrs.h"
@@ -22,7 +23,7 @@ namespace carbyne::libos {
 [[noreturn]] void process_exit(int code);
 
 Result<long> sys_getpid(const SyscallArgs&) { return g_process.pid; }
-Result<long> sys_getppid(const SyscallArgs&) { return g_process.ppid; }
+Result<long> sys_getppid(const SyscallArgs&) { return ipc::procs_own_ids().ppid; }
 Result<long> sys_gettid(const SyscallArgs&) { return current_thread()->tid; }
 
 Result<long> sys_exit_group(const SyscallArgs& a) { process_exit(a.i32(0) & 0xff); }

@@ -5,6 +5,7 @@
 
 #include "../fs/signalfd.h"
 #include "../ipc/fork.h"
+#include "../ipc/procs.h"
 #include "../proc/process.h"
 #include "../proc/thread.h"
 #include "../proc/wait.h"
@@ -106,21 +107,28 @@ Result<long> sys_kill(const SyscallArgs& a) {
     int sig = a.i32(1);
     if (sig < 0 || sig > kNumSignals)
         return Errno(EINVAL);
-    // Itself, its children, its group (0: it and its children, which stay in it: there is
-    // no setpgid yet) or everyone but itself and pid 1 (-1: its children). Other processes
-    // of the instance are not reached yet (ESRCH).
-    if (pid == -1)
-        return TRY(child_signal(0, sig)) ? Result<long>(0) : Errno(ESRCH);
-    bool self = pid == g_process.pid || pid == 0 || pid == -g_process.pid;
-    if (!self) {
-        if (pid <= 0 || !TRY(child_signal(pid, sig)))
-            return Errno(ESRCH);
-        return 0;
+    if (pid == -__INT_MAX__ - 1)
+        return Errno(ESRCH);  // -INT_MIN names no group
+    int self = g_process.pid;
+    if (pid > 0) {
+        if (pid == self) {
+            TRY(signal_send(nullptr, sig, user_info(sig)));
+            return 0;
+        }
+        // A child is reached directly; any other process of the instance through the
+        // leader's table (ipc/procs.h).
+        if (TRY(child_signal(pid, sig)))
+            return 0;
+        return TRY(ipc::procs_kill(pid, sig)) ? Result<long>(0) : Errno(ESRCH);
     }
-    if (pid != g_process.pid)
-        TRY(child_signal(0, sig));
-    TRY(signal_send(nullptr, sig, user_info(sig)));
-    return 0;
+    // A group (0: the caller's), or every process but pid 1 and the caller (-1).
+    int pgid = ipc::procs_own_ids().pgid;
+    int target = pid == 0 ? -pgid : pid;
+    bool self_in = target != -1 && pgid == -target;
+    int others = TRY(ipc::procs_kill(target, sig));
+    if (self_in)
+        TRY(signal_send(nullptr, sig, user_info(sig)));
+    return others || self_in ? Result<long>(0) : Errno(ESRCH);
 }
 
 namespace {

@@ -1,0 +1,59 @@
+// The instance's process table, kept by the IPC leader: every process's pid, parent,
+// process group and session, and how to reach it (a host handle of the process, or, for the
+// leader's own children, the leader's child list). It routes kill(2) to any process of the
+// instance, to a whole process group across processes (kill(-pgid), kill(0)) and to every
+// process (kill(-1)), answers getpgid/getsid/getppid about other processes, and reparents
+// the children of a process that ends to pid 1 (getppid then answers 1).
+//
+// A parent enters each child after its fork (procs_add_child); a process that changes its
+// own group or session tells the leader (procs_set_ids). A process whose leader channel
+// ends leaves the table. Other processes ask the leader by requests (MsgType::Proc); the
+// leader acts on its own table directly.
+//
+// Limits: signals between processes travel as host signals, so only those a carbyne-pal
+// takes from the host reach another process (fork.h: child_signal), without the sender's
+// pid; an orphan's end is not reported to pid 1 (it cannot wait for it).
+//
+// Lock order: the table's lock (LockRank::Procs, a Mutex) is taken after the leader call
+// lock and before the children lock (fork.cpp's, which child_signal takes under it).
+#pragma once
+
+#include <libos/result.h>
+#include <pal/pal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+namespace carbyne::libos::ckpt {
+class Encoder;
+}
+
+namespace carbyne::libos::ipc {
+
+struct ProcIds {
+    int ppid, pgid, sid;
+};
+
+// By the parent, once its child `pid` runs: its group and session, the leader's token for
+// its channel, and its host process handle (the parent keeps its own).
+void procs_add_child(int pid, int pgid, int sid, uint64_t token, PalHandle* process);
+// The caller's own group and session changed (setpgid, setsid), or, with another pid, a
+// child's group (setpgid of a child, which the child's own ids then show).
+Result<void> procs_set_ids(int pid, int pgid, int sid);
+// What the table says of `pid`; ESRCH when it is not a process of the instance.
+Result<ProcIds> procs_ids(int pid);
+// The caller's own ids: its parent (the one at fork, or pid 1 once that one has ended),
+// group and session, as the table has them (a parent's setpgid of it included).
+ProcIds procs_own_ids();
+// kill(2) of processes other than the caller: `target` > 0 one process, -1 every process
+// but pid 1, < -1 the group -target. Returns how many processes were signalled (0: none
+// there: the caller decides on ESRCH, knowing whether it is one of them itself).
+Result<int> procs_kill(int target, int sig);
+
+// -- The leader's side ------------------------------------------------------------------
+
+// One request of the member whose channel is `ch` (its token `member`).
+Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, ckpt::Encoder& reply);
+// The member whose channel is `member` is gone: its entry leaves, its children go to pid 1.
+void procs_member_gone(uint64_t member);
+
+}  // namespace carbyne::libos::ipc
