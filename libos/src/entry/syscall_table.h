@@ -104,8 +104,8 @@
                                        "bits are not applied (AT_SECURE is 0)")                   \
     SYSCALL(60, exit, Full, "i", "")                                                               \
     SYSCALL(61, wait4, Partial, "ipip", "children that exited or were killed (status as Linux); "  \
-                                       "stopped/continued children are not reported; a process "  \
-                                       "group means all children; rusage is zero")                 \
+                                       "stopped/continued children are not reported; rusage is "  \
+                                       "zero")                                                     \
     SYSCALL(62, kill, Partial, "ii", "any process of the instance (the leader's process table "        \
                                     "routes it), 0 and -pgid the group across processes, -1 every "  \
                                     "process but pid 1 and the caller; to another process only "    \
@@ -325,8 +325,8 @@
     SYSCALL(239, get_mempolicy, Full, "ppupx", "")                                                 \
     SYSCALL(246, kexec_load, Enosys, "", "the kernel Carbyne presents has no kexec "               \
                                          "(CONFIG_KEXEC=n); Linux built so answers ENOSYS")        \
-    SYSCALL(247, waitid, Partial, "iipip", "as wait4 (WEXITED, WNOHANG, WNOWAIT, P_PID, P_ALL; "    \
-                                          "P_PGID means all children; P_PIDFD: EBADF)")          \
+    SYSCALL(247, waitid, Partial, "iipip", "as wait4 (WEXITED, WNOHANG, WNOWAIT, P_PID, P_PGID, "  \
+                                          "P_ALL; P_PIDFD: EBADF)")                              \
     SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "      \
                                              "IOPRIO_WHO_PGRP and IOPRIO_WHO_USER reach this "     \
                                              "process only")                                       \

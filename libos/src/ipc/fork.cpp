@@ -90,6 +90,7 @@ struct Child {
     int exit_signal;
     bool ended;
     int code, status;  // CLD_*, and the exit code or signal
+    int pgid;          // its group as last seen in the process table (kept once it ends)
     Child* next;
 };
 
@@ -964,12 +965,12 @@ Result<long> process_fork(const ForkRequest& req) {
         return Errno(ENOMEM);
     }
     g_pal->stream_close(channel);
-    *c = Child{pid, process, req.exit_signal, false, 0, 0, nullptr};
     {
         SpinGuard g(g_process.lock);
         pgid = g_process.pgid;
         sid = g_process.sid;
     }
+    *c = Child{pid, process, req.exit_signal, false, 0, 0, pgid, nullptr};
     ipc::procs_add_child(pid, pgid, sid, member_token, process);
     {
         LockGuard g(g_children_lock);
@@ -996,12 +997,39 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
     bool any = false;
     // One look: a child that matches and has ended is the answer (and is reaped unless
     // WNOWAIT); ends seen here first get their SIGCHLD before the answer.
+    // P_PGID: the processes in the group now, from the table (taken before the children
+    // lock, which comes after the table's).
+    constexpr size_t kMaxGroup = 1024;
+    int* group = nullptr;
+    if (req.which == P_PGID) {
+        group = static_cast<int*>(kmalloc(kMaxGroup * sizeof(int)));
+        if (!group)
+            return Errno(ENOMEM);
+    }
+    HeapGuard group_guard{group};
     auto look = [&]() -> bool {
         Child newly[kMaxNewly];
         size_t n_newly = 0;
         Child* reaped = nullptr;
         bool auto_reap = children_auto_reaped();
         bool done = false;
+        size_t n_group = 0;
+        if (group) {
+            auto n = ipc::procs_group(req.id, group, kMaxGroup);
+            n_group = n.ok() ? (n.value() < kMaxGroup ? n.value() : kMaxGroup) : 0;
+        }
+        auto in_group = [&](Child* c) {
+            if (!c->ended) {
+                bool now = false;
+                for (size_t i = 0; i < n_group && !now; i++)
+                    now = group[i] == c->pid;
+                if (now)
+                    c->pgid = req.id;
+                else if (c->pgid == req.id)
+                    c->pgid = -1;  // it has left the group since
+            }
+            return c->pgid == req.id;
+        };
         {
             LockGuard g(g_children_lock);
             // Reaped as they ended when auto-reaping: nobody gets their status (wait
@@ -1011,6 +1039,8 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
             for (Child** link = &g_children; *link; link = &(*link)->next) {
                 Child* c = *link;
                 if (req.which == P_PID && c->pid != req.id)
+                    continue;
+                if (req.which == P_PGID && !in_group(c))
                     continue;
                 // __WCLONE waits for children whose exit signal is not SIGCHLD only; __WALL for all.
                 bool clone_child = c->exit_signal != kSigchld;

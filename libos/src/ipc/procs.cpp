@@ -25,6 +25,7 @@ enum class Op : uint32_t {
     SetIds = 2,  // i32 pid, pgid, sid
     Ids = 3,     // i32 pid -> i32 ppid, pgid, sid
     Kill = 4,    // i32 target, sig, sender -> i32 count
+    Group = 5,   // i32 pgid -> i32 pids
 };
 
 // A process of the instance other than the leader. `process` is its host handle, or
@@ -184,6 +185,31 @@ Result<ProcIds> procs_ids(int pid) {
     return ProcIds{reply[0], reply[1], reply[2]};
 }
 
+namespace {
+
+size_t group_locked(int pgid, int* out, size_t max) {
+    size_t n = 0;
+    if (leader_ids().pgid == pgid && n++ < max)
+        out[n - 1] = g_process.pid;
+    for (size_t i = 0; i < g_count; i++)
+        if (g_entries[i].pgid == pgid && n++ < max)
+            out[n - 1] = g_entries[i].pid;
+    return n;
+}
+
+}  // namespace
+
+Result<size_t> procs_group(int pgid, int* out, size_t max) {
+    if (is_leader()) {
+        LockGuard g(g_lock);
+        return group_locked(pgid, out, max);
+    }
+    size_t cap = max < kMaxPayload / sizeof(int32_t) ? max : kMaxPayload / sizeof(int32_t);
+    int32_t field = pgid;
+    uint32_t got = TRY(call(Op::Group, &field, 1, out, cap));
+    return got / sizeof(int32_t);
+}
+
 ProcIds procs_own_ids() {
     ProcIds own;
     {
@@ -216,8 +242,11 @@ Result<int> procs_kill(int target, int sig) {
 
 Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, Encoder& reply) {
     Decoder d(request, size);
-    uint32_t op, a, b, c;
-    if (!d.u32(&op) || !d.u32(&a) || (op != uint32_t(Op::Ids) && (!d.u32(&b) || !d.u32(&c))))
+    uint32_t op, a, b = 0, c = 0;
+    if (!d.u32(&op) || !d.u32(&a))
+        return Errno(EINVAL);
+    bool one_field = op == uint32_t(Op::Ids) || op == uint32_t(Op::Group);
+    if (!one_field && (!d.u32(&b) || !d.u32(&c)))
         return Errno(EINVAL);
     switch (Op(op)) {
     case Op::Add: {
@@ -260,6 +289,22 @@ Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request,
             return Errno(EINVAL);
         LockGuard g(g_lock);
         reply.u32(uint32_t(TRY(kill_locked(int(a), int(b), int(c)))));
+        return {};
+    }
+    case Op::Group: {
+        if (!d.finished())
+            return Errno(EINVAL);
+        constexpr size_t kMax = kMaxPayload / sizeof(int32_t);
+        auto* pids = static_cast<int*>(kmalloc(kMax * sizeof(int)));
+        if (!pids)
+            return Errno(ENOMEM);
+        HeapGuard guard{pids};
+        size_t n;
+        {
+            LockGuard g(g_lock);
+            n = group_locked(int(a), pids, kMax);
+        }
+        reply.put(pids, (n < kMax ? n : kMax) * sizeof(int));
         return {};
     }
     default: return Errno(EINVAL);

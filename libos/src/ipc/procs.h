@@ -41,6 +41,9 @@ void procs_add_child(int pid, int pgid, int sid, uint64_t token, PalHandle* proc
 Result<void> procs_set_ids(int pid, int pgid, int sid);
 // What the table says of `pid`; ESRCH when it is not a process of the instance.
 Result<ProcIds> procs_ids(int pid);
+// The pids of the processes in group `pgid` (at most `max` written); returns how many
+// there are.
+Result<size_t> procs_group(int pgid, int* out, size_t max);
 // The caller's own ids: its parent (the one at fork, or pid 1 once that one has ended),
 // group and session, as the table has them (a parent's setpgid of it included).
 ProcIds procs_own_ids();

@@ -7,6 +7,7 @@
 #include <linux/wait.h>
 
 #include "../ipc/fork.h"
+#include "../ipc/procs.h"
 #include "../proc/process.h"
 #include "../signal/signal.h"
 #include "syscall.h"
@@ -68,8 +69,9 @@ Result<long> sys_wait4(const SyscallArgs& a) {
         return Errno(EINVAL);
     if (pid == INT32_MIN)
         return Errno(ESRCH);
-    // Process groups are not kept yet: a group's children are all the children.
-    WaitRequest req{pid > 0 ? P_PID : P_ALL, pid > 0 ? pid : 0, options | WEXITED};
+    // 0: a child in the caller's group; < -1: a child in group -pid.
+    WaitRequest req{pid > 0 ? P_PID : pid == -1 ? P_ALL : P_PGID,
+                    pid > 0 ? pid : pid == 0 ? ipc::procs_own_ids().pgid : pid == -1 ? 0 : -pid, options | WEXITED};
     WaitResult r = TRY(process_wait_child(req));
     if (r.pid && a.u64(1)) {
         uint32_t status = r.code == kCldExited ? uint32_t(r.status & 0xff) << 8
@@ -96,7 +98,8 @@ Result<long> sys_waitid(const SyscallArgs& a) {
     case P_PGID:
         if (id < 0)
             return Errno(EINVAL);
-        which = P_ALL;  // process groups are not kept yet
+        if (id == 0)
+            id = ipc::procs_own_ids().pgid;  // Linux 5.4+: the caller's group
         break;
     case P_PIDFD: return Errno(EBADF);  // no pidfd is open: pidfd_open is not supported yet
     default: return Errno(EINVAL);
