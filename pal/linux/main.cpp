@@ -97,6 +97,7 @@ const PalApi g_api = {
     .fs_mkfifo = fs_mkfifo,
     .fs_mksock = fs_mksock,
     .socket_create = socket_create,
+    .socket_pair = socket_pair,
     .socket_bind = socket_bind,
     .socket_listen = socket_listen,
     .socket_accept = socket_accept,

@@ -197,6 +197,7 @@ PalError stream_truncate(PalHandle* h, uint64_t size);
 PalError stream_allocate(PalHandle* h, uint32_t mode, uint64_t offset, uint64_t size);
 PalError stream_sync(PalHandle* h, uint32_t what);
 PalError socket_create(PalSockFamily family, PalSockType type, PalHandle** out);
+PalError socket_pair(PalSockType type, PalHandle** a, PalHandle** b);
 PalError socket_bind(PalHandle* h, const PalSockAddr* addr);
 PalError socket_listen(PalHandle* h, int backlog);
 PalError socket_accept(PalHandle* h, PalHandle** out, PalSockAddr* peer);

@@ -22,6 +22,7 @@ namespace {
 constexpr uint16_t kAfUnspec = 0;
 constexpr uint16_t kAfInet = 2;
 constexpr uint16_t kAfInet6 = 10;
+constexpr long kAfUnix = 1;
 constexpr long kSockStream = 1;
 constexpr long kSockDgram = 2;
 constexpr long kSockNonblock = O_NONBLOCK;
@@ -196,6 +197,34 @@ PalError socket_create(PalSockFamily family, PalSockType type, PalHandle** out) 
     if (!h)
         return PAL_E_NOMEM;
     *out = h;
+    return PAL_OK;
+}
+
+PalError socket_pair(PalSockType type, PalHandle** a, PalHandle** b) {
+    if (!a || !b)
+        return PAL_E_INVAL;
+    long host_type;
+    switch (type) {
+    case PAL_SOCK_STREAM: host_type = kSockStream; break;
+    case PAL_SOCK_DGRAM: host_type = kSockDgram; break;
+    default: return PAL_E_INVAL;
+    }
+    int pair[2];
+    long ret = host_syscall4(__NR_socketpair, kAfUnix, host_type | kSockNonblock | kSockCloexec, 0, long(pair));
+    if (host_failed(ret))
+        return error_from_host(ret);
+    PalHandle* x = socket_handle(pair[0]);  // (closes its fd when it fails)
+    if (!x) {
+        host_syscall1(__NR_close, pair[1]);
+        return PAL_E_NOMEM;
+    }
+    PalHandle* y = socket_handle(pair[1]);
+    if (!y) {
+        stream_close(x);
+        return PAL_E_NOMEM;
+    }
+    *a = x;
+    *b = y;
     return PAL_OK;
 }
 

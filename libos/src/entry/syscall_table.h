@@ -95,9 +95,11 @@
                                   "MAP_SHARED file mappings are shared; tmpfs and /dev/shm are "  \
                                   "one namespace and content for the instance (the first "       \
                                   "process serves them) and their open files one description; "  \
-                                  "other files with a path are reopened (own offset); AF_UNIX "  \
-                                  "sockets, eventfds, FIFOs and epoll are stand-ins failing with " \
-                                  "EIO")                                                           \
+                                  "other files with a path are reopened (own offset); a "         \
+                                  "connected AF_UNIX stream socket and its peer move to a host "   \
+                                  "socket pair (no SCM_RIGHTS between processes: EOPNOTSUPP); "    \
+                                  "other AF_UNIX sockets, eventfds, FIFOs and epoll are stand-ins " \
+                                  "failing with EIO")                                              \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
                                    "the child has a copy of the memory, not the parent's")        \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \

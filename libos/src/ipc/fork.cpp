@@ -721,7 +721,8 @@ Result<void> restore_fd(Decoder& d, PalHandle* channel) {
             return Errno(EINVAL);
         PalHandle* host = nullptr;
         TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
-        auto adopted = net::inet_socket_adopt(int(family), int(type), int(protocol), flags, host);
+        auto adopted = family == net::AF_UNIX ? net::unix_socket_adopt(int(type), flags, host)
+                                         : net::inet_socket_adopt(int(family), int(type), int(protocol), flags, host);
         if (!adopted.ok()) {
             g_pal->stream_close(host);
             return adopted.error();

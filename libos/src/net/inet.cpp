@@ -24,7 +24,6 @@ namespace carbyne::libos::net {
 namespace {
 
 constexpr uint32_t kSockaddrIn = 16, kSockaddrIn6 = 28, kSockaddrIn6Rfc2133 = 24;
-constexpr size_t kStackIov = 16;
 
 // Option numbers of the IP, IPv6 and TCP levels this file knows.
 // (IP_TOS, IP_TTL come from linux/in.h; the IPv6 ones are not included: linux/in6.h
@@ -140,53 +139,6 @@ bool pal_option(int level, int name, PalSockOption* out) {
     return false;
 }
 
-uint32_t pal_msg_flags(int flags) {
-    return ((flags & MSG_PEEK) ? PAL_MSG_PEEK : 0) | ((flags & MSG_OOB) ? PAL_MSG_OOB : 0) |
-           ((flags & MSG_MORE) ? PAL_MSG_MORE : 0) | ((flags & MSG_TRUNC) ? PAL_MSG_TRUNC : 0);
-}
-
-// The PalIoVecs of `data` from byte `at` on (user buffers checked), in `small` when they
-// fit, else in a heap array the caller frees.
-class PalIov {
-public:
-    ~PalIov() {
-        if (m_vec != m_small)
-            kfree(m_vec);
-    }
-    // `check`: false when the host will not touch the buffers (MSG_TRUNC on a stream
-    // socket discards the bytes).
-    Result<void> build(const IoSeq& data, size_t at, bool check = true) {
-        size_t need = data.count();
-        if (need > kStackIov) {
-            m_vec = static_cast<PalIoVec*>(kmalloc(need * sizeof(PalIoVec)));
-            if (!m_vec) {
-                m_vec = m_small;
-                return Errno(ENOMEM);
-            }
-        }
-        m_count = 0;
-        for (size_t i = 0; i < data.count(); i++) {
-            const IoSeg& s = data.segs()[i];
-            if (at >= s.size) {
-                at -= s.size;
-                continue;
-            }
-            if (check)
-                TRY(fs::io_check(s.buf + at, s.size - at));
-            m_vec[m_count++] = PalIoVec{reinterpret_cast<void*>(s.buf.addr + at), s.size - at};
-            at = 0;
-        }
-        return {};
-    }
-    const PalIoVec* vec() const { return m_vec; }
-    size_t count() const { return m_count; }
-
-private:
-    PalIoVec m_small[kStackIov];
-    PalIoVec* m_vec = m_small;
-    size_t m_count = 0;
-};
-
 class InetSocket final : public Socket {
 public:
     InetSocket(int family, int type, int protocol, uint32_t flags, PalHandle* h)
@@ -244,7 +196,7 @@ public:
                 return pal_result(e).error();
             if (nonblocking(0))
                 return Errno(EAGAIN);
-            TRY(wait_for(PAL_WAIT_READ, deadline));
+            TRY(host_wait(m_handle, PAL_WAIT_READ, deadline));
         }
     }
 
@@ -262,7 +214,7 @@ public:
         // next connect is EISCONN; or refused and closed, so that it can connect again).
         uint64_t deadline = send_deadline();
         for (;;) {
-            TRY(wait_for(PAL_WAIT_WRITE, deadline));
+            TRY(host_wait(m_handle, PAL_WAIT_WRITE, deadline));
             e = g_pal->socket_connect(m_handle, &a);
             if (e == PAL_E_ISCONN)
                 return {};
@@ -277,76 +229,16 @@ public:
             dest = TRY(to_pal(*to));
             TRY(net_allow_check(NetAllowOp::Connect, type(), dest));
         }
-        uint64_t deadline = kNoDeadline;
-        bool timed = false;
-        size_t sent = 0;
-        for (;;) {
-            PalIov iov;
-            TRY(iov.build(data, sent));
-            size_t done = 0;
-            PalError e = g_pal->socket_send(m_handle, iov.vec(), iov.count(), to ? &dest : nullptr,
-                                            pal_msg_flags(flags), &done);
-            if (e == PAL_OK) {
-                sent += done;
-                // A blocking stream send goes on until all is taken (Linux's sk_stream_wait_memory).
-                if (sent == data.total() || type() != SOCK_STREAM || nonblocking(flags))
-                    return sent;
-                continue;
-            }
-            if (e != PAL_E_AGAIN)
-                return sent ? Result<size_t>(sent) : pal_result(e).error();
-            if (nonblocking(flags))
-                return sent ? Result<size_t>(sent) : Errno(EAGAIN);
-            if (!timed) {
-                deadline = send_deadline();
-                timed = true;
-            }
-            auto w = wait_for(PAL_WAIT_WRITE, deadline);
-            if (!w.ok())
-                return sent ? Result<size_t>(sent) : w.error();
-        }
+        return host_send(m_handle, data, to ? &dest : nullptr, flags);
     }
 
     Result<RecvResult> recv(const IoSeq& data, SockAddr* from, Ancillary*, int flags) override {
-        uint64_t deadline = kNoDeadline;
-        bool timed = false;
-        RecvResult out;
-        bool waitall = (flags & MSG_WAITALL) && type() == SOCK_STREAM && !(flags & MSG_PEEK);
-        for (;;) {
-            PalIov iov;
-            TRY(iov.build(data, out.size, !((flags & MSG_TRUNC) && type() == SOCK_STREAM)));
-            PalSockAddr src;
-            src.family = PAL_AF_UNSPEC;
-            size_t done = 0;
-            uint32_t out_flags = 0;
-            PalError e = g_pal->socket_recv(m_handle, iov.vec(), iov.count(), from ? &src : nullptr,
-                                            pal_msg_flags(flags), &done, &out_flags);
-            if (e == PAL_OK) {
-                if (from && out.size == 0)
-                    from_pal(src, from);
-                out.size += done;
-                if (out_flags & PAL_MSG_TRUNC)
-                    out.msg_flags |= MSG_TRUNC;
-                if (!waitall || done == 0 || out.size == data.total() || nonblocking(flags))
-                    return out;
-                continue;
-            }
-            if (e != PAL_E_AGAIN)
-                return out.size ? Result<RecvResult>(out) : pal_result(e).error();
-            if (nonblocking(flags))
-                return out.size ? Result<RecvResult>(out) : Errno(EAGAIN);
-            // Shut for reading (a datagram socket's own shutdown too): a call that would
-            // wait returns 0, as Linux's; the host's non-blocking one says EAGAIN.
-            if (host_ready(PAL_WAIT_RDHUP) & (PAL_WAIT_RDHUP | PAL_WAIT_HANGUP))
-                return out;
-            if (!timed) {
-                deadline = recv_deadline();
-                timed = true;
-            }
-            auto w = wait_for(PAL_WAIT_READ, deadline);
-            if (!w.ok())
-                return out.size ? Result<RecvResult>(out) : w.error();
-        }
+        PalSockAddr src;
+        src.family = PAL_AF_UNSPEC;
+        RecvResult out = TRY(host_recv(m_handle, data, from ? &src : nullptr, flags));
+        if (from)
+            from_pal(src, from);
+        return out;
     }
 
     Result<void> shutdown(int how) override { return pal_result(g_pal->socket_shutdown(m_handle, how)); }
@@ -426,7 +318,7 @@ public:
         return uint64_t(v);
     }
 
-    uint32_t poll_events() override { return poll_events_from_pal(host_ready(PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)); }
+    uint32_t poll_events() override { return poll_events_from_pal(host_ready(m_handle, PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)); }
     PalHandle* poll_handle() override { return m_handle; }
     // fork: the host socket is one open file description in both processes (a listener
     // that parent and children accept on, as prefork servers do).
@@ -473,24 +365,6 @@ private:
             out->len = family() == AF_INET ? kSockaddrIn : kSockaddrIn6;
             out->bytes[0] = uint8_t(family());
         }
-        return {};
-    }
-
-    // What the host says now (a wait that does not wait).
-    uint32_t host_ready(uint32_t want) {
-        uint32_t got = 0;
-        if (g_pal->wait_for_many(1, &m_handle, &want, &got, 0) != PAL_OK)
-            return 0;
-        return got;
-    }
-
-    // Waits until the host handle is ready for `want` (or errors), the thread is woken, or
-    // the deadline; the caller tries again.
-    Result<void> wait_for(uint32_t want, uint64_t deadline) {
-        uint32_t got = 0;
-        auto r = thread_block_on(1, &m_handle, &want, &got, deadline);
-        if (!r.ok())
-            return wait_error(r.error(), deadline != kNoDeadline);
         return {};
     }
 

@@ -136,6 +136,17 @@ protected:
     static Errno wait_error(Errno e, bool timed);
     bool nonblocking(int msg_flags) const;
 
+    // Sending and receiving through a host socket `h` (socket_host.cpp), with this socket's
+    // O_NONBLOCK, timeouts and type: a blocking stream send goes on until all is taken,
+    // MSG_WAITALL until all has come. `to` and `from` may be nullptr; `from` gets the first
+    // sender's address.
+    Result<size_t> host_send(PalHandle* h, const IoSeq& data, const PalSockAddr* to, int flags);
+    Result<RecvResult> host_recv(PalHandle* h, const IoSeq& data, PalSockAddr* from, int flags);
+    // What the host says of `h` now (a wait that does not wait), and a wait until it is
+    // ready for `want`, the thread is woken or the deadline passes (the caller tries again).
+    static uint32_t host_ready(PalHandle* h, uint32_t want);
+    static Result<void> host_wait(PalHandle* h, uint32_t want, uint64_t deadline);
+
 private:
     int m_family, m_type, m_protocol;
     uint64_t m_ino;
@@ -158,6 +169,9 @@ Result<Socket*> inet_socket_create(int family, int type, int protocol, uint32_t 
 // A fork child's end of a host socket its parent shares (File::share_host); takes `h`.
 Result<Socket*> inet_socket_adopt(int family, int type, int protocol, uint32_t flags, PalHandle* h);
 Result<Socket*> unix_socket_create(int type, int protocol, uint32_t flags);
+// A child's end of a UNIX stream socket its parent shared (UnixSocket::share_host): the
+// host socket `h` is its transport.
+Result<Socket*> unix_socket_adopt(int type, uint32_t flags, PalHandle* h);
 Result<void> unix_socket_pair(int type, int protocol, uint32_t flags, Socket** a, Socket** b);
 
 }  // namespace carbyne::libos::net

@@ -63,6 +63,7 @@
 #include <carbyne/format.h>
 #include <carbyne/string.h>
 #include <libos/heap.h>
+#include <libos/log.h>
 #include <libos/pal.h>
 #include <linux/fcntl.h>
 #include <linux/poll.h>
@@ -70,6 +71,7 @@
 #include "../fs/vfs.h"
 #include "../proc/process.h"
 #include "../proc/wait.h"
+#include "poll.h"
 #include "socket.h"
 
 namespace carbyne::libos::net {
@@ -91,6 +93,9 @@ constexpr int kIntMax = 0x7fffffff;
 constexpr uint32_t kTokenFree = 1u << 24;  // the receive token was handed back
 constexpr uint32_t kRoom = 1u << 25;       // room in a receive queue or a listen backlog
 constexpr uint32_t kChange = 1u << 26;     // connect, listen, shutdown, close, an error
+// A blocked call's private answer when its socket moved to the host meanwhile: the call
+// starts again there (never reaches the application).
+constexpr int kMovedToHost = 4095;
 constexpr uint32_t kReadable = POLLIN | POLLRDNORM;
 constexpr uint32_t kWritable = POLLOUT | POLLWRNORM | POLLWRBAND;
 constexpr uint32_t kAllEvents = kReadable | kWritable | POLLHUP | POLLRDHUP | POLLERR | kChange;
@@ -292,6 +297,11 @@ public:
     bool hashed = false;
 
     uint64_t wmem = 0;  // atomic: the charge of the messages it sent that are still queued
+
+    // Set once, when processes come to share the socket (unix_share_host): its data goes
+    // through this host socket from then on (atomic; closed with the socket).
+    PalHandle* host = nullptr;
+    PalHandle* host_now() const { return __atomic_load_n(&host, __ATOMIC_ACQUIRE); }
 
     WaitQueue poll;       // poll, select and epoll: every change of readiness
     WaitQueue waiters;    // its own blocked calls
@@ -611,6 +621,9 @@ void UnixSock::release(bool embryo) {
         backlog_len = 0;
     }
     relay_detach(this);
+    // A host end goes now: the peer (in this process or another) sees the hang-up there.
+    if (PalHandle* h = __atomic_exchange_n(&host, nullptr, __ATOMIC_ACQ_REL))
+        g_pal->stream_close(h);
     notify(kAllEvents);
     peer_wait.wake(kRoom | kChange);
     peer_poll.wake(kWritable | POLLHUP | POLLERR);
@@ -809,10 +822,27 @@ public:
         return m_sk->type == SOCK_DGRAM ? dgram_connect(addr) : stream_connect(addr);
     }
     Result<size_t> send(const IoSeq& data, const SockAddr* to, Ancillary* anc, int flags) override {
-        return m_sk->type == SOCK_STREAM ? stream_send(data, to, anc, flags) : dgram_send(data, to, anc, flags);
+        for (;;) {
+            if (PalHandle* h = m_sk->host_now())
+                return host_stream_send(h, data, anc, flags);
+            auto sent = m_sk->type == SOCK_STREAM ? stream_send(data, to, anc, flags)
+                                                  : dgram_send(data, to, anc, flags);
+            if (sent.ok() || sent.error() != Errno(kMovedToHost))
+                return sent;
+        }
     }
     Result<RecvResult> recv(const IoSeq& data, SockAddr* from, Ancillary* anc, int flags) override {
-        return m_sk->type == SOCK_STREAM ? stream_recv(data, from, anc, flags) : dgram_recv(data, from, anc, flags);
+        for (;;) {
+            if (PalHandle* h = m_sk->host_now()) {
+                if (from)
+                    from->len = 0;  // a pair's sockets have no names
+                return host_recv(h, data, nullptr, flags);
+            }
+            auto got = m_sk->type == SOCK_STREAM ? stream_recv(data, from, anc, flags)
+                                                 : dgram_recv(data, from, anc, flags);
+            if (got.ok() || got.error() != Errno(kMovedToHost))
+                return got;
+        }
     }
     Result<void> shutdown(int how) override;
     Result<void> local_name(SockAddr* out) override {
@@ -825,7 +855,11 @@ public:
     Result<uint64_t> unsent_bytes() override { return m_sk->wmem_now(); }
     Result<uint64_t> readable_bytes() override;
     uint32_t poll_events() override;
-    WaitQueue* poll_queue() override { return &m_sk->poll; }
+    WaitQueue* poll_queue() override { return m_sk->host_now() ? nullptr : &m_sk->poll; }
+    PalHandle* poll_handle() override { return m_sk->host_now(); }
+    // fork: a connected stream socket and its peer move to a host socket pair (once), and
+    // the host end is one open file description in both processes.
+    Result<PalHandle*> share_host() override;
 
     UnixSock* sock() const { return m_sk; }
 
@@ -840,14 +874,21 @@ private:
     Result<RecvResult> dgram_recv(const IoSeq& data, SockAddr* from, Ancillary* anc, int flags);
 
     // Blocks on `w` until ready() (see wait_until); the error is the socket's
-    // (wait_error: EAGAIN at the deadline, EINTR or ERESTARTSYS for a signal).
+    // (wait_error: EAGAIN at the deadline, EINTR or ERESTARTSYS for a signal), or
+    // kMovedToHost when the socket moved to the host meanwhile (send and recv go on there).
     template <typename Ready>
     Result<void> block(WaitQueue& w, uint32_t events, uint64_t deadline, Ready ready) {
-        auto r = wait_until(w, events, deadline, ready);
+        bool moved = false;
+        auto r = wait_until(w, events | kChange, deadline, [&] {
+            moved = m_sk->host_now() != nullptr;
+            return moved || ready();
+        });
         if (!r.ok())
             return wait_error(r.error(), deadline != kNoDeadline);
-        return {};
+        return moved ? Result<void>(Errno(kMovedToHost)) : Result<void>();
     }
+    // A send on the host socket: SCM_RIGHTS and SCM_CREDENTIALS do not cross yet.
+    Result<size_t> host_stream_send(PalHandle* h, const IoSeq& data, Ancillary* anc, int flags);
     // sock_alloc_send_pskb's wait: until the send buffer has room. The pending error, or
     // EPIPE after SHUT_WR (or the peer's close), ends it.
     Result<void> wait_for_send_room(bool nonblock, uint64_t deadline);
@@ -1715,6 +1756,8 @@ Result<void> UnixSocket::shutdown(int how) {
     UnixSock* sk = m_sk;
     if (how < SHUT_RD || how > SHUT_RDWR)
         return Errno(EINVAL);
+    if (PalHandle* h = sk->host_now())
+        return pal_result(g_pal->socket_shutdown(h, how));
     uint8_t mode = uint8_t(how + 1);  // SHUT_RD: kShutRcv, SHUT_WR: kShutSend, SHUT_RDWR: both
     SockRef other;
     {
@@ -1742,6 +1785,10 @@ Result<void> UnixSocket::peer_name(SockAddr* out) {
     SockRef peer;
     {
         SpinGuard g(m_sk->lock);
+        if (!m_sk->peer && m_sk->host_now() && m_sk->state == State::Established) {
+            fill_name(nullptr, out);  // the peer is in another process: a pair's has no name
+            return {};
+        }
         if (!m_sk->peer)
             return Errno(ENOTCONN);
         m_sk->peer->ref();
@@ -1896,6 +1943,11 @@ Result<uint32_t> UnixSocket::get_option(int level, int name, void* value, uint32
 // FIONREAD/SIOCINQ (unix_inq_len): a stream's or seqpacket socket's unread bytes, the next
 // datagram's size; EINVAL for a listener.
 Result<uint64_t> UnixSocket::readable_bytes() {
+    if (PalHandle* h = m_sk->host_now()) {
+        int64_t v = 0;
+        TRY(pal_result(g_pal->socket_get_option(h, PAL_SO_INQ, &v)));
+        return uint64_t(v);
+    }
     SpinGuard g(m_sk->lock);
     if (m_sk->state == State::Listen)
         return Errno(EINVAL);
@@ -1907,6 +1959,8 @@ Result<uint64_t> UnixSocket::readable_bytes() {
 // unix_poll and unix_dgram_poll.
 uint32_t UnixSocket::poll_events() {
     UnixSock* sk = m_sk;
+    if (PalHandle* h = sk->host_now())
+        return poll_events_from_pal(host_ready(h, PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP));
     uint32_t mask = 0;
     bool writable;
     SockRef other;
@@ -1937,6 +1991,152 @@ uint32_t UnixSocket::poll_events() {
 }
 
 // -- Creation ---------------------------------------------------------------------------------
+
+// -- Sockets shared by processes -----------------------------------------------------------
+
+namespace {
+
+// Writes a queue's unread bytes into a host socket (non-blocking: a queue larger than the
+// host's buffer is EAGAIN). The queue stays as it is.
+Result<void> copy_queue_to_host(UnixMsg* head, PalHandle* to) {
+    for (UnixMsg* m = head; m; m = m->next) {
+        size_t at = m->off;
+        while (at < m->size) {
+            uint8_t* data;
+            size_t n;
+            if (!m->nblocks) {
+                data = m->inline_data() + at;
+                n = m->size - at;
+            } else {
+                data = m->blocks()[at / kBlockSize] + at % kBlockSize;
+                n = min_size(m->size - at, kBlockSize - at % kBlockSize);
+            }
+            PalIoVec v{data, n};
+            size_t done = 0;
+            PalError e = g_pal->socket_send(to, &v, 1, nullptr, 0, &done);
+            if (e != PAL_OK)
+                return e == PAL_E_AGAIN ? Errno(EAGAIN) : errno_from_pal(e);
+            at += done;
+        }
+    }
+    return {};
+}
+
+// Whether `sk` may move: a connected stream socket whose peer is here and open, with no
+// file in flight in either queue, and no reader inside either (their tokens taken here).
+bool claim_locked(UnixSock* sk) {
+    if (sk->type != SOCK_STREAM || sk->state != State::Established || sk->dead || sk->reading || sk->host)
+        return false;
+    for (UnixMsg* m = sk->rx_head; m; m = m->next)
+        if (m->nfiles)
+            return false;
+    sk->reading = true;
+    return true;
+}
+
+}  // namespace
+
+Result<PalHandle*> UnixSocket::share_host() {
+    UnixSock* sk = m_sk;
+    if (PalHandle* h = sk->host_now())
+        return h;
+    SockRef other;
+    {
+        SpinGuard g(sk->lock);
+        if (!sk->peer)
+            return Errno(EOPNOTSUPP);
+        sk->peer->ref();
+        other.reset(sk->peer);
+    }
+    UnixSock* o = other.get();
+    // Both receive tokens: no reader moves data while it is copied.
+    {
+        SpinGuard g(sk->lock);
+        if (!claim_locked(sk))
+            return Errno(EOPNOTSUPP);
+    }
+    bool claimed_other;
+    {
+        SpinGuard g(o->lock);
+        claimed_other = o->peer == sk && claim_locked(o);
+    }
+    auto give_back = [&](bool both) {
+        UnixSock* held[2] = {sk, both ? o : nullptr};
+        for (UnixSock* k : held) {
+            if (!k)
+                continue;
+            {
+                SpinGuard g(k->lock);
+                k->reading = false;
+            }
+            k->waiters.wake(kTokenFree);
+        }
+    };
+    if (!claimed_other) {
+        give_back(false);
+        return Errno(EOPNOTSUPP);
+    }
+    PalHandle *mine = nullptr, *theirs = nullptr;
+    PalError e = g_pal->socket_pair(PAL_SOCK_STREAM, &mine, &theirs);
+    if (e != PAL_OK) {
+        give_back(true);
+        return errno_from_pal(e);
+    }
+    // What each has not read yet arrives on its host end: written into the other end.
+    auto moved = copy_queue_to_host(sk->rx_head, theirs);
+    if (moved.ok())
+        moved = copy_queue_to_host(o->rx_head, mine);
+    if (!moved.ok()) {
+        give_back(true);
+        g_pal->stream_close(mine);
+        g_pal->stream_close(theirs);
+        return moved.error();
+    }
+    UnixMsg* drop[2];
+    {
+        SpinGuard g(sk->lock);
+        drop[0] = sk->rx_take_all_locked();
+        __atomic_store_n(&sk->host, mine, __ATOMIC_RELEASE);
+        sk->reading = false;
+    }
+    {
+        SpinGuard g(o->lock);
+        drop[1] = o->rx_take_all_locked();
+        __atomic_store_n(&o->host, theirs, __ATOMIC_RELEASE);
+        o->reading = false;
+    }
+    msgs_free(drop[0]);
+    msgs_free(drop[1]);
+    // Blocked calls start again on the host socket; pollers look again.
+    sk->notify(kAllEvents | kTokenFree);
+    o->notify(kAllEvents | kTokenFree);
+    return mine;
+}
+
+Result<size_t> UnixSocket::host_stream_send(PalHandle* h, const IoSeq& data, Ancillary* anc, int flags) {
+    if (anc && anc->nfiles) {
+        log_warning("a UNIX socket shared by processes cannot pass descriptors (SCM_RIGHTS) yet");
+        return Errno(EOPNOTSUPP);
+    }
+    return host_send(h, data, nullptr, flags);
+}
+
+Result<Socket*> unix_socket_adopt(int type, uint32_t flags, PalHandle* h) {
+    if (type != SOCK_STREAM)
+        return Errno(EINVAL);
+    UnixSock* sk = make<UnixSock>(type);
+    if (!sk)
+        return Errno(ENOMEM);
+    sk->state = State::Established;
+    sk->host = h;
+    UnixSocket* s = make<UnixSocket>(sk, flags);
+    if (!s) {
+        sk->host = nullptr;
+        sk->unref();
+        return Errno(ENOMEM);
+    }
+    return static_cast<Socket*>(s);
+}
 
 Result<Socket*> unix_socket_create(int type, int protocol, uint32_t flags) {
     if (protocol && protocol != AF_UNIX)

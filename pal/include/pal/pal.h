@@ -381,7 +381,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 15
+#define PAL_API_VERSION 16
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -607,6 +607,11 @@ typedef struct PalApi {
      * mean nothing to a call (PEEK on a send, MORE on a receive) are ignored, bits that are
      * no PAL_MSG_* are PAL_E_INVAL; a family other than INET/INET6 is PAL_E_AFNOSUPPORT. */
     PalError (*socket_create)(PalSockFamily family, PalSockType type, PalHandle** out);
+    /* Two connected host AF_UNIX sockets of `type` (socketpair(2)), as non-blocking as the
+     * others: the transport of a LibOS UNIX socket pair once two processes share it.
+     * Addresses mean nothing to them (socket_name answers PAL_AF_UNSPEC; pass no `to` or
+     * `from`). */
+    PalError (*socket_pair)(PalSockType type, PalHandle** a, PalHandle** b);
     PalError (*socket_bind)(PalHandle* h, const PalSockAddr* addr);
     PalError (*socket_listen)(PalHandle* h, int backlog);
     /* A connection from the listener's queue; `peer` (may be NULL) receives its address. */
