@@ -27,6 +27,7 @@ enum class LockRank : uint8_t {
     LeaderCall,   // a request to the IPC leader and its reply; starting its service (ipc/leader.cpp)
     Procs,        // the leader's table of the instance's processes (ipc/procs.cpp)
     Children,     // a process's children and their exit statuses (ipc/fork.cpp)
+    Async,        // the files watched for O_ASYNC signals (fs/async.cpp)
     EpollNest,    // adding an epoll instance to another (net/epoll.cpp)
     Epoll,        // an epoll instance's entries (nestable: an epoll watching an epoll)
     FilePos,      // a tmpfs file's position (Linux's f_pos_lock)

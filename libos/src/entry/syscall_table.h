@@ -38,7 +38,8 @@
     SYSCALL(13, rt_sigaction, Full, "ippz", "")                                                    \
     SYSCALL(14, rt_sigprocmask, Full, "ippz", "")                                                  \
     SYSCALL(15, rt_sigreturn, Full, "", "")                                                        \
-    SYSCALL(16, ioctl, Partial, "fxp", "FIONBIO, FIOCLEX, FIONCLEX, FIONREAD, the socket and "     \
+    SYSCALL(16, ioctl, Partial, "fxp", "FIONBIO, FIOASYNC, FIOSETOWN, FIOGETOWN, FIOCLEX, FIONCLEX, " \
+                                       "FIONREAD, the socket (SIOCSPGRP, SIOCGPGRP...) and "         \
                                        "pseudo-terminal requests; the console is not a terminal "  \
                                        "(ENOTTY)")                                                 \
     SYSCALL(17, pread64, Full, "fpzi", "")                                                         \
@@ -115,9 +116,12 @@
                                     "SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH (others: " \
                                     "ENOSYS), and its siginfo does not name the sender")            \
     SYSCALL(63, uname, Full, "p", "")                                                              \
-    SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL; POSIX locks " \
-                                       "(F_GETLK/SETLK/SETLKW) are granted as within one process; " \
-                                       "F_GETPIPE_SZ/SETPIPE_SZ; no OFD locks or leases (EINVAL)") \
+    SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL (O_ASYNC "      \
+                                       "signals: F_SETOWN(_EX), F_GETOWN(_EX), F_SETSIG, F_GETSIG; "  \
+                                       "a host-backed file signals when readable, not when writable); " \
+                                       "POSIX locks (F_GETLK/SETLK/SETLKW) are granted as within one " \
+                                       "process; F_GETPIPE_SZ/SETPIPE_SZ; no OFD locks or leases "     \
+                                       "(EINVAL)")                                                      \
     SYSCALL(74, fsync, Full, "f", "")                                                              \
     SYSCALL(75, fdatasync, Full, "f", "")                                                          \
     SYSCALL(76, truncate, Full, "si", "")                                                          \

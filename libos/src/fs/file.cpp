@@ -42,6 +42,8 @@ File::File(uint32_t flags, const char* path) : m_flags(flags) {
 void File::unref() {
     if (__atomic_sub_fetch(&m_refs, 1, __ATOMIC_ACQ_REL) == 0) {
         poll_release();  // out of every epoll set before any part of the file goes
+        if (__atomic_load_n(&m_async_watched, __ATOMIC_ACQUIRE))
+            async_forget(this);
         if (m_dentry)
             notify_file(this, writable() ? IN_CLOSE_WRITE : IN_CLOSE_NOWRITE);
         kfree(m_path);

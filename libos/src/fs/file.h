@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "async.h"
+
 namespace carbyne::libos {
 class WaitQueue;
 }
@@ -131,6 +133,19 @@ public:
         return Errno(ENOTTY);
     }
 
+    // The owner of its O_ASYNC signals and the signal (fcntl F_SETOWN, F_SETOWN_EX,
+    // F_SETSIG; fs/async.h), one word so that it reads whole without a lock.
+    AsyncOwner async_owner() const {
+        uint64_t v = __atomic_load_n(&m_owner, __ATOMIC_RELAXED);
+        return AsyncOwner{int((v >> 32) & 0xff), int(uint32_t(v)), int(v >> 40)};
+    }
+    void set_async_owner(const AsyncOwner& o) {
+        uint64_t v = uint64_t(uint32_t(o.id)) | (uint64_t(o.type & 0xff) << 32) | (uint64_t(o.sig) << 40);
+        __atomic_store_n(&m_owner, v, __ATOMIC_RELAXED);
+    }
+    // Whether fs/async.cpp watches it (its end must tell it).
+    void set_async_watched(bool on) { __atomic_store_n(&m_async_watched, on, __ATOMIC_RELEASE); }
+
     // O_* status flags (O_APPEND, O_NONBLOCK...) and access mode.
     uint32_t flags() const { return __atomic_load_n(&m_flags, __ATOMIC_RELAXED); }
     void set_flags(uint32_t f) { __atomic_store_n(&m_flags, f, __ATOMIC_RELAXED); }
@@ -187,6 +202,8 @@ protected:
 private:
     int m_refs = 1;
     PollWatch* m_poll_watchers = nullptr;
+    uint64_t m_owner = 0;
+    bool m_async_watched = false;
 };
 
 }  // namespace carbyne::libos::fs

@@ -11,7 +11,7 @@ namespace carbyne::libos {
 const char* lock_rank_name(LockRank r) {
     // In LockRank order.
     static constexpr const char* kNames[] = {
-        "none", "leader call", "processes", "children", "epoll nest", "epoll", "file position", "tmpfs io", "vma", "futex bucket",
+        "none", "leader call", "processes", "children", "async", "epoll nest", "epoll", "file position", "tmpfs io", "vma", "futex bucket",
         "timer start", "process", "fd table", "file", "unix socket", "unix names", "pipe",
         "pty table", "pty", "fifo", "tmpfs tree", "tmpfs node", "posix timers", "timer service",
         "threads", "epoll watch", "wait queue", "epoll ready", "aio", "dcache", "inotify", "dentries",

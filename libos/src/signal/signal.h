@@ -33,6 +33,10 @@ struct SigInfo {
             uint64_t value;  // the sigevent's value
         } timer;            // SI_TIMER
         uint64_t addr;      // faults
+        struct {
+            int64_t band;
+            int32_t fd;
+        } poll;             // SIGIO with F_SETSIG (POLL_IN...)
     };
     uint8_t rest[128 - 32];
 };

@@ -9,12 +9,15 @@
 #include <linux/openat2.h>
 #include <linux/uio.h>
 
+#include "../fs/async.h"
 #include "../fs/inotify.h"
 #include "../fs/vfs.h"
+#include "../ipc/procs.h"
 #include "../net/ioseq.h"
 #include "../net/pipe.h"
 #include "../net/socket.h"
 #include "../proc/process.h"
+#include "../proc/thread.h"
 #include "fs_common.h"
 #include "syscall.h"
 
@@ -478,6 +481,35 @@ Result<long> posix_lock(int fd, int cmd, uint64_t user_lock) {
 
 }  // namespace
 
+namespace {
+
+// F_SETOWN and F_SETOWN_EX: the process, thread or group that gets the file's O_ASYNC
+// signals (0: none); ESRCH when it is not one of the instance's.
+Result<long> set_owner(FileRef& f, int fd, int type, int id) {
+    if (id < 0)
+        return Errno(EINVAL);
+    if (id) {
+        bool found;
+        if (type == F_OWNER_TID) {
+            found = thread_by_tid(id) != nullptr || ipc::procs_ids(id).ok();
+        } else if (type == F_OWNER_PGRP) {
+            int one;
+            auto n = ipc::procs_group(id, &one, 1);
+            found = ipc::procs_own_ids().pgid == id || (n.ok() && n.value() > 0);
+        } else {
+            found = id == g_process.pid || ipc::procs_ids(id).ok();
+        }
+        if (!found)
+            return Errno(ESRCH);
+    }
+    fs::AsyncOwner o = f->async_owner();
+    f->set_async_owner(fs::AsyncOwner{type, id, o.sig});
+    TRY(fs::async_update(f.get(), fd));
+    return 0;
+}
+
+}  // namespace
+
 Result<long> sys_fcntl(const SyscallArgs& a) {
     int fd = a.fd(0);
     switch (a.i32(1)) {
@@ -502,7 +534,50 @@ Result<long> sys_fcntl(const SyscallArgs& a) {
         FileRef f = TRY(g_process.fds.get(fd));
         // Only these status flags can change (fcntl(2)); the rest are kept.
         constexpr uint32_t kSettable = O_APPEND | O_NONBLOCK | FASYNC | O_DIRECT | O_NOATIME;
-        f->set_flags((f->flags() & ~kSettable) | (a.u32(2) & kSettable));
+        uint32_t was = f->flags();
+        f->set_flags((was & ~kSettable) | (a.u32(2) & kSettable));
+        if ((was ^ f->flags()) & FASYNC)
+            TRY(fs::async_update(f.get(), fd));
+        return 0;
+    }
+    case F_GETOWN: {
+        FileRef f = TRY(g_process.fds.get(fd, true));
+        fs::AsyncOwner o = f->async_owner();
+        return o.type == F_OWNER_PGRP ? -long(o.id) : long(o.id);
+    }
+    case F_SETOWN: {
+        FileRef f = TRY(g_process.fds.get(fd, true));
+        int who = a.i32(2);
+        if (who == -__INT_MAX__ - 1)
+            return Errno(EINVAL);
+        return set_owner(f, fd, who < 0 ? F_OWNER_PGRP : F_OWNER_PID, who < 0 ? -who : who);
+    }
+    case F_GETOWN_EX: {
+        FileRef f = TRY(g_process.fds.get(fd, true));
+        fs::AsyncOwner o = f->async_owner();
+        struct f_owner_ex ex = {o.id ? o.type : F_OWNER_PID, o.id};
+        TRY(UserPtr<struct f_owner_ex>(a.u64(2)).write(ex));
+        return 0;
+    }
+    case F_SETOWN_EX: {
+        FileRef f = TRY(g_process.fds.get(fd, true));
+        struct f_owner_ex ex = TRY(UserPtr<struct f_owner_ex>(a.u64(2)).read());
+        if (ex.type != F_OWNER_TID && ex.type != F_OWNER_PID && ex.type != F_OWNER_PGRP)
+            return Errno(EINVAL);
+        return set_owner(f, fd, ex.type, ex.pid);
+    }
+    case F_GETSIG: {
+        FileRef f = TRY(g_process.fds.get(fd, true));
+        return f->async_owner().sig;
+    }
+    case F_SETSIG: {
+        FileRef f = TRY(g_process.fds.get(fd, true));
+        uint64_t sig = a.u64(2);
+        if (sig > uint64_t(kNumSignals))
+            return Errno(EINVAL);
+        fs::AsyncOwner o = f->async_owner();
+        o.sig = int(sig);
+        f->set_async_owner(o);
         return 0;
     }
     case F_GETLK:
@@ -550,6 +625,25 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
     case 0x5421: {  // FIONBIO
         int on = TRY(UserPtr<int>(a.u64(2)).read());
         f->set_flags(on ? (f->flags() | O_NONBLOCK) : (f->flags() & ~uint32_t(O_NONBLOCK)));
+        return 0;
+    }
+    case 0x5452: {  // FIOASYNC
+        int on = TRY(UserPtr<int>(a.u64(2)).read());
+        f->set_flags(on ? (f->flags() | FASYNC) : (f->flags() & ~uint32_t(FASYNC)));
+        TRY(fs::async_update(f.get(), fd));
+        return 0;
+    }
+    case 0x8901:    // FIOSETOWN
+    case 0x8902: {  // SIOCSPGRP
+        int who = TRY(UserPtr<int>(a.u64(2)).read());
+        if (who == -__INT_MAX__ - 1)
+            return Errno(EINVAL);
+        return set_owner(f, fd, who < 0 ? F_OWNER_PGRP : F_OWNER_PID, who < 0 ? -who : who);
+    }
+    case 0x8903:    // FIOGETOWN
+    case 0x8904: {  // SIOCGPGRP
+        fs::AsyncOwner o = f->async_owner();
+        TRY(UserPtr<int>(a.u64(2)).write(o.type == F_OWNER_PGRP ? -o.id : o.id));
         return 0;
     }
     case 0x5411: {  // SIOCOUTQ (TIOCOUTQ): a socket's unsent bytes, a terminal's output
