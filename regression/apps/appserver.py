@@ -59,6 +59,7 @@ SERVERS = {
     "memcached": {"manifest": "memcached.manifest.toml", "port_args": ["-p", "{port}"],
                   "sigterm_status": 0},
     "nginx": {"manifest": "nginx.manifest.toml", "port_args": [], "sigterm_status": 0},
+    "nginx-master": {"manifest": "nginx-master.manifest.toml", "port_args": [], "sigterm_status": 0},
     "http-server": {"manifest": None, "port_args": [], "sigterm_status": -signal.SIGTERM},
 }
 
@@ -214,7 +215,7 @@ class Server:
                 argv = [self.carbyne, "exec", "--"] + argv
             return argv, self.scratch
         manifest_path, manifest = self._manifest_copy()
-        if self.kind == "nginx":
+        if self.kind in ("nginx", "nginx-master"):
             self._prepare_nginx(port)
         if self.mode == "carbyne":
             return [self.carbyne, "run", manifest_path] + port_args, self.scratch
