@@ -180,15 +180,25 @@ bool option_info(PalSockOption option, OptionInfo* out) {
 
 }  // namespace
 
+namespace {
+
+// The host's SOCK_* for a PalSockType; 0 for none.
+long host_sock_type(PalSockType type) {
+    switch (type) {
+    case PAL_SOCK_STREAM: return kSockStream;
+    case PAL_SOCK_DGRAM: return kSockDgram;
+    default: return 0;
+    }
+}
+
+}  // namespace
+
 PalError socket_create(PalSockFamily family, PalSockType type, PalHandle** out) {
     if (family != PAL_AF_INET && family != PAL_AF_INET6)
         return PAL_E_AFNOSUPPORT;
-    long host_type;
-    switch (type) {
-    case PAL_SOCK_STREAM: host_type = kSockStream; break;
-    case PAL_SOCK_DGRAM: host_type = kSockDgram; break;
-    default: return PAL_E_INVAL;
-    }
+    long host_type = host_sock_type(type);
+    if (!host_type)
+        return PAL_E_INVAL;
     long fd = host_syscall3(__NR_socket, family == PAL_AF_INET ? kAfInet : kAfInet6,
                             host_type | kSockNonblock | kSockCloexec, 0);
     if (host_failed(fd))
@@ -203,12 +213,9 @@ PalError socket_create(PalSockFamily family, PalSockType type, PalHandle** out) 
 PalError socket_pair(PalSockType type, PalHandle** a, PalHandle** b) {
     if (!a || !b)
         return PAL_E_INVAL;
-    long host_type;
-    switch (type) {
-    case PAL_SOCK_STREAM: host_type = kSockStream; break;
-    case PAL_SOCK_DGRAM: host_type = kSockDgram; break;
-    default: return PAL_E_INVAL;
-    }
+    long host_type = host_sock_type(type);
+    if (!host_type)
+        return PAL_E_INVAL;
     int pair[2];
     long ret = host_syscall4(__NR_socketpair, kAfUnix, host_type | kSockNonblock | kSockCloexec, 0, long(pair));
     if (host_failed(ret))
