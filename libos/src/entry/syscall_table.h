@@ -223,8 +223,9 @@
     SYSCALL(156, _sysctl, Enosys, "", "removed from Linux in 5.5; Linux answers ENOSYS")           \
     SYSCALL(157, prctl, Partial, "ixxxx", "PR_SET/GET_NAME (per thread, shown in /proc comm), "    \
                                           "DUMPABLE, KEEPCAPS, GET_SECUREBITS, NO_NEW_PRIVS, "     \
-                                          "TIMERSLACK, CHILD_SUBREAPER and PDEATHSIG are recorded " \
-                                          "(no parent-death signal until processes exist); "       \
+                                          "TIMERSLACK; PDEATHSIG (sent when the parent process "   \
+                                          "ends, a signal a host carries); CHILD_SUBREAPER is "    \
+                                          "recorded (orphans go to pid 1); "                       \
                                           "GET_SECCOMP is 0, CAPBSET_READ the full set, "          \
                                           "GET_TID_ADDRESS; PR_SET_VMA (as without "               \
                                           "CONFIG_ANON_VMA_NAME) and other options answer EINVAL") \

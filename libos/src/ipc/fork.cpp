@@ -654,6 +654,7 @@ Result<void> restore_thread(Decoder& d, Restore& r) {
         !d.u64(&alt_size) || !d.u32(&alt_flags) || !d.get(&attrs, sizeof(attrs)) || !d.u32(&settid) ||
         !d.u32(&cleartid) || !d.u64(&child_tid) || !d.u32(&vfork) || !d.finished())
         return Errno(EINVAL);
+    attrs.pdeath_signal = 0;  // a child's own, never its parent's (fork(2))
     Thread* t = current_thread();
     TRY(pal_result(g_pal->set_fs_base(fs_base)));
     {

@@ -26,6 +26,7 @@ enum class Op : uint32_t {
     Ids = 3,     // i32 pid -> i32 ppid, pgid, sid
     Kill = 4,    // i32 target, sig, sender -> i32 count
     Group = 5,   // i32 pgid -> i32 pids
+    Pdeath = 6,  // i32 pid, sig, 0: its parent-death signal
 };
 
 // A process of the instance other than the leader. `process` is its host handle, or
@@ -34,6 +35,7 @@ struct Entry {
     int pid, ppid, pgid, sid;
     uint64_t token;
     PalHandle* process;
+    int pdeath;  // PR_SET_PDEATHSIG: sent when its parent ends
 };
 
 constinit Mutex g_lock{LockRank::Procs};
@@ -54,9 +56,12 @@ ProcIds leader_ids() {
 
 void add_locked(const Entry& e) {
     if (Entry* old = find_locked(e.pid)) {
+        // A process may set its parent-death signal before its parent has entered it.
+        int pdeath = old->pdeath;
         if (old->process)
             g_pal->stream_close(old->process);
         *old = e;
+        old->pdeath = pdeath;
         return;
     }
     if (g_count == g_cap) {
@@ -126,6 +131,17 @@ Result<ProcIds> ids_locked(int pid) {
     return ProcIds{e->ppid, e->pgid, e->sid};
 }
 
+void set_pdeath_locked(int pid, int sig, uint64_t token) {
+    Entry* e = find_locked(pid);
+    if (!e) {
+        // Not entered by its parent yet: entered now, its parent's entry will complete it.
+        add_locked(Entry{pid, 0, 0, 0, token, nullptr, 0});
+        e = find_locked(pid);
+    }
+    if (e)
+        e->pdeath = sig;
+}
+
 // A member's request: fixed-size i32 fields.
 Result<uint32_t> call(Op op, const int32_t* fields, size_t n, int32_t* reply, size_t reply_n, PalHandle* pass = nullptr,
                       uint64_t token = 0) {
@@ -146,7 +162,7 @@ Result<uint32_t> call(Op op, const int32_t* fields, size_t n, int32_t* reply, si
 void procs_add_child(int pid, int pgid, int sid, uint64_t token, PalHandle* process) {
     if (is_leader()) {
         LockGuard g(g_lock);
-        add_locked(Entry{pid, g_process.pid, pgid, sid, token, nullptr});
+        add_locked(Entry{pid, g_process.pid, pgid, sid, token, nullptr, 0});
         return;
     }
     int32_t fields[] = {pid, pgid, sid};
@@ -210,6 +226,14 @@ Result<size_t> procs_group(int pgid, int* out, size_t max) {
     return got / sizeof(int32_t);
 }
 
+Result<void> procs_set_pdeath(int sig) {
+    if (is_leader())
+        return {};  // its parent is outside the instance
+    int32_t fields[] = {g_process.pid, sig, 0};
+    TRY(call(Op::Pdeath, fields, 3, nullptr, 0));
+    return {};
+}
+
 ProcIds procs_own_ids() {
     ProcIds own;
     {
@@ -260,7 +284,14 @@ Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request,
         for (size_t i = 0; i < g_count && !parent; i++)
             if (g_entries[i].token == member)
                 parent = &g_entries[i];
-        add_locked(Entry{int(a), parent ? parent->pid : 1, int(b), int(c), token, process});
+        add_locked(Entry{int(a), parent ? parent->pid : 1, int(b), int(c), token, process, 0});
+        return {};
+    }
+    case Op::Pdeath: {
+        if (!d.finished() || int(b) < 0 || int(b) > kNumSignals)
+            return Errno(EINVAL);
+        LockGuard g(g_lock);
+        set_pdeath_locked(int(a), int(b), member);
         return {};
     }
     case Op::SetIds: {
@@ -313,19 +344,26 @@ Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request,
 
 void procs_member_gone(uint64_t member) {
     PalHandle* process = nullptr;
-    {
-        LockGuard g(g_lock);
-        for (size_t i = 0; i < g_count; i++) {
-            if (g_entries[i].token != member)
+    LockGuard g(g_lock);
+    for (size_t i = 0; i < g_count; i++) {
+        if (g_entries[i].token != member)
+            continue;
+        int pid = g_entries[i].pid;
+        process = g_entries[i].process;
+        g_entries[i] = g_entries[--g_count];
+        for (size_t j = 0; j < g_count; j++) {
+            Entry& child = g_entries[j];
+            if (child.ppid != pid)
                 continue;
-            int pid = g_entries[i].pid;
-            process = g_entries[i].process;
-            g_entries[i] = g_entries[--g_count];
-            for (size_t j = 0; j < g_count; j++)
-                if (g_entries[j].ppid == pid)
-                    g_entries[j].ppid = 1;  // orphans go to pid 1
-            break;
+            child.ppid = 1;  // orphans go to pid 1
+            if (child.pdeath) {
+                auto sent = deliver(child, child.pdeath);
+                if (!sent.ok())
+                    log_debug("parent-death signal %d to %d not sent (errno %d)", child.pdeath, child.pid,
+                              sent.error().code);
+            }
         }
+        break;
     }
     if (process)
         g_pal->stream_close(process);

@@ -3,7 +3,8 @@
 // leader's own children, the leader's child list). It routes kill(2) to any process of the
 // instance, to a whole process group across processes (kill(-pgid), kill(0)) and to every
 // process (kill(-1)), answers getpgid/getsid/getppid about other processes, and reparents
-// the children of a process that ends to pid 1 (getppid then answers 1).
+// the children of a process that ends to pid 1 (getppid then answers 1), sending them their
+// parent-death signal (PR_SET_PDEATHSIG).
 //
 // A parent enters each child after its fork (procs_add_child); a process that changes its
 // own group or session tells the leader (procs_set_ids). A process whose leader channel
@@ -41,6 +42,9 @@ void procs_add_child(int pid, int pgid, int sid, uint64_t token, PalHandle* proc
 Result<void> procs_set_ids(int pid, int pgid, int sid);
 // What the table says of `pid`; ESRCH when it is not a process of the instance.
 Result<ProcIds> procs_ids(int pid);
+// PR_SET_PDEATHSIG: `sig` (0: none) goes to the caller when its parent process ends (a
+// signal a host can carry: see the limits above).
+Result<void> procs_set_pdeath(int sig);
 // The pids of the processes in group `pgid` (at most `max` written); returns how many
 // there are.
 Result<size_t> procs_group(int pgid, int* out, size_t max);

@@ -92,8 +92,11 @@ Result<long> prctl_thread(int option, const SyscallArgs& a, Thread* self) {
     case PR_SET_PDEATHSIG: {
         if (arg2 > uint64_t(kNumSignals))
             return Errno(EINVAL);
-        SpinGuard g(g_process.lock);
-        attrs.pdeath_signal = int(arg2);
+        {
+            SpinGuard g(g_process.lock);
+            attrs.pdeath_signal = int(arg2);
+        }
+        TRY(ipc::procs_set_pdeath(int(arg2)));
         return 0;
     }
     case PR_GET_PDEATHSIG: {
