@@ -100,6 +100,11 @@ int main(void) {
   CHECK_FAILS_WITH("setown-esrch", fcntl(p[0], F_SETOWN, 4000000), ESRCH);
   CHECK_FAILS_WITH("setsig-einval", fcntl(p[0], F_SETSIG, 65), EINVAL);
   struct f_owner_ex bad = {7, getpid()};
+  int regular = open("/proc/self/exe", O_RDONLY);
+  CHECK_FAILS_WITH("fioasync-regular-file-enotty", ioctl(regular, FIOASYNC, &on), ENOTTY);
+  close(regular);
+  struct f_owner_ex negative = {F_OWNER_PID, -5};
+  CHECK_FAILS_WITH("setown-ex-negative-esrch", fcntl(p[0], F_SETOWN_EX, &negative), ESRCH);
   CHECK_FAILS_WITH("setown-ex-einval", fcntl(p[0], F_SETOWN_EX, &bad), EINVAL);
   return g_check_failures != 0;
 }

@@ -16,6 +16,15 @@ echo "subshell: $?"
 sh -c 'echo "ppid is parent: $([ $PPID = '$$' ] && echo yes)"'
 # An orphan's parent becomes 1.
 sh -c 'sh -c "sleep 0.3; [ \$(cut -d\" \" -f4 /proc/self/stat) != \$0 ] && echo orphan reparented" $$ & '; sleep 0.6
+# kill 0 from a child reaches its whole group, the shell that leads it included.
+setsid bash -c 'trap "echo group leader got USR1" USR1; sh -c "kill -USR1 0"; wait' || true
+# A child that starts its own session at once is seen so by the others.
+setsid sleep 3 &
+s=$!
+sleep 0.3
+/usr/bin/python3 -c "import os, sys; p = int(sys.argv[1]); print('session leader:', os.getsid(p) == p, os.getpgid(p) == p)" $s
+kill $s
+wait $s || true
 /usr/bin/python3 -c '
 import os, signal, time
 pid = os.fork()

@@ -169,9 +169,15 @@ static void namespace_changes(void) {
   mkdir(sub, 0700);
   fflush(stdout);
   pid_t pid = fork();
+  char fifo[128], big[128];
+  path_of(fifo, "fifo");
+  path_of(big, "allocated");
   if (pid == 0) {
     if (rename(a, b) != 0 || link(b, c) != 0 || rmdir(sub) != 0 || symlink("b", a) != 0)
       _exit(1);
+    int fd = open(big, O_RDWR | O_CREAT, 0600);
+    if (mkfifo(fifo, 0600) != 0 || fd < 0 || posix_fallocate(fd, 0, 1 << 20) != 0)
+      _exit(3);
     _exit(setxattr(b, "user.who", "child", 5, 0) == 0 || errno == EOPNOTSUPP ? 0 : 2);
   }
   check("child changed the namespace", wait_code(pid) == 0, "child failed");
@@ -182,6 +188,11 @@ static void namespace_changes(void) {
   char buf[16] = {0};
   ssize_t n = getxattr(b, "user.who", buf, sizeof(buf));
   check("xattr set by the child", n == 5 && strcmp(buf, "child") == 0, "n %ld", (long)n);
+  check("fifo made by the child", lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "errno %d", errno);
+  check("space allocated by the child", stat(big, &st) == 0 && st.st_size == 1 << 20, "size %ld",
+        (long)st.st_size);
+  unlink(fifo);
+  unlink(big);
   unlink(a);
   unlink(b);
   unlink(c);

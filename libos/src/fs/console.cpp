@@ -49,6 +49,8 @@ public:
         return {};
     }
     bool is_console() const override { return true; }
+    // fork: the child opens the same console again (stdin, stdout or stderr).
+    int console_index() const override { return int(m_which); }
 
     uint32_t poll_events() override {
         if (!m_pollable)

@@ -90,10 +90,17 @@ Result<void> call_void(const Encoder& req) {
     return {};
 }
 
-// A request's fields after its head, each by its type.
+// A request's fields after its head, each by its type (all declared first: each one's
+// recursive call must see every overload).
 void put_fields(Encoder&) {}
 template <typename... Rest>
 void put_fields(Encoder& e, const char* s, Rest... rest);
+template <typename... Rest>
+void put_fields(Encoder& e, uint32_t v, Rest... rest);
+template <typename... Rest>
+void put_fields(Encoder& e, uint64_t v, Rest... rest);
+template <typename... Rest>
+void put_fields(Encoder& e, int64_t v, Rest... rest);
 template <typename... Rest>
 void put_fields(Encoder& e, uint32_t v, Rest... rest) {
     e.u32(v);

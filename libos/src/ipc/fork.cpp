@@ -924,8 +924,14 @@ Result<long> process_fork(const ForkRequest& req) {
     int pid = TRY(ipc::id_alloc());
     // The child's channel to the leader, which the leader serves from now on (it travels in
     // the checkpoint); `member` is the leader's name for it.
+    ipc::NewProc entry{pid, g_process.pid, 0, 0};
+    {
+        SpinGuard g(g_process.lock);
+        entry.pgid = g_process.pgid;
+        entry.sid = g_process.sid;
+    }
     uint64_t member_token = 0;
-    PalHandle* member = TRY(ipc::member_channel_new(&member_token));
+    PalHandle* member = TRY(ipc::member_channel_new(entry, &member_token));
     PalHandle* process = nullptr;
     PalHandle* channel = nullptr;
     PalError e = g_pal->process_create(g_boot->boot_config, g_boot->boot_config_size, &process, &channel);
@@ -960,20 +966,14 @@ Result<long> process_fork(const ForkRequest& req) {
         uint32_t tid = uint32_t(pid);
         (void)copy_to_user(req.parent_tid, &tid, sizeof(tid));
     }
-    int pgid, sid;
     auto* c = static_cast<Child*>(kzalloc(sizeof(Child)));
     if (!c) {
         g_pal->process_kill(process, 9);
         return Errno(ENOMEM);
     }
     g_pal->stream_close(channel);
-    {
-        SpinGuard g(g_process.lock);
-        pgid = g_process.pgid;
-        sid = g_process.sid;
-    }
-    *c = Child{pid, process, req.exit_signal, false, 0, 0, pgid, nullptr};
-    ipc::procs_add_child(pid, pgid, sid, member_token, process);
+    *c = Child{pid, process, req.exit_signal, false, 0, 0, entry.pgid, nullptr};
+    ipc::procs_set_handle(pid, process);
     {
         LockGuard g(g_children_lock);
         c->next = g_children;

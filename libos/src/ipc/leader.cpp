@@ -63,10 +63,14 @@ Result<void> serve_one(PalHandle* ch) {
         return send(ch, MsgType::AllocId, head.id, &id, sizeof(id));
     }
     case MsgType::NewMember: {
-        if (head.size)
+        NewProc p;
+        if (head.size != sizeof(p))
             return Errno(EINVAL);
+        memcpy(&p, payload, sizeof(p));
+        if (p.pid < 2 || p.ppid < 1)
+            return send_error(ch, head.id, EINVAL);
         uint64_t token = 0;
-        auto made = member_channel_new(&token);
+        auto made = member_channel_new(p, &token);
         if (!made.ok())
             return send_error(ch, head.id, made.error().code);
         auto sent = send(ch, MsgType::NewMember, head.id, &token, sizeof(token));
@@ -210,10 +214,10 @@ Result<int> id_alloc() {
     return int(id);
 }
 
-Result<PalHandle*> member_channel_new(uint64_t* token) {
+Result<PalHandle*> member_channel_new(const NewProc& p, uint64_t* token) {
     if (!is_leader()) {
         PalHandle* h = nullptr;
-        uint32_t got = TRY(leader_call(MsgType::NewMember, nullptr, 0, token, sizeof(*token), &h));
+        uint32_t got = TRY(leader_call(MsgType::NewMember, &p, sizeof(p), token, sizeof(*token), &h));
         if (got != sizeof(*token)) {
             g_pal->stream_close(h);
             return Errno(EPROTO);
@@ -222,8 +226,11 @@ Result<PalHandle*> member_channel_new(uint64_t* token) {
     }
     PalHandle *mine = nullptr, *theirs = nullptr;
     TRY(pal_result(g_pal->channel_pair(&mine, &theirs)));
+    // In the table before it runs (its channel's end takes it out again).
+    procs_enter(p, uint64_t(mine));
     auto served = add_member(mine);
     if (!served.ok()) {
+        procs_member_gone(uint64_t(mine));
         g_pal->stream_close(mine);
         g_pal->stream_close(theirs);
         return served.error();

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "message.h"
+#include "procs.h"
 
 namespace carbyne::libos::ipc {
 
@@ -34,10 +35,11 @@ Result<uint32_t> leader_call(MsgType type, const void* request, uint32_t request
 
 // An id from the instance's one space of process and thread ids.
 Result<int> id_alloc();
-// A new member's leader channel (the end the new process gets): the leader makes it and
-// serves the other end from now on; another process asks the leader for it. *token gets
-// the leader's name for the member (what fs/remote.h holds files for).
-Result<PalHandle*> member_channel_new(uint64_t* token);
+// A new member's leader channel (the end the new process gets): the leader makes it, enters
+// the process in its table (ipc/procs.h) and serves the other end from now on; another
+// process asks the leader for it. *token gets the leader's name for the member (what
+// fs/remote.h holds files for).
+Result<PalHandle*> member_channel_new(const NewProc& p, uint64_t* token);
 // In a process other than the first, once it runs: a thread that ends it when the leader
 // is gone.
 void member_watch_start();

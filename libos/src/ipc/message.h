@@ -9,7 +9,7 @@ namespace carbyne::libos::ipc {
 
 enum class MsgType : uint16_t {
     AllocId = 1,    // -> u64 id
-    NewMember = 2,  // -> nothing; a channel end follows the reply (channel_send_handle)
+    NewMember = 2,  // NewProc -> u64 token; a channel end follows the reply (channel_send_handle)
     Fs = 3,         // an operation on a mount the leader serves (fs/remote.h) -> its answer
     Proc = 4,       // the instance's process table (ipc/procs.h) -> its answer
     Error = 0xffff, // reply: u64 errno

@@ -20,14 +20,17 @@ using ckpt::Encoder;
 
 namespace {
 
+// Each request is the op and its i32 fields (kFields of them).
 enum class Op : uint32_t {
-    Add = 1,     // i32 pid, pgid, sid, u64 token; the process handle follows
-    SetIds = 2,  // i32 pid, pgid, sid
-    Ids = 3,     // i32 pid -> i32 ppid, pgid, sid
-    Kill = 4,    // i32 target, sig, sender -> i32 count
-    Group = 5,   // i32 pgid -> i32 pids
-    Pdeath = 6,  // i32 pid, sig, 0: its parent-death signal
+    Handle = 1,  // pid; the process handle follows
+    SetIds = 2,  // pid, pgid, sid
+    Ids = 3,     // pid -> ppid, pgid, sid
+    Kill = 4,    // scope, id, sig, sender -> count
+    Group = 5,   // pgid, max -> at most max pids
+    Pdeath = 6,  // pid, sig: its parent-death signal
 };
+constexpr size_t kFields[] = {0, 1, 3, 1, 4, 2, 2};
+constexpr size_t kMaxFields = 4;
 
 // A process of the instance other than the leader. `process` is its host handle, or
 // nullptr for the leader's own children (child_signal reaches those).
@@ -56,12 +59,9 @@ ProcIds leader_ids() {
 
 void add_locked(const Entry& e) {
     if (Entry* old = find_locked(e.pid)) {
-        // A process may set its parent-death signal before its parent has entered it.
-        int pdeath = old->pdeath;
         if (old->process)
             g_pal->stream_close(old->process);
         *old = e;
-        old->pdeath = pdeath;
         return;
     }
     if (g_count == g_cap) {
@@ -93,7 +93,7 @@ Result<void> deliver(const Entry& e, int sig) {
 }
 
 // The leader's kill of processes other than `sender`: see procs_kill.
-Result<int> kill_locked(int target, int sig, int sender) {
+Result<int> kill_locked(KillScope scope, int id, int sig, int sender) {
     int count = 0;
     Result<void> first_error;
     auto hit = [&](bool matches, auto send) {
@@ -104,18 +104,18 @@ Result<int> kill_locked(int target, int sig, int sender) {
         if (!sent.ok() && first_error.ok())
             first_error = sent.error();
     };
+    auto matches = [&](int pid, int pgid) {
+        return pid != sender && (scope == KillScope::All || (scope == KillScope::Process && pid == id) ||
+                                 (scope == KillScope::Group && pgid == id));
+    };
     int leader = g_process.pid;
-    ProcIds own = leader_ids();
-    // The leader itself: a target like any other, unless it asks.
-    bool leader_hit = sender != leader && target != -1 && (target == leader || (target < -1 && own.pgid == -target));
-    hit(leader_hit, [&]() -> Result<void> {
+    // The leader itself: a target like any other, but for kill(-1), which spares pid 1.
+    hit(scope != KillScope::All && matches(leader, leader_ids().pgid), [&]() -> Result<void> {
         return sig ? signal_send(nullptr, sig, signal_user_info(sig)) : Result<void>();
     });
     for (size_t i = 0; i < g_count; i++) {
         const Entry& e = g_entries[i];
-        bool matches = e.pid != sender &&
-                       (target == -1 || (target > 0 && e.pid == target) || (target < -1 && e.pgid == -target));
-        hit(matches, [&]() { return deliver(e, sig); });
+        hit(matches(e.pid, e.pgid), [&]() { return deliver(e, sig); });
     }
     if (!first_error.ok() && count == 1)
         return first_error.error();
@@ -131,26 +131,12 @@ Result<ProcIds> ids_locked(int pid) {
     return ProcIds{e->ppid, e->pgid, e->sid};
 }
 
-void set_pdeath_locked(int pid, int sig, uint64_t token) {
-    Entry* e = find_locked(pid);
-    if (!e) {
-        // Not entered by its parent yet: entered now, its parent's entry will complete it.
-        add_locked(Entry{pid, 0, 0, 0, token, nullptr, 0});
-        e = find_locked(pid);
-    }
-    if (e)
-        e->pdeath = sig;
-}
-
-// A member's request: fixed-size i32 fields.
-Result<uint32_t> call(Op op, const int32_t* fields, size_t n, int32_t* reply, size_t reply_n, PalHandle* pass = nullptr,
-                      uint64_t token = 0) {
+// A member's request: the op's i32 fields; the answer's i32s go to `reply`.
+Result<uint32_t> call(Op op, const int32_t* fields, int32_t* reply, size_t reply_n, PalHandle* pass = nullptr) {
     Encoder e;
     e.u32(uint32_t(op));
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < kFields[size_t(op)]; i++)
         e.u32(uint32_t(fields[i]));
-    if (op == Op::Add)
-        e.u64(token);
     if (!e.ok())
         return Errno(ENOMEM);
     return leader_call(MsgType::Proc, e.data(), uint32_t(e.size()), reply, uint32_t(reply_n * sizeof(int32_t)),
@@ -159,17 +145,19 @@ Result<uint32_t> call(Op op, const int32_t* fields, size_t n, int32_t* reply, si
 
 }  // namespace
 
-void procs_add_child(int pid, int pgid, int sid, uint64_t token, PalHandle* process) {
-    if (is_leader()) {
-        LockGuard g(g_lock);
-        add_locked(Entry{pid, g_process.pid, pgid, sid, token, nullptr, 0});
-        return;
-    }
-    int32_t fields[] = {pid, pgid, sid};
-    auto added = call(Op::Add, fields, 3, nullptr, 0, process, token);
-    if (!added.ok())
-        log_warning("process %d is not in the instance's table (errno %d): only its parent can signal it", pid,
-                    added.error().code);
+void procs_enter(const NewProc& p, uint64_t token) {
+    LockGuard g(g_lock);
+    add_locked(Entry{p.pid, p.ppid, p.pgid, p.sid, token, nullptr, 0});
+}
+
+void procs_set_handle(int pid, PalHandle* process) {
+    if (is_leader())
+        return;  // its own children: child_signal reaches them
+    int32_t field = pid;
+    auto passed = call(Op::Handle, &field, nullptr, 0, process);
+    if (!passed.ok())
+        log_warning("process %d cannot be signalled by the others (errno %d): only its parent can", pid,
+                    passed.error().code);
 }
 
 Result<void> procs_set_ids(int pid, int pgid, int sid) {
@@ -185,7 +173,7 @@ Result<void> procs_set_ids(int pid, int pgid, int sid) {
         return {};
     }
     int32_t fields[] = {pid, pgid, sid};
-    TRY(call(Op::SetIds, fields, 3, nullptr, 0));
+    TRY(call(Op::SetIds, fields, nullptr, 0));
     return {};
 }
 
@@ -195,7 +183,7 @@ Result<ProcIds> procs_ids(int pid) {
         return ids_locked(pid);
     }
     int32_t field = pid, reply[3];
-    uint32_t got = TRY(call(Op::Ids, &field, 1, reply, 3));
+    uint32_t got = TRY(call(Op::Ids, &field, reply, 3));
     if (got != sizeof(reply))
         return Errno(EPROTO);
     return ProcIds{reply[0], reply[1], reply[2]};
@@ -221,16 +209,16 @@ Result<size_t> procs_group(int pgid, int* out, size_t max) {
         return group_locked(pgid, out, max);
     }
     size_t cap = max < kMaxPayload / sizeof(int32_t) ? max : kMaxPayload / sizeof(int32_t);
-    int32_t field = pgid;
-    uint32_t got = TRY(call(Op::Group, &field, 1, out, cap));
+    int32_t fields[] = {pgid, int32_t(cap)};
+    uint32_t got = TRY(call(Op::Group, fields, out, cap));
     return got / sizeof(int32_t);
 }
 
 Result<void> procs_set_pdeath(int sig) {
     if (is_leader())
         return {};  // its parent is outside the instance
-    int32_t fields[] = {g_process.pid, sig, 0};
-    TRY(call(Op::Pdeath, fields, 3, nullptr, 0));
+    int32_t fields[] = {g_process.pid, sig};
+    TRY(call(Op::Pdeath, fields, nullptr, 0));
     return {};
 }
 
@@ -252,90 +240,92 @@ ProcIds procs_own_ids() {
     return ids.value();
 }
 
-Result<int> procs_kill(int target, int sig) {
+Result<int> procs_kill(KillScope scope, int id, int sig) {
     if (is_leader()) {
         LockGuard g(g_lock);
-        return kill_locked(target, sig, g_process.pid);
+        return kill_locked(scope, id, sig, g_process.pid);
     }
-    int32_t fields[] = {target, sig, g_process.pid}, count = 0;
-    uint32_t got = TRY(call(Op::Kill, fields, 3, &count, 1));
+    int32_t fields[] = {int32_t(scope), id, sig, g_process.pid}, count = 0;
+    uint32_t got = TRY(call(Op::Kill, fields, &count, 1));
     if (got != sizeof(count))
         return Errno(EPROTO);
     return int(count);
 }
 
 Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, Encoder& reply) {
+    (void)member;
     Decoder d(request, size);
-    uint32_t op, a, b = 0, c = 0;
-    if (!d.u32(&op) || !d.u32(&a))
+    uint32_t op;
+    if (!d.u32(&op) || op == 0 || op >= sizeof(kFields) / sizeof(kFields[0]))
         return Errno(EINVAL);
-    bool one_field = op == uint32_t(Op::Ids) || op == uint32_t(Op::Group);
-    if (!one_field && (!d.u32(&b) || !d.u32(&c)))
+    int32_t f[kMaxFields] = {};
+    for (size_t i = 0; i < kFields[op]; i++)
+        if (!d.u32(reinterpret_cast<uint32_t*>(&f[i])))
+            return Errno(EINVAL);
+    if (!d.finished())
         return Errno(EINVAL);
     switch (Op(op)) {
-    case Op::Add: {
-        uint64_t token;
-        if (!d.u64(&token) || !d.finished() || int(a) < 2)
-            return Errno(EINVAL);
+    case Op::Handle: {
         PalHandle* process = nullptr;
         TRY(pal_result(g_pal->channel_recv_handle(ch, &process)));
         LockGuard g(g_lock);
-        Entry* parent = nullptr;
-        for (size_t i = 0; i < g_count && !parent; i++)
-            if (g_entries[i].token == member)
-                parent = &g_entries[i];
-        add_locked(Entry{int(a), parent ? parent->pid : 1, int(b), int(c), token, process, 0});
-        return {};
-    }
-    case Op::Pdeath: {
-        if (!d.finished() || int(b) < 0 || int(b) > kNumSignals)
-            return Errno(EINVAL);
-        LockGuard g(g_lock);
-        set_pdeath_locked(int(a), int(b), member);
+        Entry* e = find_locked(f[0]);
+        if (e && !e->process) {
+            e->process = process;
+            process = nullptr;
+        }
+        if (process)
+            g_pal->stream_close(process);  // it has ended already, or had one
         return {};
     }
     case Op::SetIds: {
-        if (!d.finished())
-            return Errno(EINVAL);
         LockGuard g(g_lock);
-        Entry* e = find_locked(int(a));
+        Entry* e = find_locked(f[0]);
         if (!e)
             return Errno(ESRCH);
-        e->pgid = int(b);
-        e->sid = int(c);
+        e->pgid = f[1];
+        e->sid = f[2];
         return {};
     }
     case Op::Ids: {
-        if (!d.finished())
-            return Errno(EINVAL);
         LockGuard g(g_lock);
-        ProcIds ids = TRY(ids_locked(int(a)));
+        ProcIds ids = TRY(ids_locked(f[0]));
         reply.u32(uint32_t(ids.ppid));
         reply.u32(uint32_t(ids.pgid));
         reply.u32(uint32_t(ids.sid));
         return {};
     }
     case Op::Kill: {
-        if (!d.finished() || int(b) < 0 || int(b) > kNumSignals)
+        if (f[0] < int32_t(KillScope::Process) || f[0] > int32_t(KillScope::All) || f[2] < 0 || f[2] > kNumSignals)
             return Errno(EINVAL);
         LockGuard g(g_lock);
-        reply.u32(uint32_t(TRY(kill_locked(int(a), int(b), int(c)))));
+        reply.u32(uint32_t(TRY(kill_locked(KillScope(f[0]), f[1], f[2], f[3]))));
         return {};
     }
     case Op::Group: {
-        if (!d.finished())
-            return Errno(EINVAL);
-        constexpr size_t kMax = kMaxPayload / sizeof(int32_t);
-        auto* pids = static_cast<int*>(kmalloc(kMax * sizeof(int)));
+        size_t max = f[1] < 0 ? 0 : size_t(f[1]);
+        if (max > kMaxPayload / sizeof(int32_t))
+            max = kMaxPayload / sizeof(int32_t);
+        auto* pids = static_cast<int*>(kmalloc((max ? max : 1) * sizeof(int)));
         if (!pids)
             return Errno(ENOMEM);
         HeapGuard guard{pids};
         size_t n;
         {
             LockGuard g(g_lock);
-            n = group_locked(int(a), pids, kMax);
+            n = group_locked(f[0], pids, max);
         }
-        reply.put(pids, (n < kMax ? n : kMax) * sizeof(int));
+        reply.put(pids, (n < max ? n : max) * sizeof(int));
+        return {};
+    }
+    case Op::Pdeath: {
+        if (f[1] < 0 || f[1] > kNumSignals)
+            return Errno(EINVAL);
+        LockGuard g(g_lock);
+        Entry* e = find_locked(f[0]);
+        if (!e)
+            return Errno(ESRCH);
+        e->pdeath = f[1];
         return {};
     }
     default: return Errno(EINVAL);

@@ -6,8 +6,10 @@
 // the children of a process that ends to pid 1 (getppid then answers 1), sending them their
 // parent-death signal (PR_SET_PDEATHSIG).
 //
-// A parent enters each child after its fork (procs_add_child); a process that changes its
-// own group or session tells the leader (procs_set_ids). A process whose leader channel
+// The leader enters each new process when it makes its leader channel, before the process
+// runs (procs_enter, from member_channel_new); a parent other than the leader then passes
+// its child's host handle (procs_set_handle). A process that changes its own group or
+// session tells the leader (procs_set_ids). A process whose leader channel
 // ends leaves the table. Other processes ask the leader by requests (MsgType::Proc); the
 // leader acts on its own table directly.
 //
@@ -34,9 +36,17 @@ struct ProcIds {
     int ppid, pgid, sid;
 };
 
-// By the parent, once its child `pid` runs: its group and session, the leader's token for
-// its channel, and its host process handle (the parent keeps its own).
-void procs_add_child(int pid, int pgid, int sid, uint64_t token, PalHandle* process);
+// A new process as its parent describes it: its pid, its parent's, and the group and session
+// it starts in (its parent's).
+struct NewProc {
+    int32_t pid, ppid, pgid, sid;
+};
+
+// The leader: the new process, whose channel is `token`, before it runs.
+void procs_enter(const NewProc& p, uint64_t token);
+// By a parent other than the leader, once its child `pid` runs: the child's host process
+// handle (the parent keeps its own), through which the leader signals it.
+void procs_set_handle(int pid, PalHandle* process);
 // The caller's own group and session changed (setpgid, setsid), or, with another pid, a
 // child's group (setpgid of a child, which the child's own ids then show).
 Result<void> procs_set_ids(int pid, int pgid, int sid);
@@ -51,10 +61,11 @@ Result<size_t> procs_group(int pgid, int* out, size_t max);
 // The caller's own ids: its parent (the one at fork, or pid 1 once that one has ended),
 // group and session, as the table has them (a parent's setpgid of it included).
 ProcIds procs_own_ids();
-// kill(2) of processes other than the caller: `target` > 0 one process, -1 every process
-// but pid 1, < -1 the group -target. Returns how many processes were signalled (0: none
+// kill(2) of processes other than the caller: one process, a process group, or every
+// process but pid 1 (`id` unused). Returns how many processes were signalled (0: none
 // there: the caller decides on ESRCH, knowing whether it is one of them itself).
-Result<int> procs_kill(int target, int sig);
+enum class KillScope : int32_t { Process = 1, Group = 2, All = 3 };
+Result<int> procs_kill(KillScope scope, int id, int sig);
 
 // -- The leader's side ------------------------------------------------------------------
 

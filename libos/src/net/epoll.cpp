@@ -108,6 +108,9 @@ private:
     // Registers (or changes, or with events 0 removes) a host entry with the PAL poller,
     // made on first use; false when the host cannot watch that handle.
     bool poller_watch_locked(PollWatch* w, uint32_t events);
+    // An entry whose file's readiness moved from its wait queue to a host handle is watched
+    // there from now on (under m_table_lock).
+    void rehome_locked(PollWatch* w);
     uint32_t host_events(const PollWatch* w, uint32_t events);
     size_t harvest(EpollEvent* out, size_t room, uint64_t call, bool* more);
     bool ready_nonempty();
@@ -475,12 +478,20 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
     }
     *taken_out = taken;
     uint32_t revents[kBatch];
+    bool moved[kBatch] = {};
     for (size_t i = 0; i < taken; i++) {
         PollWatch* w = batch[i];
         revents[i] = 0;
         // A file whose last reference is gone is being destroyed: its entries go soon.
         if (w->file->try_ref()) {
             refs[(*nrefs)++] = w->file;
+            if (w->queue && !w->file->poll_queue() && w->file->poll_handle()) {
+                // Its readiness moved to the host (a pipe or UNIX socket that fork shared;
+                // the move woke its queue one last time): the poller reports it from now on.
+                rehome_locked(w);
+                moved[i] = true;
+                continue;
+            }
             revents[i] = w->file->poll_events();
         }
     }
@@ -497,7 +508,9 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
             else if (!(w->events & EPOLLET))
                 again = true;  // level-triggered: reported until it is not ready
         }
-        if (again || (w->missed && w->armed)) {
+        if (moved[i]) {
+            w->state = PollWatch::State::Idle;  // off the ready list for good
+        } else if (again || (w->missed && w->armed)) {
             // An entry put back only because an event came while it was looked at (it was
             // not ready then) is looked at again by this call: tagging it would leave this
             // call spinning on a ready list it never takes from.
@@ -510,6 +523,18 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
         w->missed = false;
     }
     return n;
+}
+
+void Epoll::rehome_locked(PollWatch* w) {
+    w->queue->remove(&w->link);
+    w->queue = nullptr;
+    w->handle = w->file->poll_handle();
+    w->host_prev = nullptr;
+    w->host_next = m_host;
+    if (m_host)
+        m_host->host_prev = w;
+    m_host = w;
+    w->in_poller = poller_watch_locked(w, w->events);
 }
 
 // What the host says of a host-readiness entry now (a wait that does not wait). Under m_table_lock.

@@ -302,6 +302,7 @@ public:
     // through this host socket from then on (atomic; closed with the socket).
     PalHandle* host = nullptr;
     PalHandle* host_now() const { return __atomic_load_n(&host, __ATOMIC_ACQUIRE); }
+    bool moving = false;  // under lock: its queue is being copied to the host; no sender appends
 
     WaitQueue poll;       // poll, select and epoll: every change of readiness
     WaitQueue waiters;    // its own blocked calls
@@ -829,6 +830,8 @@ public:
                                                   : dgram_send(data, to, anc, flags);
             if (sent.ok() || sent.error() != Errno(kMovedToHost))
                 return sent;
+            if (!m_sk->host_now())
+                g_pal->thread_yield();  // the move is under way
         }
     }
     Result<RecvResult> recv(const IoSeq& data, SockAddr* from, Ancillary* anc, int flags) override {
@@ -1338,12 +1341,17 @@ Result<size_t> UnixSocket::stream_send(const IoSeq& data, const SockAddr* to, An
             msg_free(m);
             return partial(copied.error());
         }
-        bool broken;
+        bool broken, moved;
         {
             SpinGuard g(o->lock);
             broken = o->dead || (o->shutdown & kShutRcv);
-            if (!broken)
+            moved = !broken && (o->moving || o->host);
+            if (!broken && !moved)
                 o->rx_append_locked(m);
+        }
+        if (moved) {
+            msg_free(m);  // the pair moved to the host meanwhile: this piece goes there
+            return partial(Errno(kMovedToHost));
         }
         if (broken) {
             msg_free(m);  // with its files, as Linux drops them
@@ -2023,14 +2031,17 @@ Result<void> copy_queue_to_host(UnixMsg* head, PalHandle* to) {
 }
 
 // Whether `sk` may move: a connected stream socket whose peer is here and open, with no
-// file in flight in either queue, and no reader inside either (their tokens taken here).
+// file in flight in either queue, and no reader inside either (their tokens taken here);
+// from then on no sender appends to its queue (`moving`), so the copy is all of it.
 bool claim_locked(UnixSock* sk) {
-    if (sk->type != SOCK_STREAM || sk->state != State::Established || sk->dead || sk->reading || sk->host)
+    if (sk->type != SOCK_STREAM || sk->state != State::Established || sk->dead || sk->reading || sk->host ||
+        sk->moving)
         return false;
     for (UnixMsg* m = sk->rx_head; m; m = m->next)
         if (m->nfiles)
             return false;
     sk->reading = true;
+    sk->moving = true;  // senders keep their data until the host socket takes it
     return true;
 }
 
@@ -2068,6 +2079,7 @@ Result<PalHandle*> UnixSocket::share_host() {
             {
                 SpinGuard g(k->lock);
                 k->reading = false;
+                k->moving = false;
             }
             k->waiters.wake(kTokenFree);
         }
@@ -2098,12 +2110,14 @@ Result<PalHandle*> UnixSocket::share_host() {
         drop[0] = sk->rx_take_all_locked();
         __atomic_store_n(&sk->host, mine, __ATOMIC_RELEASE);
         sk->reading = false;
+        sk->moving = false;
     }
     {
         SpinGuard g(o->lock);
         drop[1] = o->rx_take_all_locked();
         __atomic_store_n(&o->host, theirs, __ATOMIC_RELEASE);
         o->reading = false;
+        o->moving = false;
     }
     msgs_free(drop[0]);
     msgs_free(drop[1]);

@@ -487,7 +487,7 @@ namespace {
 // signals (0: none); ESRCH when it is not one of the instance's.
 Result<long> set_owner(FileRef& f, int fd, int type, int id) {
     if (id < 0)
-        return Errno(EINVAL);
+        return Errno(ESRCH);
     if (id) {
         bool found;
         if (type == F_OWNER_TID) {
@@ -541,37 +541,37 @@ Result<long> sys_fcntl(const SyscallArgs& a) {
         return 0;
     }
     case F_GETOWN: {
-        FileRef f = TRY(g_process.fds.get(fd, true));
+        FileRef f = TRY(g_process.fds.get(fd));
         fs::AsyncOwner o = f->async_owner();
         return o.type == F_OWNER_PGRP ? -long(o.id) : long(o.id);
     }
     case F_SETOWN: {
-        FileRef f = TRY(g_process.fds.get(fd, true));
+        FileRef f = TRY(g_process.fds.get(fd));
         int who = a.i32(2);
         if (who == -__INT_MAX__ - 1)
             return Errno(EINVAL);
         return set_owner(f, fd, who < 0 ? F_OWNER_PGRP : F_OWNER_PID, who < 0 ? -who : who);
     }
     case F_GETOWN_EX: {
-        FileRef f = TRY(g_process.fds.get(fd, true));
+        FileRef f = TRY(g_process.fds.get(fd));
         fs::AsyncOwner o = f->async_owner();
         struct f_owner_ex ex = {o.id ? o.type : F_OWNER_PID, o.id};
         TRY(UserPtr<struct f_owner_ex>(a.u64(2)).write(ex));
         return 0;
     }
     case F_SETOWN_EX: {
-        FileRef f = TRY(g_process.fds.get(fd, true));
+        FileRef f = TRY(g_process.fds.get(fd));
         struct f_owner_ex ex = TRY(UserPtr<struct f_owner_ex>(a.u64(2)).read());
         if (ex.type != F_OWNER_TID && ex.type != F_OWNER_PID && ex.type != F_OWNER_PGRP)
             return Errno(EINVAL);
         return set_owner(f, fd, ex.type, ex.pid);
     }
     case F_GETSIG: {
-        FileRef f = TRY(g_process.fds.get(fd, true));
+        FileRef f = TRY(g_process.fds.get(fd));
         return f->async_owner().sig;
     }
     case F_SETSIG: {
-        FileRef f = TRY(g_process.fds.get(fd, true));
+        FileRef f = TRY(g_process.fds.get(fd));
         uint64_t sig = a.u64(2);
         if (sig > uint64_t(kNumSignals))
             return Errno(EINVAL);
@@ -629,6 +629,10 @@ Result<long> sys_ioctl(const SyscallArgs& a) {
     }
     case 0x5452: {  // FIOASYNC
         int on = TRY(UserPtr<int>(a.u64(2)).read());
+        // Linux's ioctl_fioasync: ENOTTY for a file that has no readiness to signal (a
+        // regular file), where F_SETFL only records the flag.
+        if (bool(on) != bool(f->flags() & FASYNC) && !f->poll_queue() && !f->poll_handle())
+            return Errno(ENOTTY);
         f->set_flags(on ? (f->flags() | FASYNC) : (f->flags() & ~uint32_t(FASYNC)));
         TRY(fs::async_update(f.get(), fd));
         return 0;

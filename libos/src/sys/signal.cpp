@@ -119,13 +119,16 @@ Result<long> sys_kill(const SyscallArgs& a) {
         // leader's table (ipc/procs.h).
         if (TRY(child_signal(pid, sig)))
             return 0;
-        return TRY(ipc::procs_kill(pid, sig)) ? Result<long>(0) : Errno(ESRCH);
+        return TRY(ipc::procs_kill(ipc::KillScope::Process, pid, sig)) ? Result<long>(0) : Errno(ESRCH);
     }
-    // A group (0: the caller's), or every process but pid 1 and the caller (-1).
-    int pgid = ipc::procs_own_ids().pgid;
-    int target = pid == 0 ? -pgid : pid;
-    bool self_in = target != -1 && pgid == -target;
-    int others = TRY(ipc::procs_kill(target, sig));
+    // Every process but pid 1 and the caller (-1), or a group (0: the caller's), which
+    // includes the caller when it is in it.
+    if (pid == -1)
+        return TRY(ipc::procs_kill(ipc::KillScope::All, 0, sig)) ? Result<long>(0) : Errno(ESRCH);
+    int own = ipc::procs_own_ids().pgid;
+    int group = pid == 0 ? own : -pid;
+    bool self_in = own == group;
+    int others = TRY(ipc::procs_kill(ipc::KillScope::Group, group, sig));
     if (self_in)
         TRY(signal_send(nullptr, sig, user_info(sig)));
     return others || self_in ? Result<long>(0) : Errno(ESRCH);
