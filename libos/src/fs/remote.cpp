@@ -952,10 +952,8 @@ Result<FileSystem*> shared_tmpfs_create(unsigned index) {
 }
 
 bool remote_served_mount(const Mount* m) {
-    for (unsigned i = 0; m && i < vfs_mount_count() && i < 64; i++)
-        if (vfs_mount_at(i) == m)
-            return (g_served >> i) & 1;
-    return false;
+    int i = vfs_mount_index(m);
+    return i >= 0 && i < 64 && ((g_served >> i) & 1);
 }
 
 Result<uint64_t> remote_share(File* f, uint64_t child_member) {

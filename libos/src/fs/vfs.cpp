@@ -138,6 +138,13 @@ const Mount* vfs_find_mount(const char* clean_path) { return longest_mount(clean
 unsigned vfs_mount_count() { return g_mount_count; }
 const Mount* vfs_mount_at(unsigned i) { return i < g_mount_count ? &g_mounts[i] : nullptr; }
 
+int vfs_mount_index(const Mount* m) {
+    for (unsigned i = 0; i < g_mount_count; i++)
+        if (&g_mounts[i] == m)
+            return int(i);
+    return -1;
+}
+
 namespace {
 
 // A link that Linux resolves to an object rather than a path (FileSystem::magic_link).

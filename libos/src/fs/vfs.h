@@ -73,6 +73,9 @@ Result<void> vfs_add_mount(const char* path, FileSystem* fs, bool readonly, cons
 const Mount* vfs_find_mount(const char* clean_path);
 unsigned vfs_mount_count();
 const Mount* vfs_mount_at(unsigned i);
+// The index of `m` in the mount table (the same in every process of an instance), or -1
+// for a mount outside it (memfd's).
+int vfs_mount_index(const Mount* m);
 
 // Resolves `path` relative to `base` (an absolute clean directory path). A missing last
 // component is not an error (exists = false); a missing directory on the way is ENOENT.

@@ -320,13 +320,6 @@ enum class FdKind : uint32_t {
     Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7, Remote = 8
 };
 
-unsigned mount_index(const fs::Mount* m) {
-    for (unsigned i = 0; i < fs::vfs_mount_count(); i++)
-        if (fs::vfs_mount_at(i) == m)
-            return i;
-    return ~0u;
-}
-
 // A host socket: one open file description in both processes; its host handle follows.
 bool socket_share(fs::File* f, Encoder& e, PalHandle** pass) {
     auto host = f->share_host();
@@ -415,7 +408,7 @@ Result<void> save_fds(ChannelSink& out, uint64_t member_token) {
             auto len = f->path(path, fs::kPathMax);
             e.u32(uint32_t(FdKind::Remote));
             e.u64(id);
-            e.u32(uint32_t(mount_index(f->mount())));
+            e.u32(uint32_t(fs::vfs_mount_index(f->mount())));
             e.str(len.ok() ? path : "");
         } else {
             bool deleted = false;

@@ -108,6 +108,8 @@ private:
     // Registers (or changes, or with events 0 removes) a host entry with the PAL poller,
     // made on first use; false when the host cannot watch that handle.
     bool poller_watch_locked(PollWatch* w, uint32_t events);
+    // Puts a host-readiness entry (its handle set) on the host list and in the poller.
+    void host_watch_locked(PollWatch* w);
     // An entry whose file's readiness moved from its wait queue to a host handle is watched
     // there from now on (under m_table_lock).
     void rehome_locked(PollWatch* w);
@@ -384,12 +386,7 @@ Result<void> Epoll::ctl_table(int op, int fd, fs::File* target, uint32_t events,
                 w->link = WaitLink{nullptr, on_wake, 0, nullptr, nullptr};
                 w->queue->add(&w->link);
             } else {
-                w->host_prev = nullptr;
-                w->host_next = m_host;
-                if (m_host)
-                    m_host->host_prev = w;
-                m_host = w;
-                w->in_poller = poller_watch_locked(w, w->events);
+                host_watch_locked(w);
             }
             check_now_locked(w);
             break;
@@ -525,16 +522,20 @@ size_t Epoll::harvest_ready(EpollEvent* out, size_t room, uint64_t call, fs::Fil
     return n;
 }
 
-void Epoll::rehome_locked(PollWatch* w) {
-    w->queue->remove(&w->link);
-    w->queue = nullptr;
-    w->handle = w->file->poll_handle();
+void Epoll::host_watch_locked(PollWatch* w) {
     w->host_prev = nullptr;
     w->host_next = m_host;
     if (m_host)
         m_host->host_prev = w;
     m_host = w;
     w->in_poller = poller_watch_locked(w, w->events);
+}
+
+void Epoll::rehome_locked(PollWatch* w) {
+    w->queue->remove(&w->link);
+    w->queue = nullptr;
+    w->handle = w->file->poll_handle();
+    host_watch_locked(w);
 }
 
 // What the host says of a host-readiness entry now (a wait that does not wait). Under m_table_lock.
