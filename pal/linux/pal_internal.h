@@ -206,6 +206,12 @@ PalError socket_send(PalHandle* h, const PalIoVec* iov, size_t count, const PalS
                      size_t* done);
 PalError socket_recv(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAddr* from, uint32_t flags,
                      size_t* done, uint32_t* out_flags);
+PalError socket_send_handles(PalHandle* h, const PalIoVec* iov, size_t count, PalHandle* const* handles,
+                             size_t nhandles, uint32_t flags, size_t* done);
+PalError socket_recv_handles(PalHandle* h, const PalIoVec* iov, size_t count, uint32_t flags, size_t* done,
+                             uint32_t* out_flags, PalHandle** handles, size_t cap, size_t* nhandles);
+// The PAL type of a host object of mode `mode` (st_mode's type bits).
+PalStreamType type_from_mode(uint32_t mode);
 PalError socket_shutdown(PalHandle* h, int how);
 PalError socket_name(PalHandle* h, int peer, PalSockAddr* out);
 PalError socket_set_option(PalHandle* h, PalSockOption option, int64_t value);

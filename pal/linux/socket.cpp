@@ -4,6 +4,7 @@
 #include <asm/errno.h>
 #include <asm/ioctls.h>
 #include <asm/socket.h>
+#include <asm/stat.h>
 #include <asm/unistd.h>
 #include <carbyne/string.h>
 #include <linux/fcntl.h>
@@ -286,20 +287,26 @@ PalError socket_connect(PalHandle* h, const PalSockAddr* addr) {
     return error_from_host(host_syscall3(__NR_connect, fd, long(&host), size));
 }
 
-PalError socket_send(PalHandle* h, const PalIoVec* iov, size_t count, const PalSockAddr* to, uint32_t flags,
-                     size_t* done) {
+namespace {
+
+// An SCM_RIGHTS control message with room for PAL_MAX_PASS_HANDLES fds (a cmsghdr, then
+// the fds; its size rounded to 8 bytes).
+struct RightsControl {
+    size_t len;
+    int level;
+    int type;
+    int fds[PAL_MAX_PASS_HANDLES + 1];
+};
+constexpr int kSolSocket = 1, kScmRights = 1;
+constexpr size_t kCmsgHead = sizeof(size_t) + 2 * sizeof(int);
+constexpr uint32_t kMsgCmsgCloexec = 0x40000000;
+
+PalError send_message(PalHandle* h, HostMsg& msg, uint32_t flags, size_t* done) {
     int fd = socket_fd(h);
     if (fd < 0)
         return PAL_E_BADHANDLE;
     if (flags & ~kKnownFlags)
         return PAL_E_INVAL;
-    HostAddr host;
-    HostMsg msg = {nullptr, 0, iov, count, nullptr, 0, 0};
-    if (to) {
-        if (PalError err = addr_to_host(to, &host, &msg.name_size); err != PAL_OK)
-            return err;
-        msg.name = &host;
-    }
     uint32_t host_flags = kMsgDontwait | kMsgNosignal;
     if (flags & PAL_MSG_OOB)
         host_flags |= kMsgOob;
@@ -315,16 +322,13 @@ PalError socket_send(PalHandle* h, const PalIoVec* iov, size_t count, const PalS
     return PAL_OK;
 }
 
-PalError socket_recv(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAddr* from, uint32_t flags,
-                     size_t* done, uint32_t* out_flags) {
+PalError recv_message(PalHandle* h, HostMsg& msg, uint32_t flags, size_t* done, uint32_t* out_flags) {
     int fd = socket_fd(h);
     if (fd < 0)
         return PAL_E_BADHANDLE;
     if (flags & ~kKnownFlags)
         return PAL_E_INVAL;
-    HostAddr host;
-    HostMsg msg = {from ? &host : nullptr, from ? uint32_t(sizeof(host)) : 0, iov, count, nullptr, 0, 0};
-    uint32_t host_flags = kMsgDontwait;
+    uint32_t host_flags = kMsgDontwait | (msg.control ? kMsgCmsgCloexec : 0);
     if (flags & PAL_MSG_PEEK)
         host_flags |= kMsgPeek;
     if (flags & PAL_MSG_OOB)
@@ -338,8 +342,6 @@ PalError socket_recv(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAdd
     if (host_failed(n))
         return error_from_host(n);
     *done = size_t(n);
-    if (from)
-        addr_from_host(host, msg.name_size, from);
     if (out_flags) {
         uint32_t f = 0;
         if (uint32_t(msg.flags) & kMsgTrunc)
@@ -348,6 +350,80 @@ PalError socket_recv(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAdd
             f |= PAL_MSG_CTRUNC;
         *out_flags = f;
     }
+    return PAL_OK;
+}
+
+}  // namespace
+
+PalError socket_send(PalHandle* h, const PalIoVec* iov, size_t count, const PalSockAddr* to, uint32_t flags,
+                     size_t* done) {
+    HostAddr host;
+    HostMsg msg = {nullptr, 0, iov, count, nullptr, 0, 0};
+    if (to) {
+        if (PalError err = addr_to_host(to, &host, &msg.name_size); err != PAL_OK)
+            return err;
+        msg.name = &host;
+    }
+    return send_message(h, msg, flags, done);
+}
+
+PalError socket_recv(PalHandle* h, const PalIoVec* iov, size_t count, PalSockAddr* from, uint32_t flags,
+                     size_t* done, uint32_t* out_flags) {
+    HostAddr host;
+    HostMsg msg = {from ? &host : nullptr, from ? uint32_t(sizeof(host)) : 0, iov, count, nullptr, 0, 0};
+    PalError err = recv_message(h, msg, flags, done, out_flags);
+    if (err == PAL_OK && from)
+        addr_from_host(host, msg.name_size, from);
+    return err;
+}
+
+PalError socket_send_handles(PalHandle* h, const PalIoVec* iov, size_t count, PalHandle* const* handles,
+                             size_t nhandles, uint32_t flags, size_t* done) {
+    if (nhandles > PAL_MAX_PASS_HANDLES || (nhandles && !handles))
+        return PAL_E_INVAL;
+    RightsControl control = {kCmsgHead + nhandles * sizeof(int), kSolSocket, kScmRights, {}};
+    for (size_t i = 0; i < nhandles; i++) {
+        if (!handles[i] || handles[i]->fd < 0)
+            return PAL_E_BADHANDLE;
+        control.fds[i] = handles[i]->fd;
+    }
+    HostMsg msg = {nullptr, 0, iov, count, nhandles ? &control : nullptr,
+                   nhandles ? (control.len + 7) & ~size_t(7) : 0, 0};
+    return send_message(h, msg, flags, done);
+}
+
+PalError socket_recv_handles(PalHandle* h, const PalIoVec* iov, size_t count, uint32_t flags, size_t* done,
+                             uint32_t* out_flags, PalHandle** handles, size_t cap, size_t* nhandles) {
+    if (!nhandles || (cap && !handles))
+        return PAL_E_INVAL;
+    *nhandles = 0;
+    RightsControl control = {};
+    HostMsg msg = {nullptr, 0, iov, count, &control, sizeof(control), 0};
+    uint32_t got_flags = 0;
+    PalError err = recv_message(h, msg, flags, done, &got_flags);
+    if (err != PAL_OK)
+        return err;
+    size_t fds = 0;
+    if (msg.control_size >= kCmsgHead && control.level == kSolSocket && control.type == kScmRights &&
+        control.len >= kCmsgHead && control.len <= msg.control_size)
+        fds = (control.len - kCmsgHead) / sizeof(int);
+    for (size_t i = 0; i < fds; i++) {
+        int fd = control.fds[i];
+        PalHandle* got = nullptr;
+        if (*nhandles < cap) {
+            struct stat st;
+            long ret = host_syscall2(__NR_fstat, fd, long(&st));
+            got = host_failed(ret) ? nullptr : handle_alloc(type_from_mode(st.st_mode), fd);
+        }
+        if (!got) {
+            host_syscall1(__NR_close, fd);
+            got_flags |= PAL_MSG_CTRUNC;
+            continue;
+        }
+        handles[(*nhandles)++] = got;
+    }
+    if (out_flags)
+        *out_flags = got_flags;
     return PAL_OK;
 }
 

@@ -11,8 +11,6 @@
 
 namespace carbyne::pal {
 
-namespace {
-
 PalStreamType type_from_mode(uint32_t mode) {
     switch (mode & S_IFMT) {
     case S_IFREG: return PAL_TYPE_FILE;
@@ -25,6 +23,8 @@ PalStreamType type_from_mode(uint32_t mode) {
     default: return PAL_TYPE_UNKNOWN;
     }
 }
+
+namespace {
 
 PalStreamType type_from_dirent(uint8_t d_type) {
     switch (d_type) {

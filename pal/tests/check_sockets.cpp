@@ -701,6 +701,60 @@ void check_pollers() {
     g_api->stream_close(poller);
 }
 
+// socket_pair with handles passed as SCM_RIGHTS: they come with their byte, a read stops
+// after it, a peek gives new handles and leaves the message, and no room means CTRUNC.
+void check_pair_handles() {
+    Check c("socket-pair-handles");
+    PalHandle *a = nullptr, *b = nullptr;
+    if (!c.expect_ok(g_api->socket_pair(PAL_SOCK_STREAM, &a, &b), "socket_pair"))
+        return;
+    PalHandle *shm = nullptr, *rd = nullptr, *wr = nullptr;
+    c.expect_ok(g_api->shm_create(kPageSize, &shm), "shm_create");
+    c.expect_ok(g_api->pipe_create(&rd, &wr), "pipe_create");
+    size_t done = 0;
+    c.expect_ok(g_api->stream_write(shm, 0, "passed", 6, &done), "stream_write(shm)");
+    PalIoVec before = {const_cast<char*>("ab"), 2};
+    c.expect_ok(g_api->socket_send(a, &before, 1, nullptr, 0, &done), "socket_send");
+    PalHandle* pass[2] = {shm, rd};
+    PalIoVec with = {const_cast<char*>("cd"), 2};
+    c.expect_ok(g_api->socket_send_handles(a, &with, 1, pass, 2, 0, &done), "socket_send_handles");
+    c.expect(done == 2, "sent %zu bytes", done);
+    PalIoVec after = {const_cast<char*>("ef"), 2};
+    c.expect_ok(g_api->socket_send(a, &after, 1, nullptr, 0, &done), "socket_send after");
+
+    char buf[8] = {};
+    PalIoVec in = {buf, sizeof(buf)};
+    PalHandle* got[4] = {};
+    size_t n = 9;
+    uint32_t flags = 0;
+    c.expect_ok(g_api->socket_recv_handles(b, &in, 1, PAL_MSG_PEEK, &done, &flags, got, 4, &n), "peek");
+    c.expect(n == 2 && done == 4 && memcmp(buf, "abcd", 4) == 0, "peeked %zu handles, %zu bytes", n, done);
+    close_all(got, n);
+    c.expect_ok(g_api->socket_recv_handles(b, &in, 1, 0, &done, &flags, got, 4, &n), "socket_recv_handles");
+    c.expect(n == 2 && done == 4 && !(flags & PAL_MSG_CTRUNC), "%zu handles, %zu bytes, flags %x", n, done, flags);
+    if (n == 2) {
+        PalStreamAttr attr;
+        c.expect(g_api->stream_attributes(got[0], &attr) == PAL_OK && attr.type == PAL_TYPE_FILE, "handle 0's type");
+        c.expect(g_api->stream_attributes(got[1], &attr) == PAL_OK && attr.type == PAL_TYPE_FIFO, "handle 1's type");
+        char text[8] = {};
+        c.expect_ok(g_api->stream_read(got[0], 0, text, 6, &done), "stream_read of the passed shm");
+        c.expect(memcmp(text, "passed", 6) == 0, "the passed shm holds '%s'", text);
+    }
+    close_all(got, n);
+    c.expect_ok(g_api->socket_recv_handles(b, &in, 1, 0, &done, &flags, got, 4, &n), "the bytes after");
+    c.expect(n == 0 && done == 2 && memcmp(buf, "ef", 2) == 0, "%zu handles, %zu bytes", n, done);
+
+    c.expect_ok(g_api->socket_send_handles(a, &with, 1, pass, 2, 0, &done), "send again");
+    c.expect_ok(g_api->socket_recv_handles(b, &in, 1, 0, &done, &flags, got, 1, &n), "receive with room for one");
+    c.expect(n == 1 && (flags & PAL_MSG_CTRUNC), "%zu handles, flags %x", n, flags);
+    close_all(got, n);
+    c.expect_error(g_api->socket_send_handles(a, &with, 1, pass, PAL_MAX_PASS_HANDLES + 1, 0, &done), PAL_E_INVAL,
+                   "too many handles");
+    PalHandle* handles[4] = {a, b, shm, rd};
+    close_all(handles, 4);
+    g_api->stream_close(wr);
+}
+
 }  // namespace
 
 void check_sockets() {
@@ -711,6 +765,7 @@ void check_sockets() {
     check_udp(PAL_AF_INET, "socket-udp-ipv4");
     check_udp(PAL_AF_INET6, "socket-udp-ipv6");
     check_options();
+    check_pair_handles();
     // Sockets and pollers are host fds; closing them gives every one back.
     bool has_std = false;
     int before = host_fd_count(&has_std);

@@ -65,6 +65,7 @@ enum class Op : uint32_t {
     Fxattr = 55,      // xattr request -> as Xattr
     ReadableBytes = 56,  // -> u64
     MapHandle = 57,   // -> nothing; the host shared memory follows the answer
+    Claim = 58,       // u32 take: a hold in flight becomes the caller's (see remote_claim)
 };
 
 // The status flags a request carries: the sender's view of the shared description.
@@ -397,8 +398,9 @@ private:
     PalHandle* m_map = nullptr;  // the host shared memory, once mapped
 };
 
-Result<File*> remote_file_new(uint64_t id, uint32_t flags, const Resolved& r) {
-    File* f = make<RemoteFile>(id, flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY), r.path);
+// The file of `id`, which the leader holds for this process (given back on failure).
+Result<File*> held_file_new(uint64_t id, uint32_t flags, const char* path) {
+    File* f = make<RemoteFile>(id, flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY), path);
     if (!f) {
         Encoder e;
         e.u32(uint32_t(Op::Release));
@@ -406,6 +408,11 @@ Result<File*> remote_file_new(uint64_t id, uint32_t flags, const Resolved& r) {
         (void)call_void(e);
         return Errno(ENOMEM);
     }
+    return f;
+}
+
+Result<File*> remote_file_new(uint64_t id, uint32_t flags, const Resolved& r) {
+    File* f = TRY(held_file_new(id, flags, r.path));
     if (flags & O_PATH)
         f->set_path_only();
     return f;
@@ -839,6 +846,17 @@ Result<void> serve_file(uint64_t member, Op op, Decoder& d, Encoder& reply, PalH
         release(id, member, 1);
         return {};
     }
+    if (op == Op::Claim) {
+        uint32_t take;
+        if (!d.u32(&take) || !d.finished())
+            return Errno(EINVAL);
+        FileRef f{TRY(file_of(kRemoteInFlight, id))};
+        if (!hold(id, member))
+            return Errno(ENOMEM);
+        if (take)
+            release(id, kRemoteInFlight, 1);
+        return {};
+    }
     FileRef f{TRY(file_of(member, id))};
     uint32_t status, mode, uid, gid;
     uint64_t u, v, w;
@@ -983,6 +1001,27 @@ Result<File*> remote_adopt(uint64_t id, uint32_t flags, unsigned mount_index, co
     File* f = make<RemoteFile>(id, flags, path);
     if (!f)
         return Errno(ENOMEM);
+    f->set_mount(m);
+    return f;
+}
+
+Result<File*> remote_claim(uint64_t id, uint32_t flags, unsigned mount_index, const char* path, bool take) {
+    if (ipc::is_leader()) {
+        // The leader's own file: the one description every holder shares.
+        File* f = TRY(file_of(kRemoteInFlight, id));
+        if (take)
+            release(id, kRemoteInFlight, 1);
+        return f;
+    }
+    const Mount* m = vfs_mount_at(mount_index);
+    if (!m || mount_index >= 64 || !(g_served & (1ull << mount_index)))
+        return Errno(EINVAL);
+    Encoder e;
+    e.u32(uint32_t(Op::Claim));
+    e.u64(id);
+    e.u32(take);
+    TRY(call_void(e));
+    File* f = TRY(held_file_new(id, flags, path));
     f->set_mount(m);
     return f;
 }

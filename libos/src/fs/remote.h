@@ -56,6 +56,13 @@ Result<uint64_t> remote_share(File* f, uint64_t child_member);
 // held, already held for it (remote_share). `mount_index` is the served mount's index.
 Result<File*> remote_adopt(uint64_t id, uint32_t flags, unsigned mount_index, const char* path);
 
+// The holder of files in flight in SCM_RIGHTS messages between processes: remote_share
+// for it takes a hold that the receiver's remote_claim makes its own.
+inline constexpr uint64_t kRemoteInFlight = 1;  // no channel's token (they are addresses)
+// The receiver of a message that passed the file `id` (see remote_share): one hold in
+// flight becomes the caller's (`take`), or the caller takes one more of its own (a peek).
+Result<File*> remote_claim(uint64_t id, uint32_t flags, unsigned mount_index, const char* path, bool take);
+
 // -- The leader's side ------------------------------------------------------------------
 
 // Serves one request of the member whose channel is `member` (a token: the leader's end of

@@ -11,13 +11,10 @@
 // anonymous memory becomes a private copy; memory without PROT_READ travels empty; a
 // private page swapped out by the host at the moment of the fork is not seen as resident.
 //
-// Descriptors: consoles, host files (their host handle passed: one open file
-// description, its offset kept by the host from then on), other files with a path
-// (reopened at their offset), host sockets (their handle passed), and pipes (moved to a
-// host pipe, see net/pipe.h) are carried, dups stay dups; other kinds (AF_UNIX sockets,
-// eventfds, FIFOs, epoll...) cannot cross processes yet: the child gets a
-// stand-in of the same name that can be closed and duplicated but whose reads and writes
-// fail with EIO (a warning says so once per fork).
+// Descriptors: each file travels as file_record.h says, dups stay dups; a file that
+// cannot cross processes yet gets in the child a stand-in of the same name that can be
+// closed and duplicated but whose reads and writes fail with EIO (a warning says so once
+// per fork).
 //
 // Lock order: g_children_lock (a Mutex) is a leaf but for the WaitQueue it wakes.
 #include "fork.h"
@@ -45,6 +42,7 @@
 #include "../signal/signal.h"
 #include "channel.h"
 #include "checkpoint.h"
+#include "file_record.h"
 #include "leader.h"
 #include "procs.h"
 
@@ -316,48 +314,6 @@ Result<void> save_thread(ChannelSink& out, const ForkRequest& req, int child_pid
     return put(out, Tag::Thread, e);
 }
 
-enum class FdKind : uint32_t {
-    Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7, Remote = 8
-};
-
-// A host socket: one open file description in both processes; its host handle follows.
-bool socket_share(fs::File* f, Encoder& e, PalHandle** pass) {
-    auto host = f->share_host();
-    if (!host.ok())
-        return false;
-    auto* s = static_cast<net::Socket*>(f);
-    e.u32(uint32_t(FdKind::Socket));
-    e.u32(uint32_t(s->family()));
-    e.u32(uint32_t(s->type()));
-    e.u32(uint32_t(s->protocol()));
-    *pass = host.value();
-    return true;
-}
-
-// A pipe's end: its pipe becomes shared by processes, the record names it and its side,
-// and its host end follows on the channel. False (nothing written) when it cannot be.
-bool pipe_share(fs::File* f, Encoder& e, PalHandle** pass) {
-    uint64_t id;
-    bool reads, writes;
-    auto host = net::pipe_share_end(f, &id, &reads, &writes);
-    if (!host.ok())
-        return false;
-    e.u32(uint32_t(FdKind::Pipe));
-    e.u64(id);
-    e.u32(reads);
-    *pass = host.value();
-    return true;
-}
-
-// A descriptor whose file cannot cross processes yet (see the top of this file).
-class Unshared final : public fs::File {
-public:
-    Unshared(uint32_t flags, const char* name) : File(flags, name) {}
-    Result<size_t> read(fs::IoBuf, size_t) override { return Errno(EIO); }
-    Result<size_t> write(fs::IoBuf, size_t) override { return Errno(EIO); }
-    uint32_t poll_events() override { return 0x8; }  // POLLERR
-};
-
 Result<void> save_fds(ChannelSink& out, uint64_t member_token) {
     constexpr size_t kMax = 4096;
     int* fds = static_cast<int*>(kmalloc(kMax * sizeof(int)));
@@ -394,45 +350,19 @@ Result<void> save_fds(ChannelSink& out, uint64_t member_token) {
         e.u32(f->is_path_only());
         PalHandle* pass = nullptr;  // a host handle sent after the record
         if (first >= 0) {
-            e.u32(uint32_t(FdKind::Dup));
+            e.u32(uint32_t(ipc::FileKind::Dup));
             e.u32(uint32_t(first));
-        } else if (f->kind() == fs::FileKind::Pipe && pipe_share(f, e, &pass)) {
-            // (pipe_share wrote the record's rest)
-        } else if (f->kind() == fs::FileKind::Socket && socket_share(f, e, &pass)) {
-            // (socket_share too)
-        } else if (f->console_index() >= 0) {
-            e.u32(uint32_t(FdKind::Console));
-            e.u32(uint32_t(f->console_index()));
-        } else if (uint64_t id = TRY(fs::remote_share(f, member_token))) {
-            // A file of a mount the leader serves: the leader holds it for the child too.
+        } else if (auto put = ipc::file_export(f, e, &pass, member_token); !put.ok()) {
+            if (put.error() != Errno(EOPNOTSUPP))
+                return put.error();
             auto len = f->path(path, fs::kPathMax);
-            e.u32(uint32_t(FdKind::Remote));
-            e.u64(id);
-            e.u32(uint32_t(fs::vfs_mount_index(f->mount())));
-            e.str(len.ok() ? path : "");
-        } else {
-            bool deleted = false;
-            auto len = f->path(path, fs::kPathMax, &deleted);
-            bool reopenable = len.ok() && !deleted && path[0] == '/' && f->kind() == fs::FileKind::Other;
-            if (!reopenable) {
-                if (!warned)
-                    log_warning("fork: fd %d (%s) cannot be shared with another process yet; the child's fd "
-                                "fails reads and writes with EIO",
-                                fds[i], len.ok() ? path : "a file without a path");
-                warned = true;
-                e.u32(uint32_t(FdKind::Unshared));
-                e.str(len.ok() ? path : "anon_inode:[unshared]");
-            } else if (auto host = f->share_host(); host.ok()) {
-                // One open file description in both processes: the host's, offset and all.
-                e.u32(uint32_t(FdKind::SharedFile));
-                e.str(path);
-                pass = host.value();
-            } else {
-                auto pos = f->seek(0, 1 /* SEEK_CUR */);
-                e.u32(uint32_t(FdKind::Path));
-                e.str(path);
-                e.u64(pos.ok() ? uint64_t(pos.value()) : 0);
-            }
+            if (!warned)
+                log_warning("fork: fd %d (%s) cannot be shared with another process yet; the child's fd "
+                            "fails reads and writes with EIO",
+                            fds[i], len.ok() ? path : "a file without a path");
+            warned = true;
+            e.u32(uint32_t(ipc::FileKind::Unshared));
+            e.str(len.ok() ? path : "anon_inode:[unshared]");
         }
         TRY(put(out, Tag::Fd, e));
         if (pass)
@@ -572,28 +502,6 @@ struct Restore {
 
 // Gives a file the child made from a handle its mount and dentry, when the path still
 // names something (for /proc/self/fd, fstatfs, renames).
-void name_file(fs::File* f, const char* path) {
-    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
-    if (!r)
-        return;
-    if (fs::vfs_resolve("/", path, true, r).ok() && r->exists) {
-        f->set_mount(r->mount);
-        f->set_dentry(fs::dentry_get(r->path));
-    }
-    kfree(r);
-}
-
-Result<fs::File*> open_path(const char* path, uint32_t flags) {
-    auto* r = static_cast<fs::Resolved*>(kmalloc(sizeof(fs::Resolved)));
-    if (!r)
-        return Errno(ENOMEM);
-    HeapGuard guard{r};
-    TRY(fs::vfs_resolve("/", path, true, r));
-    if (!r->exists)
-        return Errno(ENOENT);
-    return fs::vfs_open(*r, flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC), 0);
-}
-
 Result<void> restore_process(Decoder& d, Restore&) {
     uint64_t pid, ppid, libos_start, stack_size, brk_max;
     uint32_t umask, persona, pgid, sid;
@@ -666,96 +574,40 @@ Result<void> restore_thread(Decoder& d, Restore& r) {
     return {};
 }
 
+// A record's host handle: the next handle on the fork channel.
+struct ChannelHandles final : ipc::HandleSource {
+    PalHandle* channel;
+    Result<PalHandle*> next() override {
+        PalHandle* host = nullptr;
+        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
+        return host;
+    }
+};
+
 Result<void> restore_fd(Decoder& d, PalHandle* channel) {
-    uint32_t fd, cloexec, flags, path_only, kind;
-    if (!d.u32(&fd) || !d.u32(&cloexec) || !d.u32(&flags) || !d.u32(&path_only) || !d.u32(&kind))
+    uint32_t fd, cloexec, flags, path_only;
+    if (!d.u32(&fd) || !d.u32(&cloexec) || !d.u32(&flags) || !d.u32(&path_only))
         return Errno(EINVAL);
-    fs::File* f = nullptr;
-    if (kind == uint32_t(FdKind::Console)) {
-        uint32_t which;
-        if (!d.u32(&which) || which > 2 || !d.finished())
-            return Errno(EINVAL);
-        f = TRY(fs::console_open(PalConsole(which)));
-    } else if (kind == uint32_t(FdKind::Path)) {
-        const char* path;
-        uint64_t pos;
-        if (!d.str(&path, fs::kPathMax) || !d.u64(&pos) || !d.finished())
-            return Errno(EINVAL);
-        auto opened = open_path(path, path_only ? (flags | O_PATH) : flags);
-        if (!opened.ok()) {
-            log_warning("fork: the child cannot open %s again for fd %u (errno %d); it is closed", path, fd,
-                        opened.error().code);
-            return {};
-        }
-        f = opened.value();
-        f->set_flags(flags);
-        (void)f->seek(int64_t(pos), 0 /* SEEK_SET */);
-    } else if (kind == uint32_t(FdKind::Dup)) {
-        uint32_t first;
-        if (!d.u32(&first) || !d.finished())
+    Decoder dup = d;
+    uint32_t kind, first;
+    if (dup.u32(&kind) && kind == uint32_t(ipc::FileKind::Dup)) {
+        if (!dup.u32(&first) || !dup.finished())
             return Errno(EINVAL);
         int got = TRY(g_process.fds.dup_to(int(first), int(fd), cloexec != 0));
         return got == int(fd) ? Result<void>() : Errno(EINVAL);
-    } else if (kind == uint32_t(FdKind::Pipe)) {
-        uint64_t id;
-        uint32_t reads;
-        if (!d.u64(&id) || !d.u32(&reads) || !d.finished())
-            return Errno(EINVAL);
-        PalHandle* host = nullptr;
-        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
-        auto end = net::pipe_end_adopt(id, reads != 0, reads == 0, flags, host);
-        if (!end.ok()) {
-            g_pal->stream_close(host);
-            return end.error();
-        }
-        f = end.value();
-    } else if (kind == uint32_t(FdKind::Socket)) {
-        uint32_t family, type, protocol;
-        if (!d.u32(&family) || !d.u32(&type) || !d.u32(&protocol) || !d.finished())
-            return Errno(EINVAL);
-        PalHandle* host = nullptr;
-        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
-        auto adopted = family == net::AF_UNIX ? net::unix_socket_adopt(int(type), flags, host)
-                                         : net::inet_socket_adopt(int(family), int(type), int(protocol), flags, host);
-        if (!adopted.ok()) {
-            g_pal->stream_close(host);
-            return adopted.error();
-        }
-        f = adopted.value();
-    } else if (kind == uint32_t(FdKind::SharedFile)) {
-        const char* path;
-        if (!d.str(&path, fs::kPathMax) || !d.finished())
-            return Errno(EINVAL);
-        PalHandle* host = nullptr;
-        TRY(pal_result(g_pal->channel_recv_handle(channel, &host)));
-        auto adopted = fs::host_file_adopt(host, flags, path);
-        if (!adopted.ok()) {
-            g_pal->stream_close(host);
-            return adopted.error();
-        }
-        f = adopted.value();
-        name_file(f, path);
-    } else if (kind == uint32_t(FdKind::Remote)) {
-        uint64_t id;
-        uint32_t index;
-        const char* path;
-        if (!d.u64(&id) || !d.u32(&index) || !d.str(&path, fs::kPathMax) || !d.finished())
-            return Errno(EINVAL);
-        f = TRY(fs::remote_adopt(id, flags, index, path));
-        if (path_only)
-            f->set_path_only();
-        if (path[0])
-            f->set_dentry(fs::dentry_get(path));
-    } else if (kind == uint32_t(FdKind::Unshared)) {
-        const char* name;
-        if (!d.str(&name, fs::kPathMax) || !d.finished())
-            return Errno(EINVAL);
-        f = make<Unshared>(flags, name);
-        if (!f)
-            return Errno(ENOMEM);
-    } else {
-        return Errno(EINVAL);
     }
+    ChannelHandles handles;
+    handles.channel = channel;
+    auto imported = ipc::file_import(d, flags, path_only != 0, handles, ipc::Arrival::Fork);
+    if (!imported.ok()) {
+        // A file opened again by path may be gone by now: the child goes on without it.
+        if (kind != uint32_t(ipc::FileKind::Path) || imported.error() == Errno(EINVAL))
+            return imported.error();
+        log_warning("fork: the child cannot open fd %u's file again (errno %d); it is closed", fd,
+                    imported.error().code);
+        return {};
+    }
+    fs::File* f = imported.value();
     // Descriptors arrive in ascending order into an empty table: the lowest free one from
     // `fd` on is `fd` itself.
     int got = TRY(g_process.fds.install(f, int(fd), cloexec != 0));
@@ -783,7 +635,7 @@ Result<void> restore_vma(Decoder& d, Restore& r) {
     fs::File* file = nullptr;
     PalHandle* handle = nullptr;
     if (by_file == uint32_t(VmaSource::Path)) {
-        auto opened = open_path(path, file_flags & ~uint32_t(O_PATH));
+        auto opened = ipc::file_open_path(path, file_flags & ~uint32_t(O_PATH));
         if (!opened.ok()) {
             log_error("fork: the child cannot map %s again (errno %d)", path, opened.error().code);
             return opened.error();

@@ -139,9 +139,16 @@ protected:
     // Sending and receiving through a host socket `h` (socket_host.cpp), with this socket's
     // O_NONBLOCK, timeouts and type: a blocking stream send goes on until all is taken,
     // MSG_WAITALL until all has come. `to` and `from` may be nullptr; `from` gets the first
-    // sender's address.
-    Result<size_t> host_send(PalHandle* h, const IoSeq& data, const PalSockAddr* to, int flags);
-    Result<RecvResult> host_recv(PalHandle* h, const IoSeq& data, PalSockAddr* from, int flags);
+    // sender's address. `pass` (a host AF_UNIX socket's) are handles sent with the first
+    // byte; `got` receives those that come with what is read (a receive stops after them).
+    struct Handles {
+        PalHandle** h;
+        size_t count;  // recv: the room in h, then how many came
+    };
+    Result<size_t> host_send(PalHandle* h, const IoSeq& data, const PalSockAddr* to, int flags,
+                             const Handles* pass = nullptr);
+    Result<RecvResult> host_recv(PalHandle* h, const IoSeq& data, PalSockAddr* from, int flags,
+                                 Handles* got = nullptr);
     // What the host says of `h` now (a wait that does not wait), and a wait until it is
     // ready for `want`, the thread is woken or the deadline passes (the caller tries again).
     static uint32_t host_ready(PalHandle* h, uint32_t want);

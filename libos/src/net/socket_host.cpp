@@ -61,7 +61,8 @@ private:
 
 }  // namespace
 
-Result<size_t> Socket::host_send(PalHandle* h, const IoSeq& data, const PalSockAddr* to, int flags) {
+Result<size_t> Socket::host_send(PalHandle* h, const IoSeq& data, const PalSockAddr* to, int flags,
+                                 const Handles* pass) {
     uint64_t deadline = kNoDeadline;
     bool timed = false;
     size_t sent = 0;
@@ -69,9 +70,13 @@ Result<size_t> Socket::host_send(PalHandle* h, const IoSeq& data, const PalSockA
         PalIov iov;
         TRY(iov.build(data, sent));
         size_t done = 0;
-        PalError e = g_pal->socket_send(h, iov.vec(), iov.count(), to, pal_msg_flags(flags), &done);
+        PalError e = pass && pass->count
+                         ? g_pal->socket_send_handles(h, iov.vec(), iov.count(), pass->h, pass->count,
+                                                      pal_msg_flags(flags), &done)
+                         : g_pal->socket_send(h, iov.vec(), iov.count(), to, pal_msg_flags(flags), &done);
         if (e == PAL_OK) {
             sent += done;
+            pass = nullptr;  // they went with the first byte
             // A blocking stream send goes on until all is taken (Linux's sk_stream_wait_memory).
             if (sent == data.total() || type() != SOCK_STREAM || nonblocking(flags))
                 return sent;
@@ -91,22 +96,35 @@ Result<size_t> Socket::host_send(PalHandle* h, const IoSeq& data, const PalSockA
     }
 }
 
-Result<RecvResult> Socket::host_recv(PalHandle* h, const IoSeq& data, PalSockAddr* from, int flags) {
+Result<RecvResult> Socket::host_recv(PalHandle* h, const IoSeq& data, PalSockAddr* from, int flags,
+                                     Handles* got) {
     uint64_t deadline = kNoDeadline;
     bool timed = false;
     RecvResult out;
     bool waitall = (flags & MSG_WAITALL) && type() == SOCK_STREAM && !(flags & MSG_PEEK);
+    size_t room = got ? got->count : 0;
+    if (got)
+        got->count = 0;
     for (;;) {
         PalIov iov;
         TRY(iov.build(data, out.size, !((flags & MSG_TRUNC) && type() == SOCK_STREAM)));
         size_t done = 0;
         uint32_t out_flags = 0;
-        PalError e = g_pal->socket_recv(h, iov.vec(), iov.count(), out.size == 0 ? from : nullptr,
-                                        pal_msg_flags(flags), &done, &out_flags);
+        size_t came = 0;
+        PalError e = got ? g_pal->socket_recv_handles(h, iov.vec(), iov.count(), pal_msg_flags(flags), &done,
+                                                      &out_flags, got->h, room, &came)
+                         : g_pal->socket_recv(h, iov.vec(), iov.count(), out.size == 0 ? from : nullptr,
+                                              pal_msg_flags(flags), &done, &out_flags);
         if (e == PAL_OK) {
             out.size += done;
             if (out_flags & PAL_MSG_TRUNC)
                 out.msg_flags |= MSG_TRUNC;
+            if (out_flags & PAL_MSG_CTRUNC)
+                out.msg_flags |= MSG_CTRUNC;
+            if (came) {
+                got->count = came;
+                return out;  // the host stopped after the bytes they came with
+            }
             if (!waitall || done == 0 || out.size == data.total() || nonblocking(flags))
                 return out;
             continue;

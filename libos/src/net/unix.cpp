@@ -69,6 +69,7 @@
 #include <linux/poll.h>
 
 #include "../fs/vfs.h"
+#include "../ipc/file_record.h"
 #include "../proc/process.h"
 #include "../proc/wait.h"
 #include "poll.h"
@@ -839,7 +840,7 @@ public:
             if (PalHandle* h = m_sk->host_now()) {
                 if (from)
                     from->len = 0;  // a pair's sockets have no names
-                return host_recv(h, data, nullptr, flags);
+                return host_stream_recv(h, data, anc, flags);
             }
             auto got = m_sk->type == SOCK_STREAM ? stream_recv(data, from, anc, flags)
                                                  : dgram_recv(data, from, anc, flags);
@@ -890,8 +891,10 @@ private:
             return wait_error(r.error(), deadline != kNoDeadline);
         return moved ? Result<void>(Errno(kMovedToHost)) : Result<void>();
     }
-    // A send on the host socket: SCM_RIGHTS and SCM_CREDENTIALS do not cross yet.
+    // A send and a receive on the host socket: SCM_RIGHTS files travel as
+    // ipc/file_record.h packs them; SCM_CREDENTIALS do not cross yet.
     Result<size_t> host_stream_send(PalHandle* h, const IoSeq& data, Ancillary* anc, int flags);
+    Result<RecvResult> host_stream_recv(PalHandle* h, const IoSeq& data, Ancillary* anc, int flags);
     // sock_alloc_send_pskb's wait: until the send buffer has room. The pending error, or
     // EPIPE after SHUT_WR (or the peer's close), ends it.
     Result<void> wait_for_send_room(bool nonblock, uint64_t deadline);
@@ -2128,11 +2131,46 @@ Result<PalHandle*> UnixSocket::share_host() {
 }
 
 Result<size_t> UnixSocket::host_stream_send(PalHandle* h, const IoSeq& data, Ancillary* anc, int flags) {
-    if (anc && anc->nfiles) {
-        log_warning("a UNIX socket shared by processes cannot pass descriptors (SCM_RIGHTS) yet");
-        return Errno(EOPNOTSUPP);
+    if (!anc || !anc->nfiles)
+        return host_send(h, data, nullptr, flags);
+    PalHandle* handles[ipc::kMaxPassHandles];
+    Handles pass{handles, TRY(ipc::files_pack(anc->files, anc->nfiles, handles, ipc::kMaxPassHandles))};
+    auto sent = host_send(h, data, nullptr, flags, &pass);
+    if (!sent.ok())
+        ipc::files_pack_cancel(handles, pass.count);  // nothing went: the holds in flight come back
+    else
+        g_pal->stream_close(handles[0]);
+    return sent;
+}
+
+Result<RecvResult> UnixSocket::host_stream_recv(PalHandle* h, const IoSeq& data, Ancillary* anc, int flags) {
+    PalHandle* handles[ipc::kMaxPassHandles];
+    Handles got{handles, ipc::kMaxPassHandles};
+    RecvResult r = TRY(host_recv(h, data, nullptr, flags, &got));
+    if (!got.count)
+        return r;
+    // Without room for them (read(2), recv(2)) the files are dropped, as Linux drops them.
+    fs::File** files = anc ? anc->files : static_cast<fs::File**>(kmalloc(kScmMaxFd * sizeof(fs::File*)));
+    if (!files) {
+        for (size_t i = 0; i < got.count; i++)
+            g_pal->stream_close(handles[i]);
+        r.msg_flags |= MSG_CTRUNC;
+        return r;
     }
-    return host_send(h, data, nullptr, flags);
+    auto how = (flags & MSG_PEEK) ? ipc::Arrival::Peek : ipc::Arrival::Message;
+    auto n = ipc::files_unpack(handles, got.count, how, files, kScmMaxFd);
+    if (!n.ok()) {
+        log_warning("SCM_RIGHTS: the files another process passed could not be taken (errno %d)", n.error().code);
+        r.msg_flags |= MSG_CTRUNC;
+    } else if (anc) {
+        anc->nfiles = n.value();
+    } else {
+        for (size_t i = 0; i < n.value(); i++)
+            files[i]->unref();
+    }
+    if (!anc)
+        kfree(files);
+    return r;
 }
 
 Result<Socket*> unix_socket_adopt(int type, uint32_t flags, PalHandle* h) {

@@ -257,6 +257,9 @@ typedef struct PalIoVec {
     size_t size;
 } PalIoVec;
 
+/* The most handles one socket_send_handles passes (the host's SCM_MAX_FD). */
+#define PAL_MAX_PASS_HANDLES 253
+
 /* socket_send / socket_recv flags (in) and socket_recv out-flags. */
 enum {
     PAL_MSG_PEEK = 1u << 0,  /* recv: leave the data queued */
@@ -381,7 +384,7 @@ typedef struct PalBootInfo {
 
 /* Bumped on every change to the layout of PalApi or PalBootInfo: a libos.so and a
  * carbyne-pal from different builds refuse each other. */
-#define PAL_API_VERSION 16
+#define PAL_API_VERSION 17
 
 typedef struct PalApi {
     uint32_t version; /* PAL_API_VERSION */
@@ -633,6 +636,18 @@ typedef struct PalApi {
     PalError (*socket_name)(PalHandle* h, int peer, PalSockAddr* out);
     PalError (*socket_set_option)(PalHandle* h, PalSockOption option, int64_t value);
     PalError (*socket_get_option)(PalHandle* h, PalSockOption option, int64_t* value);
+    /* socket_send of a host AF_UNIX socket that passes `nhandles` handles (at most
+     * PAL_MAX_PASS_HANDLES; they stay the caller's) with the message, as SCM_RIGHTS: the
+     * receiver's socket_recv_handles takes them with the first byte. */
+    PalError (*socket_send_handles)(PalHandle* h, const PalIoVec* iov, size_t count, PalHandle* const* handles,
+                                    size_t nhandles, uint32_t flags, size_t* done);
+    /* socket_recv that also takes the handles passed with what it reads (a read stops after
+     * the bytes they came with): the first `cap` into `handles`, their number into
+     * *nhandles; more are closed and *out_flags gets PAL_MSG_CTRUNC. Each handle's type is
+     * its host object's (PAL_TYPE_FILE, _DIR, _FIFO, _SOCKET...). With PAL_MSG_PEEK the
+     * handles are new ones, and the message keeps its own. */
+    PalError (*socket_recv_handles)(PalHandle* h, const PalIoVec* iov, size_t count, uint32_t flags, size_t* done,
+                                    uint32_t* out_flags, PalHandle** handles, size_t cap, size_t* nhandles);
 
     /* -- Pollers: host readiness sets (epoll) -------------------------------------------- */
     /* A poller is itself a handle that wait_for_many sees readable while one of its
