@@ -73,7 +73,9 @@
     SYSCALL(43, accept, Full, "fpp", "")                                                           \
     SYSCALL(44, sendto, Full, "fpzxpi", "")                                                        \
     SYSCALL(45, recvfrom, Full, "fpzxpp", "")                                                      \
-    SYSCALL(46, sendmsg, Partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; IP-level "    \
+    SYSCALL(46, sendmsg, Partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX (between "     \
+                                         "processes: SCM_RIGHTS of the files fork shares, "        \
+                                         "EOPNOTSUPP for others; no SCM_CREDENTIALS); IP-level "   \
                                          "control messages (IP_PKTINFO...) are not passed on")     \
     SYSCALL(47, recvmsg, Partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX; no "          \
                                          "MSG_ERRQUEUE, no IP-level control messages")             \
@@ -98,7 +100,7 @@
                                   "process serves them) and their open files one description; "  \
                                   "other files with a path are reopened (own offset); a "         \
                                   "connected AF_UNIX stream socket and its peer move to a host "   \
-                                  "socket pair (no SCM_RIGHTS between processes: EOPNOTSUPP); "    \
+                                  "socket pair (SCM_RIGHTS across it passes the kinds above); "    \
                                   "other AF_UNIX sockets, eventfds, FIFOs and epoll are stand-ins " \
                                   "failing with EIO")                                              \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
