@@ -73,6 +73,8 @@ const PalApi g_api = {
     .process_create = process_create,
     .process_wait = process_wait,
     .process_kill = process_kill,
+    .process_message = process_message,
+    .set_message_upcall = set_message_upcall,
     .channel_send_handle = channel_send_handle,
     .channel_recv_handle = channel_recv_handle,
     .pipe_create = pipe_create,
@@ -350,9 +352,10 @@ void pal_start(uint64_t* initial_sp) {
             host_vdso_init(av[1]);
     }
     fix_placement(argv, envp0);
-    // A child starts with every host signal blocked (process_create).
-    uint64_t none = 0;
-    host_syscall4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, long(&none), 0, 8);
+    // A child starts with every host signal blocked (process_create). The carrier of
+    // messages stays blocked in every thread: the message thread waits for it.
+    uint64_t only_messages = 1ull << (kMessageSignal - 1);
+    host_syscall4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, long(&only_messages), 0, 8);
     // The LibOS applies the application's umask itself; the host's must not mask again.
     host_syscall1(__NR_umask, 0);
     find_text_range();

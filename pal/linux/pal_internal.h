@@ -27,6 +27,9 @@ inline constexpr size_t kThreadStackSize = 256 * 1024;
 inline constexpr size_t kAltStackSize = 64 * 1024;
 // The host signal thread_interrupt sends (the last real-time one; nothing else uses it).
 inline constexpr int kWakeSignal = 64;
+// The host signal that carries process_message's bytes (in its siginfo, as SI_QUEUE):
+// blocked in every thread, taken by the message thread with rt_sigtimedwait.
+inline constexpr int kMessageSignal = 63;
 
 // The per-thread control block at %gs:0. Its head is PalTcbPublic (pal.h).
 struct Tcb {
@@ -172,6 +175,8 @@ void process_stop();
 PalError process_create(const void* config, size_t size, PalHandle** process, PalHandle** channel);
 PalError process_wait(PalHandle* process, uint64_t timeout_ns, int* exit_code, int* signal);
 PalError process_kill(PalHandle* process, int sig);
+PalError process_message(PalHandle* process, const void* data, size_t size);
+PalError set_message_upcall(void (*upcall)(const void* data, size_t size));
 PalError channel_send_handle(PalHandle* channel, PalHandle* h);
 PalError channel_recv_handle(PalHandle* channel, PalHandle** out);
 PalError pipe_create(PalHandle** read_end, PalHandle** write_end);

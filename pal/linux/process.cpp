@@ -8,6 +8,7 @@
 #include <carbyne/string.h>
 #include <linux/fcntl.h>
 #include <linux/sched.h>
+#include <linux/signal.h>
 #include <linux/socket.h>
 #include <linux/wait.h>
 
@@ -259,6 +260,63 @@ PalError process_kill(PalHandle* process, int sig) {
     if (sig <= 0 || sig > 64)
         return PAL_E_INVAL;
     return error_from_host(host_syscall4(__NR_pidfd_send_signal, process->fd, sig, 0, 0));
+}
+
+PalError process_message(PalHandle* process, const void* data, size_t size) {
+    if (!process || process->type != PAL_TYPE_PROCESS)
+        return PAL_E_BADHANDLE;
+    if ((!data && size) || size > PAL_MESSAGE_SIZE)
+        return PAL_E_INVAL;
+    // A siginfo of SI_QUEUE's layout whose 32 bytes after the head are the message: the
+    // host passes a sender's siginfo on as given, asking only for a negative si_code.
+    constexpr int kSiQueue = -1;
+    uint8_t info[128] = {};
+    int head[4] = {kMessageSignal, 0, kSiQueue, 0};
+    memcpy(info, head, sizeof(head));
+    memcpy(info + sizeof(head), data, size);
+    long ret = host_syscall4(__NR_pidfd_send_signal, process->fd, kMessageSignal, long(info), 0);
+    if (ret == -ESRCH)
+        return PAL_E_NOENT;
+    return error_from_host(ret);
+}
+
+namespace {
+
+void (*g_message_upcall)(const void* data, size_t size);
+
+// The message thread: takes the carrier signal synchronously, one at a time, in order.
+void message_main(void*) {
+    // Host signals for the process go to the threads that run the LibOS, not this one (it
+    // would only note them): all but the synchronous ones are blocked here.
+    uint64_t sync = (1ull << (SIGSEGV - 1)) | (1ull << (SIGBUS - 1)) | (1ull << (SIGILL - 1)) |
+                    (1ull << (SIGFPE - 1)) | (1ull << (SIGTRAP - 1)) | (1ull << (SIGSYS - 1));
+    uint64_t blocked = ~sync;
+    host_syscall4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, long(&blocked), 0, 8);
+    uint64_t set = 1ull << (kMessageSignal - 1);
+    for (;;) {
+        uint8_t info[128];
+        long sig = host_syscall4(__NR_rt_sigtimedwait, long(&set), long(info), 0, 8);
+        if (sig != kMessageSignal)
+            continue;  // EINTR
+        int code;
+        memcpy(&code, info + 8, sizeof(code));
+        if (code >= 0)
+            continue;  // a kill(2) of the carrier from outside: no message
+        g_message_upcall(info + 16, PAL_MESSAGE_SIZE);
+    }
+}
+
+}  // namespace
+
+PalError set_message_upcall(void (*upcall)(const void* data, size_t size)) {
+    if (!upcall)
+        return PAL_E_INVAL;
+    if (__atomic_exchange_n(&g_message_upcall, upcall, __ATOMIC_ACQ_REL))
+        return PAL_E_BUSY;
+    PalError e = thread_create(message_main, nullptr);
+    if (e != PAL_OK)
+        __atomic_store_n(&g_message_upcall, nullptr, __ATOMIC_RELEASE);
+    return e;
 }
 
 PalError channel_send_handle(PalHandle* channel, PalHandle* h) {

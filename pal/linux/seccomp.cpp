@@ -125,7 +125,7 @@ constexpr long kPalCalls[] = {
     __NR_mincore, __NR_memfd_create, __NR_socket, __NR_bind, __NR_listen, __NR_accept4, __NR_connect,
     __NR_shutdown, __NR_sendmsg, __NR_recvmsg, __NR_getsockname, __NR_getpeername, __NR_getsockopt,
     __NR_setsockopt, __NR_epoll_create1, __NR_epoll_ctl, __NR_epoll_pwait, __NR_epoll_pwait2, __NR_ppoll,
-    __NR_eventfd2, __NR_rt_sigaction, __NR_rt_sigprocmask, kNrRtSigreturn, __NR_sigaltstack, __NR_kill,
+    __NR_eventfd2, __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_rt_sigtimedwait, kNrRtSigreturn, __NR_sigaltstack, __NR_kill,
     __NR_tgkill, __NR_getpid, __NR_gettid, __NR_getuid, __NR_getgid, __NR_set_tid_address, __NR_arch_prctl,
     __NR_prctl, __NR_seccomp, __NR_exit, __NR_exit_group, __NR_sched_yield, __NR_sched_getaffinity,
     __NR_nanosleep, __NR_clock_gettime, __NR_clock_getres, __NR_getcpu, __NR_getrusage, __NR_getrandom,

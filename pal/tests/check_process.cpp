@@ -3,8 +3,9 @@
 // process_kill, and handles passed over the channel.
 //
 // The child (PalBootInfo.parent_channel set) answers "ping" with "pong", takes a shared
-// memory handle and writes into it, takes an event handle and sets it, then reads one
-// command byte: 'x' ends it with exit code 5, 'b' blocks it until it is killed.
+// memory handle and writes into it, takes an event handle and sets it, then reads command
+// bytes: 'm' sends back the next two process_messages (sizes, then bytes), 'x'
+// ends it with exit code 5, 'b' blocks it until it is killed.
 #include "pal_test.h"
 
 namespace pal_test {
@@ -46,9 +47,27 @@ void start_child(Check& c, PalHandle** process, PalHandle** channel) {
     c.expect(read_exact(*channel, pong, 4) && memcmp(pong, "pong", 4) == 0, "the child did not answer");
 }
 
+// The child's messages: the first two, their sizes and bytes.
+volatile int32_t g_messages;
+uint64_t g_message_sizes[2];
+uint8_t g_message_bytes[2][PAL_MESSAGE_SIZE];
+
+void on_message(const void* data, size_t size) {
+    int32_t n = g_messages;
+    if (n < 2) {
+        g_message_sizes[n] = size;
+        memcpy(g_message_bytes[n], data, size < PAL_MESSAGE_SIZE ? size : PAL_MESSAGE_SIZE);
+    }
+    __atomic_store_n(&g_messages, n + 1, __ATOMIC_RELEASE);
+}
+
 }  // namespace
 
 [[noreturn]] void run_process_child() {
+    // Messages sent before this wait for it (the parent sends them later anyway).
+    if (g_api->set_message_upcall(on_message) != PAL_OK ||
+        g_api->set_message_upcall(on_message) != PAL_E_BUSY)
+        g_api->process_exit(27);
     PalHandle* ch = g_info->parent_channel;
     char ping[4];
     if (!read_exact(ch, ping, 4) || memcmp(ping, "ping", 4) != 0 || !write_all(ch, "pong", 4))
@@ -63,8 +82,16 @@ void start_child(Check& c, PalHandle** process, PalHandle** channel) {
         g_api->process_exit(23);
     g_api->event_set(event);
     char command = 0;
-    if (!read_exact(ch, &command, 1))
-        g_api->process_exit(24);
+    for (;;) {
+        if (!read_exact(ch, &command, 1))
+            g_api->process_exit(24);
+        if (command != 'm')
+            break;
+        // Two messages come: their sizes and bytes go back on the channel, in order.
+        if (!write_all(ch, "r", 1) || !wait_for_word(&g_messages, 2) ||
+            !write_all(ch, g_message_sizes, sizeof(g_message_sizes)) || !write_all(ch, g_message_bytes, sizeof(g_message_bytes)))
+            g_api->process_exit(26);
+    }
     if (command == 'b') {
         PalHandle* never = nullptr;
         g_api->event_create(0, 0, &never);
@@ -108,6 +135,26 @@ void run_process_checks() {
             g_api->stream_close(event);
             g_api->stream_close(shm);
         }
+    }
+    {
+        Check c("process-message");
+        static const char text[PAL_MESSAGE_SIZE] = "32 bytes from the parent, ended";
+        char ready = 0;
+        c.expect(write_all(channel, "m", 1) && read_exact(channel, &ready, 1) && ready == 'r',
+                 "the child is not ready for a message");
+        c.expect_ok(g_api->process_message(process, text, sizeof(text)), "process_message");
+        c.expect_ok(g_api->process_message(process, "second", 6), "process_message of 6 bytes");
+        uint64_t sizes[2] = {};
+        char got[2][PAL_MESSAGE_SIZE] = {};
+        if (c.expect(read_exact(channel, sizes, sizeof(sizes)) && read_exact(channel, got, sizeof(got)),
+                     "the child did not answer")) {
+            c.expect(sizes[0] == PAL_MESSAGE_SIZE && sizes[1] == PAL_MESSAGE_SIZE, "sizes %lu and %lu",
+                     (unsigned long)sizes[0], (unsigned long)sizes[1]);
+            c.expect(memcmp(got[0], text, sizeof(text)) == 0, "the child's first is '%.32s'", got[0]);
+            c.expect(memcmp(got[1], "second", 7) == 0, "the child's second is '%.32s' (in order, zero-padded)",
+                     got[1]);
+        }
+        c.expect_error(g_api->process_message(process, text, PAL_MESSAGE_SIZE + 1), PAL_E_INVAL, "33 bytes");
     }
     {
         Check c("process-exit-code");

@@ -220,6 +220,9 @@ void start_first_process(BootSettings& s) {
 
     if (g_pal->enable_syscall_interception(libos_syscall_entry) != PAL_OK)
         libos_panic("cannot intercept system calls (Syscall User Dispatch missing?)");
+    // Signals from the instance's other processes (ipc/procs.h), once this one is whole.
+    if (g_pal->set_message_upcall(signal_message_upcall) != PAL_OK)
+        log_warning("signals from other processes cannot reach this one");
     ipc::member_watch_start();
     libos_return_to_app(&ctx);
 }

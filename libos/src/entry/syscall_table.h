@@ -113,10 +113,9 @@
                                        "zero")                                                     \
     SYSCALL(62, kill, Partial, "ii", "any process of the instance (the leader's process table "        \
                                     "routes it), 0 and -pgid the group across processes, -1 every "  \
-                                    "process but pid 1 and the caller; to another process only "    \
-                                    "SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1/2, SIGALRM, SIGTERM, " \
-                                    "SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH (others: " \
-                                    "ENOSYS), and its siginfo does not name the sender")            \
+                                    "process but pid 1 and the caller, with the sender's siginfo; "  \
+                                    "SIGCONT to another process carries no sender (the host signal " \
+                                    "that resumes it)")                                              \
     SYSCALL(63, uname, Full, "p", "")                                                              \
     SYSCALL(72, fcntl, Partial, "fxx", "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL (O_ASYNC "      \
                                        "signals: F_SETOWN(_EX), F_GETOWN(_EX), F_SETSIG, F_GETSIG; "  \
@@ -186,7 +185,7 @@
     SYSCALL(126, capset, Partial, "pp", "only the sets already held (a change: EPERM)")            \
     SYSCALL(127, rt_sigpending, Full, "pz", "")                                                    \
     SYSCALL(128, rt_sigtimedwait, Full, "pppz", "")                                                \
-    SYSCALL(129, rt_sigqueueinfo, Partial, "iip", "to this process only")                          \
+    SYSCALL(129, rt_sigqueueinfo, Full, "iip", "")                                                 \
     SYSCALL(130, rt_sigsuspend, Full, "pz", "")                                                    \
     SYSCALL(131, sigaltstack, Full, "pp", "")                                                      \
     SYSCALL(132, utime, Full, "sp", "")                                                            \
@@ -326,7 +325,8 @@
     SYSCALL(233, epoll_ctl, Partial, "fifp", "an epoll that watches epolls cannot be added to "    \
                                           "another (ELOOP; Linux nests 5 levels); console "        \
                                           "entries are level-triggered")                           \
-    SYSCALL(234, tgkill, Partial, "iii", "threads of this process")                                \
+    SYSCALL(234, tgkill, Partial, "iii", "a thread of another process that has ended is not "      \
+                                         "reported (ESRCH): its process gets the signal")          \
     SYSCALL(235, utimes, Full, "sp", "")                                                           \
     SYSCALL(236, vserver, Enosys, "", "never implemented by Linux; Linux answers ENOSYS")          \
     SYSCALL(237, mbind, Full, "pzxpux", "")                                                        \
@@ -393,7 +393,7 @@
     SYSCALL(294, inotify_init1, Full, "x", "")                                                     \
     SYSCALL(295, preadv, Full, "fpii", "")                                                         \
     SYSCALL(296, pwritev, Full, "fpii", "")                                                        \
-    SYSCALL(297, rt_tgsigqueueinfo, Partial, "iiip", "to threads of this process only")            \
+    SYSCALL(297, rt_tgsigqueueinfo, Partial, "iiip", "as tgkill")                                  \
     SYSCALL(299, recvmmsg, Full, "fpuxp", "")                                                      \
     SYSCALL(302, prlimit64, Partial, "iipp", "as setrlimit; this process only (another pid: ESRCH)") \
     SYSCALL(305, clock_adjtime, Full, "ip", "")                                                    \

@@ -113,7 +113,7 @@ void send(const Due& d) {
     if (d.owner.type == F_OWNER_PGRP) {
         if (ipc::procs_own_ids().pgid == d.owner.id)
             sent = signal_send(nullptr, sig, info);
-        auto others = ipc::procs_kill(ipc::KillScope::Group, d.owner.id, sig);
+        auto others = ipc::procs_kill(ipc::KillScope::Group, d.owner.id, info);
         if (!others.ok())
             sent = others.error();
     } else if (d.owner.id == self) {
@@ -121,7 +121,7 @@ void send(const Due& d) {
     } else if (Thread* t = d.owner.type == F_OWNER_TID ? thread_by_tid(d.owner.id) : nullptr) {
         sent = signal_send(t, sig, info);
     } else {
-        auto n = ipc::procs_kill(ipc::KillScope::Process, d.owner.id, sig);
+        auto n = ipc::procs_kill(ipc::KillScope::Process, d.owner.id, info);
         sent = n.ok() ? Result<void>() : Result<void>(n.error());
     }
     if (!sent.ok())

@@ -165,6 +165,7 @@ void sweep_locked(bool auto_reap, Child* ended, size_t max, size_t* n_ended, Chi
 }
 
 void child_free(Child* c) {
+    ipc::procs_reaped(c->pid);
     g_pal->stream_close(c->process);
     kfree(c);
 }
@@ -917,34 +918,31 @@ Result<WaitResult> process_wait_child(const WaitRequest& req) {
     return found;  // WNOHANG: none has ended
 }
 
-Result<void> process_signal_host(PalHandle* process, int sig) {
-    // The signals a carbyne-pal takes from the host and hands to its LibOS as sent (the
-    // PAL's asynchronous set), and SIGKILL and SIGSTOP, which the host acts on itself.
-    constexpr uint64_t kHostCarried = (1ull << (1 - 1)) | (1ull << (2 - 1)) | (1ull << (3 - 1)) |
-                                      (1ull << (9 - 1)) | (1ull << (10 - 1)) | (1ull << (12 - 1)) |
-                                      (1ull << (14 - 1)) | (1ull << (15 - 1)) | (1ull << (18 - 1)) |
-                                      (1ull << (19 - 1)) | (1ull << (20 - 1)) | (1ull << (21 - 1)) |
-                                      (1ull << (22 - 1)) | (1ull << (28 - 1));
-    if (!((kHostCarried >> (sig - 1)) & 1)) {
-        log_warning("kill: signal %d cannot be sent to another process yet", sig);
-        return Errno(ENOSYS);
-    }
-    return pal_result(g_pal->process_kill(process, sig));
+Result<void> process_signal(PalHandle* process, const SigInfo& info, int tid) {
+    constexpr int kSigkill = 9, kSigcont = 18, kSigstop = 19;
+    int sig = info.signo;
+    if (sig == kSigkill || sig == kSigstop || sig == kSigcont)
+        return pal_result(g_pal->process_kill(process, sig));
+    SignalMessage m = signal_message(info, tid);
+    PalError e = g_pal->process_message(process, &m, sizeof(m));
+    if (e == PAL_E_NOENT)
+        return {};  // it has just ended: a zombie takes signals and ignores them
+    return pal_result(e);
 }
 
-Result<bool> child_signal(int pid, int sig) {
+Result<bool> child_signal(int pid, const SigInfo& info, int tid) {
     bool found = false;
     LockGuard g(g_children_lock);
     for (Child* c = g_children; c; c = c->next) {
         if (pid != 0 && c->pid != pid)
             continue;
-        if (c->ended || sig == 0) {
+        if (c->ended || info.signo == 0) {
             found = true;  // it exists (a zombie takes signals and ignores them)
             if (pid != 0)
                 return true;
             continue;
         }
-        TRY(process_signal_host(c->process, sig));
+        TRY(process_signal(c->process, info, tid));
         if (pid != 0)
             return true;
         found = true;

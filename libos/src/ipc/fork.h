@@ -10,6 +10,8 @@
 
 namespace carbyne::libos {
 
+struct SigInfo;
+
 struct ForkRequest {
     uint64_t stack;        // the child's stack pointer (0: the parent's)
     bool set_tls;
@@ -53,13 +55,14 @@ Result<WaitResult> process_wait_child(const WaitRequest& req);
 // execve in a vfork child: its parent goes on now (an exit releases it by ending).
 void fork_vfork_release();
 
-// kill(2) of child `pid` (0: every child): false when there is no such child. Signals go
-// as host signals for now, so only those a carbyne-pal takes from the host can be sent
-// (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGUSR1, SIGUSR2, SIGALRM, SIGTERM, SIGCONT, SIGSTOP,
-// SIGTSTP, SIGTTIN, SIGTTOU, SIGWINCH); another is ENOSYS, with a warning.
-Result<bool> child_signal(int pid, int sig);
-// Sends `sig` to another process of the instance by its host handle, within the same limit.
-Result<void> process_signal_host(PalHandle* process, int sig);
+// kill(2) of child `pid` (0: every child) with the siginfo `info` (signo 0: only whether
+// it exists), to its thread `tid` (0: the process): false when there is no such child.
+Result<bool> child_signal(int pid, const SigInfo& info, int tid = 0);
+// Sends a signal to another process of the instance by its host handle: SIGKILL, SIGSTOP
+// and SIGCONT as the host signals, which the host acts on itself (they carry no siginfo);
+// every other as a message with `info` (PAL process_message), for thread `tid` (0: the
+// process).
+Result<void> process_signal(PalHandle* process, const SigInfo& info, int tid = 0);
 
 // The leader's end: every child still running is killed (the instance is a PID namespace).
 void children_kill_all();

@@ -8,6 +8,7 @@
 #include <libos/pal.h>
 
 #include "../proc/process.h"
+#include "../proc/thread.h"
 #include "../signal/signal.h"
 #include "checkpoint.h"
 #include "fork.h"
@@ -25,12 +26,14 @@ enum class Op : uint32_t {
     Handle = 1,  // pid; the process handle follows
     SetIds = 2,  // pid, pgid, sid
     Ids = 3,     // pid -> ppid, pgid, sid
-    Kill = 4,    // scope, id, sig, sender -> count
+    Kill = 4,    // scope, id, tid, sender, signo, code, the siginfo union's first 4 words -> count
     Group = 5,   // pgid, max -> at most max pids
     Pdeath = 6,  // pid, sig: its parent-death signal
+    Reaped = 7,  // pid: its parent has reaped it
 };
-constexpr size_t kFields[] = {0, 1, 3, 1, 4, 2, 2};
-constexpr size_t kMaxFields = 4;
+constexpr size_t kFields[] = {0, 1, 3, 1, 10, 2, 2, 1};
+constexpr size_t kMaxFields = 10;
+constexpr size_t kInfoWords = 4;  // of SigInfo's union, as SignalMessage carries it
 
 // A process of the instance other than the leader. `process` is its host handle, or
 // nullptr for the leader's own children (child_signal reaches those).
@@ -39,17 +42,25 @@ struct Entry {
     uint64_t token;
     PalHandle* process;
     int pdeath;  // PR_SET_PDEATHSIG: sent when its parent ends
+    bool reaped; // its parent has waited for it: no process for kill and the ids calls,
+                 // but still its children's parent until its channel ends
 };
 
 constinit Mutex g_lock{LockRank::Procs};
 Entry* g_entries;
 size_t g_count, g_cap;
 
+// The live entry of `pid` (not one reaped).
 Entry* find_locked(int pid) {
     for (size_t i = 0; i < g_count; i++)
-        if (g_entries[i].pid == pid)
+        if (g_entries[i].pid == pid && !g_entries[i].reaped)
             return &g_entries[i];
     return nullptr;
+}
+
+void reaped_locked(int pid) {
+    if (Entry* e = find_locked(pid))
+        e->reaped = true;
 }
 
 ProcIds leader_ids() {
@@ -82,18 +93,18 @@ void add_locked(const Entry& e) {
     g_entries[g_count++] = e;
 }
 
-Result<void> deliver(const Entry& e, int sig) {
-    if (sig == 0)
+Result<void> deliver(const Entry& e, const SigInfo& info, int tid) {
+    if (info.signo == 0)
         return {};
     if (!e.process) {
-        (void)TRY(child_signal(e.pid, sig));
+        (void)TRY(child_signal(e.pid, info, tid));
         return {};
     }
-    return process_signal_host(e.process, sig);
+    return process_signal(e.process, info, tid);
 }
 
 // The leader's kill of processes other than `sender`: see procs_kill.
-Result<int> kill_locked(KillScope scope, int id, int sig, int sender) {
+Result<int> kill_locked(KillScope scope, int id, const SigInfo& info, int tid, int sender) {
     int count = 0;
     Result<void> first_error;
     auto hit = [&](bool matches, auto send) {
@@ -111,11 +122,14 @@ Result<int> kill_locked(KillScope scope, int id, int sig, int sender) {
     int leader = g_process.pid;
     // The leader itself: a target like any other, but for kill(-1), which spares pid 1.
     hit(scope != KillScope::All && matches(leader, leader_ids().pgid), [&]() -> Result<void> {
-        return sig ? signal_send(nullptr, sig, signal_user_info(sig)) : Result<void>();
+        if (!info.signo)
+            return {};
+        Thread* t = tid ? thread_by_tid(tid) : nullptr;
+        return signal_send(t, info.signo, info);
     });
     for (size_t i = 0; i < g_count; i++) {
         const Entry& e = g_entries[i];
-        hit(matches(e.pid, e.pgid), [&]() { return deliver(e, sig); });
+        hit(!e.reaped && matches(e.pid, e.pgid), [&]() { return deliver(e, info, tid); });
     }
     if (!first_error.ok() && count == 1)
         return first_error.error();
@@ -147,7 +161,7 @@ Result<uint32_t> call(Op op, const int32_t* fields, int32_t* reply, size_t reply
 
 void procs_enter(const NewProc& p, uint64_t token) {
     LockGuard g(g_lock);
-    add_locked(Entry{p.pid, p.ppid, p.pgid, p.sid, token, nullptr, 0});
+    add_locked(Entry{p.pid, p.ppid, p.pgid, p.sid, token, nullptr, 0, false});
 }
 
 void procs_set_handle(int pid, PalHandle* process) {
@@ -196,7 +210,7 @@ size_t group_locked(int pgid, int* out, size_t max) {
     if (leader_ids().pgid == pgid && n++ < max)
         out[n - 1] = g_process.pid;
     for (size_t i = 0; i < g_count; i++)
-        if (g_entries[i].pgid == pgid && n++ < max)
+        if (g_entries[i].pgid == pgid && !g_entries[i].reaped && n++ < max)
             out[n - 1] = g_entries[i].pid;
     return n;
 }
@@ -212,6 +226,18 @@ Result<size_t> procs_group(int pgid, int* out, size_t max) {
     int32_t fields[] = {pgid, int32_t(cap)};
     uint32_t got = TRY(call(Op::Group, fields, out, cap));
     return got / sizeof(int32_t);
+}
+
+void procs_reaped(int pid) {
+    if (is_leader()) {
+        LockGuard g(g_lock);
+        reaped_locked(pid);
+        return;
+    }
+    int32_t field = pid;
+    auto told = call(Op::Reaped, &field, nullptr, 0);
+    if (!told.ok())
+        log_debug("the first process was not told that %d was reaped (errno %d)", pid, told.error().code);
 }
 
 Result<void> procs_set_pdeath(int sig) {
@@ -240,12 +266,13 @@ ProcIds procs_own_ids() {
     return ids.value();
 }
 
-Result<int> procs_kill(KillScope scope, int id, int sig) {
+Result<int> procs_kill(KillScope scope, int id, const SigInfo& info, int tid) {
     if (is_leader()) {
         LockGuard g(g_lock);
-        return kill_locked(scope, id, sig, g_process.pid);
+        return kill_locked(scope, id, info, tid, g_process.pid);
     }
-    int32_t fields[] = {int32_t(scope), id, sig, g_process.pid}, count = 0;
+    int32_t fields[kMaxFields] = {int32_t(scope), id, tid, g_process.pid, info.signo, info.code}, count = 0;
+    memcpy(&fields[6], &info.kill, kInfoWords * sizeof(int32_t));
     uint32_t got = TRY(call(Op::Kill, fields, &count, 1));
     if (got != sizeof(count))
         return Errno(EPROTO);
@@ -296,10 +323,15 @@ Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request,
         return {};
     }
     case Op::Kill: {
-        if (f[0] < int32_t(KillScope::Process) || f[0] > int32_t(KillScope::All) || f[2] < 0 || f[2] > kNumSignals)
+        if (f[0] < int32_t(KillScope::Process) || f[0] > int32_t(KillScope::All) || f[4] < 0 || f[4] > kNumSignals)
             return Errno(EINVAL);
+        SigInfo info;
+        memset(&info, 0, sizeof(info));
+        info.signo = f[4];
+        info.code = f[5];
+        memcpy(&info.kill, &f[6], kInfoWords * sizeof(int32_t));
         LockGuard g(g_lock);
-        reply.u32(uint32_t(TRY(kill_locked(KillScope(f[0]), f[1], f[2], f[3]))));
+        reply.u32(uint32_t(TRY(kill_locked(KillScope(f[0]), f[1], info, f[2], f[3]))));
         return {};
     }
     case Op::Group: {
@@ -316,6 +348,11 @@ Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request,
             n = group_locked(f[0], pids, max);
         }
         reply.put(pids, (n < max ? n : max) * sizeof(int));
+        return {};
+    }
+    case Op::Reaped: {
+        LockGuard g(g_lock);
+        reaped_locked(f[0]);
         return {};
     }
     case Op::Pdeath: {
@@ -347,7 +384,12 @@ void procs_member_gone(uint64_t member) {
                 continue;
             child.ppid = 1;  // orphans go to pid 1
             if (child.pdeath) {
-                auto sent = deliver(child, child.pdeath);
+                // As Linux sends it: SI_USER from the parent that ended.
+                SigInfo info;
+                memset(&info, 0, sizeof(info));
+                info.signo = child.pdeath;
+                info.kill.pid = pid;
+                auto sent = deliver(child, info, 0);
                 if (!sent.ok())
                     log_debug("parent-death signal %d to %d not sent (errno %d)", child.pdeath, child.pid,
                               sent.error().code);

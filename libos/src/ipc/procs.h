@@ -13,9 +13,10 @@
 // ends leaves the table. Other processes ask the leader by requests (MsgType::Proc); the
 // leader acts on its own table directly.
 //
-// Limits: signals between processes travel as host signals, so only those a carbyne-pal
-// takes from the host reach another process (fork.h: child_signal), without the sender's
-// pid; an orphan's end is not reported to pid 1 (it cannot wait for it).
+// Signals between processes carry their siginfo (fork.h: process_signal). Limits: a
+// thread id of another process is not checked by the sender (a signal for a thread that
+// is gone goes to its process); an orphan's end is not reported to pid 1 (it cannot wait
+// for it).
 //
 // Lock order: the table's lock (LockRank::Procs, a Mutex) is taken after the leader call
 // lock and before the children lock (fork.cpp's, which child_signal takes under it).
@@ -28,6 +29,9 @@
 
 namespace carbyne::libos::ckpt {
 class Encoder;
+}
+namespace carbyne::libos {
+struct SigInfo;
 }
 
 namespace carbyne::libos::ipc {
@@ -55,6 +59,9 @@ Result<ProcIds> procs_ids(int pid);
 // PR_SET_PDEATHSIG: `sig` (0: none) goes to the caller when its parent process ends (a
 // signal a host can carry: see the limits above).
 Result<void> procs_set_pdeath(int sig);
+// The caller has reaped its child `pid` (wait): from now on it is
+// no process for kill(2) and the ids calls (ESRCH), as on Linux.
+void procs_reaped(int pid);
 // The pids of the processes in group `pgid` (at most `max` written); returns how many
 // there are.
 Result<size_t> procs_group(int pgid, int* out, size_t max);
@@ -62,10 +69,12 @@ Result<size_t> procs_group(int pgid, int* out, size_t max);
 // group and session, as the table has them (a parent's setpgid of it included).
 ProcIds procs_own_ids();
 // kill(2) of processes other than the caller: one process, a process group, or every
-// process but pid 1 (`id` unused). Returns how many processes were signalled (0: none
-// there: the caller decides on ESRCH, knowing whether it is one of them itself).
+// process but pid 1 (`id` unused), with the siginfo `info` (signo 0: only whether they
+// exist), to the thread `tid` of the process (0: the process). Returns how many processes
+// were signalled (0: none there: the caller decides on ESRCH, knowing whether it is one of
+// them itself).
 enum class KillScope : int32_t { Process = 1, Group = 2, All = 3 };
-Result<int> procs_kill(KillScope scope, int id, int sig);
+Result<int> procs_kill(KillScope scope, int id, const SigInfo& info, int tid = 0);
 
 // -- The leader's side ------------------------------------------------------------------
 

@@ -358,10 +358,13 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
         return Errno(EINVAL);
     if (sig == 0)
         return {};
+    // A signal for the process is blocked when no thread takes it (each blocks it and none
+    // waits for it): then it stays pending even if ignored, as Linux keeps it.
+    bool none_takes = !t && !thread_pick_for_signal(nullptr, sig);
     {
         SpinGuard g(g_process.lock);
         const SignalAction& action = g_process.actions[sig - 1];
-        bool blocked = t ? (t->sigmask & sig_bit(sig)) != 0 : false;
+        bool blocked = t ? (t->sigmask & sig_bit(sig)) != 0 : none_takes;
         bool ignored = action.handler == 1 || (action.handler == 0 && default_of(sig) == Default::Ignore);
         // SIGCONT discards pending stop signals and a stop signal a pending SIGCONT.
         constexpr uint64_t kStops = sig_bit(19) | sig_bit(20) | sig_bit(21) | sig_bit(22);
@@ -412,12 +415,51 @@ SigInfo signal_user_info(int sig) {
 
 WaitQueue& signal_wait_queue() { return g_signal_waiters; }
 
-void signal_note_host(int sig) {
-    __atomic_fetch_or(&g_host_pending, sig_bit(sig), __ATOMIC_RELEASE);
+namespace {
+
+void wake_for_fold() {
     if (Thread* self = current_thread())
         g_pal->event_set(self->wait_event);
     else
         timer_service_kick();  // the LibOS's own service thread
+}
+
+}  // namespace
+
+SignalMessage signal_message(const SigInfo& info, int tid) {
+    SignalMessage m;
+    memset(&m, 0, sizeof(m));
+    m.magic = kSignalMessageMagic;
+    m.sig = info.signo;
+    m.code = info.code;
+    m.tid = tid;
+    static_assert(sizeof(m.fields) <= sizeof(SigInfo) - offsetof(SigInfo, kill));
+    memcpy(m.fields, &info.kill, sizeof(m.fields));
+    return m;
+}
+
+void signal_note_host(int sig) {
+    __atomic_fetch_or(&g_host_pending, sig_bit(sig), __ATOMIC_RELEASE);
+    wake_for_fold();
+}
+
+void signal_message_upcall(const void* bytes, size_t size) {
+    SignalMessage m;
+    if (size < sizeof(m))
+        return;
+    memcpy(&m, bytes, sizeof(m));
+    if (m.magic != kSignalMessageMagic || m.sig < 1 || m.sig > kNumSignals) {
+        log_debug("a message that is no signal was dropped");
+        return;
+    }
+    SigInfo info;
+    memset(&info, 0, sizeof(info));
+    info.signo = m.sig;
+    info.code = m.code;
+    memcpy(&info.kill, m.fields, sizeof(m.fields));
+    // A thread that has ended meanwhile leaves the signal to the process.
+    Thread* t = m.tid ? thread_by_tid(m.tid) : nullptr;
+    (void)signal_send(t, m.sig, info);
 }
 
 void signal_fold_host() {
@@ -436,9 +478,13 @@ void signal_fold_host() {
 
 bool signal_kills_now(int sig) {
     // Read without the lock (the caller may have interrupted a holder): a word-sized load.
+    // On a thread of the LibOS's own (a service thread) the application's masks cannot be
+    // read without a lock: the signal is folded in and acted on as any other.
     Thread* t = current_thread();
+    if (!t)
+        return false;
     uint64_t handler = __atomic_load_n(&g_process.actions[sig - 1].handler, __ATOMIC_RELAXED);
-    bool blocked = t && (__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & sig_bit(sig));
+    bool blocked = (__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & sig_bit(sig)) != 0;
     Default d = default_of(sig);
     return handler == 0 && !blocked && (d == Default::Terminate || d == Default::Core);
 }

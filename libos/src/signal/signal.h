@@ -91,6 +91,22 @@ bool signal_kills_now(int sig);
 void signal_note_host(int sig);
 void signal_fold_host();
 
+// A signal between processes of the instance, as the bytes of one PAL process_message:
+// the sender's siginfo (its pid and uid, a sigqueue value, a SIGIO band and fd...) and the
+// receiving thread.
+struct SignalMessage {
+    uint32_t magic;
+    int32_t sig;
+    int32_t code;
+    int32_t tid;         // a thread of the receiver, or 0 for the process
+    uint8_t fields[16];  // SigInfo's union, its first 16 bytes
+};
+inline constexpr uint32_t kSignalMessageMagic = 0x4c474953;  // "SIGL"
+SignalMessage signal_message(const SigInfo& info, int tid);
+// The PAL's message upcall (set_message_upcall): a SignalMessage from another process
+// made pending with its info. It runs on a thread of the PAL's own, which may take locks.
+void signal_message_upcall(const void* bytes, size_t size);
+
 class WaitQueue;
 // Woken on every signal sent (signalfd readers).
 WaitQueue& signal_wait_queue();

@@ -98,6 +98,22 @@ Result<long> suspend_with(uint64_t mask) {
     }
 }
 
+// A signal for process `pid` (this one too), or its thread `tid` (0: the process): a child
+// is reached directly, any other process of the instance through the leader's table
+// (ipc/procs.h), with `info` as sent.
+Result<long> signal_other_process(int pid, const SigInfo& info, int tid) {
+    if (pid == g_process.pid) {
+        Thread* t = tid ? find_thread(tid) : nullptr;
+        if (tid && !t)
+            return Errno(ESRCH);
+        TRY(signal_send(t, info.signo, info));
+        return 0;
+    }
+    if (TRY(child_signal(pid, info, tid)))
+        return 0;
+    return TRY(ipc::procs_kill(ipc::KillScope::Process, pid, info, tid)) ? Result<long>(0) : Errno(ESRCH);
+}
+
 }  // namespace
 
 Result<long> sys_rt_sigreturn(const SyscallArgs&) { signal_return(current_thread()->syscall_ctx); }
@@ -109,53 +125,39 @@ Result<long> sys_kill(const SyscallArgs& a) {
         return Errno(EINVAL);
     if (pid == -__INT_MAX__ - 1)
         return Errno(ESRCH);  // -INT_MIN names no group
-    int self = g_process.pid;
-    if (pid > 0) {
-        if (pid == self) {
-            TRY(signal_send(nullptr, sig, user_info(sig)));
-            return 0;
-        }
-        // A child is reached directly; any other process of the instance through the
-        // leader's table (ipc/procs.h).
-        if (TRY(child_signal(pid, sig)))
-            return 0;
-        return TRY(ipc::procs_kill(ipc::KillScope::Process, pid, sig)) ? Result<long>(0) : Errno(ESRCH);
-    }
+    SigInfo info = user_info(sig);
+    if (pid > 0)
+        return signal_other_process(pid, info, 0);
     // Every process but pid 1 and the caller (-1), or a group (0: the caller's), which
     // includes the caller when it is in it.
     if (pid == -1)
-        return TRY(ipc::procs_kill(ipc::KillScope::All, 0, sig)) ? Result<long>(0) : Errno(ESRCH);
+        return TRY(ipc::procs_kill(ipc::KillScope::All, 0, info)) ? Result<long>(0) : Errno(ESRCH);
     int own = ipc::procs_own_ids().pgid;
     int group = pid == 0 ? own : -pid;
     bool self_in = own == group;
-    int others = TRY(ipc::procs_kill(ipc::KillScope::Group, group, sig));
+    int others = TRY(ipc::procs_kill(ipc::KillScope::Group, group, info));
     if (self_in)
-        TRY(signal_send(nullptr, sig, user_info(sig)));
+        TRY(signal_send(nullptr, sig, info));
     return others || self_in ? Result<long>(0) : Errno(ESRCH);
 }
 
 namespace {
 
-// The thread tgkill and rt_tgsigqueueinfo name: EINVAL for ids below 1 or a bad signal,
-// ESRCH when it is not one of this process's.
-Result<Thread*> signal_target(int tgid, int tid, int sig) {
-    if (tgid <= 0 || tid <= 0 || sig < 0 || sig > kNumSignals)
+// tgkill and rt_tgsigqueueinfo: EINVAL for ids below 1 or a bad signal. A thread of
+// another process is named by its ids and found there (one that is gone leaves the
+// signal to its process: see ipc/procs.h).
+Result<long> signal_thread(int tgid, int tid, const SigInfo& info) {
+    if (tgid <= 0 || tid <= 0 || info.signo < 0 || info.signo > kNumSignals)
         return Errno(EINVAL);
-    Thread* t = tgid == g_process.pid ? find_thread(tid) : nullptr;
-    if (!t)
-        return Errno(ESRCH);
-    return t;
+    return signal_other_process(tgid, info, tid);
 }
 
 }  // namespace
 
 Result<long> sys_tgkill(const SyscallArgs& a) {
-    int sig = a.i32(2);
-    Thread* t = TRY(signal_target(a.i32(0), a.i32(1), sig));
-    SigInfo info = user_info(sig);
+    SigInfo info = user_info(a.i32(2));
     info.code = -6;  // SI_TKILL
-    TRY(signal_send(t, sig, info));
-    return 0;
+    return signal_thread(a.i32(0), a.i32(1), info);
 }
 
 Result<long> sys_tkill(const SyscallArgs& a) {
@@ -165,32 +167,33 @@ Result<long> sys_tkill(const SyscallArgs& a) {
 
 namespace {
 
-// rt_sigqueueinfo and rt_tgsigqueueinfo after finding the target (nullptr: the process).
-Result<long> queue_info(Thread* t, int sig, uint64_t user_info) {
+// The siginfo of rt_sigqueueinfo and rt_tgsigqueueinfo: a process may pretend to be the
+// kernel or kill() only to itself (rt_sigqueueinfo(2)).
+Result<SigInfo> queued_info(int pid, int sig, uint64_t user_info) {
     SigInfo info;
     TRY(copy_from_user(&info, user_info, sizeof(info)));
-    // A process may not pretend to be the kernel or kill() (rt_sigqueueinfo(2)).
-    if (info.code >= 0 || info.code == -6)
+    if ((info.code >= 0 || info.code == -6) && pid != g_process.pid)
         return Errno(EPERM);
     info.signo = sig;
-    TRY(signal_send(t, sig, info));
-    return 0;
+    return info;
 }
 
 }  // namespace
 
 Result<long> sys_rt_sigqueueinfo(const SyscallArgs& a) {
-    int sig = a.i32(1);
-    if (a.i32(0) != g_process.pid)
-        return Errno(ESRCH);
+    int pid = a.i32(0), sig = a.i32(1);
     if (sig < 0 || sig > kNumSignals)
         return Errno(EINVAL);
-    return queue_info(nullptr, sig, a.u64(2));
+    if (pid <= 0)
+        return Errno(ESRCH);
+    return signal_other_process(pid, TRY(queued_info(pid, sig, a.u64(2))), 0);
 }
 
 Result<long> sys_rt_tgsigqueueinfo(const SyscallArgs& a) {
-    Thread* t = TRY(signal_target(a.i32(0), a.i32(1), a.i32(2)));
-    return queue_info(t, a.i32(2), a.u64(3));
+    int sig = a.i32(2);
+    if (a.i32(0) <= 0 || a.i32(1) <= 0 || sig < 0 || sig > kNumSignals)
+        return Errno(EINVAL);
+    return signal_thread(a.i32(0), a.i32(1), TRY(queued_info(a.i32(0), sig, a.u64(3))));
 }
 
 Result<long> sys_rt_sigpending(const SyscallArgs& a) {

@@ -335,6 +335,9 @@ typedef enum PalExceptionKind {
     PAL_EXC_WAKE,         /* thread_interrupt() aimed at this thread */
 } PalExceptionKind;
 
+/* The most bytes one process_message carries. */
+#define PAL_MESSAGE_SIZE 32
+
 typedef struct PalException {
     PalExceptionKind kind;
     int host_signal; /* the host signal number, for reports */
@@ -531,6 +534,17 @@ typedef struct PalApi {
     PalError (*process_wait)(PalHandle* process, uint64_t timeout_ns, int* exit_code, int* signal);
     /* Sends host signal `sig` to the child (SIGKILL to end it at once). */
     PalError (*process_kill)(PalHandle* process, int sig);
+    /* Sends `size` bytes (at most PAL_MESSAGE_SIZE) to the process (a handle of
+     * process_create, or one passed over a channel): its message upcall gets them (see
+     * set_message_upcall). Messages queue (a host signal carries each), each delivered
+     * once, in the order sent; PAL_E_AGAIN when the host's queue for it is full
+     * (RLIMIT_SIGPENDING), PAL_E_NOENT when it has ended. */
+    PalError (*process_message)(PalHandle* process, const void* data, size_t size);
+    /* Starts taking the messages of process_message: `upcall` gets each, zero-padded to
+     * PAL_MESSAGE_SIZE, one at a time in the order they came, on a thread of the PAL's
+     * own that runs nothing else (so it may take locks and block). Until then they wait;
+     * none is lost. Once only (PAL_E_BUSY after). */
+    PalError (*set_message_upcall)(void (*upcall)(const void* data, size_t size));
     /* Sends the handle `h` (a file, a stream, an event, shared memory, a channel, a socket)
      * over `channel` as one message; the receiver gets its own handle to the same host
      * object (a file keeps its host offset shared). Ordered with the bytes: a receiver
