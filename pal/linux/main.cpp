@@ -50,6 +50,7 @@ const PalApi g_api = {
     .stream_flush = stream_flush,
     .stream_delete = stream_delete,
     .stream_close = stream_close,
+    .handle_dup = handle_dup,
     .dir_read = dir_read,
     .stream_readlink = stream_readlink,
     .event_create = event_create,

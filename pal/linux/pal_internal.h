@@ -153,6 +153,7 @@ PalError stream_attributes_path(PalHandle* root, const char* path, PalStreamAttr
 PalError stream_flush(PalHandle* h);
 PalError stream_delete(PalHandle* root, const char* path, int dir);
 void stream_close(PalHandle* h);
+PalError handle_dup(PalHandle* h, PalHandle** out);
 PalError dir_read(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
 PalError stream_readlink(PalHandle* root, const char* path, char* buf, size_t size, size_t* len);
 PalError event_create(int initially_set, int auto_clear, PalHandle** out);

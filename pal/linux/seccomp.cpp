@@ -139,7 +139,7 @@ constexpr long kPalCalls[] = {
 // carbyne-pal (the fd opened at boot, which Landlock lets alone be executed), the socket
 // pair, and F_SETFD in the child.
 constexpr uint64_t kSpawnClone = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | 17 /* SIGCHLD */;
-constexpr uint32_t kAtEmptyPath = 0x1000, kFSetfd = 2, kAfUnix = 1;
+constexpr uint32_t kAtEmptyPath = 0x1000, kFSetfd = 2, kFDupfdCloexec = 1030, kAfUnix = 1;
 constexpr uint32_t kArg4Low = offsetof(struct seccomp_data, args[4]);
 constexpr long kNrPersonality = 135;
 constexpr uint32_t kPersonaQuery = 0xffffffff;
@@ -184,9 +184,11 @@ void allow_pal_calls(Program& p, int allow) {
     p.jump(BPF_JEQ, uint32_t(g_pal.self_fd), -1, trap);
     p.load(kArg4Low);
     p.jump(BPF_JEQ, kAtEmptyPath, allow, trap);
+    // fcntl: F_SETFD (process_create's child) and F_DUPFD_CLOEXEC (handle_dup) only.
     p.place(fcntl);
     p.load(kArg1Low);
-    p.jump(BPF_JEQ, kFSetfd, allow, trap);
+    p.jump(BPF_JEQ, kFSetfd, allow, -1);
+    p.jump(BPF_JEQ, kFDupfdCloexec, allow, trap);
     p.place(socketpair);
     p.load(kArg0Low);
     p.jump(BPF_JEQ, kAfUnix, allow, trap);

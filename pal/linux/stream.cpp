@@ -206,6 +206,27 @@ void stream_close(PalHandle* h) {
     handle_free(h);
 }
 
+PalError handle_dup(PalHandle* h, PalHandle** out) {
+    if (!h || !out || h->fd < 0 || h->type == PAL_TYPE_CONSOLE)
+        return PAL_E_BADHANDLE;
+    long fd = host_syscall3(__NR_fcntl, h->fd, F_DUPFD_CLOEXEC, 0);
+    if (host_failed(fd))
+        return error_from_host(fd);
+    PalHandle* copy = handle_alloc(h->type, int(fd));
+    if (!copy) {
+        host_syscall1(__NR_close, fd);
+        return PAL_E_NOMEM;
+    }
+    copy->auto_clear = h->auto_clear;
+    copy->poller = h->poller;
+    copy->pid = h->pid;
+    copy->ended = h->ended;
+    copy->exit_code = h->exit_code;
+    copy->exit_signal = h->exit_signal;
+    *out = copy;
+    return PAL_OK;
+}
+
 PalError dir_read(PalHandle* dir, int restart, void* buf, size_t size, size_t* done) {
     if (!dir || dir->type != PAL_TYPE_DIR)
         return PAL_E_NOTDIR;

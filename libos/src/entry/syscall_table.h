@@ -335,7 +335,7 @@
     SYSCALL(246, kexec_load, Enosys, "", "the kernel Carbyne presents has no kexec "               \
                                          "(CONFIG_KEXEC=n); Linux built so answers ENOSYS")        \
     SYSCALL(247, waitid, Partial, "iipip", "as wait4 (WEXITED, WNOHANG, WNOWAIT, P_PID, P_PGID, "  \
-                                          "P_ALL; P_PIDFD: EBADF)")                              \
+                                          "P_ALL, P_PIDFD with PIDFD_NONBLOCK's EAGAIN)")       \
     SYSCALL(251, ioprio_set, Partial, "iix", "recorded per thread, not applied to host I/O; "      \
                                              "IOPRIO_WHO_PGRP and IOPRIO_WHO_USER reach this "     \
                                              "process only")                                       \
@@ -429,12 +429,17 @@
     SYSCALL(333, io_pgetevents, Full, "xiippp", "")                                                \
     SYSCALL(334, rseq, Enosys, "pzip", "restartable sequences need preemption notices; glibc falls " \
                                      "back without them")                                          \
+    SYSCALL(424, pidfd_send_signal, Full, "fipu", "")                                              \
     SYSCALL(425, io_uring_setup, Enosys, "", "io_uring is not provided: its rings live in "        \
                                              "application memory and are worked by the kernel "    \
                                              "on its own; programs and liburing fall back to "     \
                                              "ordinary calls on ENOSYS")                           \
     SYSCALL(426, io_uring_enter, Enosys, "", "io_uring is not provided (see io_uring_setup)")      \
     SYSCALL(427, io_uring_register, Enosys, "", "io_uring is not provided (see io_uring_setup)")   \
+    SYSCALL(434, pidfd_open, Partial, "iu", "any process of the instance; PIDFD_NONBLOCK; no "     \
+                                         "PIDFD_THREAD (EINVAL); a pidfd of the first process, or "\
+                                         "of the caller, never becomes readable (the instance ends " \
+                                         "with the first); a pidfd does not cross fork or SCM_RIGHTS")\
     SYSCALL(435, clone3, Partial, "pz", "as clone; no pidfd, set_tid or cgroup (ENOSYS)")          \
     SYSCALL(436, close_range, Full, "uux", "")                                                     \
     SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (the " \

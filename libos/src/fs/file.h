@@ -59,7 +59,7 @@ Result<void> io_check(IoBuf buf, size_t size);
 
 // The special files some calls act on alone (timerfd_settime, epoll_ctl...): after a
 // kind() check, a static_cast to the class is safe (there is no RTTI in the LibOS).
-enum class FileKind : uint8_t { Other, TimerFd, SignalFd, EventFd, Epoll, Pipe, Socket, Inotify, Remote };
+enum class FileKind : uint8_t { Other, TimerFd, SignalFd, EventFd, Epoll, Pipe, Socket, Inotify, Remote, PidFd };
 
 class File {
 public:

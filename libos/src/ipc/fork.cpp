@@ -950,6 +950,18 @@ Result<bool> child_signal(int pid, const SigInfo& info, int tid) {
     return found;
 }
 
+Result<PalHandle*> child_handle_dup(int pid) {
+    LockGuard g(g_children_lock);
+    for (Child* c = g_children; c; c = c->next) {
+        if (c->pid != pid)
+            continue;
+        PalHandle* copy = nullptr;
+        TRY(pal_result(g_pal->handle_dup(c->process, &copy)));
+        return copy;
+    }
+    return Errno(ESRCH);
+}
+
 void fork_vfork_release() {
     PalHandle* parent = __atomic_exchange_n(&g_vfork_parent, nullptr, __ATOMIC_ACQ_REL);
     if (parent) {

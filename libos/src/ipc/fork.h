@@ -64,6 +64,10 @@ Result<bool> child_signal(int pid, const SigInfo& info, int tid = 0);
 // process).
 Result<void> process_signal(PalHandle* process, const SigInfo& info, int tid = 0);
 
+// A second host handle of child `pid` (not reaped yet), for a pidfd; ESRCH when it is
+// none of the caller's children.
+Result<PalHandle*> child_handle_dup(int pid);
+
 // The leader's end: every child still running is killed (the instance is a PID namespace).
 void children_kill_all();
 

@@ -81,12 +81,19 @@ Result<void> serve_one(PalHandle* ch) {
     }
     case MsgType::Proc: {
         ckpt::Encoder reply;
-        auto done = procs_serve(uint64_t(ch), ch, payload, head.size, reply);
+        PalHandle* pass = nullptr;  // ours: closed once sent
+        auto done = procs_serve(uint64_t(ch), ch, payload, head.size, reply, &pass);
         if (done.ok() && !reply.ok())
             done = Errno(ENOMEM);
-        if (!done.ok())
+        if (!done.ok()) {
+            g_pal->stream_close(pass);
             return send_error(ch, head.id, done.error().code);
-        return send(ch, MsgType::Proc, head.id, reply.data(), uint32_t(reply.size()));
+        }
+        auto sent = send(ch, MsgType::Proc, head.id, reply.data(), uint32_t(reply.size()));
+        if (sent.ok() && pass)
+            sent = pal_result(g_pal->channel_send_handle(ch, pass));
+        g_pal->stream_close(pass);
+        return sent;
     }
     case MsgType::Fs: {
         ckpt::Encoder reply;

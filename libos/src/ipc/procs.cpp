@@ -30,8 +30,9 @@ enum class Op : uint32_t {
     Group = 5,   // pgid, max -> at most max pids
     Pdeath = 6,  // pid, sig: its parent-death signal
     Reaped = 7,  // pid: its parent has reaped it
+    GetHandle = 8,  // pid -> a host handle of it follows (ENODATA: none)
 };
-constexpr size_t kFields[] = {0, 1, 3, 1, 10, 2, 2, 1};
+constexpr size_t kFields[] = {0, 1, 3, 1, 10, 2, 2, 1, 1};
 constexpr size_t kMaxFields = 10;
 constexpr size_t kInfoWords = 4;  // of SigInfo's union, as SignalMessage carries it
 
@@ -146,7 +147,8 @@ Result<ProcIds> ids_locked(int pid) {
 }
 
 // A member's request: the op's i32 fields; the answer's i32s go to `reply`.
-Result<uint32_t> call(Op op, const int32_t* fields, int32_t* reply, size_t reply_n, PalHandle* pass = nullptr) {
+Result<uint32_t> call(Op op, const int32_t* fields, int32_t* reply, size_t reply_n, PalHandle* pass = nullptr,
+                      PalHandle** handle = nullptr) {
     Encoder e;
     e.u32(uint32_t(op));
     for (size_t i = 0; i < kFields[size_t(op)]; i++)
@@ -154,7 +156,7 @@ Result<uint32_t> call(Op op, const int32_t* fields, int32_t* reply, size_t reply
     if (!e.ok())
         return Errno(ENOMEM);
     return leader_call(MsgType::Proc, e.data(), uint32_t(e.size()), reply, uint32_t(reply_n * sizeof(int32_t)),
-                       nullptr, pass);
+                       handle, pass);
 }
 
 }  // namespace
@@ -228,6 +230,44 @@ Result<size_t> procs_group(int pgid, int* out, size_t max) {
     return got / sizeof(int32_t);
 }
 
+namespace {
+
+// The leader's own handle of `pid` duplicated (nullptr when it has none); ESRCH when no
+// such process.
+Result<PalHandle*> handle_locked(int pid) {
+    if (pid == g_process.pid)
+        return static_cast<PalHandle*>(nullptr);
+    Entry* e = find_locked(pid);
+    if (!e)
+        return Errno(ESRCH);
+    if (!e->process) {
+        auto own = child_handle_dup(pid);  // the leader's own child
+        return own.ok() ? own : Result<PalHandle*>(static_cast<PalHandle*>(nullptr));
+    }
+    PalHandle* copy = nullptr;
+    TRY(pal_result(g_pal->handle_dup(e->process, &copy)));
+    return copy;
+}
+
+}  // namespace
+
+Result<PalHandle*> procs_process_handle(int pid) {
+    if (pid == g_process.pid || pid == 1)
+        return static_cast<PalHandle*>(nullptr);  // the instance ends with the first process
+    if (auto child = child_handle_dup(pid); child.ok() || child.error() != Errno(ESRCH))
+        return child;
+    if (is_leader()) {
+        LockGuard g(g_lock);
+        return handle_locked(pid);
+    }
+    int32_t field = pid;
+    PalHandle* h = nullptr;
+    auto got = call(Op::GetHandle, &field, nullptr, 0, nullptr, &h);
+    if (!got.ok())
+        return got.error() == Errno(ENODATA) ? Result<PalHandle*>(static_cast<PalHandle*>(nullptr)) : got.error();
+    return h;
+}
+
 void procs_reaped(int pid) {
     if (is_leader()) {
         LockGuard g(g_lock);
@@ -279,7 +319,8 @@ Result<int> procs_kill(KillScope scope, int id, const SigInfo& info, int tid) {
     return int(count);
 }
 
-Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, Encoder& reply) {
+Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, Encoder& reply,
+                         PalHandle** pass) {
     (void)member;
     Decoder d(request, size);
     uint32_t op;
@@ -348,6 +389,14 @@ Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request,
             n = group_locked(f[0], pids, max);
         }
         reply.put(pids, (n < max ? n : max) * sizeof(int));
+        return {};
+    }
+    case Op::GetHandle: {
+        LockGuard g(g_lock);
+        PalHandle* h = TRY(handle_locked(f[0]));
+        if (!h)
+            return Errno(ENODATA);
+        *pass = h;
         return {};
     }
     case Op::Reaped: {

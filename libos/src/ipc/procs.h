@@ -59,6 +59,10 @@ Result<ProcIds> procs_ids(int pid);
 // PR_SET_PDEATHSIG: `sig` (0: none) goes to the caller when its parent process ends (a
 // signal a host can carry: see the limits above).
 Result<void> procs_set_pdeath(int sig);
+// A host handle of process `pid` of the instance (a pidfd's: readable once it has ended),
+// or nullptr when there is none to give (the caller itself, the first process, one whose
+// parent has not passed its handle yet); ESRCH when there is no such process.
+Result<PalHandle*> procs_process_handle(int pid);
 // The caller has reaped its child `pid` (wait): from now on it is
 // no process for kill(2) and the ids calls (ESRCH), as on Linux.
 void procs_reaped(int pid);
@@ -78,8 +82,10 @@ Result<int> procs_kill(KillScope scope, int id, const SigInfo& info, int tid = 0
 
 // -- The leader's side ------------------------------------------------------------------
 
-// One request of the member whose channel is `ch` (its token `member`).
-Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, ckpt::Encoder& reply);
+// One request of the member whose channel is `ch` (its token `member`); a handle to send
+// after the answer goes to *pass (the caller closes it once sent).
+Result<void> procs_serve(uint64_t member, PalHandle* ch, const uint8_t* request, size_t size, ckpt::Encoder& reply,
+                         PalHandle** pass);
 // The member whose channel is `member` is gone: its entry leaves, its children go to pid 1.
 void procs_member_gone(uint64_t member);
 

@@ -2,6 +2,7 @@
 #include <carbyne/string.h>
 #include <libos/pal.h>
 #include <libos/user.h>
+#include <linux/fcntl.h>
 #include <linux/resource.h>
 #include <linux/sched.h>
 #include <linux/wait.h>
@@ -10,6 +11,7 @@
 #include "../ipc/procs.h"
 #include "../proc/process.h"
 #include "../signal/signal.h"
+#include "pidfd.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
@@ -85,6 +87,7 @@ Result<long> sys_wait4(const SyscallArgs& a) {
 
 Result<long> sys_waitid(const SyscallArgs& a) {
     int which = a.i32(0), id = a.i32(1), options = a.i32(3);
+    bool nonblock_pidfd = false;
     if (options & ~(WNOHANG | WNOWAIT | WEXITED | WSTOPPED | WCONTINUED | __WNOTHREAD | __WCLONE | __WALL))
         return Errno(EINVAL);
     if (!(options & (WEXITED | WSTOPPED | WCONTINUED)))
@@ -101,8 +104,25 @@ Result<long> sys_waitid(const SyscallArgs& a) {
         if (id == 0)
             id = ipc::procs_own_ids().pgid;  // Linux 5.4+: the caller's group
         break;
-    case P_PIDFD: return Errno(EBADF);  // no pidfd is open: pidfd_open is not supported yet
+    case P_PIDFD: {
+        // The pidfd's process, which must be a child as for P_PID; one opened with
+        // PIDFD_NONBLOCK does not wait (EAGAIN while it runs).
+        FileRef f = TRY(g_process.fds.get(id));
+        auto pid = pidfd_pid(f.get());
+        if (!pid.ok())
+            return Errno(EBADF);
+        which = P_PID;
+        id = pid.value();
+        if (f->flags() & O_NONBLOCK)
+            nonblock_pidfd = true;
+        break;
+    }
     default: return Errno(EINVAL);
+    }
+    if (nonblock_pidfd && !(options & WNOHANG)) {
+        WaitResult look = TRY(process_wait_child(WaitRequest{which, id, options | WNOHANG | WNOWAIT}));
+        if (!look.pid)
+            return Errno(EAGAIN);
     }
     WaitResult r = TRY(process_wait_child(WaitRequest{which, id, options}));
     if (a.u64(2)) {

@@ -10,6 +10,7 @@
 #include "../proc/thread.h"
 #include "../proc/wait.h"
 #include "timespec.h"
+#include "kill.h"
 #include "syscall.h"
 
 namespace carbyne::libos {
@@ -98,10 +99,9 @@ Result<long> suspend_with(uint64_t mask) {
     }
 }
 
-// A signal for process `pid` (this one too), or its thread `tid` (0: the process): a child
-// is reached directly, any other process of the instance through the leader's table
-// (ipc/procs.h), with `info` as sent.
-Result<long> signal_other_process(int pid, const SigInfo& info, int tid) {
+}  // namespace
+
+Result<long> signal_process(int pid, const SigInfo& info, int tid) {
     if (pid == g_process.pid) {
         Thread* t = tid ? find_thread(tid) : nullptr;
         if (tid && !t)
@@ -114,8 +114,6 @@ Result<long> signal_other_process(int pid, const SigInfo& info, int tid) {
     return TRY(ipc::procs_kill(ipc::KillScope::Process, pid, info, tid)) ? Result<long>(0) : Errno(ESRCH);
 }
 
-}  // namespace
-
 Result<long> sys_rt_sigreturn(const SyscallArgs&) { signal_return(current_thread()->syscall_ctx); }
 
 Result<long> sys_kill(const SyscallArgs& a) {
@@ -127,17 +125,19 @@ Result<long> sys_kill(const SyscallArgs& a) {
         return Errno(ESRCH);  // -INT_MIN names no group
     SigInfo info = user_info(sig);
     if (pid > 0)
-        return signal_other_process(pid, info, 0);
+        return signal_process(pid, info, 0);
     // Every process but pid 1 and the caller (-1), or a group (0: the caller's), which
     // includes the caller when it is in it.
     if (pid == -1)
         return TRY(ipc::procs_kill(ipc::KillScope::All, 0, info)) ? Result<long>(0) : Errno(ESRCH);
-    int own = ipc::procs_own_ids().pgid;
-    int group = pid == 0 ? own : -pid;
-    bool self_in = own == group;
-    int others = TRY(ipc::procs_kill(ipc::KillScope::Group, group, info));
+    return signal_group(pid == 0 ? ipc::procs_own_ids().pgid : -pid, info);
+}
+
+Result<long> signal_group(int pgid, const SigInfo& info) {
+    bool self_in = ipc::procs_own_ids().pgid == pgid;
+    int others = TRY(ipc::procs_kill(ipc::KillScope::Group, pgid, info));
     if (self_in)
-        TRY(signal_send(nullptr, sig, info));
+        TRY(signal_send(nullptr, info.signo, info));
     return others || self_in ? Result<long>(0) : Errno(ESRCH);
 }
 
@@ -149,7 +149,7 @@ namespace {
 Result<long> signal_thread(int tgid, int tid, const SigInfo& info) {
     if (tgid <= 0 || tid <= 0 || info.signo < 0 || info.signo > kNumSignals)
         return Errno(EINVAL);
-    return signal_other_process(tgid, info, tid);
+    return signal_process(tgid, info, tid);
 }
 
 }  // namespace
@@ -186,7 +186,7 @@ Result<long> sys_rt_sigqueueinfo(const SyscallArgs& a) {
         return Errno(EINVAL);
     if (pid <= 0)
         return Errno(ESRCH);
-    return signal_other_process(pid, TRY(queued_info(pid, sig, a.u64(2))), 0);
+    return signal_process(pid, TRY(queued_info(pid, sig, a.u64(2))), 0);
 }
 
 Result<long> sys_rt_tgsigqueueinfo(const SyscallArgs& a) {

@@ -471,6 +471,9 @@ typedef struct PalApi {
     /* Removes `path` beneath `root`: a file, or an empty directory when `dir` is nonzero. */
     PalError (*stream_delete)(PalHandle* root, const char* path, int dir);
     void (*stream_close)(PalHandle* h);
+    /* A second handle to the host object of `h` (a process, file, socket, event...): the
+     * two are closed apart. PAL_E_BADHANDLE for a console. */
+    PalError (*handle_dup)(PalHandle* h, PalHandle** out);
     /* Fills `buf` with PalDirent records from the directory's current position; *done = 0 at
      * the end. `restart` rewinds first. */
     PalError (*dir_read)(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
