@@ -16,7 +16,8 @@ ipc::MsgHead head(uint32_t size, uint16_t type, uint16_t flags = 0) { return {si
 }  // namespace
 
 TEST_CASE("every known type with a payload up to the limit is accepted") {
-    for (auto type : {ipc::MsgType::AllocId, ipc::MsgType::NewMember, ipc::MsgType::Fs, ipc::MsgType::Proc, ipc::MsgType::Error}) {
+    for (auto type : {ipc::MsgType::AllocId, ipc::MsgType::NewMember, ipc::MsgType::Fs, ipc::MsgType::Proc,
+                      ipc::MsgType::Push, ipc::MsgType::UnixName, ipc::MsgType::Error}) {
         CHECK(ipc::msg_head_valid(head(0, uint16_t(type))));
         CHECK(ipc::msg_head_valid(head(8, uint16_t(type))));
         CHECK(ipc::msg_head_valid(head(ipc::kMaxPayload, uint16_t(type))));
@@ -29,7 +30,7 @@ TEST_CASE("a payload past the limit, a flags word or an unknown type is refused"
     CHECK_FALSE(ipc::msg_head_valid(head(UINT32_MAX, alloc)));
     CHECK_FALSE(ipc::msg_head_valid(head(0, alloc, 1)));
     CHECK_FALSE(ipc::msg_head_valid(head(0, alloc, 0x8000)));
-    for (uint16_t type : {uint16_t(0), uint16_t(5), uint16_t(6), uint16_t(0x7fff), uint16_t(0xfffe)})
+    for (uint16_t type : {uint16_t(0), uint16_t(7), uint16_t(8), uint16_t(0x7fff), uint16_t(0xfffe)})
         CHECK_FALSE(ipc::msg_head_valid(head(0, type)));
 }
 
@@ -43,9 +44,9 @@ TEST_CASE("random heads are accepted only when they are well formed") {
         if (i % 4 == 0) {
             h.size %= 2 * ipc::kMaxPayload;
             h.flags = 0;
-            h.type = uint16_t(i % 8 == 0 ? 1 + (b % 4) : h.type);
+            h.type = uint16_t(i % 8 == 0 ? 1 + (b % 6) : h.type);
         }
-        bool known = (h.type >= 1 && h.type <= 4) || h.type == 0xffff;
+        bool known = (h.type >= 1 && h.type <= 6) || h.type == 0xffff;
         bool want = h.size <= ipc::kMaxPayload && h.flags == 0 && known;
         REQUIRE(ipc::msg_head_valid(h) == want);
         accepted += want;

@@ -60,6 +60,8 @@ enum class LockRank : uint8_t {
     Dentries,     // the dentry tree (fs/dentry.cpp)
     ProcArgs,     // /proc/self/cmdline and environ
     SharedFiles,  // the leader's table of files held by other processes (fs/remote.cpp)
+    UnixRegistry, // the leader's table of the instance's UNIX socket names (net/unix_names.cpp)
+    Pushes,       // the leader's pushes waiting for their members (ipc/push.cpp)
     TmpfsPages,   // the tmpfs page pool
     Arena,        // the LibOS arena's free ranges
     Heap,         // kmalloc (taken under anything)

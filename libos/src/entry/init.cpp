@@ -13,6 +13,7 @@
 #include "../net/net_allow.h"
 #include "../ipc/fork.h"
 #include "../ipc/leader.h"
+#include "../ipc/push.h"
 #include "../proc/process.h"
 
 extern "C" {
@@ -220,9 +221,10 @@ void start_first_process(BootSettings& s) {
 
     if (g_pal->enable_syscall_interception(libos_syscall_entry) != PAL_OK)
         libos_panic("cannot intercept system calls (Syscall User Dispatch missing?)");
-    // Signals from the instance's other processes (ipc/procs.h), once this one is whole.
-    if (g_pal->set_message_upcall(signal_message_upcall) != PAL_OK)
-        log_warning("signals from other processes cannot reach this one");
+    // Signals and pushes from the instance's other processes (ipc/push.h), once this one
+    // is whole.
+    if (g_pal->set_message_upcall(ipc::message_upcall) != PAL_OK)
+        log_warning("signals and connections from other processes cannot reach this one");
     ipc::member_watch_start();
     libos_return_to_app(&ctx);
 }

@@ -69,9 +69,14 @@
                                         "AF_UNIX: no MSG_OOB (EOPNOTSUPP), sockets in a cycle of " \
                                         "in-flight SCM_RIGHTS are never freed, host processes "    \
                                         "cannot connect to a path-bound socket")                   \
-    SYSCALL(42, connect, Full, "fpi", "")                                                          \
+    SYSCALL(42, connect, Partial, "fpi", "AF_UNIX to a socket of another process of the instance: " \
+                                         "stream sockets only (seqpacket: ECONNREFUSED), and a "   \
+                                         "listener that ends or fills meanwhile resets the "       \
+                                         "connection instead of refusing it")                      \
     SYSCALL(43, accept, Full, "fpp", "")                                                           \
-    SYSCALL(44, sendto, Full, "fpzxpi", "")                                                        \
+    SYSCALL(44, sendto, Partial, "fpzxpi", "AF_UNIX datagrams reach the sockets of the sending "  \
+                                           "process only (a name another process holds: "         \
+                                           "ECONNREFUSED)")                                        \
     SYSCALL(45, recvfrom, Full, "fpzxpp", "")                                                      \
     SYSCALL(46, sendmsg, Partial, "fpx", "SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX (between "     \
                                          "processes: SCM_RIGHTS of the files fork shares, "        \

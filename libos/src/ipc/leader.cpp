@@ -7,7 +7,9 @@
 #include "channel.h"
 #include "checkpoint.h"
 #include "procs.h"
+#include "push.h"
 #include "../fs/remote.h"
+#include "../net/unix_names.h"
 
 #include <carbyne/string.h>
 #include <libos/heap.h>
@@ -108,6 +110,25 @@ Result<void> serve_one(PalHandle* ch) {
             TRY(pal_result(g_pal->channel_send_handle(ch, pass)));
         return {};
     }
+    case MsgType::Push:
+    case MsgType::UnixName: {
+        ckpt::Encoder reply;
+        PalHandle* pass = nullptr;  // ours: closed once sent
+        auto done = MsgType(head.type) == MsgType::Push
+                        ? (head.size ? Result<void>(Errno(EINVAL)) : push_serve(uint64_t(ch), reply, &pass))
+                        : net::unix_names_serve(ch, payload, head.size, reply);
+        if (done.ok() && !reply.ok())
+            done = Errno(ENOMEM);
+        if (!done.ok()) {
+            g_pal->stream_close(pass);
+            return send_error(ch, head.id, done.error().code);
+        }
+        auto sent = send(ch, MsgType(head.type), head.id, reply.data(), uint32_t(reply.size()));
+        if (sent.ok() && pass)
+            sent = pal_result(g_pal->channel_send_handle(ch, pass));
+        g_pal->stream_close(pass);
+        return sent;
+    }
     default: return Errno(EINVAL);
     }
 }
@@ -124,6 +145,8 @@ Result<void> serve_one(PalHandle* ch) {
                 // The member is gone, or said something malformed: its channel ends.
                 g_pal->poller_ctl(g_poller, ch, 0, 0);
                 fs::remote_member_gone(uint64_t(ch));
+                push_member_gone(uint64_t(ch));
+                net::unix_names_member_gone(uint64_t(ch));
                 procs_member_gone(uint64_t(ch));
                 g_pal->stream_close(ch);
             }

@@ -11,6 +11,8 @@ bool msg_head_valid(const MsgHead& head) {
     case MsgType::NewMember:
     case MsgType::Fs:
     case MsgType::Proc:
+    case MsgType::Push:
+    case MsgType::UnixName:
     case MsgType::Error: return true;
     default: return false;
     }

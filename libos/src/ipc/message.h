@@ -12,6 +12,8 @@ enum class MsgType : uint16_t {
     NewMember = 2,  // NewProc -> u64 token; a channel end follows the reply (channel_send_handle)
     Fs = 3,         // an operation on a mount the leader serves (fs/remote.h) -> its answer
     Proc = 4,       // the instance's process table (ipc/procs.h) -> its answer
+    Push = 5,       // nothing -> the caller's next push (ipc/push.h); its handle follows
+    UnixName = 6,   // the instance's UNIX socket names (net/unix_names.h) -> its answer
     Error = 0xffff, // reply: u64 errno
 };
 

@@ -268,6 +268,14 @@ Result<PalHandle*> procs_process_handle(int pid) {
     return h;
 }
 
+Result<uint64_t> procs_token_of(int pid) {
+    LockGuard g(g_lock);
+    Entry* e = find_locked(pid);
+    if (!e)
+        return Errno(ESRCH);
+    return e->token;
+}
+
 void procs_reaped(int pid) {
     if (is_leader()) {
         LockGuard g(g_lock);

@@ -63,6 +63,9 @@ Result<void> procs_set_pdeath(int sig);
 // or nullptr when there is none to give (the caller itself, the first process, one whose
 // parent has not passed its handle yet); ESRCH when there is no such process.
 Result<PalHandle*> procs_process_handle(int pid);
+// The leader: the token of process `pid` (the leader's end of its channel); ESRCH when
+// there is no such process.
+Result<uint64_t> procs_token_of(int pid);
 // The caller has reaped its child `pid` (wait): from now on it is
 // no process for kill(2) and the ids calls (ESRCH), as on Linux.
 void procs_reaped(int pid);

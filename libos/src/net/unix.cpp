@@ -74,6 +74,7 @@
 #include "../proc/wait.h"
 #include "poll.h"
 #include "socket.h"
+#include "unix_names.h"
 
 namespace carbyne::libos::net {
 
@@ -246,6 +247,15 @@ public:
         m->next = nullptr;
         return m;
     }
+    // A connection for accept, at the backlog's end (its reference moves in).
+    void backlog_append_locked(UnixSock* n) {
+        if (backlog_tail)
+            backlog_tail->backlog_next = n;
+        else
+            backlog_head = n;
+        backlog_tail = n;
+        backlog_len++;
+    }
     UnixMsg* rx_take_all_locked() {
         UnixMsg* m = rx_head;
         rx_head = rx_tail = nullptr;
@@ -296,6 +306,7 @@ public:
     // Under the name table's lock.
     UnixSock* hash_next = nullptr;
     bool hashed = false;
+    bool published = false;  // its name is in the instance's registry (unix_names.h)
 
     uint64_t wmem = 0;  // atomic: the charge of the messages it sent that are still queued
 
@@ -565,6 +576,43 @@ void names_remove(UnixSock* s) {
     s->hashed = false;
 }
 
+// The registry's key of a name (unix_names.h).
+UnixKey key_of(int type, const UnixAddr* a) {
+    UnixKey k{};
+    if (a->abstract) {
+        k.type = type;
+        k.len = a->len - kPathOffset;
+        memcpy(k.bytes, a->bytes + kPathOffset, k.len);
+    } else {
+        k.type = -1;
+        k.len = 16;
+        memcpy(k.bytes, &a->dev, 8);
+        memcpy(k.bytes + 8, &a->ino, 8);
+    }
+    return k;
+}
+
+// A name just bound here, made the instance's: EADDRINUSE when another process holds it.
+Result<void> publish(UnixSock* s) {
+    UnixAddr* a = s->name();
+    TRY(unix_names_publish(key_of(s->type, a), s->type, current_creds()));
+    s->published = true;
+    return {};
+}
+
+// Takes back a name bound here that another process holds already.
+void unbind(UnixSock* s) {
+    names_remove(s);
+    UnixAddr* a;
+    {
+        SpinGuard g(s->lock);
+        a = s->addr;
+        __atomic_store_n(&s->addr, static_cast<UnixAddr*>(nullptr), __ATOMIC_RELEASE);
+    }
+    if (a)
+        a->unref();
+}
+
 // -- Closing --------------------------------------------------------------------------------
 
 void relay_detach(UnixSock* s) {
@@ -606,6 +654,8 @@ void UnixSock::unref() {
 }
 
 void UnixSock::release(bool embryo) {
+    if (published)
+        unix_names_withdraw(key_of(type, name()));
     names_remove(this);
     UnixSock* skpair;
     UnixMsg* msgs;
@@ -732,7 +782,7 @@ struct PathWork {
 // unix_find_other: the bound socket `a` names, with a reference. A path is resolved from
 // the working directory with symlinks followed: ENOENT and the walk's other errors, then
 // ECONNREFUSED when no socket is bound to the node, EPROTOTYPE when one of another type is.
-Result<UnixSock*> find_other(const SockAddr& a, int type) {
+Result<UnixSock*> find_other(const SockAddr& a, int type, UnixKey* key = nullptr) {
     UnixSock* s;
     if (a.bytes[kPathOffset]) {
         char path[kSunPathSize + 1];
@@ -748,8 +798,15 @@ Result<UnixSock*> find_other(const SockAddr& a, int type) {
             return Errno(ENOENT);
         SpinGuard g(g_names.lock);
         s = find_node_locked(w->r.stat.dev, w->r.stat.ino);
-        if (!s)
+        if (!s) {
+            if (key) {
+                UnixAddr node{};
+                node.dev = w->r.stat.dev;
+                node.ino = w->r.stat.ino;
+                *key = key_of(type, &node);
+            }
             return Errno(ECONNREFUSED);
+        }
         if (s->type != type)
             return Errno(EPROTOTYPE);
         s->ref();
@@ -757,8 +814,14 @@ Result<UnixSock*> find_other(const SockAddr& a, int type) {
     }
     SpinGuard g(g_names.lock);
     s = find_abstract_locked(type, a.bytes, a.len);
-    if (!s)
+    if (!s) {
+        if (key) {
+            key->type = type;
+            key->len = a.len - kPathOffset;
+            memcpy(key->bytes, a.bytes + kPathOffset, key->len);
+        }
         return Errno(ECONNREFUSED);
+    }
     s->ref();
     return s;
 }
@@ -795,6 +858,8 @@ Result<void> autobind(UnixSock* s) {
     }
     if (!bound)
         a->unref();
+    else if (auto made = publish(s); !made.ok())
+        log_debug("an autobound UNIX socket name is not the instance's (errno %d)", made.error().code);
     return taken ? Result<void>(Errno(ENOSPC)) : Result<void>();
 }
 
@@ -871,6 +936,8 @@ private:
     Result<void> bind_path(const SockAddr& a);
     Result<void> bind_abstract(const SockAddr& a);
     Result<void> stream_connect(const SockAddr& a);
+    // A connect to a listener of another process (unix_names.h).
+    Result<void> remote_connect(const UnixKey& key);
     Result<void> dgram_connect(const SockAddr& a);
     Result<size_t> stream_send(const IoSeq& data, const SockAddr* to, Ancillary* anc, int flags);
     Result<size_t> dgram_send(const IoSeq& data, const SockAddr* to, Ancillary* anc, int flags);
@@ -999,6 +1066,10 @@ Result<void> UnixSocket::bind_abstract(const SockAddr& a) {
         addr->unref();
         return Errno(error);
     }
+    if (auto made = publish(sk); !made.ok()) {
+        unbind(sk);
+        return made.error();
+    }
     return {};
 }
 
@@ -1050,6 +1121,8 @@ Result<void> UnixSocket::bind_path(const SockAddr& a) {
         addr->unref();
         return Errno(EINVAL);
     }
+    if (auto made = publish(sk); !made.ok())
+        log_debug("a UNIX socket path is not the instance's (errno %d)", made.error().code);
     return {};
 }
 
@@ -1145,6 +1218,22 @@ Result<Socket*> UnixSocket::accept(uint32_t flags, SockAddr* peer) {
 // unix_stream_connect: queues a new socket (the server's end) on the listener's backlog and
 // returns; accept hands it out later. A full backlog makes a blocking connect wait for room
 // (SO_SNDTIMEO: then EAGAIN) and a non-blocking one fail with EAGAIN, as Linux for AF_UNIX.
+namespace {
+
+// A stream connect begins: EISCONN when connected, EINVAL while another connect runs or
+// for a listener.
+Result<void> start_connect(UnixSock* sk) {
+    SpinGuard g(sk->lock);
+    if (sk->state == State::Established)
+        return Errno(EISCONN);
+    if (sk->state != State::Close || sk->connecting)
+        return Errno(EINVAL);
+    sk->connecting = true;
+    return {};
+}
+
+}  // namespace
+
 Result<void> UnixSocket::stream_connect(const SockAddr& a) {
     UnixSock* sk = m_sk;
     TRY(check_addr(a));
@@ -1172,7 +1261,11 @@ Result<void> UnixSocket::stream_connect(const SockAddr& a) {
         return 0;
     };
     for (;;) {
-        SockRef other(TRY(find_other(a, sk->type)));
+        UnixKey key;
+        auto found = find_other(a, sk->type, &key);
+        if (!found.ok() && found.error() == Errno(ECONNREFUSED))
+            return remote_connect(key);  // a name another process may hold
+        SockRef other(TRY(found));
         UnixSock* o = other.get();
         int step;
         {
@@ -1192,14 +1285,7 @@ Result<void> UnixSocket::stream_connect(const SockAddr& a) {
         }
         if (step)
             return Errno(step);
-        {
-            SpinGuard g(sk->lock);
-            if (sk->state == State::Established)
-                return Errno(EISCONN);
-            if (sk->state != State::Close || sk->connecting)
-                return Errno(EINVAL);
-            sk->connecting = true;
-        }
+        TRY(start_connect(sk));
         SockCreds listener_creds{};
         {
             SpinGuard g(o->lock);
@@ -1217,12 +1303,7 @@ Result<void> UnixSocket::stream_connect(const SockAddr& a) {
                 }
                 listener_creds = o->peer_creds;
                 n->ref();  // the backlog's; the first becomes sk->peer's below
-                if (o->backlog_tail)
-                    o->backlog_tail->backlog_next = n;
-                else
-                    o->backlog_head = n;
-                o->backlog_tail = n;
-                o->backlog_len++;
+                o->backlog_append_locked(n);
             }
         }
         if (step) {
@@ -2171,6 +2252,79 @@ Result<RecvResult> UnixSocket::host_stream_recv(PalHandle* h, const IoSeq& data,
     if (!anc)
         kfree(files);
     return r;
+}
+
+Result<void> UnixSocket::remote_connect(const UnixKey& key) {
+    UnixSock* sk = m_sk;
+    TRY(start_connect(sk));
+    PalHandle *mine = nullptr, *theirs = nullptr;
+    PalError e = g_pal->socket_pair(PAL_SOCK_STREAM, &mine, &theirs);
+    auto listener = e == PAL_OK ? unix_names_connect(key, sk->type, theirs) : Result<SockCreds>(errno_from_pal(e));
+    {
+        SpinGuard g(sk->lock);
+        sk->connecting = false;
+        if (listener.ok()) {
+            __atomic_store_n(&sk->host, mine, __ATOMIC_RELEASE);
+            sk->state = State::Established;
+            sk->peer_creds = listener.value();
+        }
+    }
+    if (!listener.ok()) {
+        g_pal->stream_close(mine);
+        return listener.error();
+    }
+    sk->notify(kAllEvents);
+    return {};
+}
+
+Result<void> unix_accept_remote(const UnixKey& key, const SockCreds& creds, PalHandle* h) {
+    SockRef listener;
+    {
+        SpinGuard g(g_names.lock);
+        UnixSock* s = nullptr;
+        if (key.type < 0) {
+            uint64_t dev, ino;
+            memcpy(&dev, key.bytes, 8);
+            memcpy(&ino, key.bytes + 8, 8);
+            s = find_node_locked(dev, ino);
+        } else if (key.len <= kSunPathSize) {
+            uint8_t sun[kSockaddrUnSize + 1] = {uint8_t(AF_UNIX)};
+            memcpy(sun + kPathOffset, key.bytes, key.len);
+            s = find_abstract_locked(key.type, sun, uint32_t(kPathOffset + key.len));
+        }
+        if (s)
+            s->ref();
+        listener.reset(s);
+    }
+    UnixSock* o = listener.get();
+    UnixSock* n = o ? make<UnixSock>(SOCK_STREAM) : nullptr;
+    if (!n) {
+        g_pal->stream_close(h);
+        return Errno(o ? ENOMEM : ECONNREFUSED);
+    }
+    n->state = State::Established;
+    n->host = h;
+    n->peer_creds = creds;
+    bool queued = false;
+    {
+        SpinGuard g(o->lock);
+        if (!o->dead && o->type == SOCK_STREAM && o->state == State::Listen && !(o->shutdown & kShutRcv) &&
+            o->backlog_len <= size_t(o->max_backlog)) {
+            if (UnixAddr* la = o->name()) {
+                la->ref();
+                __atomic_store_n(&n->addr, la, __ATOMIC_RELEASE);
+            }
+            o->backlog_append_locked(n);
+            queued = true;
+        }
+    }
+    if (!queued) {
+        n->release(true);  // its host end closes: the connector reads end of file
+        n->unref();
+        return Errno(ECONNREFUSED);
+    }
+    o->notify(kReadable);
+    return {};
 }
 
 Result<Socket*> unix_socket_adopt(int type, uint32_t flags, PalHandle* h) {

@@ -15,7 +15,7 @@ const char* lock_rank_name(LockRank r) {
         "timer start", "process", "fd table", "file", "unix socket", "unix names", "pipe",
         "pty table", "pty", "fifo", "tmpfs tree", "tmpfs node", "posix timers", "timer service",
         "threads", "epoll watch", "wait queue", "epoll ready", "aio", "dcache", "inotify", "dentries",
-        "proc args", "shared files", "tmpfs pages", "arena", "heap",
+        "proc args", "shared files", "unix registry", "pushes", "tmpfs pages", "arena", "heap",
     };
     static_assert(sizeof(kNames) / sizeof(kNames[0]) == size_t(LockRank::Count));
     return size_t(r) < size_t(LockRank::Count) ? kNames[size_t(r)] : "?";
