@@ -26,6 +26,7 @@ constexpr uint16_t kAfInet6 = 10;
 constexpr long kAfUnix = 1;
 constexpr long kSockStream = 1;
 constexpr long kSockDgram = 2;
+constexpr long kSockSeqpacket = 5;
 constexpr long kSockNonblock = O_NONBLOCK;
 constexpr long kSockCloexec = O_CLOEXEC;
 constexpr uint32_t kMsgOob = 0x1;
@@ -188,6 +189,7 @@ long host_sock_type(PalSockType type) {
     switch (type) {
     case PAL_SOCK_STREAM: return kSockStream;
     case PAL_SOCK_DGRAM: return kSockDgram;
+    case PAL_SOCK_SEQPACKET: return kSockSeqpacket;
     default: return 0;
     }
 }
@@ -197,7 +199,7 @@ long host_sock_type(PalSockType type) {
 PalError socket_create(PalSockFamily family, PalSockType type, PalHandle** out) {
     if (family != PAL_AF_INET && family != PAL_AF_INET6)
         return PAL_E_AFNOSUPPORT;
-    long host_type = host_sock_type(type);
+    long host_type = type == PAL_SOCK_SEQPACKET ? 0 : host_sock_type(type);  // pairs only
     if (!host_type)
         return PAL_E_INVAL;
     long fd = host_syscall3(__NR_socket, family == PAL_AF_INET ? kAfInet : kAfInet6,

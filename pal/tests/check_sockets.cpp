@@ -753,6 +753,19 @@ void check_pair_handles() {
     PalHandle* handles[4] = {a, b, shm, rd};
     close_all(handles, 4);
     g_api->stream_close(wr);
+
+    // A seqpacket pair keeps each send one record.
+    if (c.expect_ok(g_api->socket_pair(PAL_SOCK_SEQPACKET, &a, &b), "socket_pair(SEQPACKET)")) {
+        PalIoVec one = {const_cast<char*>("one"), 3}, two = {const_cast<char*>("two!"), 4};
+        c.expect_ok(g_api->socket_send(a, &one, 1, nullptr, 0, &done), "send one");
+        c.expect_ok(g_api->socket_send(a, &two, 1, nullptr, 0, &done), "send two");
+        c.expect_ok(g_api->socket_recv(b, &in, 1, nullptr, 0, &done, &flags), "recv one");
+        c.expect(done == 3, "the first record is %zu bytes", done);
+        c.expect_ok(g_api->socket_recv(b, &in, 1, nullptr, 0, &done, &flags), "recv two");
+        c.expect(done == 4, "the second record is %zu bytes", done);
+        PalHandle* pair[2] = {a, b};
+        close_all(pair, 2);
+    }
 }
 
 }  // namespace

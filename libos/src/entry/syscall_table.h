@@ -103,10 +103,11 @@
                                   "MAP_SHARED file mappings are shared; tmpfs and /dev/shm are "  \
                                   "one namespace and content for the instance (the first "       \
                                   "process serves them) and their open files one description; "  \
-                                  "other files with a path are reopened (own offset); a "         \
-                                  "connected AF_UNIX stream socket and its peer move to a host "   \
-                                  "socket pair (SCM_RIGHTS across it passes the kinds above); "    \
-                                  "other AF_UNIX sockets, eventfds, FIFOs and epoll are stand-ins " \
+                                  "other files with a path are reopened (own offset); an "        \
+                                  "AF_UNIX socket pair (stream, datagram or seqpacket) moves to a " \
+                                  "host socket pair (SCM_RIGHTS across it passes the kinds "       \
+                                  "above); other AF_UNIX sockets (listeners: connect from another " \
+                                  "process instead), eventfds, FIFOs and epoll are stand-ins "     \
                                   "failing with EIO")                                              \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
                                    "the child has a copy of the memory, not the parent's")        \

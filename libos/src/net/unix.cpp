@@ -2088,10 +2088,38 @@ uint32_t UnixSocket::poll_events() {
 
 namespace {
 
+// The host socket type of a LibOS UNIX socket's.
+PalSockType pal_type_of(int type) {
+    return type == SOCK_DGRAM ? PAL_SOCK_DGRAM : type == SOCK_SEQPACKET ? PAL_SOCK_SEQPACKET : PAL_SOCK_STREAM;
+}
+
+// Sends one queued datagram or record whole, as one host message.
+Result<void> copy_record_to_host(UnixMsg* m, PalHandle* to) {
+    constexpr size_t kMaxVec = 16;
+    PalIoVec v[kMaxVec];
+    size_t n = 0;
+    if (!m->nblocks) {
+        v[n++] = PalIoVec{m->inline_data(), m->size};
+    } else {
+        for (size_t at = 0; at < m->size && n < kMaxVec; at += kBlockSize)
+            v[n++] = PalIoVec{m->blocks()[at / kBlockSize], min_size(m->size - at, kBlockSize)};
+    }
+    size_t done = 0;
+    PalError e = g_pal->socket_send(to, v, n, nullptr, 0, &done);
+    if (e != PAL_OK)
+        return e == PAL_E_AGAIN ? Errno(EAGAIN) : errno_from_pal(e);
+    return done == m->size ? Result<void>() : Errno(EMSGSIZE);
+}
+
 // Writes a queue's unread bytes into a host socket (non-blocking: a queue larger than the
-// host's buffer is EAGAIN). The queue stays as it is.
-Result<void> copy_queue_to_host(UnixMsg* head, PalHandle* to) {
+// host's buffer is EAGAIN), a datagram's or record's as one message. The queue stays as
+// it is.
+Result<void> copy_queue_to_host(UnixMsg* head, PalHandle* to, int type) {
     for (UnixMsg* m = head; m; m = m->next) {
+        if (type != SOCK_STREAM) {
+            TRY(copy_record_to_host(m, to));
+            continue;
+        }
         size_t at = m->off;
         while (at < m->size) {
             uint8_t* data;
@@ -2114,12 +2142,13 @@ Result<void> copy_queue_to_host(UnixMsg* head, PalHandle* to) {
     return {};
 }
 
-// Whether `sk` may move: a connected stream socket whose peer is here and open, with no
-// file in flight in either queue, and no reader inside either (their tokens taken here);
-// from then on no sender appends to its queue (`moving`), so the copy is all of it.
+// Whether `sk` may move: one of a connected pair (a stream or seqpacket socket connected, a
+// datagram socket with a peer) whose other is here and open, with no file in flight in
+// either queue, and no reader inside either (their tokens taken here); from then on no
+// sender appends to its queue (`moving`), so the copy is all of it.
 bool claim_locked(UnixSock* sk) {
-    if (sk->type != SOCK_STREAM || sk->state != State::Established || sk->dead || sk->reading || sk->host ||
-        sk->moving)
+    bool paired = sk->type == SOCK_DGRAM ? sk->peer != nullptr : sk->state == State::Established;
+    if (!paired || sk->dead || sk->reading || sk->host || sk->moving)
         return false;
     for (UnixMsg* m = sk->rx_head; m; m = m->next)
         if (m->nfiles)
@@ -2173,15 +2202,15 @@ Result<PalHandle*> UnixSocket::share_host() {
         return Errno(EOPNOTSUPP);
     }
     PalHandle *mine = nullptr, *theirs = nullptr;
-    PalError e = g_pal->socket_pair(PAL_SOCK_STREAM, &mine, &theirs);
+    PalError e = g_pal->socket_pair(pal_type_of(sk->type), &mine, &theirs);
     if (e != PAL_OK) {
         give_back(true);
         return errno_from_pal(e);
     }
     // What each has not read yet arrives on its host end: written into the other end.
-    auto moved = copy_queue_to_host(sk->rx_head, theirs);
+    auto moved = copy_queue_to_host(sk->rx_head, theirs, sk->type);
     if (moved.ok())
-        moved = copy_queue_to_host(o->rx_head, mine);
+        moved = copy_queue_to_host(o->rx_head, mine, sk->type);
     if (!moved.ok()) {
         give_back(true);
         g_pal->stream_close(mine);
@@ -2328,7 +2357,7 @@ Result<void> unix_accept_remote(const UnixKey& key, const SockCreds& creds, PalH
 }
 
 Result<Socket*> unix_socket_adopt(int type, uint32_t flags, PalHandle* h) {
-    if (type != SOCK_STREAM)
+    if (type != SOCK_STREAM && type != SOCK_DGRAM && type != SOCK_SEQPACKET)
         return Errno(EINVAL);
     UnixSock* sk = make<UnixSock>(type);
     if (!sk)

@@ -237,7 +237,7 @@ enum {
 /* -- Sockets (host TCP/UDP over IPv4 and IPv6) ---------------------------------------- */
 
 typedef enum PalSockFamily { PAL_AF_UNSPEC = 0, PAL_AF_INET = 2, PAL_AF_INET6 = 10 } PalSockFamily;
-typedef enum PalSockType { PAL_SOCK_STREAM = 1, PAL_SOCK_DGRAM = 2 } PalSockType;
+typedef enum PalSockType { PAL_SOCK_STREAM = 1, PAL_SOCK_DGRAM = 2, PAL_SOCK_SEQPACKET = 5 } PalSockType;
 
 /* A host socket address. `port`, `flowinfo` and `scope_id` in host byte order; `addr` in
  * network order, an IPv4 address in its first 4 bytes. PAL_AF_UNSPEC (for connect)
@@ -626,9 +626,10 @@ typedef struct PalApi {
      * (PAL_TYPE_SOCKET), stream_read/stream_write, wait_for_many. PAL_MSG_* flags that
      * mean nothing to a call (PEEK on a send, MORE on a receive) are ignored, bits that are
      * no PAL_MSG_* are PAL_E_INVAL; a family other than INET/INET6 is PAL_E_AFNOSUPPORT. */
-    PalError (*socket_create)(PalSockFamily family, PalSockType type, PalHandle** out);
-    /* Two connected host AF_UNIX sockets of `type` (socketpair(2)), as non-blocking as the
-     * others: the transport of a LibOS UNIX socket pair once two processes share it.
+    PalError (*socket_create)(PalSockFamily family, PalSockType type, PalHandle** out);  /* no SEQPACKET */
+    /* Two connected host AF_UNIX sockets of `type` (socketpair(2); PAL_SOCK_SEQPACKET too), as
+     * non-blocking as the others: the transport of a LibOS UNIX socket pair once two
+     * processes share it.
      * Addresses mean nothing to them (socket_name answers PAL_AF_UNSPEC; pass no `to` or
      * `from`). */
     PalError (*socket_pair)(PalSockType type, PalHandle** a, PalHandle** b);
