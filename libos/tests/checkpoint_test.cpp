@@ -358,7 +358,7 @@ TEST_CASE("the stream and record heads have the documented byte layout") {
     REQUIRE(sink.bytes.size() == 16);
     CHECK(std::string(sink.bytes.begin(), sink.bytes.begin() + 8) == "CRBYCKPT");
     CHECK(sink.bytes == stream_head(ckpt::kMagic, ckpt::kVersion, 0));
-    CHECK(sink.bytes[8] == 1);  // the version, little-endian
+    CHECK(sink.bytes[8] == ckpt::kVersion);  // the version, little-endian
 
     sink.bytes.clear();
     REQUIRE(ckpt::write_record_head(sink, ckpt::Tag::Fd, 0x0102030405060708ull).ok());

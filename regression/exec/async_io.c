@@ -82,12 +82,17 @@ int main(void) {
   fcntl(s[0], F_SETSIG, 0);
   before = g_sigio;
   fflush(stdout);
+  fcntl(p[0], F_SETSIG, SIGRTMIN + 1);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // The owner and signal belong to the open file description: the child's copy has them.
+    int same = fcntl(s[0], F_GETOWN) == parent && fcntl(p[0], F_GETOWN) == parent &&
+               fcntl(p[0], F_GETSIG) == SIGRTMIN + 1 && (fcntl(s[0], F_GETFL) & O_ASYNC);
     close(s[0]);
     usleep(100000);
     write(s[1], "from the child", 14);
-    _exit(0);
+    _exit(same ? 0 : 3);
   }
   close(s[1]);
   check("child-data-brings-sigio", wait_for(&g_sigio, before), "no SIGIO");
@@ -95,6 +100,8 @@ int main(void) {
   check("child-data", n == 14 && memcmp(buf, "from the child", 14) == 0, "read %d", n);
   int status;
   waitpid(pid, &status, 0);
+  check("child-sees-owner-and-signal", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %x", status);
+  fcntl(p[0], F_SETSIG, 0);
 
   // Errors: an owner that is no process, a bad F_SETSIG, a bad F_SETOWN_EX type.
   CHECK_FAILS_WITH("setown-esrch", fcntl(p[0], F_SETOWN, 4000000), ESRCH);

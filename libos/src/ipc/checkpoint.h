@@ -22,7 +22,7 @@
 namespace carbyne::libos::ckpt {
 
 inline constexpr uint64_t kMagic = 0x54504b4359425243ull;  // "CRBYCKPT"
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;  // 2: an fd record carries its O_ASYNC owner
 
 // The kinds of records. Numbers are part of the format: never reuse one.
 enum class Tag : uint32_t {

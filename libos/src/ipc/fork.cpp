@@ -349,6 +349,11 @@ Result<void> save_fds(ChannelSink& out, uint64_t member_token) {
         e.u32(cloexec);
         e.u32(f->flags());
         e.u32(f->is_path_only());
+        // The description's O_ASYNC owner and signal (F_SETOWN, F_SETSIG), as Linux shares them.
+        fs::AsyncOwner owner = f->async_owner();
+        e.u32(uint32_t(owner.type));
+        e.u32(uint32_t(owner.id));
+        e.u32(uint32_t(owner.sig));
         PalHandle* pass = nullptr;  // a host handle sent after the record
         if (first >= 0) {
             e.u32(uint32_t(ipc::FileKind::Dup));
@@ -586,8 +591,9 @@ struct ChannelHandles final : ipc::HandleSource {
 };
 
 Result<void> restore_fd(Decoder& d, PalHandle* channel) {
-    uint32_t fd, cloexec, flags, path_only;
-    if (!d.u32(&fd) || !d.u32(&cloexec) || !d.u32(&flags) || !d.u32(&path_only))
+    uint32_t fd, cloexec, flags, path_only, owner_type, owner_id, owner_sig;
+    if (!d.u32(&fd) || !d.u32(&cloexec) || !d.u32(&flags) || !d.u32(&path_only) || !d.u32(&owner_type) ||
+        !d.u32(&owner_id) || !d.u32(&owner_sig))
         return Errno(EINVAL);
     Decoder dup = d;
     uint32_t kind, first;
@@ -611,6 +617,11 @@ Result<void> restore_fd(Decoder& d, PalHandle* channel) {
     fs::File* f = imported.value();
     // Descriptors arrive in ascending order into an empty table: the lowest free one from
     // `fd` on is `fd` itself.
+    // The owner comes along (F_GETOWN and F_GETSIG answer as in the parent); the parent's
+    // watch goes on sending the signals, so the child's copy does not watch too (one
+    // signal per event, as Linux sends for the one description).
+    if (owner_id)
+        f->set_async_owner(fs::AsyncOwner{int(owner_type), int(owner_id), int(owner_sig)});
     int got = TRY(g_process.fds.install(f, int(fd), cloexec != 0));
     if (got != int(fd))
         return Errno(EINVAL);
