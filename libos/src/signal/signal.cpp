@@ -361,6 +361,8 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
     // A signal for the process is blocked when no thread takes it (each blocks it and none
     // waits for it): then it stays pending even if ignored, as Linux keeps it.
     bool none_takes = !t && !thread_pick_for_signal(nullptr, sig);
+    if (!t && !none_takes)
+        log_debug("signal %d for the process: a thread takes it", sig);
     {
         SpinGuard g(g_process.lock);
         const SignalAction& action = g_process.actions[sig - 1];
@@ -373,8 +375,10 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
             g_process.pending &= ~discard;
             thread_discard_pending(discard);
         }
-        if (ignored && !blocked)
+        if (ignored && !blocked) {
+            log_debug("signal %d discarded: ignored and not blocked", sig);
             return {};  // discarded at once, as Linux does
+        }
         uint64_t& pending = t ? t->pending : g_process.pending;
         bool was_pending = (pending & sig_bit(sig)) != 0;
         if (sig >= kSigRtFirst && !queue_instance(t ? &t->rt_queue : &g_process.rt_queue, sig, info)) {
