@@ -150,6 +150,17 @@ int main(void) {
   kill(c, SIGVTALRM);
   waitpid(c, &status, 0);
   check("default-action-ends-child", WIFSIGNALED(status) && WTERMSIG(status) == SIGVTALRM, "status %x", status);
+  // A signal whose action is to be ignored, blocked, sent while the process waits for it
+  // in sigtimedwait: kept and taken (the wait does not unblock it for the discard).
+  pid_t late = fork();
+  if (late == 0) {
+    usleep(100000);
+    _exit(kill(getppid(), SIGURG) == 0 ? 0 : 1);
+  }
+  got = wait_one(SIGURG, &info);
+  check("ignored-blocked-signal-reaches-waiter", got && info.si_pid == late, "came %d", got);
+  waitpid(late, &status, 0);
+
   // A pid that is no process: ESRCH, for sigqueue as for kill.
   union sigval zero = {.sival_int = 0};
   CHECK_FAILS_WITH("sigqueue-no-such-process", sigqueue(c, SIGUSR1, zero), ESRCH);

@@ -57,6 +57,9 @@ size_t thread_list(int* out, size_t max);
 // A thread that does not block signal `sig` or waits for it in rt_sigtimedwait (the caller
 // first if it qualifies), or nullptr.
 Thread* thread_pick_for_signal(Thread* caller, int sig);
+// Whether some thread's mask lets `sig` through (a thread waiting for it in sigtimedwait
+// keeps it blocked: Linux's real_blocked).
+bool thread_any_unblocks(int sig);
 // Clears `mask` from every thread's pending set (caller holds g_process.lock).
 void thread_discard_pending(uint64_t mask);
 

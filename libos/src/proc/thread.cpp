@@ -196,6 +196,15 @@ Thread* thread_pick_for_signal(Thread* caller, int sig) {
     return nullptr;
 }
 
+bool thread_any_unblocks(int sig) {
+    uint64_t bit = sig_bit(sig);
+    SpinGuard g(g_threads_lock);
+    for (Thread* t = g_threads; t; t = t->next)
+        if (!(__atomic_load_n(&t->sigmask, __ATOMIC_RELAXED) & bit))
+            return true;
+    return false;
+}
+
 void thread_discard_pending(uint64_t mask) {
     SpinGuard g(g_threads_lock);
     for (Thread* t = g_threads; t; t = t->next)
