@@ -9,6 +9,7 @@
 
 #include "../proc/process.h"
 #include "../proc/thread.h"
+#include "../net/unix_names.h"
 #include "../signal/signal.h"
 #include "checkpoint.h"
 #include "fork.h"
@@ -62,6 +63,7 @@ Entry* find_locked(int pid) {
 void reaped_locked(int pid) {
     if (Entry* e = find_locked(pid))
         e->reaped = true;
+    net::unix_names_process_gone(pid);
 }
 
 ProcIds leader_ids() {

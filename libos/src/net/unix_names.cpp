@@ -218,13 +218,17 @@ Result<void> unix_names_serve(PalHandle* ch, const uint8_t* request, size_t size
     return Errno(EINVAL);
 }
 
-void unix_names_member_gone(uint64_t member) {
+namespace {
+
+// Drops the entries `drop` says so of.
+template <typename Drop>
+void drop_entries(Drop drop) {
     Entry* gone = nullptr;
     {
         SpinGuard g(g_lock);
         for (Entry** link = &g_entries; *link;) {
             Entry* e = *link;
-            if (e->member != member) {
+            if (!drop(*e)) {
                 link = &e->next;
                 continue;
             }
@@ -238,6 +242,16 @@ void unix_names_member_gone(uint64_t member) {
         kfree(gone);
         gone = next;
     }
+}
+
+}  // namespace
+
+void unix_names_member_gone(uint64_t member) {
+    drop_entries([member](const Entry& e) { return e.member == member; });
+}
+
+void unix_names_process_gone(int pid) {
+    drop_entries([pid](const Entry& e) { return e.creds.pid == pid; });
 }
 
 }  // namespace carbyne::libos::net

@@ -5,7 +5,7 @@
 // the instance's registry of which process holds which name: abstract names by their type
 // and bytes, file-system names by their node (dev, ino). A bind publishes its name there
 // (an abstract name another process holds is EADDRINUSE), the socket's end withdraws it,
-// and a process's end withdraws all of its names. A stream connect that finds no socket
+// and a process's end withdraws all of its names (at the latest when it is reaped). A stream connect that finds no socket
 // in its own process asks the registry: the connecting socket and a new socket queued on
 // the listener's backlog become the two ends of a host socket pair, the listener's process
 // getting its end by a push (ipc/push.h).
@@ -57,5 +57,7 @@ Result<void> unix_accept_remote(const UnixKey& key, const SockCreds& creds, PalH
 Result<void> unix_names_serve(PalHandle* ch, const uint8_t* request, size_t size, ckpt::Encoder& reply);
 // The member whose channel is `member` is gone: its names go.
 void unix_names_member_gone(uint64_t member);
+// Process `pid` has been reaped (its sockets are closed, as on Linux by then): its names go.
+void unix_names_process_gone(int pid);
 
 }  // namespace carbyne::libos::net
