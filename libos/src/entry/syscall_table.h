@@ -97,7 +97,8 @@
     SYSCALL(56, clone, Partial, "xppps", "threads (CLONE_THREAD with VM, FS, FILES, SIGHAND), at most " \
                                         "16384 at once (EAGAIN beyond); processes as fork (see fork), " \
                                         "CLONE_VM only with CLONE_VFORK (posix_spawn: the child gets a " \
-                                        "copy); no namespaces, CLONE_PARENT or CLONE_PIDFD (ENOSYS)") \
+                                        "copy); CLONE_PIDFD of processes; no namespaces or "     \
+                                        "CLONE_PARENT (ENOSYS)")                                  \
     SYSCALL(57, fork, Partial, "", "a fresh PAL process restored from a checkpoint; consoles, host "  \
                                   "files and sockets (one open file description), pipes and "   \
                                   "MAP_SHARED file mappings are shared; tmpfs and /dev/shm are "  \
@@ -446,7 +447,7 @@
                                          "PIDFD_THREAD (EINVAL); a pidfd of the first process, or "\
                                          "of the caller, never becomes readable (the instance ends " \
                                          "with the first); a pidfd does not cross fork or SCM_RIGHTS")\
-    SYSCALL(435, clone3, Partial, "pz", "as clone; no pidfd, set_tid or cgroup (ENOSYS)")          \
+    SYSCALL(435, clone3, Partial, "pz", "as clone; no set_tid or cgroup (ENOSYS)")                 \
     SYSCALL(436, close_range, Full, "uux", "")                                                     \
     SYSCALL(437, openat2, Partial, "fspz", "as openat; RESOLVE_CACHED always answers EAGAIN (the " \
                                            "last component is always asked of the file system)")   \

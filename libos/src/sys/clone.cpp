@@ -27,6 +27,8 @@ constexpr uint64_t kAllowedFlags = kThreadFlags | CLONE_SYSVSEM | CLONE_SETTLS |
 Result<void> check_clone_flags(uint64_t flags) {
     if ((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND))
         return Errno(EINVAL);
+    if ((flags & CLONE_PIDFD) && (flags & CLONE_THREAD))
+        return Errno(EINVAL);  // no pidfds of threads (PIDFD_THREAD) yet
     if ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))
         return Errno(EINVAL);
     if ((flags & (CLONE_NEWNS | CLONE_FS)) == (CLONE_NEWNS | CLONE_FS) ||
@@ -60,14 +62,15 @@ Result<long> clone_thread(uint64_t flags, uint64_t stack, uint64_t parent_tid, u
 
 }  // namespace
 
-Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
+Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls,
+                           uint64_t pidfd_at);
 bool process_instance_shared();
 
 Result<long> sys_clone(const SyscallArgs& a) {
     uint64_t flags = a.u64(0);
     TRY(check_clone_flags(flags));
     if (!(flags & CLONE_THREAD))
-        return clone_process(flags, a.u64(1), a.u64(2), a.u64(3), a.u64(4));
+        return clone_process(flags, a.u64(1), a.u64(2), a.u64(3), a.u64(4), a.u64(2));
     if (flags & 0xff)
         return Errno(EINVAL);  // a thread has no exit signal
     return clone_thread(flags, a.u64(1), a.u64(2), a.u64(3), a.u64(4));
@@ -86,14 +89,15 @@ Result<long> sys_clone3(const SyscallArgs& a) {
         if (word)
             return Errno(E2BIG);
     }
-    if (args.pidfd || args.set_tid || args.set_tid_size || args.cgroup || (args.flags & CLONE_PIDFD))
-        return Errno(ENOSYS);  // pidfds, chosen pids and cgroups: not supported
+    if (args.set_tid || args.set_tid_size || args.cgroup)
+        return Errno(ENOSYS);  // chosen pids and cgroups: not supported
     if ((args.stack == 0) != (args.stack_size == 0) || args.exit_signal > 64 || (args.flags & 0xff))
         return Errno(EINVAL);
     uint64_t sp = args.stack ? args.stack + args.stack_size : 0;
     TRY(check_clone_flags(args.flags));
     if (!(args.flags & CLONE_THREAD))
-        return clone_process(args.flags | args.exit_signal, sp, args.parent_tid, args.child_tid, args.tls);
+        return clone_process(args.flags | args.exit_signal, sp, args.parent_tid, args.child_tid, args.tls,
+                             args.pidfd);
     if (args.exit_signal)
         return Errno(EINVAL);
     return clone_thread(args.flags, sp, args.parent_tid, args.child_tid, args.tls);

@@ -1,5 +1,6 @@
 // fork, vfork, clone of a new process (from clone.cpp), wait4, waitid
 #include <carbyne/string.h>
+#include <libos/log.h>
 #include <libos/pal.h>
 #include <libos/user.h>
 #include <linux/fcntl.h>
@@ -42,11 +43,28 @@ Result<long> fork_with(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint
 
 }  // namespace
 
-Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls) {
+Result<long> clone_process(uint64_t flags, uint64_t stack, uint64_t parent_tid, uint64_t child_tid, uint64_t tls,
+                           uint64_t pidfd_at) {
     if ((flags & 0xff) > 64)
         return Errno(EINVAL);
+    if (flags & CLONE_PIDFD) {
+        // The child's pidfd goes to `pidfd_at` (clone: parent_tid, which CLONE_PARENT_SETTID
+        // may not share; clone3: its pidfd field), written before the child is made.
+        if ((flags & CLONE_DETACHED) || (flags & CLONE_PARENT_SETTID && pidfd_at == parent_tid))
+            return Errno(EINVAL);
+        int none = -1;
+        TRY(copy_to_user(pidfd_at, &none, sizeof(none)));
+        flags &= ~uint64_t(CLONE_PIDFD);
+        long pid = TRY(clone_process(flags, stack, parent_tid, child_tid, tls, 0));
+        auto fd = pidfd_install(int(pid), 0);
+        int value = fd.ok() ? fd.value() : -1;
+        if (!fd.ok())
+            log_warning("clone: the pidfd of child %ld was not made (errno %d)", pid, fd.error().code);
+        (void)copy_to_user(pidfd_at, &value, sizeof(value));
+        return pid;
+    }
     if (flags & ~kProcessCloneFlags)
-        return Errno(ENOSYS);  // new namespaces, CLONE_PARENT, CLONE_PIDFD...: not supported
+        return Errno(ENOSYS);  // new namespaces, CLONE_PARENT...: not supported
     // A process sharing its parent's memory is made only by vfork-style callers
     // (posix_spawn), which exec or exit at once: it gets a copy, as vfork's child does here.
     if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))

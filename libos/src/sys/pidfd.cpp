@@ -68,13 +68,7 @@ Result<int> pidfd_pid(fs::File* f) {
     return static_cast<PidFd*>(f)->pid();
 }
 
-Result<long> sys_pidfd_open(const SyscallArgs& a) {
-    int pid = a.i32(0);
-    uint32_t flags = a.u32(1);
-    if (flags & ~uint32_t(O_NONBLOCK))  // PIDFD_NONBLOCK
-        return Errno(EINVAL);
-    if (pid <= 0)
-        return Errno(EINVAL);
+Result<int> pidfd_install(int pid, uint32_t flags) {
     PalHandle* process = TRY(ipc::procs_process_handle(pid));
     fs::File* f = make<PidFd>(pid, process, flags);
     if (!f) {
@@ -82,6 +76,16 @@ Result<long> sys_pidfd_open(const SyscallArgs& a) {
         return Errno(ENOMEM);
     }
     return TRY(g_process.fds.install(f, 0, true));  // always close-on-exec, as Linux's
+}
+
+Result<long> sys_pidfd_open(const SyscallArgs& a) {
+    int pid = a.i32(0);
+    uint32_t flags = a.u32(1);
+    if (flags & ~uint32_t(O_NONBLOCK))  // PIDFD_NONBLOCK
+        return Errno(EINVAL);
+    if (pid <= 0)
+        return Errno(EINVAL);
+    return TRY(pidfd_install(pid, flags));
 }
 
 Result<long> sys_pidfd_send_signal(const SyscallArgs& a) {
