@@ -58,6 +58,28 @@ PalError event_create(int initially_set, int auto_clear, PalHandle** out) {
     return PAL_OK;
 }
 
+PalError counter_create(uint64_t initval, int semaphore, PalHandle** out) {
+    constexpr long kEfdSemaphore = 1;
+    if (!out || initval == ~uint64_t{0})
+        return PAL_E_INVAL;
+    long fd = host_syscall2(__NR_eventfd2, 0, kEfdCloexec | kEfdNonblock | (semaphore ? kEfdSemaphore : 0));
+    if (host_failed(fd))
+        return error_from_host(fd);
+    // eventfd2 takes an unsigned int: the whole value goes in by a write.
+    long wrote = initval ? host_syscall3(__NR_write, fd, long(&initval), 8) : 8;
+    if (wrote != 8) {
+        host_syscall1(__NR_close, fd);
+        return host_failed(wrote) ? error_from_host(wrote) : PAL_E_IO;
+    }
+    PalHandle* h = handle_alloc(PAL_TYPE_EVENT, int(fd));
+    if (!h) {
+        host_syscall1(__NR_close, fd);
+        return PAL_E_NOMEM;
+    }
+    *out = h;
+    return PAL_OK;
+}
+
 void event_set(PalHandle* ev) {
     uint64_t one = 1;
     host_syscall3(__NR_write, ev->fd, long(&one), 8);

@@ -54,6 +54,7 @@ const PalApi g_api = {
     .dir_read = dir_read,
     .stream_readlink = stream_readlink,
     .event_create = event_create,
+    .counter_create = counter_create,
     .event_set = event_set,
     .event_clear = event_clear,
     .event_wait = event_wait,

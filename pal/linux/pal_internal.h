@@ -157,6 +157,7 @@ PalError handle_dup(PalHandle* h, PalHandle** out);
 PalError dir_read(PalHandle* dir, int restart, void* buf, size_t size, size_t* done);
 PalError stream_readlink(PalHandle* root, const char* path, char* buf, size_t size, size_t* len);
 PalError event_create(int initially_set, int auto_clear, PalHandle** out);
+PalError counter_create(uint64_t initval, int semaphore, PalHandle** out);
 void event_set(PalHandle* ev);
 void event_clear(PalHandle* ev);
 PalError event_wait(PalHandle* ev, uint64_t timeout_ns);

@@ -5,6 +5,7 @@
 #include <asm/ioctls.h>
 #include <asm/socket.h>
 #include <asm/stat.h>
+#include <linux/stat.h>
 #include <asm/unistd.h>
 #include <carbyne/string.h>
 #include <linux/fcntl.h>
@@ -415,7 +416,9 @@ PalError socket_recv_handles(PalHandle* h, const PalIoVec* iov, size_t count, ui
         if (*nhandles < cap) {
             struct stat st;
             long ret = host_syscall2(__NR_fstat, fd, long(&st));
-            got = host_failed(ret) ? nullptr : handle_alloc(type_from_mode(st.st_mode), fd);
+            // No type bits: an anonymous inode, which the PAL passes only as a counter.
+            PalStreamType type = (st.st_mode & S_IFMT) ? type_from_mode(st.st_mode) : PAL_TYPE_EVENT;
+            got = host_failed(ret) ? nullptr : handle_alloc(type, fd);
         }
         if (!got) {
             host_syscall1(__NR_close, fd);

@@ -59,7 +59,7 @@ void attr_from_stat(const struct stat& st, PalStreamAttr* out) {
 bool is_stream_type(PalHandle* h) {
     return h && (h->type == PAL_TYPE_FILE || h->type == PAL_TYPE_CONSOLE || h->type == PAL_TYPE_CHARDEV ||
                  h->type == PAL_TYPE_FIFO || h->type == PAL_TYPE_SOCKET || h->type == PAL_TYPE_BLOCKDEV ||
-                 h->type == PAL_TYPE_CHANNEL);
+                 h->type == PAL_TYPE_CHANNEL || h->type == PAL_TYPE_EVENT);
 }
 
 }  // namespace

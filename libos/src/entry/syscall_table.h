@@ -107,9 +107,9 @@
                                   "other files with a path are reopened (own offset); an "        \
                                   "AF_UNIX socket pair (stream, datagram or seqpacket) moves to a " \
                                   "host socket pair (SCM_RIGHTS across it passes the kinds "       \
-                                  "above); other AF_UNIX sockets (listeners: connect from another " \
-                                  "process instead), eventfds, FIFOs and epoll are stand-ins "     \
-                                  "failing with EIO")                                              \
+                                  "above), an eventfd's counter to a host eventfd; other AF_UNIX " \
+                                  "sockets (listeners: connect from another process instead), "    \
+                                  "FIFOs, timerfds and epoll are stand-ins failing with EIO")     \
     SYSCALL(58, vfork, Partial, "", "as fork, the parent waiting until the child execs or ends; "   \
                                    "the child has a copy of the memory, not the parent's")        \
     SYSCALL(59, execve, Partial, "spp", "in place, same pid, as Linux; set-user-ID and set-group-ID " \

@@ -10,6 +10,7 @@
 #include "../fs/file.h"
 #include "../fs/remote.h"
 #include "../fs/vfs.h"
+#include "../net/eventfd.h"
 #include "../net/pipe.h"
 #include "../net/socket.h"
 
@@ -100,6 +101,12 @@ Result<void> file_export(fs::File* f, Encoder& e, PalHandle** pass, uint64_t rec
         return {};
     if (f->kind() == fs::FileKind::Socket && socket_export(f, e, pass))
         return {};
+    if (f->kind() == fs::FileKind::EventFd) {
+        *pass = TRY(f->share_host());
+        e.u32(uint32_t(FileKind::EventFd));
+        e.u32(net::eventfd_semaphore(f));
+        return {};
+    }
     if (f->console_index() >= 0) {
         e.u32(uint32_t(FileKind::Console));
         e.u32(uint32_t(f->console_index()));
@@ -178,6 +185,12 @@ Result<fs::File*> file_import(Decoder& d, uint32_t flags, bool path_only, Handle
                 return s.error();
             return static_cast<fs::File*>(s.value());
         });
+    }
+    case FileKind::EventFd: {
+        uint32_t semaphore;
+        if (!d.u32(&semaphore) || !d.finished())
+            return Errno(EINVAL);
+        return adopt(handles, [&](PalHandle* host) { return net::eventfd_adopt(host, flags, semaphore != 0); });
     }
     case FileKind::SharedFile: {
         const char* path;

@@ -10,10 +10,11 @@
 // - other files with a path (procfs, devices): opened again by path at the same offset;
 // - host sockets, and UNIX stream socket pairs (moved to a host pair first): their handle;
 // - pipes (moved to a host pipe first, net/pipe.h): their host end;
+// - eventfds (their counter moved to a host eventfd first): its handle;
 // - files of the tmpfs mounts the leader serves: their id in the leader's table, with a
 //   hold taken for the receiver (fs/remote.h).
-// Other kinds (listening or datagram UNIX sockets, eventfds, epoll sets, FIFOs...) cannot
-// cross yet: file_export says EOPNOTSUPP.
+// Other kinds (listening UNIX sockets, epoll sets, FIFOs, timerfds...) cannot cross yet:
+// file_export says EOPNOTSUPP.
 #pragma once
 
 #include <libos/pal.h>
@@ -31,7 +32,7 @@ namespace carbyne::libos::ipc {
 
 // Record kinds. Numbers are part of the checkpoint format: never reuse one.
 enum class FileKind : uint32_t {
-    Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7, Remote = 8
+    Console = 1, Path = 2, Unshared = 3, Dup = 4, Pipe = 5, SharedFile = 6, Socket = 7, Remote = 8, EventFd = 9
 };
 
 // How a record arrives: in a forked child (the parent took its holds), in a received

@@ -484,6 +484,11 @@ typedef struct PalApi {
     /* -- Events and waiting ------------------------------------------------------------ */
     /* An event is set or clear; waiting on a set auto-clear event clears it. */
     PalError (*event_create)(int initially_set, int auto_clear, PalHandle** out);
+    /* A host eventfd(2) counter holding `initval` (`semaphore`: EFD_SEMAPHORE), the transport
+     * of an eventfd shared by processes: stream_read and stream_write of 8 bytes at
+     * PAL_NO_OFFSET as eventfd(2)'s read and write, never blocking (PAL_E_AGAIN; wait with
+     * wait_for_many, readable while nonzero); it passes over channels like any handle. */
+    PalError (*counter_create)(uint64_t initval, int semaphore, PalHandle** out);
     void (*event_set)(PalHandle* ev);
     void (*event_clear)(PalHandle* ev);
     /* Waits up to *timeout_ns (PAL_WAIT_FOREVER) for the event; PAL_E_TIMEDOUT, PAL_E_INTR. */
