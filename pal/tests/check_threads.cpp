@@ -206,6 +206,32 @@ void check_events() {
         }
     }
     {
+        // counter_create: eventfd(2)'s counter, read and written 8 bytes at a time.
+        Check c("counter");
+        PalHandle* counter = nullptr;
+        if (c.expect_ok(g_api->counter_create(uint64_t(1) << 40, 0, &counter), "counter_create")) {
+            uint64_t v = 0;
+            size_t done = 0;
+            c.expect_ok(g_api->stream_read(counter, PAL_NO_OFFSET, &v, 8, &done), "read");
+            c.expect(done == 8 && v == uint64_t(1) << 40, "read %zu bytes: %llu", done, (unsigned long long)v);
+            c.expect_error(g_api->stream_read(counter, PAL_NO_OFFSET, &v, 8, &done), PAL_E_AGAIN, "read of zero");
+            v = 3;
+            c.expect_ok(g_api->stream_write(counter, PAL_NO_OFFSET, &v, 8, &done), "write");
+            uint32_t want = PAL_WAIT_READ, ready = 0;
+            c.expect_ok(g_api->wait_for_many(1, &counter, &want, &ready, 0), "wait_for_many");
+            c.expect(ready & PAL_WAIT_READ, "a nonzero counter is not readable");
+            g_api->stream_close(counter);
+        }
+        PalHandle* sem = nullptr;
+        if (c.expect_ok(g_api->counter_create(2, 1, &sem), "counter_create(semaphore)")) {
+            uint64_t v = 0;
+            size_t done = 0;
+            c.expect_ok(g_api->stream_read(sem, PAL_NO_OFFSET, &v, 8, &done), "semaphore read");
+            c.expect(v == 1, "a semaphore read gave %llu", (unsigned long long)v);
+            g_api->stream_close(sem);
+        }
+    }
+    {
         Check c("event-initially-set");
         PalHandle* initially = nullptr;
         if (c.expect_ok(g_api->event_create(1, 1, &initially), "event_create")) {
