@@ -358,14 +358,9 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
         return Errno(EINVAL);
     if (sig == 0)
         return {};
-    // A signal for the process is blocked when every thread's mask blocks it (a thread
-    // waiting for it in sigtimedwait still blocks it): then it stays pending even if
-    // ignored, as Linux keeps it, and the waiter takes it.
-    bool all_block = !t && !thread_any_unblocks(sig);
     {
         SpinGuard g(g_process.lock);
         const SignalAction& action = g_process.actions[sig - 1];
-        bool blocked = t ? (t->sigmask & sig_bit(sig)) != 0 : all_block;
         bool ignored = action.handler == 1 || (action.handler == 0 && default_of(sig) == Default::Ignore);
         // SIGCONT discards pending stop signals and a stop signal a pending SIGCONT.
         constexpr uint64_t kStops = sig_bit(19) | sig_bit(20) | sig_bit(21) | sig_bit(22);
@@ -374,7 +369,10 @@ Result<void> signal_send(Thread* t, int sig, const SigInfo& info, bool* queued) 
             g_process.pending &= ~discard;
             thread_discard_pending(discard);
         }
-        if (ignored && !blocked) {
+        // An ignored signal stays pending while blocked: for the process, while every
+        // thread's mask blocks it (a thread waiting for it in sigtimedwait still blocks
+        // it, as Linux's real_blocked), and the waiter takes it.
+        if (ignored && (t ? !(t->sigmask & sig_bit(sig)) : thread_any_unblocks(sig))) {
             log_debug("signal %d discarded: ignored and not blocked", sig);
             return {};  // discarded at once, as Linux does
         }
