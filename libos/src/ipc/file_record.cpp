@@ -50,6 +50,8 @@ bool pipe_export(fs::File* f, Encoder& e, PalHandle** pass) {
     return true;
 }
 
+// A file that could not cross (fork's stand-in, see fork.cpp): closable and duplicable,
+// its reads and writes fail with EIO.
 class Unshared final : public fs::File {
 public:
     Unshared(uint32_t flags, const char* name) : File(flags, name) {}
@@ -92,8 +94,6 @@ Result<fs::File*> file_open_path(const char* path, uint32_t flags) {
         return Errno(ENOENT);
     return fs::vfs_open(*r, flags & ~uint32_t(O_CREAT | O_EXCL | O_TRUNC), 0);
 }
-
-fs::File* unshared_file_new(uint32_t flags, const char* name) { return make<Unshared>(flags, name); }
 
 Result<void> file_export(fs::File* f, Encoder& e, PalHandle** pass, uint64_t receiver) {
     *pass = nullptr;
@@ -218,7 +218,7 @@ Result<fs::File*> file_import(Decoder& d, uint32_t flags, bool path_only, Handle
         const char* name;
         if (!d.str(&name, fs::kPathMax) || !d.finished())
             return Errno(EINVAL);
-        fs::File* f = unshared_file_new(flags, name);
+        fs::File* f = make<Unshared>(flags, name);
         return f ? Result<fs::File*>(f) : Errno(ENOMEM);
     }
     case FileKind::Dup:  // the caller's to resolve

@@ -65,10 +65,6 @@ Result<fs::File*> file_import(ckpt::Decoder& d, uint32_t flags, bool path_only, 
 // O_EXCL or O_TRUNC.
 Result<fs::File*> file_open_path(const char* path, uint32_t flags);
 
-// A file that could not cross (fork's stand-in, see fork.cpp): closable and duplicable,
-// its reads and writes fail with EIO.
-fs::File* unshared_file_new(uint32_t flags, const char* name);
-
 // -- SCM_RIGHTS between processes ---------------------------------------------------------
 
 // The most host handles one message may carry (the host's SCM_MAX_FD).

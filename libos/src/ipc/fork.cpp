@@ -506,8 +506,6 @@ struct Restore {
     uint64_t child_tid;
 };
 
-// Gives a file the child made from a handle its mount and dentry, when the path still
-// names something (for /proc/self/fd, fstatfs, renames).
 Result<void> restore_process(Decoder& d, Restore&) {
     uint64_t pid, ppid, libos_start, stack_size, brk_max;
     uint32_t umask, persona, pgid, sid;

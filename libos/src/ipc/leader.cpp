@@ -81,52 +81,31 @@ Result<void> serve_one(PalHandle* ch) {
         g_pal->stream_close(made.value());  // the new member has it now (or nobody does)
         return sent;
     }
-    case MsgType::Proc: {
-        ckpt::Encoder reply;
-        PalHandle* pass = nullptr;  // ours: closed once sent
-        auto done = procs_serve(uint64_t(ch), ch, payload, head.size, reply, &pass);
-        if (done.ok() && !reply.ok())
-            done = Errno(ENOMEM);
-        if (!done.ok()) {
-            g_pal->stream_close(pass);
-            return send_error(ch, head.id, done.error().code);
-        }
-        auto sent = send(ch, MsgType::Proc, head.id, reply.data(), uint32_t(reply.size()));
-        if (sent.ok() && pass)
-            sent = pal_result(g_pal->channel_send_handle(ch, pass));
-        g_pal->stream_close(pass);
-        return sent;
-    }
-    case MsgType::Fs: {
-        ckpt::Encoder reply;
-        PalHandle* pass = nullptr;  // the file's own: not closed here
-        auto done = fs::remote_serve(uint64_t(ch), payload, head.size, reply, &pass);
-        if (done.ok() && !reply.ok())
-            done = Errno(ENOMEM);
-        if (!done.ok())
-            return send_error(ch, head.id, done.error().code);
-        TRY(send(ch, MsgType::Fs, head.id, reply.data(), uint32_t(reply.size())));
-        if (pass)
-            TRY(pal_result(g_pal->channel_send_handle(ch, pass)));
-        return {};
-    }
+    case MsgType::Proc:
+    case MsgType::Fs:
     case MsgType::Push:
     case MsgType::UnixName: {
         ckpt::Encoder reply;
-        PalHandle* pass = nullptr;  // ours: closed once sent
-        auto done = MsgType(head.type) == MsgType::Push
-                        ? (head.size ? Result<void>(Errno(EINVAL)) : push_serve(uint64_t(ch), reply, &pass))
-                        : net::unix_names_serve(ch, payload, head.size, reply);
+        PalHandle* pass = nullptr;  // a handle to send after the answer
+        Result<void> done;
+        switch (MsgType(head.type)) {
+        case MsgType::Proc: done = procs_serve(uint64_t(ch), ch, payload, head.size, reply, &pass); break;
+        case MsgType::Fs: done = fs::remote_serve(uint64_t(ch), payload, head.size, reply, &pass); break;
+        case MsgType::Push:
+            done = head.size ? Result<void>(Errno(EINVAL)) : push_serve(uint64_t(ch), reply, &pass);
+            break;
+        default: done = net::unix_names_serve(ch, payload, head.size, reply); break;
+        }
+        // A tmpfs file's handle stays the file's; the others were made for this answer.
+        bool owned = MsgType(head.type) != MsgType::Fs;
         if (done.ok() && !reply.ok())
             done = Errno(ENOMEM);
-        if (!done.ok()) {
-            g_pal->stream_close(pass);
-            return send_error(ch, head.id, done.error().code);
-        }
-        auto sent = send(ch, MsgType(head.type), head.id, reply.data(), uint32_t(reply.size()));
-        if (sent.ok() && pass)
+        Result<void> sent = done.ok() ? send(ch, MsgType(head.type), head.id, reply.data(), uint32_t(reply.size()))
+                                      : send_error(ch, head.id, done.error().code);
+        if (done.ok() && sent.ok() && pass)
             sent = pal_result(g_pal->channel_send_handle(ch, pass));
-        g_pal->stream_close(pass);
+        if (owned)
+            g_pal->stream_close(pass);
         return sent;
     }
     default: return Errno(EINVAL);

@@ -540,11 +540,7 @@ void Epoll::rehome_locked(PollWatch* w) {
 
 // What the host says of a host-readiness entry now (a wait that does not wait). Under m_table_lock.
 uint32_t Epoll::host_events(const PollWatch* w, uint32_t events) {
-    uint32_t want = pal_wait_bits(events);
-    uint32_t got = 0;
-    if (g_pal->wait_for_many(1, &w->handle, &want, &got, 0) != PAL_OK)
-        return 0;
-    return poll_events_from_pal(got) & events;
+    return poll_events_from_pal(host_ready_now(w->handle, pal_wait_bits(events))) & events;
 }
 
 // The host-readiness entries, each asked; always level-triggered. Under m_table_lock.

@@ -15,6 +15,7 @@
 
 #include "../fs/anon_inode.h"
 #include "../proc/wait.h"
+#include "poll.h"
 
 namespace carbyne::libos::net {
 
@@ -103,9 +104,7 @@ public:
 
     uint32_t poll_events() override {
         if (PalHandle* h = host()) {
-            uint32_t want = PAL_WAIT_READ | PAL_WAIT_WRITE, got = 0;
-            if (g_pal->wait_for_many(1, &h, &want, &got, 0) != PAL_OK)
-                return 0;
+            uint32_t got = host_ready_now(h, PAL_WAIT_READ | PAL_WAIT_WRITE);
             return ((got & PAL_WAIT_READ) ? POLLIN : 0) | ((got & PAL_WAIT_WRITE) ? POLLOUT : 0);
         }
         SpinGuard g(m_lock);

@@ -318,7 +318,7 @@ public:
         return uint64_t(v);
     }
 
-    uint32_t poll_events() override { return poll_events_from_pal(host_ready(m_handle, PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)); }
+    uint32_t poll_events() override { return poll_events_from_pal(host_ready_now(m_handle, PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP)); }
     PalHandle* poll_handle() override { return m_handle; }
     // fork: the host socket is one open file description in both processes (a listener
     // that parent and children accept on, as prefork servers do).

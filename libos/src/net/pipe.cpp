@@ -11,6 +11,7 @@
 #include "../proc/wait.h"
 #include "../signal/signal.h"
 #include "ioseq.h"
+#include "poll.h"
 
 namespace carbyne::libos::net {
 
@@ -677,9 +678,7 @@ uint32_t Pipe::host_poll(bool reads) {
     PalHandle* h = host_end(reads);
     if (!h)
         return reads ? POLLHUP : POLLERR;
-    uint32_t want = reads ? PAL_WAIT_READ : PAL_WAIT_WRITE, ready = 0;
-    if (g_pal->wait_for_many(1, &h, &want, &ready, 0) != PAL_OK)
-        return 0;
+    uint32_t ready = host_ready_now(h, reads ? PAL_WAIT_READ : PAL_WAIT_WRITE);
     return ((ready & PAL_WAIT_READ) ? kReadable : 0) | ((ready & PAL_WAIT_WRITE) ? kWritable : 0) |
            ((ready & PAL_WAIT_HANGUP) ? POLLHUP : 0) | ((ready & PAL_WAIT_ERROR) ? POLLERR : 0);
 }

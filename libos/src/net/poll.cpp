@@ -36,6 +36,13 @@ uint32_t pal_wait_bits(uint32_t events) {
            ((events & (POLLOUT | POLLWRNORM)) ? PAL_WAIT_WRITE : 0) | ((events & POLLRDHUP) ? PAL_WAIT_RDHUP : 0);
 }
 
+uint32_t host_ready_now(PalHandle* h, uint32_t want) {
+    uint32_t got = 0;
+    if (g_pal->wait_for_many(1, &h, &want, &got, 0) != PAL_OK)
+        return 0;
+    return got;
+}
+
 uint32_t poll_events_from_pal(uint32_t ready) {
     uint32_t events = 0;
     if (ready & PAL_WAIT_READ)

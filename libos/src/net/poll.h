@@ -27,6 +27,10 @@ struct PollEntry {
 // (ERESTARTNOHAND: Linux never restarts these calls after a handler).
 Result<size_t> poll_files(PollEntry* entries, size_t count, uint64_t deadline);
 
+// What the host says of `h` now for `want` (PAL_WAIT_* bits): a wait that does not wait;
+// 0 when the host cannot say.
+uint32_t host_ready_now(PalHandle* h, uint32_t want);
+
 // The PAL_WAIT_* bits to ask the host for POLL* interest `events`.
 uint32_t pal_wait_bits(uint32_t events);
 // The POLL* bits that a host readiness (PAL_WAIT_*) stands for.

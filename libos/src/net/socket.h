@@ -149,9 +149,8 @@ protected:
                              const Handles* pass = nullptr);
     Result<RecvResult> host_recv(PalHandle* h, const IoSeq& data, PalSockAddr* from, int flags,
                                  Handles* got = nullptr);
-    // What the host says of `h` now (a wait that does not wait), and a wait until it is
-    // ready for `want`, the thread is woken or the deadline passes (the caller tries again).
-    static uint32_t host_ready(PalHandle* h, uint32_t want);
+    // A wait until `h` is ready for `want`, the thread is woken or the deadline passes (the
+    // caller tries again); what it is ready for now: host_ready_now (poll.h).
     static Result<void> host_wait(PalHandle* h, uint32_t want, uint64_t deadline);
 
 private:

@@ -4,6 +4,7 @@
 #include <libos/pal.h>
 
 #include "../proc/wait.h"
+#include "poll.h"
 #include "socket.h"
 
 namespace carbyne::libos::net {
@@ -135,7 +136,7 @@ Result<RecvResult> Socket::host_recv(PalHandle* h, const IoSeq& data, PalSockAdd
             return out.size ? Result<RecvResult>(out) : Errno(EAGAIN);
         // Shut for reading (a datagram socket's own shutdown too): a call that would
         // wait returns 0, as Linux's; the host's non-blocking one says EAGAIN.
-        if (host_ready(h, PAL_WAIT_RDHUP) & (PAL_WAIT_RDHUP | PAL_WAIT_HANGUP))
+        if (host_ready_now(h, PAL_WAIT_RDHUP) & (PAL_WAIT_RDHUP | PAL_WAIT_HANGUP))
             return out;
         if (!timed) {
             deadline = recv_deadline();
@@ -145,13 +146,6 @@ Result<RecvResult> Socket::host_recv(PalHandle* h, const IoSeq& data, PalSockAdd
         if (!w.ok())
             return out.size ? Result<RecvResult>(out) : w.error();
     }
-}
-
-uint32_t Socket::host_ready(PalHandle* h, uint32_t want) {
-    uint32_t got = 0;
-    if (g_pal->wait_for_many(1, &h, &want, &got, 0) != PAL_OK)
-        return 0;
-    return got;
 }
 
 Result<void> Socket::host_wait(PalHandle* h, uint32_t want, uint64_t deadline) {

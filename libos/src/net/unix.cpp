@@ -2052,7 +2052,7 @@ Result<uint64_t> UnixSocket::readable_bytes() {
 uint32_t UnixSocket::poll_events() {
     UnixSock* sk = m_sk;
     if (PalHandle* h = sk->host_now())
-        return poll_events_from_pal(host_ready(h, PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP));
+        return poll_events_from_pal(host_ready_now(h, PAL_WAIT_READ | PAL_WAIT_WRITE | PAL_WAIT_RDHUP));
     uint32_t mask = 0;
     bool writable;
     SockRef other;

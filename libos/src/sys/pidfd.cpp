@@ -15,6 +15,7 @@
 #include "../fs/anon_inode.h"
 #include "../ipc/fork.h"
 #include "../ipc/procs.h"
+#include "../net/poll.h"
 #include "../proc/process.h"
 #include "../signal/signal.h"
 #include "kill.h"
@@ -38,12 +39,7 @@ public:
     Result<size_t> read(fs::IoBuf, size_t) override { return Errno(EINVAL); }
     Result<size_t> write(fs::IoBuf, size_t) override { return Errno(EINVAL); }
     uint32_t poll_events() override {
-        if (!m_process)
-            return 0;
-        uint32_t want = PAL_WAIT_READ, got = 0;
-        if (g_pal->wait_for_many(1, &m_process, &want, &got, 0) != PAL_OK)
-            return 0;
-        return (got & PAL_WAIT_READ) ? (POLLIN | POLLRDNORM) : 0;
+        return m_process ? net::poll_events_from_pal(net::host_ready_now(m_process, PAL_WAIT_READ) & PAL_WAIT_READ) : 0;
     }
     PalHandle* poll_handle() override { return m_process; }
     fs::FileKind kind() const override { return fs::FileKind::PidFd; }
